@@ -1,0 +1,327 @@
+"""Validation of policy rules into frozen, normalised values the engine can trust.
+
+Everything a policy author can get wrong is caught here, once, when the policy is written, with a
+path naming the offending spot (``rules[0].when.params.amount.gtx``). The engine never re-checks.
+
+Normalisation (what ``to_json`` gives back): ``actor.kind`` and ``{"actor": {"kind": ...}}`` both
+become the nested form; ``params.amount`` in ``when`` moves under ``params``; a plain param value
+becomes ``{"eq": value}``; ``approval`` and ``deny`` are always present. A param value that is an
+object is read as an operator object; to compare with an object, write ``{"eq": {...}}``.
+A ``null`` rule key, ``when`` field or actor field counts as absent; a param's ``null`` is ``{"eq": null}``.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+from resolvers.governance.matching import (
+    OPERATORS,
+    compile_glob,
+    is_finite_number,
+    is_glob,
+    lookup,
+    operator_holds,
+)
+
+Approval = Literal["manual", "auto"]
+Mode = Literal["enforce", "observe"]
+
+APPROVALS: Final[tuple[Approval, ...]] = ("manual", "auto")
+MODES: Final[tuple[Mode, ...]] = ("enforce", "observe")
+RULE_FIELDS: Final = frozenset({"when", "require", "approval", "deny", "expiresIn", "mode"})
+TEXT_FIELDS: Final = ("actionType", "actor.kind", "actor.name", "actor.provider", "target")
+ACTOR_FIELDS: Final = ("kind", "name", "provider")
+ORDERING_OPERATORS: Final = frozenset({"gt", "gte", "lt", "lte"})
+MAX_REGEX_LENGTH: Final = 256
+
+
+class RuleError(ValueError):
+    """A rule is malformed; ``path`` says where (``rules[1].when.colour``), ``message`` says what."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
+@dataclass(frozen=True)
+class TextCondition:
+    """One of ``actionType``/``actor.*``/``target``: exact names and globs, any of which may match."""
+
+    patterns: tuple[str, ...]
+    exact: frozenset[str] = field(init=False, repr=False, compare=False)
+    globs: tuple[re.Pattern[str], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exact", frozenset(p for p in self.patterns if not is_glob(p)))
+        object.__setattr__(self, "globs", tuple(compile_glob(p) for p in self.patterns if is_glob(p)))
+
+    def matches(self, value: str | None) -> bool:
+        """An absent fact (no provider, no target) never satisfies a condition on it."""
+        if value is None:
+            return False
+        return value in self.exact or any(glob.match(value) for glob in self.globs)
+
+    def to_json(self) -> str | list[str]:
+        return self.patterns[0] if len(self.patterns) == 1 else list(self.patterns)
+
+
+@dataclass(frozen=True)
+class Operator:
+    """One operator of a param condition; ``matches`` keeps its compiled regex beside the source."""
+
+    name: str
+    operand: Any = field(hash=False)
+    argument: Any = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        argument = re.compile(self.operand) if self.name == "matches" else self.operand
+        object.__setattr__(self, "argument", argument)
+
+    def holds(self, value: Any) -> bool:
+        return operator_holds(self.name, self.argument, value)
+
+
+@dataclass(frozen=True)
+class ParamCondition:
+    """A dotted path into the action's params and the operators that must all hold there."""
+
+    path: tuple[str, ...]
+    operators: tuple[Operator, ...]
+
+    def holds(self, params: Mapping[str, Any]) -> bool:
+        value = lookup(params, self.path)
+        return all(op.holds(value) for op in self.operators)
+
+    def to_json(self) -> dict[str, Any]:
+        return {op.name: copy.deepcopy(op.operand) for op in self.operators}
+
+
+@dataclass(frozen=True)
+class When:
+    """All given conditions must hold; an empty ``When`` matches every action."""
+
+    action_type: TextCondition | None = None
+    actor_kind: TextCondition | None = None
+    actor_name: TextCondition | None = None
+    actor_provider: TextCondition | None = None
+    target: TextCondition | None = None
+    params: tuple[ParamCondition, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.action_type:
+            out["actionType"] = self.action_type.to_json()
+        actor = dict(zip(ACTOR_FIELDS, (self.actor_kind, self.actor_name, self.actor_provider), strict=True))
+        if any(actor.values()):
+            out["actor"] = {key: cond.to_json() for key, cond in actor.items() if cond}
+        if self.target:
+            out["target"] = self.target.to_json()
+        if self.params:
+            out["params"] = {".".join(c.path): c.to_json() for c in self.params}
+        return out
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A validated rule. ``mode`` None means "use the policy's mode"."""
+
+    when: When = field(default_factory=When)
+    require: tuple[str, ...] = ()
+    approval: Approval = "manual"
+    deny: bool = False
+    expires_in: int | None = None
+    mode: Mode | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"when": self.when.to_json(), "require": list(self.require)}
+        out |= {"approval": self.approval, "deny": self.deny}
+        if self.expires_in is not None:
+            out["expiresIn"] = self.expires_in
+        if self.mode is not None:
+            out["mode"] = self.mode
+        return out
+
+
+def validate_rules(rules: object) -> list[Rule]:
+    """Turn a policy's ``rules`` JSON into Rules, or raise RuleError naming the first bad spot."""
+    if not isinstance(rules, list | tuple):
+        raise RuleError("rules", "must be a list of rule objects")
+    return [_rule(raw, f"rules[{index}]") for index, raw in enumerate(rules)]
+
+
+def _rule(raw: object, path: str) -> Rule:
+    fields = _object(raw, path, RULE_FIELDS)
+    return Rule(
+        when=_when(fields.get("when"), f"{path}.when"),
+        require=_require(fields.get("require"), f"{path}.require"),
+        approval=_choice(fields.get("approval"), APPROVALS, f"{path}.approval") or "manual",
+        deny=_deny(fields.get("deny"), f"{path}.deny"),
+        expires_in=_expires_in(fields.get("expiresIn"), f"{path}.expiresIn"),
+        mode=_choice(fields.get("mode"), MODES, f"{path}.mode"),
+    )
+
+
+def _object(raw: object, path: str, allowed: frozenset[str] | None = None) -> dict[str, Any]:
+    """A JSON object with string keys; unknown keys are errors when ``allowed`` is given."""
+    if not isinstance(raw, Mapping):
+        raise RuleError(path, "must be an object")
+    for key in raw:
+        if not isinstance(key, str):
+            raise RuleError(path, f"keys must be strings, got {key!r}")
+        if allowed is not None and key not in allowed:
+            raise RuleError(f"{path}.{key}", "unknown field")
+    return dict(raw)
+
+
+def _require(raw: object, path: str) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list | tuple):
+        raise RuleError(path, "must be a list of check names")
+    return tuple(dict.fromkeys(_name(item, f"{path}[{i}]") for i, item in enumerate(raw)))
+
+
+def _name(raw: object, path: str) -> str:
+    if not isinstance(raw, str) or not raw:
+        raise RuleError(path, "must be a non-empty string")
+    return raw
+
+
+def _choice(raw: object, allowed: tuple[Any, ...], path: str) -> Any:
+    if raw is not None and raw not in allowed:
+        raise RuleError(path, f"must be one of {', '.join(map(repr, allowed))}")
+    return raw
+
+
+def _deny(raw: object, path: str) -> bool:
+    if raw is not None and not isinstance(raw, bool):
+        raise RuleError(path, "must be true or false")
+    return bool(raw)
+
+
+def _expires_in(raw: object, path: str) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
+        raise RuleError(path, "must be a positive whole number of seconds")
+    return raw
+
+
+def _when(raw: object, path: str) -> When:
+    if raw is None:
+        return When()
+    texts: dict[str, TextCondition] = {}
+    params: dict[tuple[str, ...], ParamCondition] = {}
+    for key, value in _object(raw, path).items():
+        _when_entry(key, value, f"{path}.{key}", texts, params)
+    return When(
+        action_type=texts.get("actionType"),
+        actor_kind=texts.get("actor.kind"),
+        actor_name=texts.get("actor.name"),
+        actor_provider=texts.get("actor.provider"),
+        target=texts.get("target"),
+        params=tuple(params.values()),
+    )
+
+
+def _when_entry(
+    key: str,
+    value: object,
+    path: str,
+    texts: dict[str, TextCondition],
+    params: dict[tuple[str, ...], ParamCondition],
+) -> None:
+    """Route one ``when`` key to the text or param conditions it adds (a param's null means eq null)."""
+    if value is None and not key.startswith("params."):
+        return
+    if key in TEXT_FIELDS:
+        _add_text(key, value, path, texts)
+    elif key == "actor":
+        for actor_key, actor_value in _object(value, path, frozenset(ACTOR_FIELDS)).items():
+            if actor_value is not None:
+                _add_text(f"actor.{actor_key}", actor_value, f"{path}.{actor_key}", texts)
+    elif key == "params":
+        for param_key, spec in _object(value, path).items():
+            _add_param(param_key, spec, f"{path}.{param_key}", params)
+    elif key.startswith("params."):
+        _add_param(key.removeprefix("params."), value, path, params)
+    else:
+        raise RuleError(path, "unknown field")
+
+
+def _add_text(name: str, raw: object, path: str, texts: dict[str, TextCondition]) -> None:
+    if name in texts:
+        raise RuleError(path, f"'{name}' is given twice")
+    texts[name] = _text(raw, path)
+
+
+def _text(raw: object, path: str) -> TextCondition:
+    """An exact name, a glob, or a non-empty list of those."""
+    if isinstance(raw, str):
+        return TextCondition((_name(raw, path),))
+    if not isinstance(raw, list | tuple) or not raw:
+        raise RuleError(path, "must be a string or a non-empty list of strings")
+    return TextCondition(tuple(dict.fromkeys(_name(item, f"{path}[{i}]") for i, item in enumerate(raw))))
+
+
+def _add_param(key: str, spec: object, path: str, params: dict[tuple[str, ...], ParamCondition]) -> None:
+    segments = tuple(key.split("."))
+    if not all(segments):
+        raise RuleError(path, "a param path is dot-separated names, none of them empty")
+    if segments in params:
+        raise RuleError(path, f"param '{key}' is given twice")
+    params[segments] = ParamCondition(segments, _operators(spec, path))
+
+
+def _operators(spec: object, path: str) -> tuple[Operator, ...]:
+    """A plain value means ``eq``; an object is an operator object whose operators must all hold."""
+    if not isinstance(spec, Mapping):
+        return (Operator("eq", _json_value(spec, path)),)
+    if not spec:
+        raise RuleError(path, "an operator object needs at least one operator")
+    return tuple(_operator(name, operand, f"{path}.{name}") for name, operand in spec.items())
+
+
+def _operator(name: object, operand: object, path: str) -> Operator:
+    if name not in OPERATORS:
+        raise RuleError(path, f"unknown operator '{name}'")
+    if name in ORDERING_OPERATORS and not is_finite_number(operand):
+        raise RuleError(path, "must be a number")
+    if name == "in" and not isinstance(operand, list | tuple):
+        raise RuleError(path, "must be a list")
+    if name == "matches":
+        _check_regex(operand, path)
+    return Operator(str(name), _json_value(operand, path))
+
+
+def _check_regex(operand: object, path: str) -> None:
+    """Bounded length keeps authors from writing huge patterns; it does not rule out backtracking."""
+    if not isinstance(operand, str):
+        raise RuleError(path, "must be a regular expression string")
+    if len(operand) > MAX_REGEX_LENGTH:
+        raise RuleError(path, f"regular expression longer than {MAX_REGEX_LENGTH} characters")
+    try:
+        re.compile(operand)
+    except re.error as exc:
+        raise RuleError(path, f"invalid regular expression: {exc}") from None
+
+
+def _json_value(raw: object, path: str) -> Any:
+    """A private deep copy of a JSON value, so later changes to the input cannot alter the rule."""
+    if raw is None or isinstance(raw, str | bool | int):
+        return raw
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise RuleError(path, "numbers must be finite")
+        return raw
+    if isinstance(raw, list | tuple):
+        return [_json_value(item, f"{path}[{i}]") for i, item in enumerate(raw)]
+    if isinstance(raw, Mapping):
+        return {key: _json_value(value, f"{path}.{key}") for key, value in _object(raw, path).items()}
+    raise RuleError(path, f"not a JSON value: {type(raw).__name__}")
