@@ -1,0 +1,7 @@
+"""Tortoise models only. Every model module is listed in MODEL_MODULES."""
+
+MODEL_MODULES = [
+    "models.organizations",
+    "models.api_keys",
+    "models.events",
+]

@@ -1,0 +1,156 @@
+"""The `gatehouse` command: serve, worker, migrate, create-org, create-key."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+import orjson
+
+from app.core.settings import Settings, SettingsError, load_settings
+from app.logs import configure_logging
+from models.db import close_database, migrate, open_database
+from models.organizations import PLANS
+from resolvers.errors import DomainError
+
+
+def _print_json(value: dict[str, Any]) -> None:
+    sys.stdout.write(orjson.dumps(value).decode() + "\n")
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from app.main import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_config=None,
+        ws_max_size=1_048_576,
+    )
+
+
+async def _run_worker(settings: Settings) -> None:
+    from app.services import open_services
+    from app.workers import run_workers
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with open_services(settings) as services:
+        await run_workers(services, stop)
+
+
+async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]) -> None:
+    """Open the database (bringing an embedded one up to date first), run, close."""
+    if settings.is_sqlite:
+        await migrate(settings)
+        await close_database()
+    await open_database(settings)
+    try:
+        await work()
+    finally:
+        await close_database()
+
+
+async def _migrate(settings: Settings) -> None:
+    try:
+        await migrate(settings)
+    finally:
+        await close_database()
+
+
+async def _create_org(settings: Settings, args: argparse.Namespace) -> None:
+    from resolvers.keys.organizations import create_organization
+
+    async def work() -> None:
+        created = await create_organization(args.name, args.plan)
+        if args.json:
+            _print_json({"organizationId": created.organization.id, "apiKey": created.admin_key.secret})
+        else:
+            print(f"organization: {created.organization.id}\nadmin API key (shown once): {created.admin_key.secret}")
+
+    await _with_database(settings, work)
+
+
+async def _create_key(settings: Settings, args: argparse.Namespace) -> None:
+    from models.organizations import Organization
+    from resolvers.keys.api_keys import issue_key
+
+    async def work() -> None:
+        if not await Organization.exists(id=args.org):
+            raise DomainError(f"organization {args.org} not found")
+        scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
+        created = await issue_key(args.org, name=args.name, scopes=scopes, rate_limit=args.rate_limit)
+        if args.json:
+            _print_json({"id": created.key.id, "apiKey": created.secret, "scopes": created.key.scopes})
+        else:
+            print(f"key: {created.key.id}\nAPI key (shown once): {created.secret}")
+
+    await _with_database(settings, work)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gatehouse", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="start the HTTP server (embedded mode also runs the workers)")
+    serve.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    sub.add_parser("worker", help="run the background workers only")
+    sub.add_parser("migrate", help="apply database migrations")
+    org = sub.add_parser("create-org", help="create an organization and its first admin key")
+    org.add_argument("name")
+    org.add_argument("--plan", choices=PLANS, default="free")
+    org.add_argument("--json", action="store_true")
+    key = sub.add_parser("create-key", help="create an API key for an organization")
+    key.add_argument("--org", required=True)
+    key.add_argument("--name", required=True)
+    key.add_argument("--scopes", required=True, help="comma-separated, e.g. actions:write,policies:read")
+    key.add_argument("--rate-limit", type=int, default=None)
+    key.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        sys.stderr.write(f"gatehouse: {exc}\n")
+        raise SystemExit(2) from None
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        _dispatch(settings, args)
+    except DomainError as exc:
+        sys.stderr.write(f"gatehouse: {exc.message}\n")
+        raise SystemExit(1) from None
+
+
+def _dispatch(settings: Settings, args: argparse.Namespace) -> None:
+    if args.command == "serve":
+        cmd_serve(settings, args)
+        return
+    commands: dict[str, Callable[[], Coroutine[Any, Any, None]]] = {
+        "worker": lambda: _run_worker(settings),
+        "migrate": lambda: _migrate(settings),
+        "create-org": lambda: _create_org(settings, args),
+        "create-key": lambda: _create_key(settings, args),
+    }
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(commands[args.command]())
+
+
+if __name__ == "__main__":
+    main()

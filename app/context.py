@@ -1,0 +1,31 @@
+"""build_context: one way to turn an authenticated connection into a resolvers.Context."""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection
+
+from app.auth import Caller
+from app.core.ids import random_base62
+from resolvers.context import Context, Services
+from resolvers.errors import Unauthorized
+
+
+def context_for(caller: Caller, services: Services, request_id: str | None = None) -> Context:
+    """A Context for a known caller (HTTP request, WebSocket connection or CLI)."""
+    return Context(
+        organization_id=caller.organization_id,
+        plan=caller.plan,
+        key_id=caller.key_id,
+        scopes=caller.scopes,
+        request_id=request_id or random_base62(20),
+        services=services,
+    )
+
+
+def build_context(conn: HTTPConnection) -> Context:
+    """The Context of a request the middleware has authenticated (HTTP or WebSocket)."""
+    state = conn.scope.get("state", {})
+    caller = state.get("caller")
+    if caller is None:
+        raise Unauthorized("missing, invalid or revoked API key")
+    return context_for(caller, conn.app.state.services, state.get("request_id"))

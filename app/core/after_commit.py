@@ -1,0 +1,57 @@
+"""Side effects released only after the outermost transaction commits.
+
+Publishing an event or waking a worker before the row is committed would let a reader see a
+notification for data that may still roll back. `atomic()` opens (or joins) a transaction and
+collects callbacks registered with `on_commit`; they run once the outermost block commits and are
+dropped if it rolls back. Outside any transaction a callback runs at once.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+Callback = Callable[[], Awaitable[None]]
+_pending: contextvars.ContextVar[list[Callback] | None] = contextvars.ContextVar(
+    "gatehouse_after_commit", default=None
+)
+_log = logging.getLogger("gatehouse.after_commit")
+
+
+@asynccontextmanager
+async def atomic(connection_name: str | None = None) -> AsyncIterator[Any]:
+    """A transaction whose `on_commit` callbacks run after the outermost commit."""
+    outer = _pending.get() is None
+    if not outer:
+        async with in_transaction(connection_name) as conn:
+            yield conn
+        return
+    callbacks: list[Callback] = []
+    token = _pending.set(callbacks)
+    try:
+        async with in_transaction(connection_name) as conn:
+            yield conn
+    finally:
+        _pending.reset(token)
+    await _run(callbacks)
+
+
+def on_commit(callback: Callback) -> None:
+    """Register work to run after the current outermost transaction commits."""
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("on_commit outside atomic(): use run_now or open a transaction")
+    pending.append(callback)
+
+
+async def _run(callbacks: list[Callback]) -> None:
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:  # a failed notification must not undo a committed change
+            _log.exception("after-commit callback failed")

@@ -1,0 +1,168 @@
+"""The event bus: Redis pub/sub in production, in-process in the embedded mode.
+
+Each process holds ONE Redis subscription connection, whatever the number of local listeners;
+messages are routed to listeners in memory by channel name. Handlers are plain callables run on
+the event loop: they must not block (typically they put the message on a bounded queue).
+A lost Redis connection is re-established with back-off and every channel re-subscribed; a
+publish that fails is logged and dropped, because every consumer also has a database path
+(polling, replay) and Redis is allowed to restart without losing data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+
+import redis.asyncio as aioredis
+
+Handler = Callable[[str, bytes], None]
+_log = logging.getLogger("gatehouse.bus")
+
+
+class Subscription:
+    """A handle that removes one listener when closed."""
+
+    def __init__(self, bus: Bus, channel: str, handler: Handler) -> None:
+        self._bus, self.channel, self.handler = bus, channel, handler
+
+    async def close(self) -> None:
+        await self._bus._remove(self)
+
+
+class Bus:
+    """In-process bus; the base of the Redis one, which only changes transport."""
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, set[Subscription]] = defaultdict(set)
+
+    async def start(self) -> None:
+        """Open connections; the in-process bus has none."""
+
+    async def close(self) -> None:
+        self._listeners.clear()
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        self._dispatch(channel, message)
+
+    async def subscribe(self, channel: str, handler: Handler) -> Subscription:
+        sub = Subscription(self, channel, handler)
+        self._listeners[channel].add(sub)
+        return sub
+
+    async def ping(self) -> bool:
+        return True
+
+    async def _remove(self, sub: Subscription) -> None:
+        listeners = self._listeners.get(sub.channel)
+        if listeners is not None:
+            listeners.discard(sub)
+            if not listeners:
+                del self._listeners[sub.channel]
+
+    def _dispatch(self, channel: str, message: bytes) -> None:
+        for sub in tuple(self._listeners.get(channel, ())):
+            try:
+                sub.handler(channel, message)
+            except Exception:
+                _log.exception("bus handler failed on %s", channel)
+
+
+class RedisBus(Bus):
+    """Fan-out through Redis so every replica sees every message."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self._url = url
+        self.redis: aioredis.Redis = aioredis.Redis.from_url(url)
+        self._pubsub: aioredis.client.PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._subscribed: set[str] = set()
+        self._lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        self._reader = asyncio.create_task(self._read_forever(), name="bus-reader")
+
+    async def close(self) -> None:
+        if self._reader:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._reader
+        if self._pubsub is not None:
+            with contextlib.suppress(Exception):
+                await self._pubsub.aclose()
+        await self.redis.aclose()
+        await super().close()
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        try:
+            await self.redis.publish(channel, message)
+        except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as exc:
+            _log.warning("bus publish to %s dropped: %s", channel, exc)
+
+    async def subscribe(self, channel: str, handler: Handler) -> Subscription:
+        sub = await super().subscribe(channel, handler)
+        async with self._lock:
+            if channel not in self._subscribed:
+                self._subscribed.add(channel)
+                await self._send_subscribe(channel)
+        return sub
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except (aioredis.RedisError, OSError):
+            return False
+
+    async def _remove(self, sub: Subscription) -> None:
+        await super()._remove(sub)
+        async with self._lock:
+            if sub.channel not in self._listeners and sub.channel in self._subscribed:
+                self._subscribed.discard(sub.channel)
+                if self._pubsub is not None:
+                    with contextlib.suppress(aioredis.RedisError, OSError):
+                        await self._pubsub.unsubscribe(sub.channel)
+
+    async def _send_subscribe(self, channel: str) -> None:
+        if self._pubsub is None:
+            return  # the reader subscribes everything when it (re)connects
+        with contextlib.suppress(aioredis.RedisError, OSError):
+            await self._pubsub.subscribe(channel)
+
+    async def _read_forever(self) -> None:
+        delay = 0.1
+        while True:
+            try:
+                await self._connect()
+                delay = 0.1
+                await self._pump()
+            except asyncio.CancelledError:
+                raise
+            except (aioredis.RedisError, OSError) as exc:
+                _log.warning("bus connection lost (%s); retrying in %.1fs", exc, delay)
+            self._pubsub = None
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+    async def _connect(self) -> None:
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        async with self._lock:
+            await pubsub.subscribe("gatehouse:bus:keepalive", *self._subscribed)
+            self._pubsub = pubsub
+
+    async def _pump(self) -> None:
+        assert self._pubsub is not None
+        while True:
+            message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is None or message.get("type") != "message":
+                continue
+            channel = message["channel"]
+            name = channel.decode() if isinstance(channel, bytes) else str(channel)
+            self._dispatch(name, message["data"])
+
+
+def build_bus(redis_url: str | None) -> Bus:
+    """The bus for this process: Redis when configured, otherwise in-process."""
+    return RedisBus(redis_url) if redis_url else Bus()

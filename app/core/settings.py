@@ -1,0 +1,95 @@
+"""Typed settings read from the environment: one Settings object, validated at start."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Literal
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PG_SCHEMES = ("postgres://", "postgresql://", "asyncpg://", "postgresql+asyncpg://")
+
+
+class SettingsError(Exception):
+    """A setting is invalid; the message is one line a human can act on."""
+
+
+class Settings(BaseSettings):
+    """Everything Gatehouse reads from its environment.
+
+    Only these values differ between the embedded mode (SQLite, in-process bus and workers)
+    and production (PostgreSQL, Redis, separate worker processes).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GATEHOUSE_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        "sqlite://./gatehouse.db", validation_alias=AliasChoices("DATABASE_URL", "GATEHOUSE_DATABASE_URL")
+    )
+    redis_url: str | None = Field(None, validation_alias=AliasChoices("REDIS_URL", "GATEHOUSE_REDIS_URL"))
+    encryption_keys: str | None = None
+    allow_private_targets: bool = False
+    public_url: str = "http://127.0.0.1:8000"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", validation_alias=AliasChoices("GATEHOUSE_LOG_LEVEL", "LOG_LEVEL")
+    )
+    log_json: bool = True
+    dev: bool = False
+    inprocess_workers: bool | None = None
+    max_body_bytes: int = Field(1_048_576, gt=0)
+    default_rate_limit: int = Field(100, gt=0)
+    graphql_max_depth: int = Field(10, gt=0)
+    graphql_max_tokens: int = Field(2000, gt=0)
+    graphql_max_aliases: int = Field(15, gt=0)
+    db_pool_size: int = Field(20, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if value.startswith("sqlite://") or value.startswith(_PG_SCHEMES):
+            return value
+        raise ValueError("must start with sqlite:// or postgres://")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_redis(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis:// or rediss://")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite://")
+
+    @cached_property
+    def tortoise_db_url(self) -> str:
+        """The URL in the form Tortoise expects (it names the asyncpg driver `postgres://`)."""
+        for scheme in _PG_SCHEMES:
+            if self.database_url.startswith(scheme):
+                return "postgres://" + self.database_url[len(scheme) :]
+        return self.database_url
+
+    @property
+    def run_workers_inprocess(self) -> bool:
+        """Embedded mode runs the workers inside the server unless told otherwise."""
+        return self.is_sqlite if self.inprocess_workers is None else self.inprocess_workers
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning validation errors into one clear line."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "setting"
+        if not name.startswith("GATEHOUSE_") and name not in ("DATABASE_URL", "REDIS_URL", "LOG_LEVEL"):
+            name = "GATEHOUSE_" + name
+        raise SettingsError(f"invalid setting {name}: {first['msg']}") from None

@@ -1,0 +1,131 @@
+"""The HTTP shell around every route: request id, body limit, auth, rate limit, errors, logs.
+
+Written as pure ASGI rather than BaseHTTPMiddleware: it sits on the hot path of every agent
+action, and it must be able to answer 413 while the body is still streaming.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.auth import Authenticator, presented_key
+from app.core.ids import random_base62
+from app.errors import error_response
+from app.logs import get_logger
+from app.metrics import observe_request
+from app.ratelimit import RateLimiter
+
+PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/v1/openapi"})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
+_log = get_logger("gatehouse.http")
+
+
+class BodyTooLarge(Exception):
+    """Raised from `receive` once a streamed body passes the limit."""
+
+
+class GatehouseMiddleware:
+    """Authenticates, rate-limits and observes every HTTP request before the router sees it."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        authenticator: Authenticator,
+        limiter: Callable[[], RateLimiter],
+        default_rate_limit: int,
+        max_body_bytes: int,
+        allow_anonymous: Callable[[str], bool] = PUBLIC_PATHS.__contains__,
+    ) -> None:
+        self.app, self.authenticator, self.limiter = app, authenticator, limiter
+        self.default_rate_limit, self.max_body_bytes = default_rate_limit, max_body_bytes
+        self.allow_anonymous = allow_anonymous
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        incoming = headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else random_base62(20)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = time.perf_counter()
+        state: dict[str, Any] = {"status": 500, "started": False, "extra": {"X-Request-Id": request_id}}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state["status"], state["started"] = message["status"], True
+                MutableHeaders(scope=message).update(state["extra"])
+            await send(message)
+
+        try:
+            await self._handle(scope, headers, self._bounded(receive), send_wrapper, state)
+        except BodyTooLarge:
+            await self._fail(send_wrapper, state, "PAYLOAD_TOO_LARGE", "request body is too large")
+        except Exception:
+            _log.exception("unhandled error", request_id=request_id, path=scope["path"])
+            await self._fail(send_wrapper, state, "INTERNAL", f"internal error (request id {request_id})")
+        finally:
+            self._observe(scope, state["status"], started, request_id)
+
+    async def _handle(self, scope: Scope, headers: Headers, receive: Receive, send: Send, state: dict) -> None:
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise BodyTooLarge
+        if self.allow_anonymous(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        caller = await self.authenticator.authenticate(presented_key(headers))
+        if caller is None:
+            await error_response("UNAUTHORIZED", "missing, invalid or revoked API key")(scope, receive, send)
+            return
+        scope["state"]["caller"] = caller
+        verdict = await self.limiter().hit(caller.key_id, caller.rate_limit or self.default_rate_limit)
+        state["extra"].update(verdict.headers())
+        if not verdict.allowed:
+            retry = {"Retry-After": str(verdict.retry_after())}
+            await error_response("RATE_LIMITED", "rate limit exceeded for this API key", retry)(
+                scope, receive, send
+            )
+            return
+        await self.app(scope, receive, send)
+
+    def _bounded(self, receive: Receive) -> Receive:
+        seen = 0
+
+        async def bounded_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_body_bytes:
+                raise BodyTooLarge
+            return message
+
+        return bounded_receive
+
+    async def _fail(self, send: Send, state: dict, code: str, message: str) -> None:
+        if state["started"]:
+            return  # too late for a clean answer: the connection is closed by the server
+        response = error_response(code, message)
+
+        async def no_body() -> Message:
+            return {"type": "http.disconnect"}
+
+        await response({"type": "http"}, no_body, send)
+
+    @staticmethod
+    def _observe(scope: Scope, status: int, started: float, request_id: str) -> None:
+        elapsed = time.perf_counter() - started
+        route = getattr(scope.get("route"), "path", "unmatched")
+        observe_request(scope["method"], route, status, elapsed)
+        if status >= 500:
+            _log.error("request failed", request_id=request_id, path=scope["path"], status=status)
+
+
+Handler = Callable[[Scope, Receive, Send], Awaitable[None]]

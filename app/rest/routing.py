@@ -1,0 +1,132 @@
+"""REST endpoints declared once: route, scope-free parsing, schemas for OpenAPI.
+
+A handler receives a `RestCall` (Context, validated body and query, path params) and returns a
+JSON-able value; domain errors become the documented error body in one place. Every endpoint is
+recorded in ENDPOINTS so that the OpenAPI document is generated from what the server really serves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from app.context import build_context
+from app.errors import domain_error_response
+from resolvers.context import Context
+from resolvers.errors import BadRequest, DomainError, Invalid
+
+
+@dataclass(slots=True)
+class RestCall:
+    """What a handler needs, already parsed and authenticated."""
+
+    ctx: Context
+    body: Any
+    query: Any
+    path: dict[str, str]
+    request: Request
+
+
+Handler = Callable[[RestCall], Awaitable[Any]]
+
+
+@dataclass(slots=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    tags: list[str]
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: Any = None
+    status: int = 200
+    public: bool = False
+    paths: list[str] = field(default_factory=list)
+
+
+ENDPOINTS: list[Endpoint] = []
+
+
+def endpoint(
+    method: str,
+    path: str,
+    *,
+    summary: str,
+    tags: list[str],
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: Any = None,
+    status: int = 200,
+    also_at_root: bool = False,
+) -> Callable[[Handler], Handler]:
+    """Register a handler at `/api/v1{path}` (and at `{path}` for the governance documents)."""
+
+    def register(handler: Handler) -> Handler:
+        paths = [f"/api/v1{path}"] + ([path] if also_at_root else [])
+        ENDPOINTS.append(Endpoint(method, path, handler, summary, tags, body, query, response, status, False, paths))
+        return handler
+
+    return register
+
+
+def validation_message(exc: ValidationError) -> str:
+    """One readable line naming each offending field."""
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def parse_model(model: type[BaseModel], data: Any) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Invalid(validation_message(exc)) from None
+
+
+async def read_json(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise BadRequest("request body is not valid JSON") from None
+
+
+def json_response(value: Any, status: int) -> Response:
+    if status == 204:
+        return Response(status_code=204)
+    return Response(orjson.dumps(value), status, media_type="application/json")
+
+
+def _asgi_handler(ep: Endpoint) -> Callable[[Request], Awaitable[Response]]:
+    async def run(request: Request) -> Response:
+        try:
+            ctx = build_context(request)
+            body = parse_model(ep.body, await read_json(request)) if ep.body else None
+            query = parse_model(ep.query, dict(request.query_params)) if ep.query else None
+            value = await ep.handler(RestCall(ctx, body, query, dict(request.path_params), request))
+        except DomainError as err:
+            return domain_error_response(err)
+        return value if isinstance(value, Response) else json_response(value, ep.status)
+
+    return run
+
+
+def routes() -> list[Route]:
+    """Starlette routes for every registered endpoint, at each of its paths."""
+    return [
+        Route(path, _asgi_handler(ep), methods=[ep.method], name=f"{ep.method} {path}")
+        for ep in ENDPOINTS
+        for path in ep.paths
+    ]

@@ -1,0 +1,1 @@
+"""Gatehouse benchmark harness: baselines, load generator and the runner that compares them."""

@@ -1,0 +1,34 @@
+"""How long and how hard each figure is driven: the full run and the quick one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Budget:
+    rounds: int = 3
+    connections: int = 32  # the issue's scale figures were taken with 32 connections
+    duration: float = 5.0
+    warmup: float = 1.0
+    deliveries: int = 3000
+    sender_configs: tuple[str, ...] = ()  # substrings of sender configuration names; empty: all
+    subscribers: int = 1000
+    fleet_rate: float = 10.0
+    fleet_duration: float = 20.0
+    fleet_drain: float = 40.0
+    step_timeout: float = 300.0  # upper bound for any one load process
+
+
+FULL = Budget()
+QUICK = replace(
+    FULL,
+    duration=0.6,
+    warmup=0.3,
+    deliveries=300,
+    subscribers=100,
+    fleet_duration=2.0,
+    fleet_drain=5.0,
+    sender_configs=("httpx 1 client, concurrency 8", "httpx 8 clients", "aiohttp 1 session, concurrency 32"),
+    step_timeout=60.0,
+)

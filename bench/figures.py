@@ -1,0 +1,210 @@
+"""The figures of the benchmark issue: where each value comes from, its baseline, its target.
+
+A figure names a metric of a measurement (`"baseline.asyncpg_insert"`, `"latency_ms.p99"`); the
+harness collects one sample per round and this module turns the samples into the table rows and the
+`figures` entries of results.json. Ratios are value / baseline, taken per round (both sides ran
+back to back, so they share that moment's noise) and then the median over rounds.
+"""
+
+from __future__ import annotations
+
+import operator
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.stats import spread
+
+Samples = dict[str, list[dict[str, Any] | None]]  # measurement key -> one result per round
+OPS: dict[str, Callable[[float, float], bool]] = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A target on the ratio or on the value itself, e.g. ratio >= 0.5 or p99 < 250 ms."""
+
+    on: str  # "ratio" | "value"
+    op: str
+    bound: float
+
+    def text(self) -> str:
+        return f"{self.on} {self.op} {self.bound:g}"
+
+    def met(self, value: float | None, ratio: float | None) -> bool | None:
+        subject = ratio if self.on == "ratio" else value
+        return None if subject is None else OPS[self.op](subject, self.bound)
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    unit: str
+    value: tuple[str, str]  # (measurement key, dotted metric path)
+    baseline: tuple[str, str] | None = None
+    goal: Goal | None = None
+
+
+FIGURES = [
+    Figure(
+        "1. POST /actions, 100 policies",
+        "req/s",
+        ("gatehouse.rest_propose", "rps"),
+        ("baseline.asyncpg_insert", "rps"),
+        Goal("ratio", ">=", 0.5),
+    ),
+    Figure(
+        "1. POST /actions, 100 policies, p99",
+        "ms",
+        ("gatehouse.rest_propose", "latency_ms.p99"),
+        ("baseline.asyncpg_insert", "latency_ms.p99"),
+    ),
+    Figure(
+        "2. proposeAction (GraphQL)",
+        "req/s",
+        ("gatehouse.graphql_propose", "rps"),
+        ("baseline.strawberry_mutation", "rps"),
+        Goal("ratio", ">=", 0.8),
+    ),
+    Figure(
+        "2. proposeAction (GraphQL), p99",
+        "ms",
+        ("gatehouse.graphql_propose", "latency_ms.p99"),
+        ("baseline.strawberry_mutation", "latency_ms.p99"),
+    ),
+    Figure("3. GET /actions/{id}", "req/s", ("gatehouse.get_action", "rps")),
+    Figure("3. GraphQL list of 50 actions with decisions", "req/s", ("gatehouse.list_actions", "rps")),
+    Figure("4. engine decision, 10 policies", "us", ("gatehouse.engine", "10")),
+    Figure("4. engine decision, 1,000 policies", "us", ("gatehouse.engine", "1000"), ("gatehouse.engine", "10")),
+    Figure(
+        "4. engine decision, 10,000 policies",
+        "us",
+        ("gatehouse.engine", "10000"),
+        ("gatehouse.engine", "10"),
+        Goal("ratio", "<=", 2.0),
+    ),
+    Figure(
+        "5. pendingApprovals fan-out p50",
+        "ms",
+        ("gatehouse.fanout", "latency_ms.p50"),
+        ("baseline.subscription", "latency_ms.p50"),
+    ),
+    Figure(
+        "5. pendingApprovals fan-out p99",
+        "ms",
+        ("gatehouse.fanout", "latency_ms.p99"),
+        ("baseline.subscription", "latency_ms.p99"),
+        Goal("value", "<", 250),
+    ),
+    Figure(
+        "5. pendingApprovals delivered share",
+        "share",
+        ("gatehouse.fanout", "delivered_share"),
+        ("baseline.subscription", "delivered_share"),
+        Goal("value", ">=", 1.0),
+    ),
+    Figure(
+        "5. server memory after fan-out",
+        "MB",
+        ("gatehouse.fanout", "server_memory_mb"),
+        ("baseline.subscription", "server_memory_mb"),
+    ),
+    Figure(
+        "5. server CPU per delivery",
+        "us",
+        ("gatehouse.fanout", "server_cpu_us_per_delivery"),
+        ("baseline.subscription", "server_cpu_us_per_delivery"),
+    ),
+    Figure(
+        "6. webhook deliveries/s, one worker",
+        "1/s",
+        ("gatehouse.webhooks", "per_s"),
+        ("baseline.senders", "best"),
+        Goal("ratio", ">=", 0.5),
+    ),
+    Figure("6. bare sender, best httpx", "1/s", ("baseline.senders", "httpx")),
+    Figure("6. bare sender, best aiohttp", "1/s", ("baseline.senders", "aiohttp")),
+    Figure("6. receiver capacity (client-bound)", "req/s", ("baseline.receiver", "rps")),
+    Figure("7. workflow executions/s", "1/s", ("gatehouse.workflows", "per_s")),
+    Figure("7. workflow overhead per step", "ms", ("gatehouse.workflows", "step_overhead_ms")),
+]
+
+
+def dig(result: dict[str, Any] | None, path: str) -> float | None:
+    """The number at a dotted path of one measurement's result, or None."""
+    node: Any = result
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return float(node) if isinstance(node, int | float) else None
+
+
+def _series(samples: Samples, metric: tuple[str, str] | None) -> list[float | None]:
+    if metric is None:
+        return []
+    return [dig(result, metric[1]) for result in samples.get(metric[0], [])]
+
+
+def _paired_ratios(values: list[float | None], baselines: list[float | None]) -> list[float]:
+    return [v / b for v, b in zip(values, baselines, strict=False) if v is not None and b]
+
+
+def summarise(figure: Figure, samples: Samples, notes: dict[str, str]) -> dict[str, Any]:
+    """One results.json entry: medians with min/max over rounds, the ratio, the target and verdict."""
+    values, baselines = _series(samples, figure.value), _series(samples, figure.baseline)
+    value, base = spread(values), spread(baselines)
+    ratios = _paired_ratios(values, baselines)
+    ratio = round(statistics.median(ratios), 3) if ratios else None
+    return {
+        "name": figure.name,
+        "unit": figure.unit,
+        "value": value["median"],
+        "min": value["min"],
+        "max": value["max"],
+        "baseline": base["median"],
+        "baseline_min": base["min"],
+        "baseline_max": base["max"],
+        "ratio": ratio,
+        "target": figure.goal.text() if figure.goal else None,
+        "met": figure.goal.met(value["median"], ratio) if figure.goal else None,
+        "rounds": sum(v is not None for v in values),
+        "note": notes.get(figure.value[0]),
+    }
+
+
+def _num(value: float) -> str:
+    """Readable at a glance: thousands separated, three significant digits below 100."""
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def _cell(median: float | None, low: float | None, high: float | None) -> str:
+    if median is None or low is None or high is None:
+        return "-"
+    return f"{_num(median)} ({_num(low)}..{_num(high)})" if low != high else _num(median)
+
+
+def table(entries: list[dict[str, Any]]) -> str:
+    """The one table the run prints: value and baseline as median (min..max) over rounds."""
+    head = ("figure", "value (min..max)", "unit", "baseline (min..max)", "ratio", "target", "met")
+    rows = [head]
+    for e in entries:
+        met = {True: "yes", False: "NO", None: "-"}[e["met"]]
+        value = _cell(e["value"], e["min"], e["max"]) if e["value"] is not None else (e["note"] or "-")
+        rows.append(
+            (
+                e["name"],
+                value,
+                e["unit"],
+                _cell(e["baseline"], e["baseline_min"], e["baseline_max"]),
+                "-" if e["ratio"] is None else f"{e['ratio']:.3g}",
+                e["target"] or "-",
+                met,
+            )
+        )
+    widths = [min(60, max(len(str(row[i])) for row in rows)) for i in range(len(head))]
+    lines = ["  ".join(str(cell)[:60].ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(line.rstrip() for line in lines)

@@ -1,0 +1,77 @@
+"""CPU and memory readings from /proc, to tell a saturated client or machine from a slow server."""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from dataclasses import dataclass
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds() -> float:
+    """CPU time of this process (user + system)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu_s(pid: int | None) -> float | None:
+    """User + system CPU seconds of a local process (all its threads), None when unknown."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def process_memory_kb(pid: int | None) -> int | None:
+    """Resident set size of a local process, None when unknown."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def machine_busy_s() -> float:
+    """CPU seconds the whole machine spent not idle since boot (all cores)."""
+    with open("/proc/stat") as handle:
+        values = [int(v) for v in handle.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return (sum(values[:8]) - idle) / TICKS
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One instant: wall clock, this process's CPU, a server's CPU, the machine's busy time."""
+
+    wall: float
+    client_cpu: float
+    server_cpu: float | None
+    machine_busy: float
+
+    @classmethod
+    def now(cls, server_pid: int | None = None) -> Reading:
+        return cls(time.perf_counter(), cpu_seconds(), process_cpu_s(server_pid), machine_busy_s())
+
+
+def cores_used(before: Reading, after: Reading) -> dict[str, float | None]:
+    """Average cores used between two readings by the client, the server and the whole machine."""
+    wall = max(after.wall - before.wall, 1e-9)
+    server = None
+    if before.server_cpu is not None and after.server_cpu is not None:
+        server = round((after.server_cpu - before.server_cpu) / wall, 2)
+    return {
+        "client": round((after.client_cpu - before.client_cpu) / wall, 2),
+        "server": server,
+        "machine": round((after.machine_busy - before.machine_busy) / wall, 2),
+    }

@@ -1,0 +1,41 @@
+"""The Context every resolver receives, built the same way by REST, GraphQL and workers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from app.core.bus import Bus
+from app.core.settings import Settings
+
+
+@dataclass(slots=True)
+class Services:
+    """Process-wide collaborators, opened once in the app's lifespan."""
+
+    settings: Settings
+    bus: Bus
+    http: httpx.AsyncClient
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Context:
+    """Who is calling (organization, key, scopes) and with what services."""
+
+    organization_id: str
+    plan: str
+    key_id: str | None
+    scopes: frozenset[str]
+    request_id: str
+    services: Services
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def bus(self) -> Bus:
+        return self.services.bus

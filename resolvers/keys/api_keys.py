@@ -1,0 +1,96 @@
+"""API keys: issue, list, revoke, authenticate. Secrets are shown once and stored as hashes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.core.clock import utcnow
+from app.core.crypto import api_key_is_well_formed, hash_api_key, new_api_key
+from app.core.ids import new_id
+from models.api_keys import ApiKey
+from resolvers.access import require, validate_scopes
+from resolvers.context import Context
+from resolvers.errors import Conflict, Invalid, NotFound
+from resolvers.pagination import Page, paginate
+
+MAX_RATE_LIMIT = 1_000_000
+REVOKED_CHANNEL = "gatehouse:keys:revoked"
+
+
+@dataclass(slots=True)
+class CreatedKey:
+    """A key row plus its secret, which exists only in this object."""
+
+    key: ApiKey
+    secret: str
+
+
+async def issue_key(org_id: str, *, name: str, scopes: list[str], rate_limit: int | None) -> CreatedKey:
+    """Create a key row for `org_id` (no access check: callers have done it)."""
+    secret = new_api_key()
+    key = await ApiKey.create(
+        id=new_id("key"),
+        organization_id=org_id,
+        name=name,
+        key_hash=hash_api_key(secret),
+        display_prefix=secret[:7],
+        scopes=validate_scopes(scopes),
+        rate_limit=rate_limit,
+    )
+    return CreatedKey(key, secret)
+
+
+def _check_key_input(name: str, rate_limit: int | None) -> str:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise Invalid("name must be 1 to 200 characters")
+    if rate_limit is not None and not 1 <= rate_limit <= MAX_RATE_LIMIT:
+        raise Invalid(f"rateLimit must be between 1 and {MAX_RATE_LIMIT}")
+    return name
+
+
+async def create(ctx: Context, *, name: str, scopes: list[str], rate_limit: int | None = None) -> CreatedKey:
+    """Issue a key in the caller's organization (scope `admin`)."""
+    require(ctx, "admin")
+    return await issue_key(
+        ctx.organization_id, name=_check_key_input(name, rate_limit), scopes=scopes, rate_limit=rate_limit
+    )
+
+
+async def list_keys(ctx: Context, *, limit: int | None = None, cursor: str | None = None) -> Page[ApiKey]:
+    require(ctx, "admin")
+    return await paginate(ApiKey.filter(organization_id=ctx.organization_id), limit, cursor)
+
+
+async def get(ctx: Context, key_id: str) -> ApiKey:
+    require(ctx, "admin")
+    key = await ApiKey.get_or_none(id=key_id, organization_id=ctx.organization_id)
+    if key is None:
+        raise NotFound(f"API key {key_id} not found")
+    return key
+
+
+async def revoke(ctx: Context, key_id: str) -> ApiKey:
+    """Revoke a key at once; every replica drops it from its auth cache via the bus."""
+    key = await get(ctx, key_id)
+    if key.revoked_at is not None:
+        raise Conflict(f"API key {key_id} is already revoked")
+    key.revoked_at = utcnow()
+    await key.save(update_fields=["revoked_at"])
+    await ctx.bus.publish(REVOKED_CHANNEL, key.id.encode())
+    return key
+
+
+async def find_active_key(secret: str) -> ApiKey | None:
+    """The live key for a presented secret, with its organization loaded; None if unknown."""
+    if not api_key_is_well_formed(secret):
+        return None
+    key = await ApiKey.get_or_none(key_hash=hash_api_key(secret)).select_related("organization")
+    if key is None or key.revoked_at is not None:
+        return None
+    return key
+
+
+async def touch(key_id: str) -> None:
+    """Record use; callers throttle this so it is not a write per request."""
+    await ApiKey.filter(id=key_id).update(last_used_at=utcnow())

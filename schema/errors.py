@@ -1,0 +1,40 @@
+"""GraphQL errors carry the domain code in `extensions.code`; anything unexpected is masked."""
+
+from __future__ import annotations
+
+import logging
+
+from graphql.error import GraphQLError
+from strawberry.extensions import MaskErrors
+
+from resolvers.errors import DomainError
+
+_log = logging.getLogger("gatehouse.graphql")
+
+
+def _with_code(error: GraphQLError, code: str, message: str | None = None) -> GraphQLError:
+    return GraphQLError(
+        message=message or error.message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions={**(error.extensions or {}), "code": code},
+    )
+
+
+class DomainErrorCodes(MaskErrors):
+    """Domain errors keep their message and gain a code; other exceptions become INTERNAL."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [self._convert(error) for error in errors]
+
+    def _convert(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, DomainError):
+            return _with_code(error, original.code, original.message)
+        if original is None:
+            return _with_code(error, "BAD_REQUEST")  # syntax, validation and limit errors
+        _log.error("unexpected GraphQL resolver error", exc_info=original)
+        return _with_code(error, "INTERNAL", "internal error")
