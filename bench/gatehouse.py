@@ -176,6 +176,11 @@ class GatehouseSide:
             self.server.stop()
 
     @property
+    def pid(self) -> int | None:
+        """The server's pid when the harness started it (for its CPU and memory), else None."""
+        return None if self.server is None else self.server.pid
+
+    @property
     def base_url(self) -> str:
         assert self.config.base_url is not None, "start() first"
         return self.config.base_url
@@ -196,7 +201,9 @@ class GatehouseSide:
         """Figure 1: POST /actions in an organization with 100 active (non-matching) policies."""
         org = self.org("rest", policies=100)
         body = json.dumps(DEFAULT_PROPOSAL)
-        return measure.http_load(self.base_url + "/actions", self.budget, "POST", body, org.headers)
+        return measure.http_load(
+            self.base_url + "/actions", self.budget, "POST", body, org.headers, server_pid=self.pid
+        )
 
     def graphql_propose(self) -> dict[str, Any]:
         """Figure 2: the proposeAction mutation, same organization shape as figure 1."""

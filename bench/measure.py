@@ -35,6 +35,13 @@ def _load_cmd(mode: str, url: str, budget: Budget, *extra: str) -> list[str]:
     ]
 
 
+def _common(headers: dict[str, str] | None, server_pid: int | None) -> list[str]:
+    extra = ["--server-pid", str(server_pid)] if server_pid else []
+    for name, value in (headers or {}).items():
+        extra += ["-H", f"{name}: {value}"]
+    return extra
+
+
 def http_load(
     url: str,
     budget: Budget,
@@ -46,10 +53,8 @@ def http_load(
 ) -> dict[str, Any]:
     """Closed-loop HTTP load (requests/s, latency) against any server, Gatehouse or baseline."""
     extra = ["-X", method, *(["--body", body] if body else [])]
-    extra += ["--server-pid", str(server_pid)] if server_pid else []
     extra += ["--paths", paths_file] if paths_file else []
-    for name, value in (headers or {}).items():
-        extra += ["-H", f"{name}: {value}"]
+    extra += _common(headers, server_pid)
     return run_json(_load_cmd("http", url, budget, *extra), budget.step_timeout)
 
 
@@ -59,11 +64,10 @@ def graphql_load(
     query: str,
     variables: str = "{}",
     headers: dict[str, str] | None = None,
+    server_pid: int | None = None,
 ) -> dict[str, Any]:
     """Closed-loop GraphQL-over-HTTP load; an answer with `errors` counts as a failure."""
-    extra = ["--query", query, "--variables", variables]
-    for name, value in (headers or {}).items():
-        extra += ["-H", f"{name}: {value}"]
+    extra = ["--query", query, "--variables", variables, *_common(headers, server_pid)]
     return run_json(_load_cmd("graphql", url, budget, *extra), budget.step_timeout)
 
 
@@ -107,12 +111,12 @@ def fleet(
 
 def asyncpg_insert(service: Service, budget: Budget) -> dict[str, Any]:
     """Figure 1's baseline: the documented proposal body POSTed to the bare Starlette+asyncpg app."""
-    return http_load(service.url + "/actions", budget, "POST", PROPOSAL_BODY)
+    return http_load(service.url + "/actions", budget, "POST", PROPOSAL_BODY, server_pid=service.pid)
 
 
 def strawberry_mutation(service: Service, budget: Budget) -> dict[str, Any]:
     """Figure 2's baseline: the same proposal through the bare Strawberry mutation."""
-    return graphql_load(service.url + "/graphql", budget, PROPOSE_MUTATION, GRAPHQL_VARIABLES)
+    return graphql_load(service.url + "/graphql", budget, PROPOSE_MUTATION, GRAPHQL_VARIABLES, server_pid=service.pid)
 
 
 def receiver_capacity(receiver: Service, budget: Budget) -> dict[str, Any]:
@@ -120,7 +124,7 @@ def receiver_capacity(receiver: Service, budget: Budget) -> dict[str, Any]:
     from bench.baselines.senders import signed_delivery
 
     body, headers = signed_delivery(0)
-    return http_load(receiver.url + "/capacity", budget, "POST", body.decode(), headers)
+    return http_load(receiver.url + "/capacity", budget, "POST", body.decode(), headers, server_pid=receiver.pid)
 
 
 def senders(receiver: Service, budget: Budget) -> dict[str, Any]:
