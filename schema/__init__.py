@@ -14,11 +14,13 @@ from strawberry.tools import merge_types
 
 from app.core.settings import Settings
 from schema.errors import DomainErrorCodes
+from schema.governance.mutations import GovernanceMutations
+from schema.governance.queries import GovernanceQueries
 from schema.keys.mutations import KeyMutations
 from schema.keys.queries import KeyQueries
 
-QUERY_TYPES: tuple[type, ...] = (KeyQueries,)
-MUTATION_TYPES: tuple[type, ...] = (KeyMutations,)
+QUERY_TYPES: tuple[type, ...] = (KeyQueries, GovernanceQueries)
+MUTATION_TYPES: tuple[type, ...] = (KeyMutations, GovernanceMutations)
 SUBSCRIPTION_TYPES: tuple[type, ...] = ()
 
 

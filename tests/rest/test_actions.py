@@ -49,8 +49,11 @@ async def test_document_examples_work_as_written(tenant: Tenant, client) -> None
     listed = await client.get("/actions", params={"status": "approved", "limit": 50}, headers=headers)
     assert len(listed.json()) == 2
     other = (await client.post("/actions", json=EMAIL, headers=headers)).json()
-    rejected = await client.post(f"/approvals/{other['approvalId']}/reject", headers=headers,
-                                 content=b'{"reason": "Content violates guidelines"}')
+    rejected = await client.post(
+        f"/approvals/{other['approvalId']}/reject",
+        headers=headers,
+        content=b'{"reason": "Content violates guidelines"}',
+    )
     assert rejected.status_code == 200 and rejected.json()["reason"] == "Content violates guidelines"
     assert (await client.get("/policy", headers=headers)).json()[0]["id"] == policy["id"]
     put = await client.put(f"/policy/{policy['id']}", json={"description": "x"}, headers=headers)
@@ -60,8 +63,14 @@ async def test_document_examples_work_as_written(tenant: Tenant, client) -> None
     after = (await client.post("/api/v1/actions", json=EMAIL, headers=headers)).json()
     assert after["status"] == "approved"
     events = await Event.filter(organization_id=tenant.organization_id).order_by("seq")
-    assert [e.type for e in events] == ["action.approved", "action.pending_approval", "action.approved",
-                                        "action.pending_approval", "action.rejected", "action.approved"]
+    assert [e.type for e in events] == [
+        "action.approved",
+        "action.pending_approval",
+        "action.approved",
+        "action.pending_approval",
+        "action.rejected",
+        "action.approved",
+    ]
     data = events[1].data
     assert data["approvalUrl"] == f"https://gatehouse.test/approve/{action_id}"
     assert {"actionId", "type", "actor", "params", "timestamp"} <= set(data)
@@ -82,12 +91,18 @@ async def test_auto_approval_failed_check_deny_observe_and_conditions(tenant: Te
         actor = {"kind": "agent"}
         auto = (await c.post("/actions", json={"type": "deploy", "actor": actor})).json()
         assert auto["status"] == "pending_approval"
-        done = (await c.post("/evidence", json={"actionId": auto["actionId"], "checks": [{"name": "tests", "pass": True}]})).json()
+        done = (
+            await c.post("/evidence", json={"actionId": auto["actionId"], "checks": [{"name": "tests", "pass": True}]})
+        ).json()
         assert done["status"] == "approved"
         failing = (await c.post("/actions", json={"type": "deploy", "actor": actor})).json()
-        failed = await c.post(f"/actions/{failing['actionId']}/evidence", json={"checks": [{"name": "tests", "pass": False}]})
+        failed = await c.post(
+            f"/actions/{failing['actionId']}/evidence", json={"checks": [{"name": "tests", "pass": False}]}
+        )
         assert failed.json()["status"] == "rejected"
-        again = await c.post(f"/actions/{failing['actionId']}/evidence", json={"checks": [{"name": "tests", "pass": True}]})
+        again = await c.post(
+            f"/actions/{failing['actionId']}/evidence", json={"checks": [{"name": "tests", "pass": True}]}
+        )
         assert again.status_code == 409
         small = (await c.post("/actions", json={"type": "pay", "actor": actor, "params": {"amount": 10}})).json()
         big = (await c.post("/actions", json={"type": "pay", "actor": actor, "params": {"amount": 5000}})).json()
@@ -107,7 +122,9 @@ async def test_manual_approval_waits_for_checks_and_decides_once(tenant: Tenant)
         early = await c.post(f"/approvals/{proposed['approvalId']}/approve")
         assert early.status_code == 409 and early.json()["error"] == "CONFLICT"
         assert (await Action.get(id=proposed["actionId"])).status == "pending_approval"
-        await c.post(f"/actions/{proposed['actionId']}/evidence", json={"checks": [{"name": "content_review", "pass": True}]})
+        await c.post(
+            f"/actions/{proposed['actionId']}/evidence", json={"checks": [{"name": "content_review", "pass": True}]}
+        )
         assert (await c.post(f"/approvals/{proposed['approvalId']}/approve")).status_code == 200
         twice = await c.post(f"/approvals/{proposed['approvalId']}/approve")
         assert twice.status_code == 409
@@ -132,8 +149,14 @@ async def test_pending_action_expires_exactly_once(tenant: Tenant) -> None:
 
 async def test_bad_input_is_4xx_and_changes_nothing(tenant: Tenant) -> None:
     async with tenant.client() as c:
-        bad_actions = [b"{", b"[]", b'{"actor": {"kind": "agent"}}', b'{"type": "x", "actor": {}}',
-                       b'{"type": 5, "actor": {"kind": "agent"}}', b'{"type": "x", "actor": {"kind": "a"}, "params": []}']
+        bad_actions = [
+            b"{",
+            b"[]",
+            b'{"actor": {"kind": "agent"}}',
+            b'{"type": "x", "actor": {}}',
+            b'{"type": 5, "actor": {"kind": "agent"}}',
+            b'{"type": "x", "actor": {"kind": "a"}, "params": []}',
+        ]
         for body in bad_actions:
             response = await c.post("/actions", content=body, headers={"content-type": "application/json"})
             assert response.status_code == 400, (body, response.text)
@@ -149,8 +172,12 @@ async def test_other_organization_gets_404(tenant: Tenant, other_tenant: Tenant)
         policy_id = await _policy(c, [{"when": {"actionType": "send_email"}, "require": ["r"]}])
         proposed = (await c.post("/actions", json=EMAIL)).json()
     async with other_tenant.client() as c:
-        for path in (f"/actions/{proposed['actionId']}", f"/policy/{policy_id}", f"/approvals/{proposed['approvalId']}",
-                     f"/evidence/{proposed['actionId']}"):
+        for path in (
+            f"/actions/{proposed['actionId']}",
+            f"/policy/{policy_id}",
+            f"/approvals/{proposed['approvalId']}",
+            f"/evidence/{proposed['actionId']}",
+        ):
             assert (await c.get(path)).status_code == 404, path
         assert (await c.post(f"/approvals/{proposed['approvalId']}/reject", json={"reason": "x"})).status_code == 404
         assert (await c.post(f"/reject/{proposed['actionId']}", json={"reason": "x"})).status_code == 404

@@ -12,13 +12,19 @@ from tests.conftest import Tenant
 
 async def test_sdk_propose_evidence_get_list_approve_reject(tenant: Tenant) -> None:
     sdk = AccountabilityLayer(AccountabilityLayerOptions(endpoint=tenant.base_url, api_key=tenant.key))
-    policy = await asyncio.to_thread(sdk.setPolicy, {"rules": [{"when": {"actionType": "send_email"},
-                                                                 "require": ["review"], "mode": "enforce"}]})
+    policy = await asyncio.to_thread(
+        sdk.setPolicy, {"rules": [{"when": {"actionType": "send_email"}, "require": ["review"], "mode": "enforce"}]}
+    )
     assert policy["name"] and policy["rules"][0]["mode"] == "enforce"
     assert (await asyncio.to_thread(sdk.policy, "send_email"))[0]["id"] == policy["id"]
     assert await asyncio.to_thread(sdk.policy, "other") == []
-    first = await asyncio.to_thread(sdk.propose, type="send_email", actor={"kind": "agent", "name": "bot"},
-                                    target="a@example.com", agent_id="agent-7")
+    first = await asyncio.to_thread(
+        sdk.propose,
+        type="send_email",
+        actor={"kind": "agent", "name": "bot"},
+        target="a@example.com",
+        agent_id="agent-7",
+    )
     assert first["status"] == "pending_approval"
     await asyncio.to_thread(sdk.evidence, first["actionId"], [{"name": "review", "pass_": True, "note": "ok"}])
     evidence = await asyncio.to_thread(sdk.getEvidence, first["actionId"])
