@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from tests.conftest import Tenant
 
 PROPOSE = """mutation($i: ProposeActionInput!) { proposeAction(input: $i) { replayed action { id approvalId } } }"""
@@ -89,3 +91,36 @@ async def test_query_deeper_than_the_limit_is_refused(tenant: Tenant) -> None:
     out = await tenant.graphql(f'{{ action(id: "act_x") {{ {nested} }} }}')
     assert out["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
     assert "depth" in out["errors"][0]["message"].lower()
+
+
+class _QueryCounter(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+async def _queries_for_listing(tenant: Tenant) -> int:
+    query = """{ actions(first: 50) { edges { node { id approval { id action { id } } matchedPolicies { id }
+        history { kind } } } } }"""
+    log = logging.getLogger("tortoise.db_client")
+    counter, level = _QueryCounter(), log.level
+    log.addHandler(counter)
+    log.setLevel(logging.DEBUG)
+    try:
+        out = await tenant.graphql(query)
+    finally:
+        log.removeHandler(counter)
+        log.setLevel(level)
+    assert "errors" not in out, out
+    return counter.count
+
+
+async def test_action_lists_use_dataloaders_not_one_query_per_row(tenant: Tenant) -> None:
+    await _setup(tenant)
+    few = await _queries_for_listing(tenant)
+    for _ in range(5):
+        await tenant.graphql(PROPOSE, {"i": {"type": "send_email", "actor": {"kind": "agent"}}})
+    assert few >= 4 and await _queries_for_listing(tenant) == few
