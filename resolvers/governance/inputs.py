@@ -53,7 +53,7 @@ class CheckIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: str = Field(min_length=1, max_length=200)
-    passed: bool = Field(alias="pass")
+    passed: bool = Field(alias="pass", strict=True)
     note: str | None = Field(None, max_length=10_000)
     meta: dict[str, Any] | None = None
     approver: str | None = Text
