@@ -223,3 +223,17 @@ async def test_refused_evidence_and_decisions_change_nothing(tenant: Tenant) -> 
             f"/actions/{pending['actionId']}/evidence", json={"checks": [{"name": "content_review", "pass": True}]}
         )
         assert late.status_code == 409 and await _snapshot(pending["actionId"]) == decided
+
+
+async def test_simulation_decides_with_drafts_and_stores_nothing(tenant: Tenant) -> None:
+    async with tenant.client() as c:
+        await _policy(c, [{"when": {"actionType": "send_*"}, "require": ["review"], "approval": "auto"}])
+        plain = await c.post("/policy/simulate", json=EMAIL)
+        assert plain.status_code == 200 and plain.json()["status"] == "pending_approval"
+        assert plain.json()["decision"]["checks"] == [{"name": "review", "status": "pending", "note": None}]
+        draft = {"rules": [{"when": {"target": "*@example.com"}, "deny": True}]}
+        denied = await c.post("/api/v1/policy/simulate", json={**EMAIL, "policies": [draft]})
+        assert denied.json()["status"] == "rejected"
+        bad = await c.post("/policy/simulate", json={**EMAIL, "policies": [{"rules": [{"deny": "x"}]}]})
+        assert bad.status_code == 400
+    assert await Action.all().count() == 0 and await Policy.all().count() == 1 and await Event.all().count() == 0
