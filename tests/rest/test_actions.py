@@ -237,3 +237,23 @@ async def test_simulation_decides_with_drafts_and_stores_nothing(tenant: Tenant)
         bad = await c.post("/policy/simulate", json={**EMAIL, "policies": [{"rules": [{"deny": "x"}]}]})
         assert bad.status_code == 400
     assert await Action.all().count() == 0 and await Policy.all().count() == 1 and await Event.all().count() == 0
+
+
+async def test_nul_characters_are_refused_not_crashing(tenant: Tenant) -> None:
+    async with tenant.client() as c:
+        await _policy(c, [{"when": {"actionType": "send_email"}, "require": ["r"]}])
+        pending = (await c.post("/actions", json=EMAIL)).json()
+        answers = [
+            await c.post("/actions", json={**EMAIL, "type": "a\u0000b"}),
+            await c.post("/actions", json={**EMAIL, "params": {"k\u0000": 1}}),
+            await c.get("/actions/act_%00"),
+            await c.get("/evidence/%00"),
+            await c.get("/actions", params={"type": "a\u0000"}),
+            await c.post(f"/reject/{pending['actionId']}", json={"reason": "x\u0000"}),
+            await c.post(
+                f"/actions/{pending['actionId']}/evidence", json={"checks": [{"name": "\u0000", "pass": True}]}
+            ),
+            await c.post("/policy", json={"rules": [{"when": {"actionType": "\u0000"}}]}),
+        ]
+        assert [r.status_code for r in answers] == [400, 400, 404, 404, 400, 400, 400, 400]
+    assert await Action.all().count() == 1 and await Policy.all().count() == 1
