@@ -27,7 +27,8 @@ from resolvers.governance.cache import compiled_policies, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
 from resolvers.governance.inputs import PolicyIn, ProposalIn, has_nul, parse
 from resolvers.governance.policies import normalised_rules
-from resolvers.governance.records import announce, checks_to_rows, decider, history_row, lookup_id
+from resolvers.governance.records import announce, checks_to_rows, decider, history_row
+from resolvers.lookup import lookup_id
 from resolvers.pagination import Page, paginate
 
 STATUSES: Final = ("approved", "pending_approval", "rejected", "expired")
