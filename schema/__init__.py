@@ -16,10 +16,11 @@ from app.core.settings import Settings
 from schema.errors import DomainErrorCodes
 from schema.keys.mutations import KeyMutations
 from schema.keys.queries import KeyQueries
+from schema.realtime.subscriptions import RealtimeSubscriptions
 
 QUERY_TYPES: tuple[type, ...] = (KeyQueries,)
 MUTATION_TYPES: tuple[type, ...] = (KeyMutations,)
-SUBSCRIPTION_TYPES: tuple[type, ...] = ()
+SUBSCRIPTION_TYPES: tuple[type, ...] = (RealtimeSubscriptions,)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
