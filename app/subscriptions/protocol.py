@@ -6,7 +6,10 @@ bad or revoked key (also when a key is revoked while connected), 4406 unknown su
 adds 1013 "try again later": the client's bounded send queue is full (it stopped reading or reads
 too slowly). The connection is closed rather than silently dropping events: a dashboard reconnects
 and resubscribes to pendingApprovals with `since` = the last seq it saw, and the replay fills the
-gap. Memory per connection is therefore bounded by the queue (settings.ws_send_queue_frames).
+gap. A client that stopped reading usually cannot receive that close frame (its socket buffers are
+full): after CLOSE_TIMEOUT_SECONDS the TCP connection is dropped and the client sees 1006. Memory
+per connection is bounded by the queue (settings.ws_send_queue_frames frames, each one rendered
+event) plus the transport's write buffer (its 64 KB high-water mark: sends wait below it).
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from app.main import create_app
 from tests.conftest import free_port
 from tests.graphql.ws import Emitter
 
+
 @pytest.fixture
 async def emitter(settings: Settings, server: str) -> AsyncIterator[Emitter]:
     em = Emitter(settings)

@@ -93,7 +93,7 @@ async def test_revoking_the_key_ends_its_subscriptions(server: str, tenant: Tena
         async with tenant.client() as c:
             assert (await c.delete(f"/api/v1/api-keys/{created['id']}")).status_code == 200
         started = asyncio.get_running_loop().time()
-        assert await ws.closed_with(timeout=2) == 4403
+        assert await ws.closed_with(within=2) == 4403
         assert asyncio.get_running_loop().time() - started < 1.0
 
 
@@ -119,6 +119,6 @@ async def test_another_organization_receives_nothing(
             await emitter.emit(tenant.organization_id, event, {**pending_data("act_a"), "executionId": "exec_a"})
         assert (await owner.next_data())["id"] == "own"
         await spy.send({"type": "ping"})
-        assert (await spy.recv(timeout=2))["type"] == "pong"
+        assert (await spy.recv(within=2))["type"] == "pong"
         with pytest.raises(TimeoutError):
-            await spy.recv(timeout=1)
+            await spy.recv(within=1)

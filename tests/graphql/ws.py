@@ -30,8 +30,8 @@ class GqlClient:
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send(orjson.dumps(message).decode())
 
-    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
-        return orjson.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+    async def recv(self, within: float = 5.0) -> dict[str, Any]:
+        return orjson.loads(await asyncio.wait_for(self.ws.recv(), within))
 
     async def init(self, payload: dict[str, Any] | None) -> dict[str, Any]:
         await self.send({"type": "connection_init", "payload": payload or {}})
@@ -40,18 +40,18 @@ class GqlClient:
     async def subscribe(self, op_id: str, query: str, variables: dict[str, Any] | None = None) -> None:
         await self.send({"type": "subscribe", "id": op_id, "payload": {"query": query, "variables": variables}})
 
-    async def next_data(self, timeout: float = 5.0) -> dict[str, Any]:
-        message = await self.recv(timeout)
+    async def next_data(self, within: float = 5.0) -> dict[str, Any]:
+        message = await self.recv(within)
         assert message["type"] in ("next", "data"), message
         return message
 
-    async def closed_with(self, timeout: float = 5.0) -> int | None:
+    async def closed_with(self, within: float = 5.0) -> int | None:
         """Read until the server closes; the close code."""
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(within):
                 async for _ in self.ws:
                     pass
-        except Exception:  # noqa: S110 (a ConnectionClosedError still carries the code)
+        except Exception:
             pass
         return self.ws.close_code
 
@@ -89,3 +89,16 @@ def pending_data(action_id: str, status: str = "pending_approval", approval_id: 
             "params": {"to": "a@b.c"}, "approvalUrl": f"https://gatehouse.test/approvals/{approval_id}",
             "timestamp": "2026-11-22T20:00:00.000Z", "status": status, "decision": {"status": status},
             "approvalId": approval_id}
+
+
+async def publish_envelopes(redis: Any, org_id: str, seqs: range, data: dict[str, Any], kind: str = "action.approved"
+                            ) -> None:
+    """Publish envelopes on the events channel exactly as the relay does (for volume tests)."""
+    from resolvers.events.outbox import EVENTS_CHANNEL
+
+    async with redis.pipeline(transaction=False) as pipe:
+        for seq in seqs:
+            pipe.publish(EVENTS_CHANNEL, orjson.dumps({
+                "id": f"evt_{seq}", "event": kind, "timestamp": "2026-11-22T20:00:00.000Z", "seq": seq,
+                "organizationId": org_id, "data": {"actionId": f"act_{seq}", "status": "approved", **data}}))
+        await pipe.execute()
