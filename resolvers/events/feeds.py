@@ -44,18 +44,13 @@ def authorize(ctx: Context, feed: str) -> None:
 
 
 def pending_change(event: Envelope) -> str | None:
-    """created/approved/rejected/expired when `event` changes the pending set, else None.
+    """created/approved/rejected/expired when `event` may change the pending set, else None.
 
-    A decision reaches the pending set only for an action that waited for it: such events carry the
-    approval id (an action approved or rejected by policy at once was never pending).
+    Governance's action events do not say whether a decided action had been pending, so every
+    approval and rejection is reported: for an action decided at once by policy it is a no-op for a
+    client's list (it removes an id the list never held).
     """
-    change = PENDING_CHANGES.get(event.get("event", ""))
-    if change is None:
-        return None
-    data = event.get("data") or {}
-    if change in ("created", "expired") or data.get("approvalId") or data.get("approval"):
-        return change
-    return None
+    return PENDING_CHANGES.get(event.get("event", ""))
 
 
 def action_matcher(action_id: str | None) -> Matcher:
