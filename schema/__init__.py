@@ -14,12 +14,14 @@ from strawberry.tools import merge_types
 
 from app.core.settings import Settings
 from schema.errors import DomainErrorCodes
+from schema.governance.mutations import GovernanceMutations
+from schema.governance.queries import GovernanceQueries
 from schema.keys.mutations import KeyMutations
 from schema.keys.queries import KeyQueries
 from schema.realtime.subscriptions import RealtimeSubscriptions
 
-QUERY_TYPES: tuple[type, ...] = (KeyQueries,)
-MUTATION_TYPES: tuple[type, ...] = (KeyMutations,)
+QUERY_TYPES: tuple[type, ...] = (KeyQueries, GovernanceQueries)
+MUTATION_TYPES: tuple[type, ...] = (KeyMutations, GovernanceMutations)
 SUBSCRIPTION_TYPES: tuple[type, ...] = (RealtimeSubscriptions,)
 
 
