@@ -122,3 +122,17 @@ async def test_another_organization_receives_nothing(
         assert (await spy.recv(within=2))["type"] == "pong"
         with pytest.raises(TimeoutError):
             await spy.recv(within=1)
+
+
+async def test_acceptance_propose_over_rest_under_enforce_policy_then_approve(server: str, tenant: Tenant) -> None:
+    async with tenant.client() as c, gql_ws(server, tenant.key) as ws:
+        assert (await c.post("/policy", json={"rules": [{"when": {"actionType": "send_email"}}]})).status_code == 201
+        await ws.subscribe("1", PENDING)
+        await asyncio.sleep(0.2)
+        proposed = (await c.post("/actions", json={"type": "send_email", "actor": {"kind": "agent"}})).json()
+        assert proposed["status"] == "pending_approval"
+        created = (await ws.next_data())["payload"]["data"]["pendingApprovals"]
+        assert (created["change"], created["action"]["id"]) == ("created", proposed["actionId"])
+        assert (await c.post(f"/approve/{proposed['actionId']}", json={})).status_code == 200
+        approved = (await ws.next_data())["payload"]["data"]["pendingApprovals"]
+        assert (approved["change"], approved["action"]["status"]) == ("approved", "approved")
