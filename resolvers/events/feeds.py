@@ -44,13 +44,16 @@ def authorize(ctx: Context, feed: str) -> None:
 
 
 def pending_change(event: Envelope) -> str | None:
-    """created/approved/rejected/expired when `event` may change the pending set, else None.
+    """created/approved/rejected/expired when `event` changes the pending set, else None.
 
-    Governance's action events do not say whether a decided action had been pending, so every
-    approval and rejection is reported: for an action decided at once by policy it is a no-op for a
-    client's list (it removes an id the list never held).
+    A decision changes the pending set only for an action that waited for it: governance's events
+    carry `approvalId` for those (an action approved or rejected by policy at once has none).
     """
-    return PENDING_CHANGES.get(event.get("event", ""))
+    change = PENDING_CHANGES.get(event.get("event", ""))
+    if change is None:
+        return None
+    data = event.get("data") or {}
+    return change if change in ("created", "expired") or data.get("approvalId") else None
 
 
 def action_matcher(action_id: str | None) -> Matcher:

@@ -133,6 +133,15 @@ async def test_acceptance_propose_over_rest_under_enforce_policy_then_approve(se
         assert proposed["status"] == "pending_approval"
         created = (await ws.next_data())["payload"]["data"]["pendingApprovals"]
         assert (created["change"], created["action"]["id"]) == ("created", proposed["actionId"])
+        assert created["approval"] == {"id": "apr_" + proposed["actionId"][4:], "actionId": proposed["actionId"],
+                                       "status": "pending"}
         assert (await c.post(f"/approve/{proposed['actionId']}", json={})).status_code == 200
         approved = (await ws.next_data())["payload"]["data"]["pendingApprovals"]
         assert (approved["change"], approved["action"]["status"]) == ("approved", "approved")
+        assert approved["approval"]["id"] == created["approval"]["id"]
+        await c.post("/policy", json={"rules": [{"when": {"actionType": "refund"}, "deny": True}]})
+        for kind, status in (("other", "approved"), ("refund", "rejected")):
+            answer = await c.post("/actions", json={"type": kind, "actor": {"kind": "agent"}})
+            assert answer.json()["status"] == status
+        with pytest.raises(TimeoutError):  # decided at once by policy: never in the pending set
+            await ws.recv(within=1.5)

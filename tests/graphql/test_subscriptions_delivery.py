@@ -41,7 +41,8 @@ async def test_reconnecting_with_since_replays_what_was_missed(server: str, tena
         last_seen = (await ws.next_data())["payload"]["data"]["pendingApprovals"]["seq"]
     missed = [await emitter.emit(tenant.organization_id, "action.pending_approval", pending_data(f"act_{n}"))
               for n in (2, 3)]
-    await emitter.emit(tenant.organization_id, "workflow.started", {"executionId": "exec_1"})  # not in the feed
+    never_pending = pending_data("act_0", "approved", None)  # approved by policy at once: not in the feed
+    await emitter.emit(tenant.organization_id, "action.approved", never_pending)
     async with gql_ws(server, tenant.key) as ws:
         await ws.subscribe("1", PENDING, {"since": str(last_seen)})
         replayed = [(await ws.next_data())["payload"]["data"]["pendingApprovals"] for _ in missed]
