@@ -8,6 +8,7 @@ import gc
 import os
 import tracemalloc
 
+import httpx
 import orjson
 import redis.asyncio as aioredis
 
@@ -17,20 +18,24 @@ from tests.graphql.ws import PENDING, Emitter, gql_ws, pending_data, publish_env
 from tests.processes import gatehouse_env, running
 
 
-async def test_a_subscriber_on_one_replica_sees_events_committed_through_another(
-    tenant: Tenant, emitter: Emitter
-) -> None:
+async def test_a_subscriber_on_one_replica_sees_a_proposal_made_on_another(tenant: Tenant) -> None:
+    """Two `gatehouse serve` processes and one `gatehouse worker` (the relay) on one Redis."""
     env = gatehouse_env(DATABASE_URL=DATABASE_URL, REDIS_URL=REDIS_URL, GATEHOUSE_INPROCESS_WORKERS="false",
                         GATEHOUSE_DB_POOL_SIZE="4")
     port_a, port_b = free_port(), free_port()
     with running("serve", "--port", str(port_a), env=env, port=port_a), \
             running("serve", "--port", str(port_b), env=env, port=port_b), running("worker", env=env):
-        async with gql_ws(f"http://127.0.0.1:{port_a}", tenant.key) as ws:
+        replica_b = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port_b}", headers=tenant.headers, timeout=10)
+        async with replica_b, gql_ws(f"http://127.0.0.1:{port_a}", tenant.key) as ws:
             await ws.subscribe("1", PENDING)
+            assert (await replica_b.post("/policy", json={"rules": [{"when": {"actionType": "send_*"}}]})).is_success
             await asyncio.sleep(0.3)
-            await emitter.emit(tenant.organization_id, "action.pending_approval", pending_data("act_x"))
+            proposed = await replica_b.post("/actions", json={"type": "send_email", "actor": {"kind": "agent"}})
+            answered = asyncio.get_running_loop().time()
             got = (await ws.next_data(within=10))["payload"]["data"]["pendingApprovals"]
-            assert got["action"]["id"] == "act_x"
+            print(f"replica A received replica B's proposal {asyncio.get_running_loop().time() - answered:.3f}s "
+                  "after B answered")
+            assert got["action"]["id"] == proposed.json()["actionId"] and got["change"] == "created"
 
 
 async def test_reconnecting_with_since_replays_what_was_missed(server: str, tenant: Tenant, emitter: Emitter) -> None:
