@@ -40,7 +40,8 @@ class Feed:
 def _pending(event: Envelope) -> PendingApprovalChange:
     change, data = feeds.pending_change(event) or "created", event.get("data") or {}
     return PendingApprovalChange(
-        seq=event["seq"], timestamp=event["timestamp"], event_id=strawberry.ID(event["id"]), change=change,
+        seq=event["seq"], timestamp=event["timestamp"], event_id=strawberry.ID(event["id"]), event=event["event"],
+        change=change,
         approval=ApprovalSnapshot.from_data(data, change), action=ActionSnapshot.from_data(data),
     )
 

@@ -60,6 +60,7 @@ class PendingApprovalChange:
     seq: int
     timestamp: str
     event_id: strawberry.ID
+    event: str
     change: str = strawberry.field(description="created | approved | rejected | expired")
     approval: ApprovalSnapshot
     action: ActionSnapshot
