@@ -18,10 +18,11 @@ from schema.governance.mutations import GovernanceMutations
 from schema.governance.queries import GovernanceQueries
 from schema.keys.mutations import KeyMutations
 from schema.keys.queries import KeyQueries
+from schema.realtime.subscriptions import RealtimeSubscriptions
 
 QUERY_TYPES: tuple[type, ...] = (KeyQueries, GovernanceQueries)
 MUTATION_TYPES: tuple[type, ...] = (KeyMutations, GovernanceMutations)
-SUBSCRIPTION_TYPES: tuple[type, ...] = ()
+SUBSCRIPTION_TYPES: tuple[type, ...] = (RealtimeSubscriptions,)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:

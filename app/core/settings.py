@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(2000, gt=0)
     graphql_max_aliases: int = Field(15, gt=0)
     db_pool_size: int = Field(20, gt=0)
+    ws_init_timeout_seconds: float = Field(10.0, gt=0)
+    ws_max_subscriptions: int = Field(50, gt=0)
+    ws_send_queue_frames: int = Field(1000, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -52,6 +52,11 @@ def approval_url(services: Services, action_id: str) -> str:
     return f"{services.settings.public_url.rstrip('/')}/approve/{action_id}"
 
 
+def approval_id_of(action: Action) -> str | None:
+    """An action's approval shares its random part (``act_X`` -> ``apr_X``): no lookup needed."""
+    return f"apr_{action.id[4:]}" if action.approval_mode is not None else None
+
+
 def event_data(services: Services, action: Action) -> dict[str, Any]:
     """The webhook example's fields plus the status and decision reached."""
     return {
@@ -65,6 +70,7 @@ def event_data(services: Services, action: Action) -> dict[str, Any]:
         "status": action.status,
         "decision": {"status": action.status, "checks": public_checks(action)},
         "reason": action.reason,
+        "approvalId": approval_id_of(action),  # set when the action waited for a human (subscriptions)
     }
 
 
