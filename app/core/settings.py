@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     ws_init_timeout_seconds: float = Field(10.0, gt=0)
     ws_max_subscriptions: int = Field(50, gt=0)
     ws_send_queue_frames: int = Field(1000, gt=0)
+    ws_keepalive_seconds: float = Field(15.0, gt=0)  # legacy graphql-ws `ka` interval
 
     @field_validator("database_url")
     @classmethod

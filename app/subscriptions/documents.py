@@ -10,16 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import strawberry
 from graphql import (
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
     GraphQLError,
+    InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
+    SelectionSetNode,
     execute_sync,
     get_operation_ast,
     parse,
@@ -82,7 +86,7 @@ class Documents:
         coerced = get_variable_values(self.schema._schema, operation.variable_definitions or (), variables or {})
         if isinstance(coerced, list):
             raise OperationError([dict(e.formatted) for e in coerced])
-        field, arguments = self._root_field(operation, coerced)
+        field, arguments = self._root_field(document, operation, coerced)
         key = orjson.dumps([query, operation_name, variables or {}], option=orjson.OPT_SORT_KEYS).decode()
         return Prepared(key, document, operation_name, variables or {}, field, arguments)
 
@@ -108,10 +112,35 @@ class Documents:
             raise OperationError([{**e.formatted, "extensions": {"code": "BAD_REQUEST"}} for e in errors])
         return document
 
-    def _root_field(self, operation: OperationDefinitionNode, variables: VariableValues) -> tuple[str, dict]:
-        node = operation.selection_set.selections[0]
+    def _root_field(self, document: DocumentNode, operation: OperationDefinitionNode,
+                    variables: VariableValues) -> tuple[str, dict[str, Any]]:
+        """The subscribed field and its coerced arguments, wherever the document puts it.
+
+        Validation already guarantees exactly one root field (no @skip/@include on it, no fragment
+        cycles), so the first field met, through fragment spreads and inline fragments, is it.
+        """
+        node = _first_field(operation.selection_set, _fragments(document))
         subscription_type = self.schema._schema.subscription_type
-        if not isinstance(node, FieldNode) or subscription_type is None:
-            raise OperationError(error_payload("a subscription selects one root field, without a fragment"))
+        if node is None or subscription_type is None:
+            raise OperationError(error_payload("a subscription selects one root field"))
         definition = subscription_type.fields[node.name.value]
         return node.name.value, get_argument_values(definition, node, variables)
+
+
+def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+
+
+def _first_field(selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode]) -> FieldNode | None:
+    """Depth first through fragments: the root field of a validated subscription."""
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode):
+            return selection
+        if isinstance(selection, FragmentSpreadNode):
+            inner: SelectionSetNode | None = fragments[selection.name.value].selection_set
+        else:
+            inner = cast(InlineFragmentNode, selection).selection_set
+        found = _first_field(inner, fragments) if inner is not None else None
+        if found is not None:
+            return found
+    return None

@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+from collections.abc import Coroutine
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -24,7 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.auth import Authenticator, Caller, presented_key
 from app.context import context_for
-from app.subscriptions.documents import Documents, OperationError, error_payload
+from app.subscriptions.documents import Documents, OperationError, Prepared, error_payload
 from app.subscriptions.hub import Hub, Subscriber
 from resolvers.context import Context, Services
 from resolvers.errors import DomainError
@@ -34,6 +37,7 @@ from schema.realtime.subscriptions import FEEDS
 
 TRANSPORT_WS, LEGACY_WS = "graphql-transport-ws", "graphql-ws"
 CLOSE_TIMEOUT_SECONDS = 1.0
+_log = logging.getLogger("gatehouse.subscriptions")
 
 
 def _key_from_init(payload: Any, upgrade_key: str | None) -> str | None:
@@ -62,7 +66,7 @@ class Connection:
         self.operations: dict[str, Subscriber | asyncio.Task[None]] = {}
         self._close: tuple[int, str] | None = None
         self._done = asyncio.Event()
-        self._replays: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # replays and the keep-alive, ended with the connection
 
     # -- what the hub calls -------------------------------------------------------------------
     def push(self, frame: str) -> None:
@@ -84,7 +88,7 @@ class Connection:
         try:
             await self._done.wait()
         finally:
-            for task in (*tasks, *self._replays):
+            for task in (*tasks, *self._tasks):
                 task.cancel()
             self._leave_all()
             self.hub.detach(self)
@@ -153,6 +157,16 @@ class Connection:
         self.key_id, self.acked = caller.key_id, True
         self.hub.attach(self)
         self.push('{"type":"connection_ack"}')
+        if self.protocol == LEGACY_WS:
+            self._spawn(self._keep_alive())
+
+    async def _keep_alive(self) -> None:
+        """Legacy clients (subscriptions-transport-ws) expect `ka` right after the ack and then
+        periodically, and may treat a quiet connection as dead. graphql-transport-ws has no `ka`:
+        its clients send `ping` and get `pong` (see _on_message)."""
+        while True:
+            self.push('{"type":"ka"}')
+            await asyncio.sleep(self.settings.ws_keepalive_seconds)
 
     async def _caller(self) -> Caller | None:
         """Authentication is checked on every subscribe, not only at the handshake."""
@@ -177,51 +191,58 @@ class Connection:
             self._error(op_id, error_payload(
                 f"at most {self.settings.ws_max_subscriptions} operations per connection", "RATE_LIMITED"))
         else:
-            await self._start(op_id, payload, context_for(caller, self.services))
+            self._start(op_id, payload, context_for(caller, self.services))
 
-    async def _start(self, op_id: str, payload: dict[str, Any], ctx: Context) -> None:
+    def _start(self, op_id: str, payload: dict[str, Any], ctx: Context) -> None:
         query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
         if not isinstance(query, str) or not isinstance(variables, dict | None) or not isinstance(name, str | None):
             self._error(op_id, error_payload("payload needs query (string), variables (object), operationName"))
             return
         try:
-            if not self.documents.is_subscription(query, name):
+            if self.documents.is_subscription(query, name):
+                self._follow(op_id, self.documents.prepare(query, variables, name), ctx)
+            else:
                 self._once(op_id, query, variables, name, ctx)
-                return
-            prepared = self.documents.prepare(query, variables, name)
-            feeds.authorize(ctx, prepared.field)
-            feed = FEEDS[prepared.field]
-            matcher = feed.matcher(prepared.arguments)
         except OperationError as exc:
             self._error(op_id, exc.errors)
-            return
         except DomainError as exc:
             self._error(op_id, error_payload(exc.message, exc.code))
-            return
+
+    def _follow(self, op_id: str, prepared: Prepared, ctx: Context) -> None:
+        """Join the hub's group for `prepared`; with `since`, replay from the table first.
+
+        Everything that can refuse the subscription (scope, arguments, `since`) runs before joining,
+        so a refused one leaves nothing behind.
+        """
+        feeds.authorize(ctx, prepared.field)
+        feed = FEEDS[prepared.field]
+        matcher = feed.matcher(prepared.arguments)
+        since = prepared.arguments.get("since")
+        point = feeds.parse_since(since) if feed.replays and since is not None else None
         subscriber = self.hub.join(self, self._prefix(op_id), ctx.organization_id, prepared, matcher, feed.payload)
         self.operations[op_id] = subscriber
-        since = prepared.arguments.get("since")
-        if feed.replays and since is not None:
-            self._replay_task(subscriber, ctx, since)
+        if point is not None:
+            subscriber.held = []  # live events wait until the replay has caught up
+            self._spawn(self._replay(subscriber, ctx, point))
 
-    def _replay_task(self, subscriber: Subscriber, ctx: Context, since: str) -> None:
-        subscriber.held = []
-        task = asyncio.create_task(self._replay(subscriber, ctx, since))
-        self._replays.add(task)
-        task.add_done_callback(self._replay_done)
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` beside the reader until the connection ends; a failure closes it with 1011."""
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
 
-    def _replay_done(self, task: asyncio.Task[None]) -> None:
-        self._replays.discard(task)
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            self.close_soon(1011, "replay failed")
+            _log.error("WebSocket task failed", exc_info=task.exception())
+            self.close_soon(1011, "internal error")
 
-    async def _replay(self, subscriber: Subscriber, ctx: Context, since: str) -> None:
-        """Events after `since` from the table, then the live ones held meanwhile, without duplicates."""
-        try:
-            point = feeds.parse_since(since)
-        except DomainError as exc:
-            self._stop_with_error(subscriber, exc)
-            return
+    async def _replay(self, subscriber: Subscriber, ctx: Context, point: int | datetime) -> None:
+        """Events after `point` from the table, then the live ones held meanwhile, without duplicates.
+
+        Replayed frames wait for queue space instead of closing with 1013: the replay goes at the
+        client's pace, and live events are held (bounded) meanwhile.
+        """
         replayed: set[int] = set()
         last: int | None = None
         while batch := await feeds.replay_batch(ctx, point, last):
@@ -231,12 +252,6 @@ class Connection:
                 if subscriber.group.matcher(event):
                     await self.queue.put(subscriber.frame(self.hub.render(subscriber.group, event)))
         subscriber.release(replayed)
-
-    def _stop_with_error(self, subscriber: Subscriber, exc: DomainError) -> None:
-        for op_id, operation in tuple(self.operations.items()):
-            if operation is subscriber:
-                self._stop(op_id)
-                self._error(op_id, error_payload(exc.message, exc.code))
 
     def _once(self, op_id: str, query: str, variables: dict | None, name: str | None, ctx: Context) -> None:
         """Queries and mutations go through Strawberry (extensions, error codes), then complete."""

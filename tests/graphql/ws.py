@@ -1,4 +1,9 @@
-"""A small graphql-transport-ws client over the `websockets` package, and ways to produce events."""
+"""A small graphql-transport-ws client over the `websockets` package, and ways to produce events.
+
+Events come from the REST API the way a client makes them (Governance); Emitter writes through the
+outbox only what REST cannot produce yet (workflow events), publish_envelopes floods the bus for
+volume tests.
+"""
 
 from __future__ import annotations
 
@@ -66,6 +71,40 @@ async def gql_ws(base_url: str, key: str | None = None, *, init: bool = True, pr
             ack = await client.init({"apiKey": key} if key else {})
             assert ack["type"] == "connection_ack", ack
         yield client
+
+
+# One enforce policy covering every path to and out of the pending set.
+GOVERNANCE_RULES = [
+    {"when": {"actionType": "send_email"}},  # waits for a human: approve or reject
+    {"when": {"actionType": "deploy"}, "require": ["tests"], "approval": "auto"},  # evidence decides
+    {"when": {"actionType": "wire"}, "require": ["cfo"], "expiresIn": 1},  # expires
+    {"when": {"actionType": "refund"}, "deny": True},  # rejected at once: never pending
+]
+
+
+class Governance:
+    """Drives actions through the REST API as a client does; every call must succeed."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.c = client
+
+    async def enforce(self, rules: list[dict[str, Any]] | None = None) -> None:
+        answer = await self.c.post("/policy", json={"mode": "enforce", "rules": rules or GOVERNANCE_RULES})
+        assert answer.status_code == 201, answer.text
+
+    async def propose(self, kind: str, status: str = "pending_approval") -> dict[str, Any]:
+        answer = await self.c.post("/actions", json={"type": kind, "actor": {"kind": "agent"}, "params": {"n": 1}})
+        assert answer.status_code == 201 and answer.json()["status"] == status, answer.text
+        return dict(answer.json())
+
+    async def decide(self, proposed: dict[str, Any], verb: str) -> None:
+        answer = await self.c.post(f"/approvals/{proposed['approvalId']}/{verb}", json={})
+        assert answer.status_code == 200, answer.text
+
+    async def evidence(self, proposed: dict[str, Any], passed: bool) -> None:
+        checks = {"checks": [{"name": "tests", "pass": passed}]}
+        answer = await self.c.post(f"/actions/{proposed['actionId']}/evidence", json=checks)
+        assert answer.is_success, answer.text
 
 
 class Emitter:
