@@ -1,4 +1,5 @@
-"""Fixtures for the WebSocket tests: an event emitter and app instances with their own settings."""
+"""Fixtures for the WebSocket tests: an outbox emitter (for events REST cannot produce yet) and app
+instances with their own settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""GraphQL subscriptions over WebSocket (graphql-transport-ws and graphql-ws), against the live server."""
+"""The WebSocket protocols themselves: handshake, auth, scopes, limits, keep-alive, documents.
+
+What each subscription receives is in test_subscriptions_feeds.py, volume and replicas in
+test_subscriptions_delivery.py.
+"""
 
 from __future__ import annotations
 
@@ -8,34 +12,18 @@ import pytest
 
 from tests.conftest import Tenant
 from tests.graphql.conftest import LocalApp
-from tests.graphql.ws import PENDING, Emitter, gql_ws, pending_data
+from tests.graphql.ws import PENDING, Governance, gql_ws
 
 
-async def test_pending_approvals_created_then_approved(server: str, tenant: Tenant, emitter: Emitter) -> None:
-    async with gql_ws(server, tenant.key) as ws:
-        await ws.subscribe("1", PENDING)
-        await asyncio.sleep(0.2)
-        seq = await emitter.emit(tenant.organization_id, "action.pending_approval", pending_data("act_1"))
-        created = (await ws.next_data())["payload"]["data"]["pendingApprovals"]
-        assert created["seq"] == seq and created["change"] == "created"
-        assert created["approval"] == {"id": "apr_1", "actionId": "act_1", "status": "pending"}
-        assert created["action"] == {"id": "act_1", "type": "send_email", "status": "pending_approval",
-                                     "params": {"to": "a@b.c"}}
-        await emitter.emit(tenant.organization_id, "action.approved", pending_data("act_1", "approved"))
-        approved = (await ws.next_data())["payload"]["data"]["pendingApprovals"]
-        assert approved["change"] == "approved" and approved["approval"]["status"] == "approved"
-        assert approved["seq"] > seq
-
-
-async def test_legacy_protocol_and_header_auth(server: str, tenant: Tenant, emitter: Emitter) -> None:
-    async with gql_ws(server, protocol="graphql-ws", headers=tenant.headers) as ws:
+async def test_legacy_protocol_and_header_auth(server: str, tenant: Tenant) -> None:
+    async with tenant.client() as c, gql_ws(server, protocol="graphql-ws", headers=tenant.headers) as ws:
         await ws.send({"type": "start", "id": "a", "payload": {"query": "subscription { events(types: [\"action.*\"]) "
                                                                       "{ seq event data } }"}})
         await asyncio.sleep(0.2)
-        await emitter.emit(tenant.organization_id, "action.rejected", pending_data("act_9", "rejected"))
+        await Governance(c).propose("refund", "approved")  # no policy: approved at once
         message = await ws.next_data()
         assert message["type"] == "data" and message["id"] == "a"
-        assert message["payload"]["data"]["events"]["event"] == "action.rejected"
+        assert message["payload"]["data"]["events"]["event"] == "action.approved"
 
 
 async def test_queries_over_the_socket_and_validation_errors(server: str, tenant: Tenant) -> None:
@@ -57,7 +45,9 @@ async def test_scopes_are_checked_per_subscription(server: str, tenant: Tenant) 
     async with gql_ws(server, key) as ws:
         await ws.subscribe("p", PENDING)
         error = await ws.recv()
-        assert error["type"] == "error" and error["payload"][0]["extensions"]["code"] == "FORBIDDEN"
+        assert (error["type"], error["id"]) == ("error", "p")
+        assert error["payload"] == [{"message": "this API key lacks the 'approvals:read' scope",
+                                     "extensions": {"code": "FORBIDDEN"}}]
         await ws.subscribe("a", "subscription { actionUpdated { seq } }")
         await ws.send({"type": "ping"})
         assert (await ws.recv())["type"] == "pong"  # no error for the allowed one
@@ -97,51 +87,71 @@ async def test_revoking_the_key_ends_its_subscriptions(server: str, tenant: Tena
         assert asyncio.get_running_loop().time() - started < 1.0
 
 
-@pytest.mark.parametrize("variables", [{}, {"since": "0"}])
-async def test_another_organization_receives_nothing(
-    server: str, tenant: Tenant, other_tenant: Tenant, emitter: Emitter, variables: dict
-) -> None:
-    queries = [
-        PENDING,
-        "subscription { actionUpdated { seq action { id } } }",
-        'subscription { actionUpdated(id: "act_a") { seq } }',
-        "subscription { executionUpdated { seq } }",
-        'subscription { events(types: ["*"]) { seq data } }',
-        "subscription { events { seq data } }",
-    ]
-    await emitter.emit(tenant.organization_id, "action.pending_approval", pending_data("act_a"))
-    async with gql_ws(server, other_tenant.key) as spy, gql_ws(server, tenant.key) as owner:
-        for n, query in enumerate(queries):
-            await spy.subscribe(str(n), query, variables)
-        await owner.subscribe("own", "subscription { actionUpdated { seq } }")
-        await asyncio.sleep(0.2)
-        for event in ("action.approved", "workflow.started"):
-            await emitter.emit(tenant.organization_id, event, {**pending_data("act_a"), "executionId": "exec_a"})
-        assert (await owner.next_data())["id"] == "own"
-        await spy.send({"type": "ping"})
-        assert (await spy.recv(within=2))["type"] == "pong"
-        with pytest.raises(TimeoutError):
-            await spy.recv(within=1)
+async def test_subscriptions_per_connection_are_capped(local_app: LocalApp, tenant: Tenant) -> None:
+    async with local_app(ws_max_subscriptions=3) as (url, _app), gql_ws(url, tenant.key) as ws:
+        for n in range(3):
+            await ws.subscribe(str(n), "subscription { actionUpdated { seq } }")
+        await ws.subscribe("over", PENDING)
+        error = await ws.recv()
+        assert (error["type"], error["id"]) == ("error", "over")
+        assert error["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+        await ws.send({"type": "complete", "id": "0"})  # completing one frees its place
+        await ws.subscribe("again", PENDING)
+        await ws.send({"type": "ping"})
+        assert (await ws.recv())["type"] == "pong"
 
 
-async def test_acceptance_propose_over_rest_under_enforce_policy_then_approve(server: str, tenant: Tenant) -> None:
-    async with tenant.client() as c, gql_ws(server, tenant.key) as ws:
-        assert (await c.post("/policy", json={"rules": [{"when": {"actionType": "send_email"}}]})).status_code == 201
+async def test_malformed_messages_and_protocols(server: str, tenant: Tenant) -> None:
+    async with gql_ws(server, tenant.key) as ws:
+        await ws.ws.send("not json")
+        assert await ws.closed_with() == 4400
+    async with gql_ws(server, tenant.key) as ws:
         await ws.subscribe("1", PENDING)
+        await ws.subscribe("1", PENDING)
+        assert await ws.closed_with() == 4409
+    async with gql_ws(server, init=False, protocol="graphql-something") as ws:
+        assert await ws.closed_with() == 4406
+
+
+async def test_legacy_clients_get_ka_after_the_ack_and_periodically(local_app: LocalApp, tenant: Tenant) -> None:
+    async with local_app(ws_keepalive_seconds=0.2) as (url, _app):
+        async with gql_ws(url, tenant.key, protocol="graphql-ws") as legacy:
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            kinds = [(await legacy.recv(within=1, skip_ka=False))["type"] for _ in range(4)]
+            assert kinds == ["ka"] * 4 and 0.5 < loop.time() - started < 1.5
+        async with gql_ws(url, tenant.key) as modern:  # graphql-transport-ws has ping/pong instead of ka
+            await modern.send({"type": "ping", "payload": {"at": 1}})
+            assert (await modern.recv())["type"] == "pong"
+            await modern.send({"type": "pong"})  # an unsolicited pong is allowed and ignored
+            with pytest.raises(TimeoutError):
+                await modern.recv(within=0.6)
+
+
+async def test_ping_is_answered_before_the_handshake(server: str) -> None:
+    async with gql_ws(server, init=False) as ws:
+        await ws.send({"type": "ping"})
+        assert (await ws.recv())["type"] == "pong"
+
+
+async def test_the_root_field_may_sit_in_a_fragment(server: str, tenant: Tenant) -> None:
+    documents = [
+        "subscription { ...F } fragment F on Subscription { pendingApprovals { change action { id } } }",
+        "subscription { ... on Subscription { ...F } } fragment F on Subscription { pendingApprovals { change } }",
+        "subscription S { ... { pendingApprovals { change } } }",
+    ]
+    async with tenant.client() as c, gql_ws(server, tenant.key) as ws:
+        gov = Governance(c)
+        await gov.enforce()
+        for n, query in enumerate(documents):
+            await ws.subscribe(str(n), query)
         await asyncio.sleep(0.2)
-        proposed = (await c.post("/actions", json={"type": "send_email", "actor": {"kind": "agent"}})).json()
-        assert proposed["status"] == "pending_approval"
-        created = (await ws.next_data())["payload"]["data"]["pendingApprovals"]
-        assert (created["change"], created["action"]["id"]) == ("created", proposed["actionId"])
-        assert created["approval"] == {"id": "apr_" + proposed["actionId"][4:], "actionId": proposed["actionId"],
-                                       "status": "pending"}
-        assert (await c.post(f"/approve/{proposed['actionId']}", json={})).status_code == 200
-        approved = (await ws.next_data())["payload"]["data"]["pendingApprovals"]
-        assert (approved["change"], approved["action"]["status"]) == ("approved", "approved")
-        assert approved["approval"]["id"] == created["approval"]["id"]
-        await c.post("/policy", json={"rules": [{"when": {"actionType": "refund"}, "deny": True}]})
-        for kind, status in (("other", "approved"), ("refund", "rejected")):
-            answer = await c.post("/actions", json={"type": kind, "actor": {"kind": "agent"}})
-            assert answer.json()["status"] == status
-        with pytest.raises(TimeoutError):  # decided at once by policy: never in the pending set
-            await ws.recv(within=1.5)
+        proposed = await gov.propose("send_email")
+        frames = {m["id"]: m["payload"]["data"]["pendingApprovals"] for m in [await ws.next_data() for _ in documents]}
+        assert frames["0"] == {"change": "created", "action": {"id": proposed["actionId"]}}
+        assert frames["1"] == frames["2"] == {"change": "created"}
+        await ws.subscribe("two", "subscription { ...F } fragment F on Subscription { pendingApprovals { seq } "
+                                  "actionUpdated { seq } }")
+        error = await ws.recv()
+        assert error["type"] == "error" and "only one top level field" in error["payload"][0]["message"]
+        assert error["payload"][0]["extensions"]["code"] == "BAD_REQUEST"

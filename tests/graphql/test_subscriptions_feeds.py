@@ -13,7 +13,7 @@ import orjson
 import pytest
 
 from tests.conftest import Tenant
-from tests.graphql.ws import PENDING, Emitter, GqlClient, Governance, gql_ws
+from tests.graphql.ws import PENDING, Emitter, Governance, GqlClient, gql_ws
 
 
 async def _changes(ws: GqlClient, count: int) -> list[dict[str, Any]]:

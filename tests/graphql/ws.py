@@ -35,8 +35,13 @@ class GqlClient:
     async def send(self, message: dict[str, Any]) -> None:
         await self.ws.send(orjson.dumps(message).decode())
 
-    async def recv(self, within: float = 5.0) -> dict[str, Any]:
-        return orjson.loads(await asyncio.wait_for(self.ws.recv(), within))
+    async def recv(self, within: float = 5.0, *, skip_ka: bool = True) -> dict[str, Any]:
+        """The next message; legacy keep-alives (`ka`) are skipped as clients do, unless asked for."""
+        async with asyncio.timeout(within):
+            while True:
+                message: dict[str, Any] = orjson.loads(await self.ws.recv())
+                if not (skip_ka and message.get("type") == "ka"):
+                    return message
 
     async def init(self, payload: dict[str, Any] | None) -> dict[str, Any]:
         await self.send({"type": "connection_init", "payload": payload or {}})
@@ -108,7 +113,8 @@ class Governance:
 
 
 class Emitter:
-    """Writes events through the real outbox (the relay publishes them), or straight onto the bus."""
+    """Writes events through the real outbox (the relay publishes them): only for events no API
+    produces yet (workflow events, until workflows land)."""
 
     def __init__(self, settings: Settings) -> None:
         self.services = Services(settings, build_bus(settings.redis_url), httpx.AsyncClient())
@@ -121,13 +127,6 @@ class Emitter:
     async def close(self) -> None:
         await self.services.http.aclose()
         await self.services.bus.close()
-
-
-def pending_data(action_id: str, status: str = "pending_approval", approval_id: str | None = "apr_1") -> dict:
-    return {"actionId": action_id, "type": "send_email", "actor": {"kind": "agent", "name": "bot"},
-            "params": {"to": "a@b.c"}, "approvalUrl": f"https://gatehouse.test/approvals/{approval_id}",
-            "timestamp": "2026-11-22T20:00:00.000Z", "status": status, "decision": {"status": status},
-            "approvalId": approval_id}
 
 
 async def publish_envelopes(redis: Any, org_id: str, seqs: range, data: dict[str, Any], kind: str = "action.approved"
