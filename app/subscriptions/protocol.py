@@ -10,6 +10,10 @@ gap. A client that stopped reading usually cannot receive that close frame (its 
 full): after CLOSE_TIMEOUT_SECONDS the TCP connection is dropped and the client sees 1006. Memory
 per connection is bounded by the queue (settings.ws_send_queue_frames frames, each one rendered
 event) plus the transport's write buffer (its 64 KB high-water mark: sends wait below it).
+
+Keep-alive: legacy graphql-ws clients get `ka` right after `connection_ack`, then every
+settings.ws_keepalive_seconds. graphql-transport-ws clients send `ping` (any time, even before
+`connection_init`) and get `pong`.
 """
 
 from __future__ import annotations

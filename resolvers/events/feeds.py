@@ -86,12 +86,17 @@ def types_matcher(patterns: list[str] | None) -> Matcher:
         raise Invalid(f"types takes 1 to {MAX_TYPE_PATTERNS} patterns of 1 to 64 characters")
     if not any(fnmatchcase(known, p) for p in patterns for known in CATALOGUE):
         raise Invalid(f"types match no event of the catalogue: {', '.join(CATALOGUE)}")
-    chosen = frozenset(p for p in patterns)
+    chosen = frozenset(patterns)
     return lambda event: any(fnmatchcase(str(event.get("event", "")), p) for p in chosen)
 
 
 def parse_since(since: str) -> int | datetime:
-    """A sequence number (digits) or an ISO-8601 timestamp."""
+    """A sequence number (digits) or an ISO-8601 timestamp.
+
+    A seq is exact. Events carry millisecond timestamps, so a timestamp taken from an event also
+    replays the events of that millisecond it may already have: a duplicate is harmless to a list
+    kept by approval id, a gap is not.
+    """
     text = since.strip()
     if text.isdigit():
         return int(text)

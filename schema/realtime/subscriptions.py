@@ -83,7 +83,8 @@ async def _served_by_hub() -> AsyncGenerator[Any, None]:
 @strawberry.type
 class RealtimeSubscriptions:
     @strawberry.subscription(description="Every change to the pending set (scope approvals:read). "
-                             "`since` (an event seq or a timestamp) first replays what changed after it.")
+                             "`since` (an event seq, exact, or an ISO-8601 timestamp) first replays what "
+                             "changed after it.")
     def pending_approvals(self, since: str | None = None) -> AsyncGenerator[PendingApprovalChange, None]:
         return _served_by_hub()
 
