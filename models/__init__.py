@@ -4,4 +4,5 @@ MODEL_MODULES = [
     "models.organizations",
     "models.api_keys",
     "models.events",
+    "models.webhooks",
 ]

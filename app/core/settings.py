@@ -43,6 +43,11 @@ class Settings(BaseSettings):
     graphql_max_tokens: int = Field(2000, gt=0)
     graphql_max_aliases: int = Field(15, gt=0)
     db_pool_size: int = Field(20, gt=0)
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    webhook_claim_seconds: float = Field(60.0, gt=0)
+    webhook_disable_after_failures: int = Field(20, gt=0)
+    webhook_concurrency: int = Field(16, gt=0, le=256)
+    webhook_secret_grace_hours: float = Field(24.0, ge=0)
 
     @field_validator("database_url")
     @classmethod
