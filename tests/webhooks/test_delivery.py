@@ -175,7 +175,7 @@ async def test_patterns_select_events_and_inactive_hooks_get_nothing(tenant: Ten
         await create_hook(tenant, receiver.url, events=["action.*"], active=False)
         await emit_events(tenant, ["action.approved", "workflow.completed", "workflow.failed"])
         await eventually(lambda: receiver.requests)
-        await eventually(lambda: not WebhookDelivery.filter(status="pending").exists())
+        await eventually(lambda: _count("pending", 0))
     assert [r.json["event"] for r in receiver.requests] == ["workflow.completed"]
 
 
