@@ -63,6 +63,7 @@ class WebhookDelivery(Model):
     last_error = fields.CharField(max_length=500, null=True)
     delivered_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    attempt_log: fields.ReverseRelation[DeliveryAttempt]
 
     class Meta:
         table = "webhook_deliveries"

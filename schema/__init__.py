@@ -16,9 +16,11 @@ from app.core.settings import Settings
 from schema.errors import DomainErrorCodes
 from schema.keys.mutations import KeyMutations
 from schema.keys.queries import KeyQueries
+from schema.webhooks.mutations import WebhookMutations
+from schema.webhooks.queries import WebhookQueries
 
-QUERY_TYPES: tuple[type, ...] = (KeyQueries,)
-MUTATION_TYPES: tuple[type, ...] = (KeyMutations,)
+QUERY_TYPES: tuple[type, ...] = (KeyQueries, WebhookQueries)
+MUTATION_TYPES: tuple[type, ...] = (KeyMutations, WebhookMutations)
 SUBSCRIPTION_TYPES: tuple[type, ...] = ()
 
 

@@ -7,9 +7,9 @@ request with document 002's `verifySignature` algorithm and with the `standardwe
 from __future__ import annotations
 
 import asyncio
-import inspect
 import hashlib
 import hmac
+import inspect
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
@@ -99,9 +99,9 @@ async def receiving(path: str = "/hook") -> AsyncIterator[Receiver]:
         await runner.cleanup()
 
 
-async def eventually(check: Callable[[], object], timeout: float = 15.0, interval: float = 0.05) -> None:
+async def eventually(check: Callable[[], object], within: float = 15.0, interval: float = 0.05) -> None:
     """Wait until `check()` is truthy (it may be a coroutine function), else fail with its last value."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     while True:
         value = check()
         if inspect.isawaitable(value):
@@ -109,5 +109,5 @@ async def eventually(check: Callable[[], object], timeout: float = 15.0, interva
         if value:
             return
         if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last: {value!r})")
+            raise AssertionError(f"condition not met within {within}s (last: {value!r})")
         await asyncio.sleep(interval)
