@@ -61,7 +61,7 @@ class Receiver:
         self.script: deque[Reply] = deque()
         self.default = Reply()
         self.url = ""
-        self.on_request: Callable[[Received], None] | None = None
+        self.gone: list[Received] = []
 
     def answer(self, *replies: int | Reply) -> None:
         self.script.extend(r if isinstance(r, Reply) else Reply(r) for r in replies)
@@ -73,6 +73,10 @@ class Receiver:
         if reply.delay:
             await asyncio.sleep(reply.delay)
         return web.Response(status=reply.status, headers=reply.headers, text=f"answer {reply.status}")
+
+    async def handle_gone(self, request: web.Request) -> web.Response:
+        self.gone.append(Received(await request.read(), dict(request.headers), time.monotonic()))
+        return web.Response(status=410, text="gone")
 
     def unique_deliveries(self) -> set[str]:
         return {r.delivery_id for r in self.requests}
@@ -87,6 +91,7 @@ async def receiving(path: str = "/hook") -> AsyncIterator[Receiver]:
     app = web.Application()
     app.router.add_route("*", path, receiver.handle)
     app.router.add_route("*", "/elsewhere", receiver.handle)
+    app.router.add_route("*", "/gone", receiver.handle_gone)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
