@@ -4,5 +4,6 @@ MODEL_MODULES = [
     "models.organizations",
     "models.api_keys",
     "models.events",
+    "models.governance",
     "models.webhooks",
 ]

@@ -14,13 +14,15 @@ from strawberry.tools import merge_types
 
 from app.core.settings import Settings
 from schema.errors import DomainErrorCodes
+from schema.governance.mutations import GovernanceMutations
+from schema.governance.queries import GovernanceQueries
 from schema.keys.mutations import KeyMutations
 from schema.keys.queries import KeyQueries
 from schema.webhooks.mutations import WebhookMutations
 from schema.webhooks.queries import WebhookQueries
 
-QUERY_TYPES: tuple[type, ...] = (KeyQueries, WebhookQueries)
-MUTATION_TYPES: tuple[type, ...] = (KeyMutations, WebhookMutations)
+QUERY_TYPES: tuple[type, ...] = (KeyQueries, GovernanceQueries, WebhookQueries)
+MUTATION_TYPES: tuple[type, ...] = (KeyMutations, GovernanceMutations, WebhookMutations)
 SUBSCRIPTION_TYPES: tuple[type, ...] = ()
 
 

@@ -186,3 +186,28 @@ async def test_any_2xx_is_success(tenant: Tenant, status: int) -> None:
         await create_hook(tenant, receiver.url)
         await emit_events(tenant, ["workflow.started"])
         await eventually(lambda: _count("succeeded", 1))
+
+
+async def test_governance_decisions_arrive_as_signed_action_events(tenant: Tenant) -> None:
+    """Real actions through the API: document 001's fields at the top level of each body."""
+    email = {"type": "send_email", "actor": {"kind": "agent", "name": "marketing-bot"},
+             "target": "user@example.com", "params": {"subject": "Welcome!", "recipient_count": 1}}
+    policy = {"name": "review", "mode": "enforce", "status": "active",
+              "rules": [{"when": {"actionType": "send_email"}, "require": ["content_review"]}]}
+    async with receiving() as receiver:
+        hook = await create_hook(tenant, receiver.url, events=["action.*"])
+        async with tenant.client() as c:
+            assert (await c.post("/policy", json=policy)).status_code == 201
+            proposed = (await c.post("/actions", json=email)).json()
+            rejected = await c.post(f"/approvals/{proposed['approvalId']}/reject", json={"reason": "no"})
+            assert rejected.status_code == 200, rejected.text
+        await eventually(lambda: len(receiver.requests) == 2)
+    assert sorted(r.json["event"] for r in receiver.requests) == ["action.pending_approval", "action.rejected"]
+    for request in receiver.requests:
+        body = request.json
+        assert verify_signature(request.body, request.headers["X-Webhook-Signature"], hook["secret"])
+        verify_standard(request, hook["secret"])
+        assert body["actionId"] == proposed["actionId"] and body["type"] == "send_email"
+        assert body["actor"]["name"] == "marketing-bot" and body["params"] == email["params"]
+        assert body["approvalUrl"] == f"https://gatehouse.test/approve/{proposed['actionId']}"
+        assert body["data"]["actionId"] == proposed["actionId"]

@@ -153,7 +153,8 @@ async def test_redis_outage_during_a_burst_delivers_everything(procs_db: str, re
                 async def burst(count: int) -> None:
                     for _ in range(count):
                         await c.post(f"/api/v1/webhooks/{hook['id']}/test")
-                        gone = (await c.post("/api/v1/webhooks", json={**body, "url": gone_url, "events": ["webhook.test"]}))
+                        gone_hook = {**body, "url": gone_url, "events": ["webhook.test"]}
+                        gone = await c.post("/api/v1/webhooks", json=gone_hook)
                         assert (await c.post(f"/api/v1/webhooks/{gone.json()['id']}/test")).status_code == 202
 
                 await burst(5)

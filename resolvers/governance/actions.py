@@ -1,0 +1,162 @@
+"""Actions: propose (decide, count, store, announce), read, list, and simulate a decision.
+
+Proposing is the hot path: compiled policies come from the per-process cache, the quota is one
+atomic statement, and the action, its approval, first history entry and event are written in one
+transaction. A retried proposal (same idempotency key: the ``Idempotency-Key`` header, the
+``idempotencyKey`` field or the SDK's own ``id``) returns the original action; the unique
+constraint on (organization, key) settles races between concurrent retries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final
+
+from tortoise.exceptions import IntegrityError
+
+from app.core.after_commit import atomic
+from app.core.clock import utcnow
+from app.core.ids import new_id
+from models.governance import Action, Approval, Policy
+from resolvers.access import require
+from resolvers.context import Context
+from resolvers.errors import Conflict, Invalid, NotFound
+from resolvers.governance import quota
+from resolvers.governance.cache import compiled_policies, specs_of
+from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
+from resolvers.governance.inputs import PolicyIn, ProposalIn, parse
+from resolvers.governance.policies import normalised_rules
+from resolvers.governance.records import announce, checks_to_rows, decider, history_row
+from resolvers.pagination import Page, paginate
+
+STATUSES: Final = ("approved", "pending_approval", "rejected", "expired")
+
+
+@dataclass(slots=True)
+class Proposal:
+    """The stored action and whether it is the original answer to a retried proposal."""
+
+    action: Action
+    replayed: bool = False
+
+
+def approval_id_of(action: Action) -> str | None:
+    """An action's approval shares its random part (``act_X`` -> ``apr_X``): no lookup needed."""
+    return f"apr_{action.id[4:]}" if action.approval_mode is not None else None
+
+
+def facts_of(spec: ProposalIn) -> ActionFacts:
+    actor = spec.actor
+    return ActionFacts(spec.type, actor.kind, actor.name, actor.provider, spec.target, spec.params or {})
+
+
+async def propose(ctx: Context, data: Any, *, idempotency_key: str | None = None) -> Proposal:
+    """Decide and store a proposed action (402 past the monthly quota, 409 on a reused key)."""
+    require(ctx, "actions:write")
+    spec = parse(ProposalIn, data)
+    key = idempotency_key or spec.idempotencyKey or spec.id
+    if key is not None and len(key) > 255:
+        raise Invalid("idempotency key must be at most 255 characters")
+    if key is not None and (earlier := await _by_key(ctx, key)) is not None:
+        return _replay(earlier, spec)
+    decision = (await compiled_policies(ctx.services, ctx.organization_id)).decide(facts_of(spec))
+    month = await quota.take(ctx.organization_id, ctx.plan)
+    try:
+        return Proposal(await _store(ctx, spec, decision, key))
+    except IntegrityError:
+        await quota.give_back(ctx.organization_id, month)
+        earlier = await _by_key(ctx, key) if key is not None else None
+        if earlier is None:
+            raise
+        return _replay(earlier, spec)
+    except BaseException:
+        await quota.give_back(ctx.organization_id, month)
+        raise
+
+
+async def _by_key(ctx: Context, key: str) -> Action | None:
+    return await Action.get_or_none(organization_id=ctx.organization_id, idempotency_key=key)
+
+
+def _replay(earlier: Action, spec: ProposalIn) -> Proposal:
+    if earlier.request_hash != spec.fingerprint():
+        raise Conflict("this idempotency key was already used with a different request body")
+    return Proposal(earlier, replayed=True)
+
+
+def _new_action(ctx: Context, spec: ProposalIn, decision: Decision, key: str | None) -> Action:
+    pending = decision.status == "pending_approval"
+    now = utcnow()
+    return Action(
+        id=new_id("act"), organization_id=ctx.organization_id, type=spec.type, actor_kind=spec.actor.kind,
+        actor_name=spec.actor.name, actor_provider=spec.actor.provider, target=spec.target,
+        params=spec.params or {}, status=decision.status, policy_ids=list(decision.policy_ids),
+        checks=checks_to_rows(decision.checks), observed=[o._asdict() for o in decision.observed],
+        approval_mode=decision.approval, created_at=now,
+        expires_at=now + timedelta(seconds=decision.expires_in or 0) if pending else None,
+        decided_at=None if pending else now, decided_by=None if pending else "policy",
+        client_ref=spec.id, client_timestamp=spec.timestamp, agent_id=spec.agentId,
+        idempotency_key=key, request_hash=spec.fingerprint(),
+    )
+
+
+async def _store(ctx: Context, spec: ProposalIn, decision: Decision, key: str | None) -> Action:
+    action = _new_action(ctx, spec, decision, key)
+    async with atomic():
+        await action.save(force_create=True)
+        if action.status == "pending_approval":
+            await Approval.create(id=approval_id_of(action), organization_id=ctx.organization_id, action_id=action.id)
+        await history_row(action, "proposed", decider(ctx), {"policyIds": action.policy_ids}).save()
+        await announce(ctx.services, action)
+    return action
+
+
+async def get(ctx: Context, action_id: str) -> Action:
+    require(ctx, "actions:read")
+    action = await Action.get_or_none(id=action_id, organization_id=ctx.organization_id)
+    if action is None:
+        raise NotFound(f"action {action_id} not found")
+    return action
+
+
+async def list_actions(
+    ctx: Context, *, status: str | None = None, type: str | None = None,
+    limit: int | None = None, cursor: str | None = None,
+) -> Page[Action]:
+    require(ctx, "actions:read")
+    filters: dict[str, str] = {}
+    if status is not None:
+        if status not in STATUSES:
+            raise Invalid(f"status must be one of {', '.join(STATUSES)}")
+        filters["status"] = status
+    if type is not None:
+        filters["type"] = type
+    return await paginate(Action.filter(organization_id=ctx.organization_id, **filters), limit, cursor)
+
+
+async def simulate(ctx: Context, data: Any) -> Decision:
+    """The decision a proposal would get now, persisting nothing and counting no quota.
+
+    ``policies`` (optional) are draft policies evaluated as if active next to the stored ones, so an
+    operator can try a policy before enabling it.
+    """
+    require(ctx, "policies:read")
+    if not isinstance(data, dict):
+        raise Invalid("body: must be an object")
+    drafts = data.get("policies") or []
+    spec = parse(ProposalIn, {k: v for k, v in data.items() if k != "policies"})
+    if not drafts:
+        return (await compiled_policies(ctx.services, ctx.organization_id)).decide(facts_of(spec))
+    return await _simulate_with_drafts(ctx, spec, drafts)
+
+
+async def _simulate_with_drafts(ctx: Context, spec: ProposalIn, drafts: Any) -> Decision:
+    if not isinstance(drafts, list):
+        raise Invalid("policies: must be a list of policies")
+    rows = await Policy.filter(organization_id=ctx.organization_id, status="active")
+    for index, raw in enumerate(drafts):
+        draft = parse(PolicyIn, raw)
+        rows.append(Policy(id=f"draft_{index}", mode=draft.mode, rules=normalised_rules(draft.rules),
+                           created_at=utcnow()))
+    return CompiledPolicies.build(specs_of(rows)).decide(facts_of(spec))

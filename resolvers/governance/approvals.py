@@ -1,0 +1,91 @@
+"""Approvals: the human decision on a pending action.
+
+Approving needs every required check passed (else 409) and happens once; rejecting is allowed at
+any time while the action is pending, with a reason. Who decided is the API key's id; the public
+SDK's free-form ``approver`` name is kept beside it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.after_commit import atomic
+from models.governance import Action, Approval
+from resolvers.access import require
+from resolvers.context import Context
+from resolvers.errors import Conflict, Invalid, NotFound
+from resolvers.governance.engine import can_approve
+from resolvers.governance.lifecycle import close_approval, ensure_pending, locked_action, save_decided
+from resolvers.governance.records import announce, checks_of, decider, history_row
+from resolvers.pagination import Page, paginate
+
+MAX_TEXT = 10_000
+
+
+async def get(ctx: Context, approval_id: str) -> Approval:
+    require(ctx, "approvals:read")
+    approval = await Approval.get_or_none(id=approval_id, organization_id=ctx.organization_id)
+    if approval is None:
+        raise NotFound(f"approval {approval_id} not found")
+    return approval
+
+
+async def for_action(ctx: Context, action_id: str) -> Approval:
+    """The approval of an action (the SDK addresses approvals by action id)."""
+    require(ctx, "approvals:read")
+    approval = await Approval.get_or_none(action_id=action_id, organization_id=ctx.organization_id)
+    if approval is None:
+        if await Action.exists(id=action_id, organization_id=ctx.organization_id):
+            raise Conflict(f"action {action_id} does not await approval")
+        raise NotFound(f"action {action_id} not found")
+    return approval
+
+
+async def list_pending(ctx: Context, *, limit: int | None = None, cursor: str | None = None) -> Page[Approval]:
+    require(ctx, "approvals:read")
+    query = Approval.filter(organization_id=ctx.organization_id, status="pending")
+    return await paginate(query.select_related("action"), limit, cursor)
+
+
+def _text(value: Any, name: str) -> str | None:
+    if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
+        raise Invalid(f"{name}: must be a string of at most {MAX_TEXT} characters")
+    return value
+
+
+async def approve(
+    ctx: Context, approval_id: str, *, comment: str | None = None, approver: str | None = None
+) -> Approval:
+    """Approve once every required check has passed (409 otherwise, or when already decided)."""
+    require(ctx, "approvals:write")
+    comment, approver = _text(comment, "comment"), _text(approver, "approver")
+    return await _decide(ctx, approval_id, "approved", comment=comment, approver=approver)
+
+
+async def reject(
+    ctx: Context, approval_id: str, *, reason: str | None = None, approver: str | None = None
+) -> Approval:
+    """Reject a pending action, whatever its checks, with a reason (409 once decided or expired)."""
+    require(ctx, "approvals:write")
+    reason, approver = _text(reason, "reason"), _text(approver, "approver")
+    return await _decide(ctx, approval_id, "rejected", reason=reason, approver=approver)
+
+
+async def _decide(ctx: Context, approval_id: str, verdict: str, **fields: str | None) -> Approval:
+    approval = await get(ctx, approval_id)
+    async with atomic() as conn:
+        action = await locked_action(ctx, approval.action_id, conn)
+        if approval.status != "pending" and action.status != "pending_approval":
+            raise Conflict(f"approval {approval_id} is already {approval.status}")
+        ensure_pending(action)
+        if verdict == "approved" and not can_approve(checks_of(action)):
+            missing = [c.name for c in checks_of(action) if c.required and c.status != "passed"]
+            raise Conflict(f"required checks have not all passed: {', '.join(missing)}")
+        action.status = verdict
+        action.reason = fields.get("reason")  # type: ignore[assignment]
+        await save_decided(action, decider(ctx), conn)
+        await close_approval(action, decider(ctx), conn, **fields)
+        detail = {k: v for k, v in fields.items() if v is not None}
+        await history_row(action, verdict, decider(ctx), detail).save(using_db=conn)
+        await announce(ctx.services, action)
+    return await Approval.get(id=approval_id).select_related("action")

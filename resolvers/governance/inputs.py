@@ -1,0 +1,98 @@
+"""What a client may send to the governance resolvers, validated once for REST and GraphQL alike.
+
+Both transports hand the resolvers plain JSON-like values; these models turn them into checked
+objects or raise ``Invalid`` naming the offending field, before anything is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Literal, TypeVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from resolvers.errors import Invalid
+
+M = TypeVar("M", bound=BaseModel)
+Text = Field(None, max_length=200)
+
+
+class ActorIn(BaseModel):
+    """Who proposes: ``kind`` (agent, human, system ...) is required, the rest optional."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(min_length=1, max_length=100)
+    name: str | None = Text
+    provider: str | None = Text
+
+
+class ProposalIn(BaseModel):
+    """A proposed action as document 001 shows it, plus what the public SDK adds (``id``,
+    ``timestamp``, ``agentId``) and an optional ``idempotencyKey``."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(min_length=1, max_length=200)
+    actor: ActorIn
+    target: str | None = Field(None, max_length=10_000)
+    params: dict[str, Any] | None = None
+    id: str | None = Field(None, min_length=1, max_length=200)
+    timestamp: str | None = Field(None, max_length=64)
+    agentId: str | None = Text
+    idempotencyKey: str | None = Field(None, min_length=1, max_length=255)
+
+    def fingerprint(self) -> str:
+        """What must be equal for a retry to count as the same proposal (not id or timestamp)."""
+        body = {"type": self.type, "actor": self.actor.model_dump(), "target": self.target,
+                "params": self.params or {}, "agentId": self.agentId}
+        return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+class CheckIn(BaseModel):
+    """One evidence check; the wire calls the verdict ``pass``."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    name: str = Field(min_length=1, max_length=200)
+    passed: bool = Field(alias="pass")
+    note: str | None = Field(None, max_length=10_000)
+    meta: dict[str, Any] | None = None
+    approver: str | None = Text
+
+
+class EvidenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    checks: list[CheckIn] = Field(min_length=1, max_length=100)
+    timestamp: str | None = Field(None, max_length=64)
+
+
+class PolicyIn(BaseModel):
+    """A new policy; ``name`` may be left out (the public SDK sends nameless policies)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=10_000)
+    mode: Literal["enforce", "observe"] = "enforce"
+    status: Literal["active", "archived"] = "active"
+    rules: list[Any] = Field(max_length=500)
+
+
+class PolicyPatch(BaseModel):
+    """A change to a policy: only the fields given are replaced."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=10_000)
+    mode: Literal["enforce", "observe"] | None = None
+    status: Literal["active", "archived"] | None = None
+    rules: list[Any] | None = Field(None, max_length=500)
+
+
+def parse(model: type[M], data: Any) -> M:
+    """Validate client data into `model`, or raise Invalid naming each offending field."""
+    if isinstance(data, model):
+        return data
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        parts = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:5]]
+        raise Invalid("; ".join(parts)) from None

@@ -1,0 +1,50 @@
+"""Loading a pending action for a change, and closing its approval when it is decided.
+
+Evidence, approvals and expiry all change a pending action; each locks the row first (PostgreSQL
+``FOR UPDATE``) so two concurrent changes are applied one after the other, never interleaved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.core.clock import utcnow
+from models.governance import Action, Approval
+from resolvers.context import Context
+from resolvers.errors import Conflict, NotFound
+
+
+async def locked_action(ctx: Context, action_id: str, conn: Any) -> Action:
+    """The caller's action, locked for this transaction; NotFound for anyone else's."""
+    query = Action.filter(id=action_id, organization_id=ctx.organization_id).using_db(conn)
+    if not ctx.settings.is_sqlite:
+        query = query.select_for_update()
+    action = await query.first()
+    if action is None:
+        raise NotFound(f"action {action_id} not found")
+    return action
+
+
+def ensure_pending(action: Action) -> None:
+    """Conflict unless the action still awaits a decision (an overdue one counts as expired)."""
+    if action.status == "pending_approval" and action.expires_at is not None and action.expires_at <= utcnow():
+        raise Conflict(f"action {action.id} has expired")
+    if action.status != "pending_approval":
+        raise Conflict(f"action {action.id} is {action.status}, not pending_approval")
+
+
+async def close_approval(action: Action, by: str | None, conn: Any, **fields: Any) -> None:
+    """Mirror the action's final status on its approval row."""
+    status = "approved" if action.status == "approved" else action.status
+    await Approval.filter(action_id=action.id, status="pending").using_db(conn).update(
+        status=status, decided_by=by, decided_at=action.decided_at or utcnow(), **fields
+    )
+
+
+async def save_decided(action: Action, by: str | None, conn: Any) -> None:
+    """Persist the action's status, checks and who decided."""
+    if action.status != "pending_approval":
+        action.decided_at = utcnow()
+        action.decided_by = by
+    fields = ["status", "checks", "decided_at", "decided_by", "reason"]
+    await action.save(using_db=conn, update_fields=fields)

@@ -1,0 +1,125 @@
+"""Policies: create, list, read, update (the version goes up), archive (kept, no longer evaluated).
+
+Rules are validated by the engine's validator and stored in their normalised form. Every write
+drops the organization's compiled policies on every replica once it commits.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from app.core.after_commit import atomic, on_commit
+from app.core.ids import new_id
+from models.governance import Policy
+from resolvers.access import require
+from resolvers.context import Context
+from resolvers.errors import Invalid, NotFound
+from resolvers.governance.cache import policies_changed
+from resolvers.governance.inputs import PolicyIn, PolicyPatch, parse
+from resolvers.governance.rules import RuleError, validate_rules
+from resolvers.pagination import Page, paginate
+
+STATUSES: Final = ("active", "archived")
+MAX_FILTERED: Final = 1000
+
+
+def normalised_rules(raw: Any) -> list[dict[str, Any]]:
+    """Rules in stored form, or Invalid naming the offending path (``rules[0].when.colour``)."""
+    try:
+        return [rule.to_json() for rule in validate_rules(raw)]
+    except RuleError as err:
+        raise Invalid(f"{err.path}: {err.message}", details={"path": err.path}) from None
+
+
+def _changed(ctx: Context) -> None:
+    async def drop() -> None:
+        await policies_changed(ctx.services, ctx.organization_id)
+
+    on_commit(drop)
+
+
+async def create(ctx: Context, data: Any) -> Policy:
+    """A new policy; a nameless one (as the public SDK sends) gets a generated name."""
+    require(ctx, "policies:write")
+    spec = parse(PolicyIn, data)
+    rules = normalised_rules(spec.rules)
+    policy_id = new_id("pol")
+    async with atomic():
+        policy = await Policy.create(
+            id=policy_id, organization_id=ctx.organization_id, name=spec.name or f"policy-{policy_id[4:12]}",
+            description=spec.description, mode=spec.mode, status=spec.status, rules=rules,
+        )
+        _changed(ctx)
+    return policy
+
+
+async def get(ctx: Context, policy_id: str) -> Policy:
+    require(ctx, "policies:read")
+    policy = await Policy.get_or_none(id=policy_id, organization_id=ctx.organization_id)
+    if policy is None:
+        raise NotFound(f"policy {policy_id} not found")
+    return policy
+
+
+def _status_filter(status: str | None) -> dict[str, str]:
+    if status is None:
+        return {}
+    if status not in STATUSES:
+        raise Invalid(f"status must be one of {', '.join(STATUSES)}")
+    return {"status": status}
+
+
+async def list_policies(
+    ctx: Context, *, status: str | None = None, limit: int | None = None, cursor: str | None = None
+) -> Page[Policy]:
+    require(ctx, "policies:read")
+    query = Policy.filter(organization_id=ctx.organization_id, **_status_filter(status))
+    return await paginate(query, limit, cursor)
+
+
+async def for_action_type(ctx: Context, action_type: str, *, status: str | None = None) -> list[Policy]:
+    """Policies with a rule that could apply to `action_type` (the SDK's ``GET /policy?actionType=``)."""
+    require(ctx, "policies:read")
+    query = Policy.filter(organization_id=ctx.organization_id, **_status_filter(status))
+    rows = await query.order_by("-created_at", "-id").limit(MAX_FILTERED)
+    return [row for row in rows if _applies_to(row, action_type)]
+
+
+def _applies_to(policy: Policy, action_type: str) -> bool:
+    for rule in validate_rules(policy.rules):
+        condition = rule.when.action_type
+        if condition is None or condition.matches(action_type):
+            return True
+    return False
+
+
+async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
+    """Replace the given fields and bump the version; other fields keep their values."""
+    require(ctx, "policies:write")
+    patch = parse(PolicyPatch, data)
+    changes = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if v is not None or k == "description"}
+    if "rules" in changes:
+        changes["rules"] = normalised_rules(changes["rules"])
+    async with atomic() as conn:
+        policy = await _locked(ctx, policy_id, conn)
+        for key, value in changes.items():
+            setattr(policy, key, value)
+        policy.version += 1
+        await policy.save(using_db=conn)
+        _changed(ctx)
+    return policy
+
+
+async def archive(ctx: Context, policy_id: str) -> Policy:
+    """Archive (soft delete): still readable, never evaluated again unless reactivated."""
+    return await update(ctx, policy_id, {"status": "archived"})
+
+
+async def _locked(ctx: Context, policy_id: str, conn: Any) -> Policy:
+    query = Policy.filter(id=policy_id, organization_id=ctx.organization_id).using_db(conn)
+    if not ctx.settings.is_sqlite:
+        query = query.select_for_update()
+    policy = await query.first()
+    if policy is None:
+        raise NotFound(f"policy {policy_id} not found")
+    return policy

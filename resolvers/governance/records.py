@@ -1,0 +1,78 @@
+"""What every governance write shares: checks to and from rows, history entries, action events.
+
+A status change always does three things in the caller's transaction: update the action, append a
+history row (the audit trail) and emit the ``action.<status>`` event whose data carries the fields
+of document 001's webhook example.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from app.core.clock import isoformat_z, utcnow
+from app.core.ids import new_id
+from models.governance import Action, ActionHistory
+from resolvers.context import Context, Services
+from resolvers.events.outbox import emit
+from resolvers.governance.engine import CheckState
+
+
+def checks_to_rows(checks: Sequence[CheckState]) -> list[dict[str, Any]]:
+    return [{"name": c.name, "status": c.status, "note": c.note, "required": c.required} for c in checks]
+
+
+def checks_of(action: Action) -> tuple[CheckState, ...]:
+    return tuple(CheckState(c["name"], c["status"], c.get("note"), c.get("required", True)) for c in action.checks)
+
+
+def public_checks(action: Action) -> list[dict[str, Any]]:
+    """Checks as the wire shows them: ``{name, status, note}``."""
+    return [{"name": c["name"], "status": c["status"], "note": c.get("note")} for c in action.checks]
+
+
+def actor_of(action: Action) -> dict[str, Any]:
+    actor = {"kind": action.actor_kind, "name": action.actor_name, "provider": action.actor_provider}
+    return {key: value for key, value in actor.items() if value is not None}
+
+
+def history_row(action: Action, kind: str, by: str | None, detail: dict[str, Any] | None = None) -> ActionHistory:
+    """An unsaved history entry recording the action's status after `kind` happened."""
+    return ActionHistory(
+        id=new_id("hist"), organization_id=action.organization_id, action_id=action.id,
+        kind=kind, status=action.status, by=by, detail=detail or {}, created_at=utcnow(),
+    )
+
+
+async def record(action: Action, kind: str, by: str | None, detail: dict[str, Any] | None = None) -> None:
+    await history_row(action, kind, by, detail).save()
+
+
+def approval_url(services: Services, action_id: str) -> str:
+    return f"{services.settings.public_url.rstrip('/')}/approve/{action_id}"
+
+
+def event_data(services: Services, action: Action) -> dict[str, Any]:
+    """The webhook example's fields plus the status and decision reached."""
+    return {
+        "actionId": action.id,
+        "type": action.type,
+        "actor": actor_of(action),
+        "target": action.target,
+        "params": action.params,
+        "approvalUrl": approval_url(services, action.id),
+        "timestamp": isoformat_z(utcnow()),
+        "status": action.status,
+        "decision": {"status": action.status, "checks": public_checks(action)},
+        "reason": action.reason,
+    }
+
+
+async def announce(services: Services, action: Action) -> None:
+    """Emit ``action.<status>`` for the action's new status, inside the caller's transaction."""
+    await emit(services, action.organization_id, f"action.{action.status}", event_data(services, action))
+
+
+def decider(ctx: Context) -> str | None:
+    """Who decided, for the audit trail: the API key's id."""
+    return ctx.key_id

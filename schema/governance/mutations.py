@@ -1,0 +1,64 @@
+"""Mutations: proposeAction, submitEvidence, create/update/archivePolicy, approve/rejectAction, simulateDecision."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers.governance import actions, approvals, evidence, policies
+from schema.context import GraphQLContext
+from schema.governance.types import (
+    Action,
+    Approval,
+    CheckInput,
+    CreatePolicyInput,
+    EvidencePayload,
+    Policy,
+    ProposeActionInput,
+    ProposeActionPayload,
+    SimulatedDecision,
+    SimulateDecisionInput,
+    UpdatePolicyInput,
+)
+
+I = Info[GraphQLContext, None]  # noqa: E741
+
+
+@strawberry.type
+class GovernanceMutations:
+    @strawberry.mutation(description="Propose an action and get its decision.")
+    async def propose_action(self, info: I, input: ProposeActionInput) -> ProposeActionPayload:
+        proposal = await actions.propose(info.context.ctx, input.to_wire())
+        return ProposeActionPayload(action=Action.from_row(proposal.action), replayed=proposal.replayed)
+
+    @strawberry.mutation(description="Submit evidence checks for a pending action.")
+    async def submit_evidence(self, info: I, action_id: strawberry.ID, checks: list[CheckInput]) -> EvidencePayload:
+        body = {"checks": [{"name": c.name, "pass": c.passed, "note": c.note, "meta": c.meta} for c in checks]}
+        result = await evidence.submit(info.context.ctx, str(action_id), body)
+        return EvidencePayload(action=Action.from_row(result.action), ready_for_approval=result.ready_for_approval)
+
+    @strawberry.mutation
+    async def create_policy(self, info: I, input: CreatePolicyInput) -> Policy:
+        body = {"name": input.name, "description": input.description, "mode": input.mode, "status": input.status,
+                "rules": input.rules}
+        return Policy.from_row(await policies.create(info.context.ctx, body))
+
+    @strawberry.mutation(description="Replace the given fields; the version goes up.")
+    async def update_policy(self, info: I, id: strawberry.ID, input: UpdatePolicyInput) -> Policy:
+        return Policy.from_row(await policies.update(info.context.ctx, str(id), input.to_wire()))
+
+    @strawberry.mutation(description="Archive a policy: still readable, no longer evaluated.")
+    async def archive_policy(self, info: I, id: strawberry.ID) -> Policy:
+        return Policy.from_row(await policies.archive(info.context.ctx, str(id)))
+
+    @strawberry.mutation(description="Approve once every required check has passed.")
+    async def approve_action(self, info: I, approval_id: strawberry.ID, comment: str | None = None) -> Approval:
+        return Approval.from_row(await approvals.approve(info.context.ctx, str(approval_id), comment=comment))
+
+    @strawberry.mutation(description="Reject a pending action with a reason.")
+    async def reject_action(self, info: I, approval_id: strawberry.ID, reason: str | None = None) -> Approval:
+        return Approval.from_row(await approvals.reject(info.context.ctx, str(approval_id), reason=reason))
+
+    @strawberry.mutation(description="The decision an action would get now; nothing is stored.")
+    async def simulate_decision(self, info: I, input: SimulateDecisionInput) -> SimulatedDecision:
+        return SimulatedDecision.from_decision(await actions.simulate(info.context.ctx, input.to_wire()))
