@@ -15,7 +15,7 @@ from app.logs import get_logger
 from app.workers import register
 from resolvers.context import Services
 from resolvers.webhooks import fanout
-from resolvers.webhooks.dispatch import claim_due, deliver
+from resolvers.webhooks.dispatch import Claimed, claim_due, deliver
 
 POLL_SECONDS = 0.5
 _log = get_logger("gatehouse.webhooks")
@@ -30,9 +30,9 @@ def build_sender(services: Services) -> WebhookSender:
     )
 
 
-async def _deliver_logged(services: Services, sender: WebhookSender, delivery: object) -> None:
+async def _deliver_logged(services: Services, sender: WebhookSender, claimed: Claimed) -> None:
     try:
-        await deliver(services, sender, delivery)  # type: ignore[arg-type]
+        await deliver(services, sender, claimed)
     except Exception:  # the claim expires and another attempt is made: log, do not crash the loop
         _log.exception("webhook delivery failed unexpectedly")
 
@@ -44,9 +44,12 @@ async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
     in_flight: set[asyncio.Task[None]] = set()
     sub = await services.bus.subscribe(fanout.WAKE_CHANNEL, lambda _c, _m: wake.set())
 
+    refill_at = services.settings.webhook_concurrency // 2  # claim in batches, not one per completion
+
     def finished(task: asyncio.Task[None]) -> None:
         in_flight.discard(task)
-        slot_free.set()
+        if len(in_flight) <= refill_at:
+            slot_free.set()
 
     try:
         while not stop.is_set():
@@ -54,8 +57,8 @@ async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
             slot_free.clear()
             free = services.settings.webhook_concurrency - len(in_flight)
             batch = await claim_due(services, free) if free else []
-            for delivery in batch:
-                task = asyncio.create_task(_deliver_logged(services, sender, delivery))
+            for claimed in batch:
+                task = asyncio.create_task(_deliver_logged(services, sender, claimed))
                 in_flight.add(task)
                 task.add_done_callback(finished)
             saturated = free == 0 or len(batch) == free

@@ -57,8 +57,16 @@ class Outcome:
         return self.answer is not None and 300 <= self.answer.status < 400
 
 
-async def claim_due(services: Services, limit: int) -> list[WebhookDelivery]:
-    """Lease up to `limit` due deliveries to this dispatcher."""
+@dataclass(slots=True)
+class Claimed:
+    """A leased delivery and its webhook (None when the webhook was deleted meanwhile)."""
+
+    delivery: WebhookDelivery
+    webhook: Webhook | None
+
+
+async def claim_due(services: Services, limit: int) -> list[Claimed]:
+    """Lease up to `limit` due deliveries to this dispatcher, each with its webhook loaded."""
     now = utcnow()
     async with atomic():
         query = (
@@ -73,7 +81,10 @@ async def claim_due(services: Services, limit: int) -> list[WebhookDelivery]:
         if rows:
             lease = now + timedelta(seconds=services.settings.webhook_claim_seconds)
             await WebhookDelivery.filter(id__in=[r.id for r in rows]).update(claimed_until=lease)
-    return rows
+    if not rows:
+        return []
+    hooks = {h.id: h for h in await Webhook.filter(id__in={r.webhook_id for r in rows})}
+    return [Claimed(row, hooks.get(row.webhook_id)) for row in rows]
 
 
 def active_secrets(webhook: Webhook) -> list[str]:
@@ -97,9 +108,9 @@ async def attempt(sender: WebhookSender, delivery: WebhookDelivery, webhook: Web
         return Outcome(None, failure)
 
 
-async def deliver(services: Services, sender: WebhookSender, delivery: WebhookDelivery) -> None:
+async def deliver(services: Services, sender: WebhookSender, claimed: Claimed) -> None:
     """One attempt for a claimed delivery, recorded with its consequences."""
-    webhook = await Webhook.get_or_none(id=delivery.webhook_id)
+    delivery, webhook = claimed.delivery, claimed.webhook
     if webhook is None:
         return
     if not webhook.active:
@@ -120,8 +131,8 @@ async def record(services: Services, delivery: WebhookDelivery, webhook: Webhook
             response_excerpt=outcome.answer.excerpt if outcome.answer else None,
         )
         await WebhookDelivery.filter(id=delivery.id).update(**_next_state(delivery, webhook, outcome, number))
-        if outcome.succeeded:
-            await Webhook.filter(id=webhook.id, consecutive_failures__gt=0).update(consecutive_failures=0)
+        if outcome.succeeded and webhook.consecutive_failures:  # as loaded at claim time
+            await Webhook.filter(id=webhook.id).update(consecutive_failures=0)
         else:
             await _count_failure(services, webhook, outcome)
 

@@ -48,7 +48,7 @@ async def test_internal_urls_are_refused_at_send_time(url: str) -> None:
 
 async def test_send_time_refusal_kills_the_delivery_without_a_request(tenant: Tenant) -> None:
     """A webhook created while its host was public, whose name now resolves to loopback."""
-    from resolvers.webhooks.dispatch import deliver
+    from resolvers.webhooks.dispatch import Claimed, deliver
 
     async with receiving() as receiver:
         url = receiver.url.replace("127.0.0.1", "localhost")
@@ -60,7 +60,7 @@ async def test_send_time_refusal_kills_the_delivery_without_a_request(tenant: Te
         ctx = strict_context(tenant)
         sender = WebhookSender(allow_private=False, timeout=2, max_connections=2)
         try:
-            await deliver(ctx.services, sender, delivery)
+            await deliver(ctx.services, sender, Claimed(delivery, hook))
         finally:
             await sender.close()
         assert receiver.requests == []
