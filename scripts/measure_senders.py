@@ -31,8 +31,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _start_receiver(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "bench.baselines.receiver", "--port", str(port)], cwd=ROOT)
+def _start_receiver(port: int, secret: str | None = None) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "bench.baselines.receiver", "--port", str(port)]
+    proc = subprocess.Popen(command + (["--secret", secret] if secret else []), cwd=ROOT)
     for _ in range(100):
         try:
             httpx.get(f"http://127.0.0.1:{port}/count", timeout=0.5)

@@ -1,8 +1,11 @@
 """Worker job: the webhook dispatcher.
 
-Keeps up to `webhook_concurrency` deliveries in flight: claims as many as there are free slots,
-sends each in its own task, and claims again when a slot frees. It is woken through the bus when
-deliveries are created and polls every POLL_SECONDS anyway, so a Redis outage only adds latency.
+Keeps up to `webhook_concurrency` deliveries in flight: claims a batch whenever half the slots are
+free, sends each in its own task, and hands results to one recorder that writes them in batches
+(one transaction for all that finished meanwhile), because per-delivery transactions, not HTTP,
+were the cost. It is woken through the bus when deliveries are created and polls every
+POLL_SECONDS anyway, so a Redis outage only adds latency. A crash between a send and its record
+leaves the claim to expire: the delivery is sent again with the same id (at least once).
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from app.logs import get_logger
 from app.workers import register
 from resolvers.context import Services
 from resolvers.webhooks import fanout
-from resolvers.webhooks.dispatch import Claimed, claim_due, deliver
+from resolvers.webhooks.dispatch import Claimed, Outcome, attempt, claim_due, record_batch, settle_unsendable
 
 POLL_SECONDS = 0.5
 _log = get_logger("gatehouse.webhooks")
+Result = tuple[Claimed, Outcome]
 
 
 def build_sender(services: Services) -> WebhookSender:
@@ -30,43 +34,71 @@ def build_sender(services: Services) -> WebhookSender:
     )
 
 
-async def _deliver_logged(services: Services, sender: WebhookSender, claimed: Claimed) -> None:
+class Recorder:
+    """Collects finished attempts and records them in batches, in order of arrival."""
+
+    def __init__(self, services: Services) -> None:
+        self._services, self._results, self._ready = services, list[Result](), asyncio.Event()
+
+    def add(self, result: Result) -> None:
+        self._results.append(result)
+        self._ready.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not (stop.is_set() and not self._results):
+            await _wait_any(self._ready, stop)
+            self._ready.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        batch, self._results = self._results, []
+        if not batch:
+            return
+        try:
+            await record_batch(self._services, batch)
+        except Exception:  # the claims expire and the deliveries are retried with the same ids
+            _log.exception("recording webhook attempts failed", count=len(batch))
+
+
+async def _send(services: Services, sender: WebhookSender, claimed: Claimed, recorder: Recorder) -> None:
     try:
-        await deliver(services, sender, claimed)
-    except Exception:  # the claim expires and another attempt is made: log, do not crash the loop
+        if not await settle_unsendable(claimed):
+            recorder.add((claimed, await attempt(sender, claimed.delivery, claimed.webhook)))  # type: ignore[arg-type]
+    except Exception:
         _log.exception("webhook delivery failed unexpectedly")
 
 
 @register("webhook-dispatcher")
 async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
-    sender = build_sender(services)
+    sender, recorder = build_sender(services), Recorder(services)
     wake, slot_free = asyncio.Event(), asyncio.Event()
     in_flight: set[asyncio.Task[None]] = set()
+    size = services.settings.webhook_concurrency
     sub = await services.bus.subscribe(fanout.WAKE_CHANNEL, lambda _c, _m: wake.set())
-
-    refill_at = services.settings.webhook_concurrency // 2  # claim in batches, not one per completion
+    recording = asyncio.create_task(recorder.run(stop))
 
     def finished(task: asyncio.Task[None]) -> None:
         in_flight.discard(task)
-        if len(in_flight) <= refill_at:
+        if len(in_flight) <= size // 2:  # claim in batches, not one per completion
             slot_free.set()
 
     try:
         while not stop.is_set():
             wake.clear()
             slot_free.clear()
-            free = services.settings.webhook_concurrency - len(in_flight)
+            free = size - len(in_flight)
             batch = await claim_due(services, free) if free else []
             for claimed in batch:
-                task = asyncio.create_task(_deliver_logged(services, sender, claimed))
+                task = asyncio.create_task(_send(services, sender, claimed, recorder))
                 in_flight.add(task)
                 task.add_done_callback(finished)
-            saturated = free == 0 or len(batch) == free
-            await _wait_any(slot_free if saturated else wake, stop)
+            await _wait_any(slot_free if free == 0 or len(batch) == free else wake, stop)
     finally:
         await sub.close()
         if in_flight:
             await asyncio.wait(in_flight, timeout=services.settings.webhook_timeout_seconds)
+        await recording
+        await recorder.flush()
         await sender.close()
 
 

@@ -7,8 +7,9 @@ which another one retries with the same delivery id. Delivery is therefore at le
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
 
@@ -108,33 +109,62 @@ async def attempt(sender: WebhookSender, delivery: WebhookDelivery, webhook: Web
         return Outcome(None, failure)
 
 
-async def deliver(services: Services, sender: WebhookSender, claimed: Claimed) -> None:
-    """One attempt for a claimed delivery, recorded with its consequences."""
-    delivery, webhook = claimed.delivery, claimed.webhook
-    if webhook is None:
-        return
-    if not webhook.active:
-        await WebhookDelivery.filter(id=delivery.id).update(
+async def settle_unsendable(claimed: Claimed) -> bool:
+    """Close a claimed delivery whose webhook is gone or disabled; True when it was one."""
+    if claimed.webhook is None:
+        await WebhookDelivery.filter(id=claimed.delivery.id).delete()
+        return True
+    if not claimed.webhook.active:
+        await WebhookDelivery.filter(id=claimed.delivery.id).update(
             status="failed", claimed_until=None, last_error="webhook is disabled"
         )
+        return True
+    return False
+
+
+async def deliver(services: Services, sender: WebhookSender, claimed: Claimed) -> None:
+    """One attempt for a claimed delivery, recorded with its consequences."""
+    if await settle_unsendable(claimed):
         return
-    await record(services, delivery, webhook, await attempt(sender, delivery, webhook))
+    outcome = await attempt(sender, claimed.delivery, claimed.webhook)  # type: ignore[arg-type]
+    await record_batch(services, [(claimed, outcome)])
 
 
-async def record(services: Services, delivery: WebhookDelivery, webhook: Webhook, outcome: Outcome) -> None:
-    """Log the attempt, move the delivery on, and keep the webhook's health in step."""
-    number = delivery.attempts + 1
+async def record_batch(services: Services, results: list[tuple[Claimed, Outcome]]) -> None:
+    """Log a batch of attempts and move their deliveries on in one transaction: successes with one
+    UPDATE per status code, failures one by one (each may retry, disable or give up)."""
+    now = utcnow()
     async with atomic():
-        await DeliveryAttempt.create(
-            delivery_id=delivery.id, number=number, attempted_at=utcnow(), status_code=outcome.status_code,
-            duration_ms=outcome.duration_ms, error=outcome.error,
-            response_excerpt=outcome.answer.excerpt if outcome.answer else None,
-        )
-        await WebhookDelivery.filter(id=delivery.id).update(**_next_state(delivery, webhook, outcome, number))
-        if outcome.succeeded and webhook.consecutive_failures:  # as loaded at claim time
-            await Webhook.filter(id=webhook.id).update(consecutive_failures=0)
-        else:
-            await _count_failure(services, webhook, outcome)
+        await DeliveryAttempt.bulk_create([_attempt_row(c, o, now) for c, o in results])
+        succeeded = [(c, o) for c, o in results if o.succeeded]
+        by_code: dict[int | None, list[str]] = defaultdict(list)
+        for claimed, outcome in succeeded:
+            by_code[outcome.status_code].append(claimed.delivery.id)
+        for code, ids in by_code.items():
+            await WebhookDelivery.filter(id__in=ids).update(
+                status="succeeded", attempts=F("attempts") + 1, claimed_until=None, last_status_code=code,
+                last_error=None, delivered_at=now, next_attempt_at=None,
+            )
+        healed = {c.webhook.id for c, _ in succeeded if c.webhook and c.webhook.consecutive_failures}
+        if healed:  # as loaded at claim time
+            await Webhook.filter(id__in=healed).update(consecutive_failures=0)
+        for claimed, outcome in results:
+            if not outcome.succeeded and claimed.webhook is not None:
+                await _record_failure(services, claimed.delivery, claimed.webhook, outcome)
+
+
+def _attempt_row(claimed: Claimed, outcome: Outcome, now: datetime) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        delivery_id=claimed.delivery.id, number=claimed.delivery.attempts + 1, attempted_at=now,
+        status_code=outcome.status_code, duration_ms=outcome.duration_ms, error=outcome.error,
+        response_excerpt=outcome.answer.excerpt if outcome.answer else None,
+    )
+
+
+async def _record_failure(services: Services, delivery: WebhookDelivery, webhook: Webhook, outcome: Outcome) -> None:
+    number = delivery.attempts + 1
+    await WebhookDelivery.filter(id=delivery.id).update(**_next_state(delivery, webhook, outcome, number))
+    await _count_failure(services, webhook, outcome)
 
 
 def _next_state(delivery: WebhookDelivery, webhook: Webhook, outcome: Outcome, number: int) -> dict[str, object]:
