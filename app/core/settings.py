@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
     webhook_claim_seconds: float = Field(60.0, gt=0)
     webhook_disable_after_failures: int = Field(20, gt=0)
-    webhook_concurrency: int = Field(16, gt=0, le=256)
+    webhook_concurrency: int = Field(64, gt=0, le=512)
     webhook_secret_grace_hours: float = Field(24.0, ge=0)
 
     @field_validator("database_url")
