@@ -17,18 +17,22 @@ class Budget:
     fleet_rate: float = 10.0
     fleet_duration: float = 20.0
     fleet_drain: float = 40.0
+    engine_seconds: float = 0.5  # timing budget per engine size and shape
+    receiver_capacity: bool = True  # a check that the receiver is no bottleneck, not a figure
     step_timeout: float = 300.0  # upper bound for any one load process
 
 
 FULL = Budget()
 QUICK = replace(
     FULL,
-    duration=0.6,
-    warmup=0.3,
+    duration=0.3,
+    warmup=0.1,
     deliveries=300,
-    subscribers=100,
-    fleet_duration=2.0,
+    subscribers=50,
+    fleet_duration=1.0,
     fleet_drain=5.0,
     sender_configs=("httpx 1 client, concurrency 8", "httpx 8 clients", "aiohttp 1 session, concurrency 32"),
+    engine_seconds=0.05,
+    receiver_capacity=False,
     step_timeout=60.0,
 )

@@ -60,6 +60,12 @@ FIGURES = [
         ("baseline.asyncpg_insert", "latency_ms.p99"),
     ),
     Figure(
+        "1. server CPU per POST /actions",
+        "us",
+        ("gatehouse.rest_propose", "server_cpu_us_per_request"),
+        ("baseline.asyncpg_insert", "server_cpu_us_per_request"),
+    ),
+    Figure(
         "2. proposeAction (GraphQL)",
         "req/s",
         ("gatehouse.graphql_propose", "rps"),
@@ -71,6 +77,12 @@ FIGURES = [
         "ms",
         ("gatehouse.graphql_propose", "latency_ms.p99"),
         ("baseline.strawberry_mutation", "latency_ms.p99"),
+    ),
+    Figure(
+        "2. server CPU per proposeAction",
+        "us",
+        ("gatehouse.graphql_propose", "server_cpu_us_per_request"),
+        ("baseline.strawberry_mutation", "server_cpu_us_per_request"),
     ),
     Figure("3. GET /actions/{id}", "req/s", ("gatehouse.get_action", "rps")),
     Figure("3. GraphQL list of 50 actions with decisions", "req/s", ("gatehouse.list_actions", "rps")),
@@ -84,6 +96,12 @@ FIGURES = [
         Goal("ratio", "<=", 2.0),
     ),
     Figure(
+        "4. (detail) 10,000 glob policies",
+        "us",
+        ("gatehouse.engine", "globs.10000.decide_us"),
+        ("gatehouse.engine", "globs.10.decide_us"),
+    ),
+    Figure(
         "5. pendingApprovals fan-out p50",
         "ms",
         ("gatehouse.fanout", "latency_ms.p50"),
@@ -95,6 +113,12 @@ FIGURES = [
         ("gatehouse.fanout", "latency_ms.p99"),
         ("baseline.subscription", "latency_ms.p99"),
         Goal("value", "<", 250),
+    ),
+    Figure(
+        "5. (detail) p99 from proposal sent",
+        "ms",
+        ("gatehouse.fanout", "from_sent_ms.p99"),
+        ("baseline.subscription", "from_sent_ms.p99"),
     ),
     Figure(
         "5. pendingApprovals delivered share",

@@ -23,6 +23,7 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
+from websockets.typing import Subprotocol
 
 from bench.httpclient import Pool, Target, encode_request
 from bench.load import path_of
@@ -31,7 +32,7 @@ from bench.sysstat import Reading, cores_used, process_memory_kb
 
 ACTION_ID = re.compile(rb"act_[A-Za-z0-9_\-]+")
 DEFAULT_QUERY = "subscription { pendingApprovals { event approval { id status } action { id type status } } }"
-DEFAULT_PROPOSAL = {
+DEFAULT_PROPOSAL: dict[str, Any] = {
     "type": "send_email",
     "actor": {"kind": "agent", "name": "bench-bot", "provider": "openai"},
     "target": "user@example.com",
@@ -69,8 +70,8 @@ async def _subscribe(spec: FleetSpec, number: int) -> Subscriber:
     """Open, init, wait for the ack, subscribe; compression off so frames cost the least."""
     ws = await connect(
         spec.ws_url,
-        subprotocols=["graphql-transport-ws"],
-        compression=None,  # type: ignore[list-item]
+        subprotocols=[Subprotocol("graphql-transport-ws")],
+        compression=None,
         ping_interval=None,
         open_timeout=30,
         max_queue=None,
@@ -131,7 +132,7 @@ class Proposer:
         body = json.dumps(spec.proposal).encode()
         self.raw = encode_request(target, "POST", path_of(spec.propose_url), headers, body)
         self.pool = Pool(target)
-        self.answered: dict[bytes, float] = {}
+        self.answered: dict[bytes, tuple[float, float]] = {}  # action id -> (sent at, answered at)
         self.answer_latencies: list[float] = []
         self.failures: list[str] = []
 
@@ -149,12 +150,12 @@ class Proposer:
         if not 200 <= response.status < 300 or match is None:
             self.failures.append(f"{response.status}: {response.body[:200]!r}")
             return None
-        self.answered[match.group()] = answered_at
+        self.answered[match.group()] = (sent_at, answered_at)
         return match.group()
 
-    async def at_rate(self, rate: float, duration: float) -> dict[bytes, float]:
+    async def at_rate(self, rate: float, duration: float) -> dict[bytes, tuple[float, float]]:
         """Open loop: proposal i leaves at start + i/rate whatever earlier ones are doing."""
-        measured: dict[bytes, float] = {}
+        measured: dict[bytes, tuple[float, float]] = {}
         start = time.perf_counter()
         tasks = []
         for i in range(int(rate * duration)):
@@ -195,8 +196,11 @@ async def _settle(spec: FleetSpec, fleet: list[Subscriber], proposer: Proposer) 
     return 0
 
 
-def _analyse(fleet: list[Subscriber], marks: list[int], measured: dict[bytes, float]) -> dict[str, Any]:
+def _analyse(fleet: list[Subscriber], marks: list[int], measured: dict[bytes, tuple[float, float]]) -> dict[str, Any]:
+    """Answer-to-receipt (the figure) and send-to-receipt (which also shows a server too busy to
+    answer proposals promptly, something answer-to-receipt alone hides) per delivered event."""
     latencies: list[float] = []
+    from_sent: list[float] = []
     errors = 0
     for subscriber, mark in zip(fleet, marks, strict=True):
         got: set[bytes] = set()
@@ -206,7 +210,9 @@ def _analyse(fleet: list[Subscriber], marks: list[int], measured: dict[bytes, fl
             match = ACTION_ID.search(raw)
             if match and match.group() in measured and match.group() not in got:
                 got.add(match.group())
-                latencies.append(received_at - measured[match.group()])
+                sent_at, answered_at = measured[match.group()]
+                latencies.append(received_at - answered_at)
+                from_sent.append(received_at - sent_at)
     expected = len(measured) * len(fleet)
     return {
         "expected": expected,
@@ -214,6 +220,7 @@ def _analyse(fleet: list[Subscriber], marks: list[int], measured: dict[bytes, fl
         "delivered_share": round(len(latencies) / expected, 4) if expected else None,
         "event_errors": errors,
         "latency_ms": latency_summary_ms(latencies),
+        "from_sent_ms": latency_summary_ms(from_sent),
     }
 
 
@@ -241,7 +248,7 @@ def _cpu_report(before: Reading, after: Reading, delivered: int) -> dict[str, An
 
 async def _measure(
     spec: FleetSpec, fleet: list[Subscriber], proposer: Proposer
-) -> tuple[list[int], dict[bytes, float], float]:
+) -> tuple[list[int], dict[bytes, tuple[float, float]], float]:
     """Propose at the rate, then wait (bounded) until every subscriber has as many new frames."""
     marks = [len(s.receipts) for s in fleet]
     measured = await proposer.at_rate(spec.rate, spec.duration)

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +27,18 @@ from bench.budget import Budget
 from bench.fleet import DEFAULT_PROPOSAL, DEFAULT_QUERY
 from bench.httpclient import Pool, Target, encode_request
 from bench.load import path_of
-from bench.procs import BENCH_DIR, PYTHON, REPO_DIR, Service, free_port
+from bench.procs import OUT_DIR, PYTHON, REPO_DIR, Service, free_port, run_json
 
 DEFAULT_ENV = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/gatehouse_bench",
     "REDIS_URL": "redis://127.0.0.1:6379/2",
     "GATEHOUSE_ALLOW_PRIVATE_TARGETS": "1",
 }
-HEALTH_PATH = "/health"  # UNCONFIRMED: any answer under 500 counts as ready
-SERVE_ARGS = ["serve", "--host", "127.0.0.1", "--port", "{port}"]  # UNCONFIRMED flags
+HEALTH_PATH = "/healthz"
+SERVE_ARGS = ["serve", "--host", "127.0.0.1", "--port", "{port}"]
+# Keys default to 100 requests/minute; the bench key gets the maximum so the limiter (still on the
+# hot path, counted in Redis) never answers 429 during a load run.
+BENCH_KEY_RATE_LIMIT = 1_000_000
 WORKER_ARGS = ["worker"]
 PROPOSE_MUTATION = (  # UNCONFIRMED: input type name and payload fields
     "mutation Propose($input: ProposeActionInput!) { proposeAction(input: $input) "
@@ -48,8 +51,8 @@ LIST_ACTIONS_QUERY = (  # UNCONFIRMED: Relay connection of actions with their de
 PENDING_SUBSCRIPTION = DEFAULT_QUERY  # UNCONFIRMED: selection must include the action's id
 # Figure 5's proposals use their own action type, so its enforce policy can never make another
 # figure's proposals pending even when all figures share one organization (--api-key).
-PENDING_PROPOSAL = {**DEFAULT_PROPOSAL, "type": "bench_pending_review"}
-SHARED_ORG_PURPOSES = ("rest", "reads", "fanout")  # what a given --api-key is used for
+PENDING_TYPE = "bench_pending_review"
+PENDING_PROPOSAL = {**DEFAULT_PROPOSAL, "type": PENDING_TYPE}
 
 
 class NotWired(RuntimeError):
@@ -67,7 +70,7 @@ class GatehouseConfig:
     """How to reach Gatehouse: a running server (base_url, api_key) or commands to start one."""
 
     base_url: str | None = None
-    api_key: str | None = None  # an existing key: figures 1-3 and 5 use its organization
+    api_key: str | None = None  # an existing key: figures 1-3 and 5 use its organization (with 100 new policies)
     cli: list[str] = field(default_factory=gatehouse_cli)
     serve_cmd: list[str] = field(default_factory=lambda: [*gatehouse_cli(), *SERVE_ARGS])
     worker_cmd: list[str] = field(default_factory=lambda: [*gatehouse_cli(), *WORKER_ARGS])
@@ -87,12 +90,38 @@ class Org:
         return {"authorization": f"Bearer {self.api_key}"}
 
 
-def create_org(config: GatehouseConfig, name: str) -> Org:
-    """A fresh enterprise organization (no quota) and its key, from the operator CLI."""
-    cmd = [*config.cli, "create-org", name, "--plan", "enterprise", "--json"]
+def _cli_json(config: GatehouseConfig, *args: str) -> dict[str, Any]:
+    cmd = [*config.cli, *args, "--json"]
     out = subprocess.run(cmd, cwd=REPO_DIR, env=config.process_env(), capture_output=True, timeout=60, check=True)
-    data = json.loads(out.stdout.decode().strip().splitlines()[-1])
-    return Org(data["organizationId"], data["apiKey"])
+    return dict(json.loads(out.stdout.decode().strip().splitlines()[-1]))
+
+
+def create_org(config: GatehouseConfig, name: str) -> Org:
+    """A fresh enterprise organization (no quota) and an admin key with the highest rate limit."""
+    org_id = str(_cli_json(config, "create-org", name, "--plan", "enterprise")["organizationId"])
+    key = _cli_json(
+        config,
+        "create-key",
+        "--org",
+        org_id,
+        "--name",
+        "bench",
+        "--scopes",
+        "admin",
+        "--rate-limit",
+        str(BENCH_KEY_RATE_LIMIT),
+    )
+    return Org(org_id, str(key["apiKey"]))
+
+
+def engine_decisions(budget: Budget) -> dict[str, Any]:
+    """Figure 4 in a child process (the engine is pure: no server, no database)."""
+    try:
+        import resolvers.governance.engine  # noqa: F401
+    except ImportError as exc:
+        raise NotWired(f"policy engine not importable: {exc}") from exc
+    cmd = [PYTHON, "-m", "bench.engine_timing", "--seconds", str(budget.engine_seconds)]
+    return run_json(cmd, budget.step_timeout)
 
 
 def post_json(url: str, org: Org, body: dict[str, Any]) -> dict[str, Any]:
@@ -153,12 +182,20 @@ def propose_many(base_url: str, org: Org, count: int, concurrency: int = 16) -> 
 
 
 class GatehouseSide:
-    """Owns the Gatehouse processes and organizations of one harness run; one method per figure."""
+    """Owns the Gatehouse processes and organizations of one harness run; one method per figure.
+
+    Figures 1-3 and 5 share one organization holding exactly 100 active policies: 99 for unrelated
+    action types (every proposal is evaluated against them and matches none, so its answer is the
+    baseline's) and 1 that sends figure 5's own action type to manual approval. Figure 6 has its
+    own organization, because its webhook would otherwise deliver every other figure's events.
+    """
 
     def __init__(self, config: GatehouseConfig, budget: Budget) -> None:
         self.config, self.budget = config, budget
         self.server: Service | None = None
-        self.orgs: dict[str, Org] = {}
+        self.hook_receiver: Service | None = None
+        self._shared: Org | None = None
+        self._hooks: Org | None = None
         self.read_paths: str | None = None
 
     def _serve(self, name: str) -> Service:
@@ -167,13 +204,23 @@ class GatehouseSide:
         return Service(name, cmd, port, HEALTH_PATH, self.config.env).start()
 
     def start(self) -> None:
+        """Migrate and start `gatehouse serve`, unless a running server was given."""
         if self.config.base_url is None:
+            subprocess.run(
+                [*self.config.cli, "migrate"],
+                cwd=REPO_DIR,
+                env=self.config.process_env(),
+                capture_output=True,
+                timeout=120,
+                check=True,
+            )
             self.server = self._serve("gatehouse-serve")
             self.config.base_url = self.server.url
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
+        for service in (self.hook_receiver, self.server):
+            if service is not None:
+                service.stop()
 
     @property
     def pid(self) -> int | None:
@@ -185,64 +232,63 @@ class GatehouseSide:
         assert self.config.base_url is not None, "start() first"
         return self.config.base_url
 
-    def org(self, purpose: str, policies: int = 0, matching_type: str | None = None) -> Org:
-        """One organization per figure (made with the CLI) so one figure's policies never cost
-        another; with a given API key, that key's organization instead, where it is safe."""
-        if purpose not in self.orgs:
-            if self.config.api_key and purpose in SHARED_ORG_PURPOSES:
+    def shared_org(self) -> Org:
+        """The organization of figures 1-3 and 5 (a given --api-key's, or a new one), set up once."""
+        if self._shared is None:
+            if self.config.api_key:
                 org = Org("(given key)", self.config.api_key)
             else:
-                org = create_org(self.config, f"bench-{purpose}-{int(time.time())}")
-            create_policies(self.base_url, org, policies, matching_type)
-            self.orgs[purpose] = org
-        return self.orgs[purpose]
+                org = create_org(self.config, f"bench-{time.time_ns()}")
+            create_policies(self.base_url, org, 99)
+            create_policies(self.base_url, org, 1, matching_type=PENDING_TYPE)
+            self._shared = org
+        return self._shared
 
     def rest_propose(self) -> dict[str, Any]:
-        """Figure 1: POST /actions in an organization with 100 active (non-matching) policies."""
-        org = self.org("rest", policies=100)
-        body = json.dumps(DEFAULT_PROPOSAL)
+        """Figure 1: POST /actions in an organization with 100 active policies."""
+        org, body = self.shared_org(), json.dumps(DEFAULT_PROPOSAL)
         return measure.http_load(
             self.base_url + "/actions", self.budget, "POST", body, org.headers, server_pid=self.pid
         )
 
-    def graphql_propose(self) -> dict[str, Any]:
-        """Figure 2: the proposeAction mutation, same organization shape as figure 1."""
-        org = self.org("rest", policies=100)
+    def graphql_propose(self, budget: Budget | None = None) -> dict[str, Any]:
+        """Figure 2: the proposeAction mutation, same organization as figure 1."""
         variables = json.dumps({"input": DEFAULT_PROPOSAL})
-        return measure.graphql_load(self.base_url + "/graphql", self.budget, PROPOSE_MUTATION, variables, org.headers)
+        url = self.base_url + "/graphql"
+        return measure.graphql_load(
+            url, budget or self.budget, PROPOSE_MUTATION, variables, self.shared_org().headers, self.pid
+        )
 
-    def _reads_org(self) -> tuple[Org, str]:
-        """An organization holding 500 actions, and a file of their GET paths (made once)."""
-        org = self.org("reads")
+    def _read_paths(self) -> str:
+        """A file of GET paths for 500 actions of the shared organization (made once)."""
         if self.read_paths is None:
-            ids = propose_many(self.base_url, org, 500)
+            ids = propose_many(self.base_url, self.shared_org(), 500)
             with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as handle:
                 handle.write("\n".join(f"/actions/{i}" for i in ids))
             self.read_paths = handle.name
-        return org, self.read_paths
+        return self.read_paths
 
     def get_action(self) -> dict[str, Any]:
         """Figure 3a: GET /actions/{id}, cycling over 500 existing actions."""
-        org, paths = self._reads_org()
-        return measure.http_load(self.base_url + "/actions", self.budget, headers=org.headers, paths_file=paths)
+        paths, headers = self._read_paths(), self.shared_org().headers
+        return measure.http_load(
+            self.base_url + "/actions", self.budget, headers=headers, paths_file=paths, server_pid=self.pid
+        )
 
     def list_actions(self) -> dict[str, Any]:
         """Figure 3b: a GraphQL page of 50 actions with their decisions."""
-        org, _ = self._reads_org()
-        return measure.graphql_load(self.base_url + "/graphql", self.budget, LIST_ACTIONS_QUERY, headers=org.headers)
-
-    def engine(self) -> dict[str, Any]:
-        """Figure 4: decision time of the pure policy engine for 10, 1,000 and 10,000 policies.
-
-        To wire: time `resolvers.governance.engine` in a child process (no I/O, so no server) on one
-        action against N generated policies, median of many calls; return {"10": us, "1000": us,
-        "10000": us}.
-        """
-        raise NotWired("policy engine entry point not confirmed yet")
+        self._read_paths()
+        return measure.graphql_load(
+            self.base_url + "/graphql",
+            self.budget,
+            LIST_ACTIONS_QUERY,
+            headers=self.shared_org().headers,
+            server_pid=self.pid,
+        )
 
     def fanout(self) -> dict[str, Any]:
-        """Figure 5: 1,000 pendingApprovals subscribers on a fresh server process (memory from zero)."""
-        org = self.org("fanout", policies=1, matching_type=PENDING_PROPOSAL["type"])
+        """Figure 5: pendingApprovals subscribers on a fresh server process (memory from zero)."""
+        org = self.shared_org()
         with self._serve("gatehouse-serve-fanout") as server:
             ws_url = server.url.replace("http://", "ws://") + "/graphql"
             return measure.fleet(
@@ -255,21 +301,26 @@ class GatehouseSide:
                 proposal=PENDING_PROPOSAL,
             )
 
-    def webhooks(self) -> dict[str, Any]:
-        """Figure 6: a backlog of N deliveries, then one worker process started; rate at the receiver.
+    def _webhook_receiver(self) -> tuple[Org, Service]:
+        """The webhook organization, its one webhook and the receiver it points at (made once)."""
+        if self._hooks is None or self.hook_receiver is None:
+            self._hooks = create_org(self.config, f"bench-webhooks-{time.time_ns()}")
+            port = free_port()
+            hook = create_webhook(self.base_url, self._hooks, f"http://127.0.0.1:{port}/gatehouse")
+            cmd = [PYTHON, "-m", "bench.baselines.receiver", "--port", str(port)]
+            cmd += ["--secret", str(hook["secret"])] if hook.get("secret") else []
+            self.hook_receiver = Service("receiver-gatehouse", cmd, port, "/count").start()
+        return self._hooks, self.hook_receiver
 
-        A fresh organization and webhook each round (a second webhook would double the deliveries);
-        the receiver verifies every signature with the webhook's secret, as it does for bare senders.
-        """
-        org = create_org(self.config, f"bench-webhooks-{time.time_ns()}")
-        port = free_port()
-        hook = create_webhook(self.base_url, org, f"http://127.0.0.1:{port}/gatehouse")
-        cmd = [PYTHON, "-m", "bench.baselines.receiver", "--port", str(port)]
-        cmd += ["--secret", str(hook["secret"])] if hook.get("secret") else []
-        with Service("receiver-gatehouse", cmd, port, "/count") as receiver:
-            propose_many(self.base_url, org, self.budget.deliveries)
-            with Service("gatehouse-worker", self.config.worker_cmd, env=self.config.env):
-                counts = _wait_for_deliveries(receiver.url, self.budget.deliveries, self.budget.step_timeout)
+    def webhooks(self) -> dict[str, Any]:
+        """Figure 6: a backlog of N deliveries made while no worker runs, then one worker process;
+        the rate is taken at the receiver, first to last delivery, so worker start-up is excluded.
+        The receiver verifies every signature, as it does for the bare senders."""
+        org, receiver = self._webhook_receiver()
+        _reset(receiver.url)
+        propose_many(self.base_url, org, self.budget.deliveries)
+        with Service("gatehouse-worker", self.config.worker_cmd, env=self.config.env):
+            counts = _wait_for_deliveries(receiver.url, self.budget.deliveries, self.budget.step_timeout)
         span = (counts["last"] or 0) - (counts["first"] or 0)
         return {"per_s": round((counts["count"] - 1) / span, 1) if span > 0 else None, **counts}
 
@@ -283,15 +334,30 @@ class GatehouseSide:
         py_spy = shutil.which("py-spy") or str(Path(PYTHON).with_name("py-spy"))
         if self.server is None or not Path(py_spy).exists():
             return None
-        raw = BENCH_DIR / "profile-propose.collapsed"
-        seconds = int(self.budget.warmup + self.budget.duration)
-        cmd = [py_spy, "record", "--pid", str(self.server.pid), "--duration", str(seconds)]
-        spy = subprocess.Popen([*cmd, "--format", "raw", "-o", str(raw)], stdout=subprocess.DEVNULL)
-        self.graphql_propose()
-        spy.wait(timeout=seconds + 60)
-        summary = BENCH_DIR / "profile-propose.txt"
-        summary.write_text(top_frames(raw.read_text()))
+        OUT_DIR.mkdir(parents=True, exist_ok=True)
+        raw, summary = OUT_DIR / "profile-propose.collapsed", OUT_DIR / "profile-propose.txt"
+        load = replace(self.budget, warmup=1.0, duration=max(3.0, self.budget.duration))
+        cmd = [
+            py_spy,
+            "record",
+            "--pid",
+            str(self.server.pid),
+            "--duration",
+            str(int(load.duration)),
+            "--format",
+            "raw",
+            "-o",
+            str(raw),
+        ]
+        spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.graphql_propose(load)
+        spy.wait(timeout=load.duration + 60)
+        summary.write_text(top_frames(raw.read_text()) if raw.exists() else "py-spy wrote nothing\n")
         return summary
+
+
+def _reset(receiver_url: str) -> None:
+    urllib.request.urlopen(urllib.request.Request(receiver_url + "/reset", method="POST"), timeout=5).close()
 
 
 def top_frames(collapsed: str, limit: int = 25) -> str:

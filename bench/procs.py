@@ -23,7 +23,8 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
-LOG_DIR = BENCH_DIR / "logs"
+OUT_DIR = BENCH_DIR / "out"  # ignored by git: logs, profiles
+LOG_DIR = OUT_DIR / "logs"
 PYTHON = sys.executable
 
 
@@ -82,7 +83,7 @@ class Service:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Service:
-        LOG_DIR.mkdir(exist_ok=True)
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
         log = open(LOG_DIR / f"{self.name}.log", "ab")  # noqa: SIM115 (owned by the child)
         self.process = subprocess.Popen(
             self.cmd,
@@ -132,7 +133,7 @@ class Service:
             self.process.wait(timeout=5)
 
     def __enter__(self) -> Service:
-        return self.start()
+        return self if self.process is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

@@ -32,7 +32,7 @@ from bench import measure
 from bench.baselines.senders import SECRET
 from bench.budget import FULL, QUICK, Budget
 from bench.figures import FIGURES, Samples, summarise, table
-from bench.gatehouse import GatehouseConfig, GatehouseSide, NotWired
+from bench.gatehouse import GatehouseConfig, GatehouseSide, NotWired, engine_decisions
 from bench.procs import BENCH_DIR, LOG_DIR, PYTHON, Service, free_port, uvicorn_cmd
 
 PACKAGES = [
@@ -110,9 +110,9 @@ def step_pairs(
         ),
         (ours("get_action"), None),
         (ours("list_actions"), None),
-        (ours("engine"), None),
+        (Step("gatehouse.engine", partial(engine_decisions, budget)), None),  # pure: needs no server
         (ours("webhooks"), floor("senders", measure.senders, receiver)),
-        (None, floor("receiver", measure.receiver_capacity, receiver)),
+        (None, floor("receiver", measure.receiver_capacity, receiver) if budget.receiver_capacity else None),
         (ours("fanout"), floor("subscription", measure.subscription_baseline)),
         (ours("workflows"), None),
     ]
@@ -146,12 +146,19 @@ class Rounds:
             return None
         except Exception as exc:  # one broken figure must not lose the others
             self.notes[step.key] = f"error: {exc}"[:300]
-            LOG_DIR.mkdir(exist_ok=True)
+            LOG_DIR.mkdir(parents=True, exist_ok=True)
             with open(LOG_DIR / "harness-errors.log", "a") as log:
                 log.write(f"round {number} {step.key}\n{traceback.format_exc()}\n")
             return None
         print(f"  round {number + 1}: {step.key} {time.perf_counter() - started:.1f}s", file=sys.stderr)
-        return result
+        return self._checked(step.key, result)
+
+    def _checked(self, key: str, result: dict[str, Any]) -> dict[str, Any] | None:
+        """Failed requests are noted; a run in which nothing succeeded gives no sample at all."""
+        if not result.get("errors"):
+            return result
+        self.notes[key] = f"{result['errors']} failed requests; first: {result.get('first_error')}"[:300]
+        return None if not result.get("requests") else result
 
 
 def machine() -> dict[str, Any]:
@@ -237,20 +244,17 @@ def profile(side: GatehouseSide) -> str | None:
 def report(rounds: Rounds, budget: Budget, started: float, info: dict[str, Any], out: Path) -> None:
     """Print the table and write results.json."""
     for figure in FIGURES:
-        rounds.notes.setdefault(figure.value[0], "not measured (run with --gatehouse)")
+        key = figure.value[0]
+        if key.startswith("gatehouse.") and key not in rounds.samples:
+            rounds.notes.setdefault(key, "not measured (run with --gatehouse)")
     entries = [summarise(figure, rounds.samples, rounds.notes) for figure in FIGURES]
     print(table(entries))
-    senders = [s for s in rounds.samples.get("baseline.senders", []) if s]
     result = {
         **info,
         "figures": entries,
         "budget": asdict(budget),
         "elapsed_s": round(time.perf_counter() - started, 1),
-        "details": {
-            "sender_configs_per_round": [s["configs"] for s in senders],
-            "sender_cpu_us_per_round": [s["cpu_us"] for s in senders],
-            "notes": rounds.notes,
-        },
+        "details": {"notes": rounds.notes, "samples": rounds.samples},
     }
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwrote {out} in {result['elapsed_s']}s", file=sys.stderr)
@@ -262,7 +266,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.rounds is not None:
         budget = Budget(**{**asdict(budget), "rounds": args.rounds})
     started = time.perf_counter()
-    info = {"machine": machine(), "versions": versions()}
+    info: dict[str, Any] = {"machine": machine(), "versions": versions()}
     side = gatehouse_side(args, budget)
     services = start_baselines()
     rounds = Rounds({o for o in args.only.split(",") if o})

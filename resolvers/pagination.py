@@ -47,6 +47,8 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         stamp, row_id = orjson.loads(raw)
+        if "\x00" in str(row_id):
+            raise ValueError("NUL in cursor")
         return parse_timestamp(str(stamp)), str(row_id)
     except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError):
         raise Invalid("cursor is not valid") from None

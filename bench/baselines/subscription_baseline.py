@@ -111,7 +111,7 @@ class Subscription:
             yield event
 
 
-schema = strawberry.Schema(query=Query, subscription=Subscription, extensions=[ParserCache(), ValidationCache()])
+schema = strawberry.Schema(query=Query, subscription=Subscription, extensions=[ParserCache, ValidationCache])
 graphql_app = GraphQL(schema, graphql_ide=None, max_subscriptions_per_connection=10)
 _sequence = itertools.count(1)
 

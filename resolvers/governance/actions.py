@@ -25,9 +25,9 @@ from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.governance import quota
 from resolvers.governance.cache import compiled_policies, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
-from resolvers.governance.inputs import PolicyIn, ProposalIn, parse
+from resolvers.governance.inputs import PolicyIn, ProposalIn, has_nul, parse
 from resolvers.governance.policies import normalised_rules
-from resolvers.governance.records import announce, checks_to_rows, decider, history_row
+from resolvers.governance.records import announce, checks_to_rows, decider, history_row, lookup_id
 from resolvers.pagination import Page, paginate
 
 STATUSES: Final = ("approved", "pending_approval", "rejected", "expired")
@@ -114,7 +114,7 @@ async def _store(ctx: Context, spec: ProposalIn, decision: Decision, key: str | 
 
 async def get(ctx: Context, action_id: str) -> Action:
     require(ctx, "actions:read")
-    action = await Action.get_or_none(id=action_id, organization_id=ctx.organization_id)
+    action = await Action.get_or_none(id=lookup_id(action_id, "action"), organization_id=ctx.organization_id)
     if action is None:
         raise NotFound(f"action {action_id} not found")
     return action
@@ -131,6 +131,8 @@ async def list_actions(
             raise Invalid(f"status must be one of {', '.join(STATUSES)}")
         filters["status"] = status
     if type is not None:
+        if has_nul(type):
+            raise Invalid("type must not contain NUL characters")
         filters["type"] = type
     return await paginate(Action.filter(organization_id=ctx.organization_id, **filters), limit, cursor)
 

@@ -16,7 +16,7 @@ from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.governance.engine import can_approve
 from resolvers.governance.lifecycle import close_approval, ensure_pending, locked_action, save_decided
-from resolvers.governance.records import announce, checks_of, decider, history_row
+from resolvers.governance.records import announce, checks_of, decider, history_row, lookup_id
 from resolvers.pagination import Page, paginate
 
 MAX_TEXT = 10_000
@@ -24,7 +24,7 @@ MAX_TEXT = 10_000
 
 async def get(ctx: Context, approval_id: str) -> Approval:
     require(ctx, "approvals:read")
-    approval = await Approval.get_or_none(id=approval_id, organization_id=ctx.organization_id)
+    approval = await Approval.get_or_none(id=lookup_id(approval_id, "approval"), organization_id=ctx.organization_id)
     if approval is None:
         raise NotFound(f"approval {approval_id} not found")
     return approval
@@ -33,7 +33,7 @@ async def get(ctx: Context, approval_id: str) -> Approval:
 async def for_action(ctx: Context, action_id: str) -> Approval:
     """The approval of an action (the SDK addresses approvals by action id)."""
     require(ctx, "approvals:read")
-    approval = await Approval.get_or_none(action_id=action_id, organization_id=ctx.organization_id)
+    approval = await Approval.get_or_none(action_id=lookup_id(action_id, "action"), organization_id=ctx.organization_id)
     if approval is None:
         if await Action.exists(id=action_id, organization_id=ctx.organization_id):
             raise Conflict(f"action {action_id} does not await approval")
@@ -48,7 +48,7 @@ async def list_pending(ctx: Context, *, limit: int | None = None, cursor: str | 
 
 
 def _text(value: Any, name: str) -> str | None:
-    if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT):
+    if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT or "\x00" in value):
         raise Invalid(f"{name}: must be a string of at most {MAX_TEXT} characters")
     return value
 

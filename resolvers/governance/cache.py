@@ -20,6 +20,7 @@ from resolvers.governance.rules import validate_rules
 
 POLICIES_CHANNEL: Final = "gatehouse:policies:changed"
 TTL_SECONDS: Final = 30.0
+MAX_ORGANIZATIONS: Final = 10_000
 _EXTRAS_KEY: Final = "governance.policy_cache"
 
 
@@ -66,6 +67,8 @@ async def compiled_policies(services: Services, organization_id: str) -> Compile
     rows = await Policy.filter(organization_id=organization_id, status="active")
     compiled = CompiledPolicies.build(specs_of(rows))
     if cache.generations.get(organization_id, 0) == generation:
+        if len(cache.entries) >= MAX_ORGANIZATIONS:
+            cache.entries.clear()  # crude bound on memory; entries are rebuilt on demand
         cache.entries[organization_id] = (compiled, time.monotonic())
     return compiled
 

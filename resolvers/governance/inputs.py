@@ -53,7 +53,7 @@ class CheckIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     name: str = Field(min_length=1, max_length=200)
-    passed: bool = Field(alias="pass")
+    passed: bool = Field(alias="pass", strict=True)
     note: str | None = Field(None, max_length=10_000)
     meta: dict[str, Any] | None = None
     approver: str | None = Text
@@ -87,8 +87,23 @@ class PolicyPatch(BaseModel):
     rules: list[Any] | None = Field(None, max_length=500)
 
 
+def has_nul(value: Any) -> bool:
+    """PostgreSQL text and jsonb cannot hold U+0000: such input must be refused, not crash the insert."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_nul(v) for v in value)
+    if isinstance(value, BaseModel):
+        return has_nul(value.model_dump())
+    return False
+
+
 def parse(model: type[M], data: Any) -> M:
     """Validate client data into `model`, or raise Invalid naming each offending field."""
+    if has_nul(data):
+        raise Invalid("text must not contain NUL (U+0000) characters")
     if isinstance(data, model):
         return data
     try:

@@ -12,11 +12,12 @@ from app.core.clock import utcnow
 from models.governance import Action, Approval
 from resolvers.context import Context
 from resolvers.errors import Conflict, NotFound
+from resolvers.governance.records import lookup_id
 
 
 async def locked_action(ctx: Context, action_id: str, conn: Any) -> Action:
     """The caller's action, locked for this transaction; NotFound for anyone else's."""
-    query = Action.filter(id=action_id, organization_id=ctx.organization_id).using_db(conn)
+    query = Action.filter(id=lookup_id(action_id, "action"), organization_id=ctx.organization_id).using_db(conn)
     if not ctx.settings.is_sqlite:
         query = query.select_for_update()
     action = await query.first()

@@ -16,6 +16,7 @@ from resolvers.context import Context
 from resolvers.errors import Invalid, NotFound
 from resolvers.governance.cache import policies_changed
 from resolvers.governance.inputs import PolicyIn, PolicyPatch, parse
+from resolvers.governance.records import lookup_id
 from resolvers.governance.rules import RuleError, validate_rules
 from resolvers.pagination import Page, paginate
 
@@ -55,7 +56,7 @@ async def create(ctx: Context, data: Any) -> Policy:
 
 async def get(ctx: Context, policy_id: str) -> Policy:
     require(ctx, "policies:read")
-    policy = await Policy.get_or_none(id=policy_id, organization_id=ctx.organization_id)
+    policy = await Policy.get_or_none(id=lookup_id(policy_id, "policy"), organization_id=ctx.organization_id)
     if policy is None:
         raise NotFound(f"policy {policy_id} not found")
     return policy
@@ -116,7 +117,7 @@ async def archive(ctx: Context, policy_id: str) -> Policy:
 
 
 async def _locked(ctx: Context, policy_id: str, conn: Any) -> Policy:
-    query = Policy.filter(id=policy_id, organization_id=ctx.organization_id).using_db(conn)
+    query = Policy.filter(id=lookup_id(policy_id, "policy"), organization_id=ctx.organization_id).using_db(conn)
     if not ctx.settings.is_sqlite:
         query = query.select_for_update()
     policy = await query.first()

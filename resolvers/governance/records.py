@@ -14,6 +14,7 @@ from app.core.clock import isoformat_z, utcnow
 from app.core.ids import new_id
 from models.governance import Action, ActionHistory
 from resolvers.context import Context, Services
+from resolvers.errors import NotFound
 from resolvers.events.outbox import emit
 from resolvers.governance.engine import CheckState
 
@@ -71,6 +72,13 @@ def event_data(services: Services, action: Action) -> dict[str, Any]:
 async def announce(services: Services, action: Action) -> None:
     """Emit ``action.<status>`` for the action's new status, inside the caller's transaction."""
     await emit(services, action.organization_id, f"action.{action.status}", event_data(services, action))
+
+
+def lookup_id(value: str, what: str) -> str:
+    """An id as given in a path or argument; one no row can have (NUL inside) is simply not found."""
+    if "\x00" in value or len(value) > 64:
+        raise NotFound(f"{what} {value!r} not found")
+    return value
 
 
 def decider(ctx: Context) -> str | None:

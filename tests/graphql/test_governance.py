@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from tests.conftest import Tenant
+from models.governance import QuotaUsage
+from resolvers.governance.quota import current_month
+from tests.conftest import MakeTenant, Tenant
 
 PROPOSE = """mutation($i: ProposeActionInput!) { proposeAction(input: $i) { replayed action { id approvalId } } }"""
 
@@ -130,3 +132,10 @@ async def test_action_lists_use_dataloaders_not_one_query_per_row(tenant: Tenant
     for _ in range(5):
         await tenant.graphql(PROPOSE, {"i": {"type": "send_email", "actor": {"kind": "agent"}}})
     assert few == 5 and await _queries_for_listing(tenant) == few  # list, approvals, actions, policies, history
+
+
+async def test_quota_exceeded_is_usage_limit_code(make_tenant: MakeTenant) -> None:
+    tenant = await make_tenant("small", "free")
+    await QuotaUsage.create(organization_id=tenant.organization_id, month=current_month(), used=1000)
+    out = await tenant.graphql(PROPOSE, {"i": {"type": "x", "actor": {"kind": "agent"}}})
+    assert out["errors"][0]["extensions"]["code"] == "USAGE_LIMIT_EXCEEDED"

@@ -184,3 +184,76 @@ async def test_other_organization_gets_404(tenant: Tenant, other_tenant: Tenant)
         assert (await c.put(f"/policy/{policy_id}", json={"name": "y"})).status_code == 404
         assert (await c.get("/approvals/pending")).json() == []
     assert (await Action.get(id=proposed["actionId"])).status == "pending_approval"
+
+
+async def _snapshot(action_id: str) -> tuple[object, ...]:
+    action = await Action.get(id=action_id)
+    return (
+        action.status,
+        action.checks,
+        action.decided_by,
+        await ActionHistory.filter(action_id=action_id).count(),
+        await Event.all().count(),
+        (await Approval.get(action_id=action_id)).status,
+    )
+
+
+async def test_refused_evidence_and_decisions_change_nothing(tenant: Tenant) -> None:
+    async with tenant.client() as c:
+        policy_id = await _policy(c, [{"when": {"actionType": "send_email"}, "require": ["content_review"]}])
+        pending = (await c.post("/actions", json=EMAIL)).json()
+        before = await _snapshot(pending["actionId"])
+        refused = [
+            await c.post(f"/actions/{pending['actionId']}/evidence", json={"checks": []}),
+            await c.post(f"/actions/{pending['actionId']}/evidence", json={"checks": [{"name": "x", "pass": "yes"}]}),
+            await c.post("/evidence", json={"checks": [{"name": "x", "pass": True}]}),
+            await c.post(f"/approvals/{pending['approvalId']}/approve"),
+            await c.post(f"/approvals/{pending['approvalId']}/reject", json={"reason": 5}),
+            await c.post(f"/approve/{pending['actionId']}", json={"approver": ["x"]}),
+        ]
+        assert [r.status_code for r in refused] == [400, 400, 400, 409, 400, 400]
+        assert all(set(r.json()) == {"error", "message"} for r in refused)
+        assert await _snapshot(pending["actionId"]) == before
+        bad_update = await c.put(f"/policy/{policy_id}", json={"rules": [{"when": {"actionType": 5}}]})
+        assert bad_update.status_code == 400 and "rules[0].when.actionType" in bad_update.json()["message"]
+        assert (await Policy.get(id=policy_id)).version == 1
+        await c.post(f"/reject/{pending['actionId']}", json={"reason": "no"})
+        decided = await _snapshot(pending["actionId"])
+        late = await c.post(
+            f"/actions/{pending['actionId']}/evidence", json={"checks": [{"name": "content_review", "pass": True}]}
+        )
+        assert late.status_code == 409 and await _snapshot(pending["actionId"]) == decided
+
+
+async def test_simulation_decides_with_drafts_and_stores_nothing(tenant: Tenant) -> None:
+    async with tenant.client() as c:
+        await _policy(c, [{"when": {"actionType": "send_*"}, "require": ["review"], "approval": "auto"}])
+        plain = await c.post("/policy/simulate", json=EMAIL)
+        assert plain.status_code == 200 and plain.json()["status"] == "pending_approval"
+        assert plain.json()["decision"]["checks"] == [{"name": "review", "status": "pending", "note": None}]
+        draft = {"rules": [{"when": {"target": "*@example.com"}, "deny": True}]}
+        denied = await c.post("/api/v1/policy/simulate", json={**EMAIL, "policies": [draft]})
+        assert denied.json()["status"] == "rejected"
+        bad = await c.post("/policy/simulate", json={**EMAIL, "policies": [{"rules": [{"deny": "x"}]}]})
+        assert bad.status_code == 400
+    assert await Action.all().count() == 0 and await Policy.all().count() == 1 and await Event.all().count() == 0
+
+
+async def test_nul_characters_are_refused_not_crashing(tenant: Tenant) -> None:
+    async with tenant.client() as c:
+        await _policy(c, [{"when": {"actionType": "send_email"}, "require": ["r"]}])
+        pending = (await c.post("/actions", json=EMAIL)).json()
+        answers = [
+            await c.post("/actions", json={**EMAIL, "type": "a\u0000b"}),
+            await c.post("/actions", json={**EMAIL, "params": {"k\u0000": 1}}),
+            await c.get("/actions/act_%00"),
+            await c.get("/evidence/%00"),
+            await c.get("/actions", params={"type": "a\u0000"}),
+            await c.post(f"/reject/{pending['actionId']}", json={"reason": "x\u0000"}),
+            await c.post(
+                f"/actions/{pending['actionId']}/evidence", json={"checks": [{"name": "\u0000", "pass": True}]}
+            ),
+            await c.post("/policy", json={"rules": [{"when": {"actionType": "\u0000"}}]}),
+        ]
+        assert [r.status_code for r in answers] == [400, 400, 404, 404, 400, 400, 400, 400]
+    assert await Action.all().count() == 1 and await Policy.all().count() == 1
