@@ -3,7 +3,7 @@ time (recover, after an outage on the receiver's side). Both keep the delivery i
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
@@ -67,6 +67,8 @@ async def recover(ctx: Context, webhook_id: str, since: datetime) -> int:
     webhook = await find(ctx, webhook_id, "webhooks:write")
     if not webhook.active:
         raise Conflict(f"webhook {webhook_id} is disabled; enable it first")
+    if since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
     if since > utcnow():
         raise Invalid("since must not be in the future")
     return await _requeue(ctx, webhook_id=webhook.id, status__in=RESENDABLE, created_at__gte=since)

@@ -67,8 +67,8 @@ def check_headers(headers: dict[str, str]) -> dict[str, str]:
             raise Invalid(f"headers: {name!r} is not a valid or unique header name")
         if lowered in RESERVED_HEADERS:
             raise Invalid(f"headers: {name!r} is set by Gatehouse and cannot be overridden")
-        if len(value) > 1000 or any(c in value for c in "\r\n\0"):
-            raise Invalid(f"headers: the value of {name!r} is too long or has control characters")
+        if len(value) > 1000 or not all(" " <= c <= "~" or c == "\t" for c in value):
+            raise Invalid(f"headers: the value of {name!r} must be at most 1000 printable ASCII characters")
         seen.add(lowered)
     return dict(headers)
 

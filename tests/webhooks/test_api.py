@@ -94,7 +94,8 @@ async def test_bad_webhook_bodies_are_400_and_change_nothing(tenant: Tenant) -> 
         {**good, "url": "ftp://example.com/x"}, {**good, "url": "not a url"}, {**good, "url": "http://u:p@example.com"},
         {**good, "events": []}, {**good, "events": ["nothing.here"]}, {**good, "events": "action.*"},
         {**good, "headers": {"X-Webhook-Signature": "forged"}}, {**good, "headers": {"Bad Name": "x"}},
-        {**good, "headers": {"X-A": "line\r\nbreak"}}, {**good, "retryPolicy": {"maxAttempts": 0, "backoffMs": 10}},
+        {**good, "headers": {"X-A": "line\r\nbreak"}}, {**good, "headers": {"X-A": "caf\u00e9"}},
+        {**good, "retryPolicy": {"maxAttempts": 0, "backoffMs": 10}},
         {**good, "retryPolicy": {"maxAttempts": 3}}, {**good, "name": ""}, {**good, "colour": "red"},
         {"url": "https://example.com/h", "events": ["*"]}, {**good, "active": "maybe"},
     ]

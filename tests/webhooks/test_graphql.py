@@ -71,3 +71,15 @@ async def test_graphql_webhook_lifecycle(tenant: Tenant, other_tenant: Tenant) -
 async def _status(tenant: Tenant, query: str, hook_id: str, status: str) -> bool:
     edges = (await tenant.graphql(query, {"id": hook_id}))["data"]["webhookDeliveries"]["edges"]
     return bool(edges) and edges[0]["node"]["status"] == status
+
+
+async def test_graphql_recover_accepts_a_naive_timestamp_as_utc(tenant: Tenant) -> None:
+    created = await tenant.graphql(
+        'mutation { createWebhook(input: {name: "n", url: "https://example.com/h", events: ["*"]}) '
+        "{ webhook { id } } }"
+    )
+    hook_id = created["data"]["createWebhook"]["webhook"]["id"]
+    result = await tenant.graphql(
+        'mutation($id: ID!) { recoverWebhook(id: $id, since: "2024-01-01T00:00:00") }', {"id": hook_id}
+    )
+    assert result.get("errors") is None and result["data"]["recoverWebhook"] == 0
