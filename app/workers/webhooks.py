@@ -56,8 +56,12 @@ class Recorder:
             return
         try:
             await record_batch(self._services, batch)
-        except Exception:  # the claims expire and the deliveries are retried with the same ids
-            _log.exception("recording webhook attempts failed", count=len(batch))
+        except Exception:  # e.g. a webhook deleted mid-send: record the others one by one
+            for result in batch:
+                try:
+                    await record_batch(self._services, [result])
+                except Exception:  # its claim expires and it is retried with the same id
+                    _log.exception("recording a webhook attempt failed", delivery=result[0].delivery.id)
 
 
 async def _send(services: Services, sender: WebhookSender, claimed: Claimed, recorder: Recorder) -> None:

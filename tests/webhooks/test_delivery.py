@@ -211,3 +211,17 @@ async def test_governance_decisions_arrive_as_signed_action_events(tenant: Tenan
         assert body["actor"]["name"] == "marketing-bot" and body["params"] == email["params"]
         assert body["approvalUrl"] == f"https://gatehouse.test/approve/{proposed['actionId']}"
         assert body["data"]["actionId"] == proposed["actionId"]
+
+
+async def test_deleting_a_webhook_mid_send_does_not_lose_other_records(tenant: Tenant) -> None:
+    async with receiving() as receiver:
+        receiver.default = Reply(200, delay=0.5)
+        doomed = await create_hook(tenant, receiver.url, events=["workflow.started"])
+        kept = await create_hook(tenant, receiver.url, events=["workflow.started"])
+        await emit_events(tenant, ["workflow.started"])
+        await eventually(lambda: len(receiver.requests) == 2)
+        async with tenant.client() as c:
+            assert (await c.delete(f"/api/v1/webhooks/{doomed['id']}")).status_code == 200
+        await eventually(lambda: _count("succeeded", 1))
+    [delivery] = await WebhookDelivery.all()
+    assert delivery.webhook_id == kept["id"] and await DeliveryAttempt.filter(delivery_id=delivery.id).count() == 1
