@@ -26,6 +26,9 @@ from app.middleware import GatehouseMiddleware
 from app.rest.openapi import openapi_endpoint
 from app.rest.routing import routes as rest_routes
 from app.services import build_rate_limiter, open_services
+from app.subscriptions.documents import Documents
+from app.subscriptions.hub import Hub
+from app.subscriptions.protocol import GraphQLWebSocket
 from app.workers import run_workers
 from models.db import database_ready
 from schema import build_schema
@@ -79,15 +82,15 @@ async def http_error(_request: Request, exc: Exception) -> Response:
     return error_response(code, exc.detail if isinstance(exc.detail, str) else code.lower())
 
 
-def _routes(settings: Settings) -> list[BaseRoute]:
-    graphql = GatehouseGraphQL(build_schema(settings), graphql_ide="graphiql" if settings.dev else None)
+def _routes(settings: Settings, documents: Documents) -> list[BaseRoute]:
+    graphql = GatehouseGraphQL(documents.schema, graphql_ide="graphiql" if settings.dev else None)
     return [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/metrics", metrics_endpoint),
         Route("/api/v1/openapi", openapi_endpoint),
         Route("/graphql", graphql, methods=["GET", "POST"]),
-        WebSocketRoute("/graphql", graphql),
+        WebSocketRoute("/graphql", GraphQLWebSocket(documents)),
         *rest_routes(),
     ]
 
@@ -96,6 +99,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The ASGI application; `settings` default to the environment."""
     settings = settings or load_settings()
     authenticator = Authenticator()
+    documents = Documents(build_schema(settings), settings)
+    hub = Hub(documents, settings.ws_send_queue_frames)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -103,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             app.state.services = services
             app.state.limiter = build_rate_limiter(services)
             await authenticator.listen(services.bus)
+            await hub.start(services.bus)
             stop = asyncio.Event()
             workers = asyncio.create_task(run_workers(services, stop)) if settings.run_workers_inprocess else None
             try:
@@ -112,10 +118,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 if workers is not None:
                     with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                         await asyncio.wait_for(workers, 10)
+                await hub.stop()
 
     application: Starlette
     application = Starlette(
-        routes=_routes(settings),
+        routes=_routes(settings, documents),
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error},
         middleware=[
@@ -129,6 +136,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
     )
     application.state.settings = settings
+    application.state.authenticator = authenticator
+    application.state.hub = hub
     application.state.version = _version()
     application.state.system_paths = SYSTEM_PATHS
     return application

@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     webhook_disable_after_failures: int = Field(20, gt=0)
     webhook_concurrency: int = Field(64, gt=0, le=512)
     webhook_secret_grace_hours: float = Field(24.0, ge=0)
+    ws_init_timeout_seconds: float = Field(10.0, gt=0)
+    ws_max_subscriptions: int = Field(50, gt=0)
+    ws_send_queue_frames: int = Field(1000, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -27,7 +27,8 @@ from resolvers.governance.cache import compiled_policies, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
 from resolvers.governance.inputs import PolicyIn, ProposalIn, has_nul, parse
 from resolvers.governance.policies import normalised_rules
-from resolvers.governance.records import announce, checks_to_rows, decider, history_row, lookup_id
+from resolvers.governance.records import announce, approval_id_of, checks_to_rows, decider, history_row
+from resolvers.lookup import lookup_id
 from resolvers.pagination import Page, paginate
 
 STATUSES: Final = ("approved", "pending_approval", "rejected", "expired")
@@ -39,11 +40,6 @@ class Proposal:
 
     action: Action
     replayed: bool = False
-
-
-def approval_id_of(action: Action) -> str | None:
-    """An action's approval shares its random part (``act_X`` -> ``apr_X``): no lookup needed."""
-    return f"apr_{action.id[4:]}" if action.approval_mode is not None else None
 
 
 def facts_of(spec: ProposalIn) -> ActionFacts:

@@ -16,7 +16,8 @@ from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.governance.engine import can_approve
 from resolvers.governance.lifecycle import close_approval, ensure_pending, locked_action, save_decided
-from resolvers.governance.records import announce, checks_of, decider, history_row, lookup_id
+from resolvers.governance.records import announce, checks_of, decider, history_row
+from resolvers.lookup import lookup_id
 from resolvers.pagination import Page, paginate
 
 MAX_TEXT = 10_000

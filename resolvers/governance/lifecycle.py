@@ -12,7 +12,7 @@ from app.core.clock import utcnow
 from models.governance import Action, Approval
 from resolvers.context import Context
 from resolvers.errors import Conflict, NotFound
-from resolvers.governance.records import lookup_id
+from resolvers.lookup import lookup_id
 
 
 async def locked_action(ctx: Context, action_id: str, conn: Any) -> Action:

@@ -16,8 +16,8 @@ from resolvers.context import Context
 from resolvers.errors import Invalid, NotFound
 from resolvers.governance.cache import policies_changed
 from resolvers.governance.inputs import PolicyIn, PolicyPatch, parse
-from resolvers.governance.records import lookup_id
 from resolvers.governance.rules import RuleError, validate_rules
+from resolvers.lookup import lookup_id
 from resolvers.pagination import Page, paginate
 
 STATUSES: Final = ("active", "archived")

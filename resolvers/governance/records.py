@@ -14,7 +14,6 @@ from app.core.clock import isoformat_z, utcnow
 from app.core.ids import new_id
 from models.governance import Action, ActionHistory
 from resolvers.context import Context, Services
-from resolvers.errors import NotFound
 from resolvers.events.outbox import emit
 from resolvers.governance.engine import CheckState
 
@@ -53,6 +52,11 @@ def approval_url(services: Services, action_id: str) -> str:
     return f"{services.settings.public_url.rstrip('/')}/approve/{action_id}"
 
 
+def approval_id_of(action: Action) -> str | None:
+    """An action's approval shares its random part (``act_X`` -> ``apr_X``): no lookup needed."""
+    return f"apr_{action.id[4:]}" if action.approval_mode is not None else None
+
+
 def event_data(services: Services, action: Action) -> dict[str, Any]:
     """The webhook example's fields plus the status and decision reached."""
     return {
@@ -66,19 +70,13 @@ def event_data(services: Services, action: Action) -> dict[str, Any]:
         "status": action.status,
         "decision": {"status": action.status, "checks": public_checks(action)},
         "reason": action.reason,
+        "approvalId": approval_id_of(action),  # set when the action waited for a human (subscriptions)
     }
 
 
 async def announce(services: Services, action: Action) -> None:
     """Emit ``action.<status>`` for the action's new status, inside the caller's transaction."""
     await emit(services, action.organization_id, f"action.{action.status}", event_data(services, action))
-
-
-def lookup_id(value: str, what: str) -> str:
-    """An id as given in a path or argument; one no row can have (NUL inside) is simply not found."""
-    if "\x00" in value or len(value) > 64:
-        raise NotFound(f"{what} {value!r} not found")
-    return value
 
 
 def decider(ctx: Context) -> str | None:

@@ -10,6 +10,7 @@ from app.core.clock import utcnow
 from models.webhooks import DELIVERY_STATUSES, WebhookDelivery
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
+from resolvers.lookup import lookup_id
 from resolvers.pagination import Page, paginate
 from resolvers.webhooks.fanout import wake_dispatchers
 from resolvers.webhooks.webhooks import find
@@ -34,7 +35,7 @@ async def list_deliveries(
 async def get_delivery(ctx: Context, webhook_id: str, delivery_id: str) -> WebhookDelivery:
     webhook = await find(ctx, webhook_id)
     delivery = await WebhookDelivery.get_or_none(
-        id=delivery_id, webhook_id=webhook.id, organization_id=ctx.organization_id
+        id=lookup_id(delivery_id, "delivery"), webhook_id=webhook.id, organization_id=ctx.organization_id
     )
     if delivery is None:
         raise NotFound(f"delivery {delivery_id} not found")

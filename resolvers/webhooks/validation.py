@@ -25,15 +25,15 @@ _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 
 def check_name(name: str) -> str:
     name = name.strip()
-    if not name or len(name) > 200:
-        raise Invalid("name must be 1 to 200 characters")
+    if not name or len(name) > 200 or "\x00" in name:
+        raise Invalid("name must be 1 to 200 characters, without NUL")
     return name
 
 
 async def check_url(url: str, settings: Settings) -> str:
     """Refuse a URL the guard would refuse; host names are resolved now and again at send time."""
-    if len(url) > 2048:
-        raise Invalid("url must be at most 2048 characters")
+    if len(url) > 2048 or "\x00" in url:
+        raise Invalid("url must be at most 2048 characters, without NUL")
     allow = settings.allow_private_targets
     try:
         check_url_syntax(url, allow)

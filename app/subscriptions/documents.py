@@ -1,0 +1,117 @@
+"""Operations over WebSocket: parsed and validated once, with the same limits as HTTP.
+
+A subscription is prepared when the client subscribes (syntax, validation, depth, aliases, tokens,
+variables, the root field's arguments); afterwards each event costs one `execute_sync` against the
+event's payload for the whole group sharing the document. A fresh execution per event keeps memory
+flat (graphql-core's subscription executor memoises per event for as long as it stays open).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import orjson
+import strawberry
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    GraphQLError,
+    OperationDefinitionNode,
+    OperationType,
+    execute_sync,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+
+from app.core.settings import Settings
+
+
+class OperationError(Exception):
+    """The operation cannot run: its GraphQL errors, ready for an `error` message."""
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__(errors[0]["message"] if errors else "invalid operation")
+        self.errors = errors
+
+
+def error_payload(message: str, code: str = "BAD_REQUEST") -> list[dict[str, Any]]:
+    return [{"message": message, "extensions": {"code": code}}]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A validated subscription: what the hub needs to group and serve it."""
+
+    key: str  # query + operation name + variables: subscribers with the same key share renders
+    document: DocumentNode
+    operation_name: str | None
+    variables: dict[str, Any]
+    field: str
+    arguments: dict[str, Any]
+
+
+class Documents:
+    """Parses, validates and executes operations against one schema with the configured limits."""
+
+    def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
+        self.schema = schema
+        self._rules = (
+            *specified_rules,
+            depth_validator(settings.graphql_max_depth, None),
+            aliases_validator(settings.graphql_max_aliases),
+        )
+        self._max_tokens = settings.graphql_max_tokens
+        self._checked = lru_cache(maxsize=512)(self._parse_and_validate)
+
+    def is_subscription(self, query: str, operation_name: str | None) -> bool:
+        operation = get_operation_ast(self._checked(query), operation_name)
+        return operation is not None and operation.operation == OperationType.SUBSCRIPTION
+
+    def prepare(self, query: str, variables: dict[str, Any] | None, operation_name: str | None) -> Prepared:
+        document = self._checked(query)
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            raise OperationError(error_payload("unknown or ambiguous operation name"))
+        coerced = get_variable_values(self.schema._schema, operation.variable_definitions or (), variables or {})
+        if isinstance(coerced, list):
+            raise OperationError([dict(e.formatted) for e in coerced])
+        field, arguments = self._root_field(operation, coerced)
+        key = orjson.dumps([query, operation_name, variables or {}], option=orjson.OPT_SORT_KEYS).decode()
+        return Prepared(key, document, operation_name, variables or {}, field, arguments)
+
+    def render(self, prepared: Prepared, root: object) -> str:
+        """One event's payload as JSON text, shared by every subscriber of `prepared`."""
+        result = execute_sync(
+            self.schema._schema, prepared.document, root_value=root,
+            variable_values=prepared.variables, operation_name=prepared.operation_name,
+        )
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [{**e.formatted, "extensions": {"code": "INTERNAL"}} for e in result.errors]
+        return orjson.dumps(payload).decode()
+
+    def _parse_and_validate(self, query: str) -> DocumentNode:
+        """Cached by query text; raises OperationError (not cached) on a bad document."""
+        try:
+            document = parse(query, max_tokens=self._max_tokens)
+        except GraphQLError as exc:
+            raise OperationError([{**exc.formatted, "extensions": {"code": "BAD_REQUEST"}}]) from None
+        errors = validate(self.schema._schema, document, self._rules)
+        if errors:
+            raise OperationError([{**e.formatted, "extensions": {"code": "BAD_REQUEST"}} for e in errors])
+        return document
+
+    def _root_field(self, operation: OperationDefinitionNode, variables: VariableValues) -> tuple[str, dict]:
+        node = operation.selection_set.selections[0]
+        subscription_type = self.schema._schema.subscription_type
+        if not isinstance(node, FieldNode) or subscription_type is None:
+            raise OperationError(error_payload("a subscription selects one root field, without a fragment"))
+        definition = subscription_type.fields[node.name.value]
+        return node.name.value, get_argument_values(definition, node, variables)

@@ -1,0 +1,159 @@
+"""The subscriptions hub: committed events -> groups of subscribers, rendered once per group.
+
+One bus subscription per process (EVENTS_CHANNEL, where the relay publishes every committed
+event) feeds every WebSocket client of the process. Events are routed in memory by organization,
+then to the groups whose document matches; a group is every subscriber with the same document,
+variables and organization, so an event is executed and serialised once per group and the same
+text goes to each subscriber with its own operation id spliced in. Delivery never awaits a client:
+frames go to each connection's bounded queue (see protocol.Connection.push for what a full queue
+does), so a stalled client cannot delay the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import orjson
+
+from app.core.bus import Bus, Subscription
+from app.subscriptions.documents import Documents, Prepared
+from resolvers.events.feeds import Envelope, Matcher
+from resolvers.events.outbox import EVENTS_CHANNEL
+from resolvers.keys.api_keys import REVOKED_CHANNEL
+
+_log = logging.getLogger("gatehouse.subscriptions")
+REPLAY_MEMORY_SECONDS = 30.0
+
+
+class Outlet(Protocol):
+    """What the hub needs from a client connection."""
+
+    key_id: str | None
+
+    def push(self, frame: str) -> None: ...
+
+    def close_soon(self, code: int, reason: str) -> None: ...
+
+
+class Group:
+    """Subscribers of one organization sharing one document: rendered once per event."""
+
+    __slots__ = ("matcher", "payload", "prepared", "subscribers")
+
+    def __init__(self, prepared: Prepared, matcher: Matcher, payload: Callable[[Envelope], object]) -> None:
+        self.prepared, self.matcher, self.payload = prepared, matcher, payload
+        self.subscribers: set[Subscriber] = set()
+
+
+class Subscriber:
+    """One operation of one connection. While it replays, live frames wait in `held`."""
+
+    __slots__ = ("group", "held", "limit", "organization_id", "outlet", "prefix", "replayed")
+
+    def __init__(self, outlet: Outlet, prefix: str, group: Group, organization_id: str, limit: int) -> None:
+        self.outlet, self.prefix, self.group, self.organization_id = outlet, prefix, group, organization_id
+        self.held: list[tuple[int, str]] | None = None
+        self.replayed: set[int] = set()
+        self.limit = limit
+
+    def frame(self, payload: str) -> str:
+        return self.prefix + payload + "}"
+
+    def deliver(self, seq: int, payload: str) -> None:
+        if self.replayed and seq in self.replayed:
+            self.replayed.discard(seq)  # replayed from the table before the relay published it
+        elif self.held is None:
+            self.outlet.push(self.frame(payload))
+        elif len(self.held) < self.limit:
+            self.held.append((seq, payload))
+        else:
+            self.outlet.close_soon(1013, "send queue full while replaying: resubscribe with since")
+
+    def release(self, replayed: set[int]) -> None:
+        """End the replay: send the live events it did not already cover, then go live.
+
+        Replayed seqs are remembered for REPLAY_MEMORY_SECONDS: an event committed but not yet
+        relayed is read by the replay and published live a moment later, and must not arrive twice.
+        """
+        held, self.held = self.held or [], None
+        for seq, payload in held:
+            if seq not in replayed:
+                self.outlet.push(self.frame(payload))
+        self.replayed = replayed - {seq for seq, _ in held}
+        asyncio.get_running_loop().call_later(REPLAY_MEMORY_SECONDS, self.replayed.clear)
+
+
+class Hub:
+    """Routes events by organization and document; closes the connections of revoked keys."""
+
+    def __init__(self, documents: Documents, send_queue_frames: int) -> None:
+        self.documents = documents
+        self._limit = send_queue_frames
+        self._groups: dict[str, dict[str, Group]] = defaultdict(dict)
+        self._by_key: dict[str, set[Outlet]] = defaultdict(set)
+        self._bus_subscriptions: list[Subscription] = []
+        self.rendered = 0  # executions, for tests and metrics: one per event per group
+
+    async def start(self, bus: Bus) -> None:
+        self._bus_subscriptions = [
+            await bus.subscribe(EVENTS_CHANNEL, self._on_event),
+            await bus.subscribe(REVOKED_CHANNEL, self._on_revoked),
+        ]
+
+    async def stop(self) -> None:
+        for subscription in self._bus_subscriptions:
+            await subscription.close()
+
+    def attach(self, outlet: Outlet) -> None:
+        if outlet.key_id:
+            self._by_key[outlet.key_id].add(outlet)
+
+    def detach(self, outlet: Outlet) -> None:
+        if outlet.key_id and outlet.key_id in self._by_key:
+            self._by_key[outlet.key_id].discard(outlet)
+            if not self._by_key[outlet.key_id]:
+                del self._by_key[outlet.key_id]
+
+    def join(self, outlet: Outlet, frame_prefix: str, organization_id: str, prepared: Prepared,
+             matcher: Matcher, payload: Callable[[Envelope], object]) -> Subscriber:
+        groups = self._groups[organization_id]
+        group = groups.get(prepared.key)
+        if group is None:
+            group = groups[prepared.key] = Group(prepared, matcher, payload)
+        subscriber = Subscriber(outlet, frame_prefix, group, organization_id, self._limit)
+        group.subscribers.add(subscriber)
+        return subscriber
+
+    def leave(self, subscriber: Subscriber) -> None:
+        group = subscriber.group
+        group.subscribers.discard(subscriber)
+        groups = self._groups.get(subscriber.organization_id)
+        if not group.subscribers and groups is not None:
+            groups.pop(group.prepared.key, None)
+            if not groups:
+                del self._groups[subscriber.organization_id]
+
+    def render(self, group: Group, event: Envelope) -> str:
+        self.rendered += 1
+        return self.documents.render(group.prepared, group.payload(event))
+
+    def _on_event(self, _channel: str, message: bytes) -> None:
+        try:
+            event: dict[str, Any] = orjson.loads(message)
+            groups = self._groups.get(event["organizationId"])
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            _log.warning("malformed event on the bus dropped")
+            return
+        for group in tuple((groups or {}).values()):
+            if group.matcher(event):
+                payload = self.render(group, event)
+                for subscriber in tuple(group.subscribers):
+                    subscriber.deliver(event["seq"], payload)
+
+    def _on_revoked(self, _channel: str, message: bytes) -> None:
+        for outlet in tuple(self._by_key.get(message.decode(), ())):
+            outlet.close_soon(4403, "API key revoked")

@@ -1,0 +1,295 @@
+"""graphql-transport-ws and the legacy graphql-ws, spoken to one client per Connection.
+
+Close codes (graphql-transport-ws): 4400 malformed message, 4401 subscribe before the ack, 4403
+bad or revoked key (also when a key is revoked while connected), 4406 unknown subprotocol, 4408 no
+`connection_init` in time, 4409 duplicate operation id, 4429 second `connection_init`. Gatehouse
+adds 1013 "try again later": the client's bounded send queue is full (it stopped reading or reads
+too slowly). The connection is closed rather than silently dropping events: a dashboard reconnects
+and resubscribes to pendingApprovals with `since` = the last seq it saw, and the replay fills the
+gap. A client that stopped reading usually cannot receive that close frame (its socket buffers are
+full): after CLOSE_TIMEOUT_SECONDS the TCP connection is dropped and the client sees 1006. Memory
+per connection is bounded by the queue (settings.ws_send_queue_frames frames, each one rendered
+event) plus the transport's write buffer (its 64 KB high-water mark: sends wait below it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+import orjson
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from app.auth import Authenticator, Caller, presented_key
+from app.context import context_for
+from app.subscriptions.documents import Documents, OperationError, error_payload
+from app.subscriptions.hub import Hub, Subscriber
+from resolvers.context import Context, Services
+from resolvers.errors import DomainError
+from resolvers.events import feeds
+from schema.context import GraphQLContext
+from schema.realtime.subscriptions import FEEDS
+
+TRANSPORT_WS, LEGACY_WS = "graphql-transport-ws", "graphql-ws"
+CLOSE_TIMEOUT_SECONDS = 1.0
+
+
+def _key_from_init(payload: Any, upgrade_key: str | None) -> str | None:
+    """The key from connection_init's payload (apiKey or Authorization), else the upgrade headers."""
+    if isinstance(payload, dict):
+        lowered = {str(k).lower(): v for k, v in payload.items() if isinstance(v, str)}
+        from_payload = lowered.get("apikey") or presented_key(lowered)
+        if from_payload:
+            return from_payload
+    return upgrade_key
+
+
+class Connection:
+    """One WebSocket client: handshake, operations, and a bounded queue drained by one writer."""
+
+    def __init__(self, ws: WebSocket, protocol: str, documents: Documents, hub: Hub) -> None:
+        self.ws, self.protocol, self.documents, self.hub = ws, protocol, documents, hub
+        state = ws.app.state
+        self.services: Services = state.services
+        self.authenticator: Authenticator = state.authenticator
+        self.settings = self.services.settings
+        self.queue: asyncio.Queue[str] = asyncio.Queue(self.settings.ws_send_queue_frames)
+        self.key_id: str | None = None
+        self.secret: str | None = None
+        self.acked = False
+        self.operations: dict[str, Subscriber | asyncio.Task[None]] = {}
+        self._close: tuple[int, str] | None = None
+        self._done = asyncio.Event()
+        self._replays: set[asyncio.Task[None]] = set()
+
+    # -- what the hub calls -------------------------------------------------------------------
+    def push(self, frame: str) -> None:
+        """Queue a frame without waiting; a full queue closes the connection with 1013."""
+        try:
+            self.queue.put_nowait(frame)
+        except asyncio.QueueFull:
+            self.close_soon(1013, "send queue full: reconnect and resubscribe with since")
+
+    def close_soon(self, code: int, reason: str) -> None:
+        if self._close is None:
+            self._close = (code, reason)
+        self._done.set()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def run(self) -> None:
+        await self.ws.accept(subprotocol=self.protocol)
+        tasks = [asyncio.create_task(self._write()), asyncio.create_task(self._read())]
+        try:
+            await self._done.wait()
+        finally:
+            for task in (*tasks, *self._replays):
+                task.cancel()
+            self._leave_all()
+            self.hub.detach(self)
+            if self._close is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.ws.close(*self._close), CLOSE_TIMEOUT_SECONDS)
+
+    async def _write(self) -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+            while True:
+                await self.ws.send_text(await self.queue.get())
+        self._done.set()
+
+    async def _read(self) -> None:
+        try:
+            await self._await_init()
+            while self._close is None:
+                await self._on_message(await self._receive())
+        except WebSocketDisconnect:
+            pass
+        except TimeoutError:
+            self.close_soon(4408, "Connection initialisation timeout")
+        self._done.set()
+
+    async def _receive(self) -> dict[str, Any]:
+        text = await self.ws.receive_text()
+        try:
+            message = orjson.loads(text)
+        except orjson.JSONDecodeError:
+            message = None
+        if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+            self.close_soon(4400, "Invalid message received")
+            raise WebSocketDisconnect(4400)
+        return message
+
+    async def _await_init(self) -> None:
+        async with asyncio.timeout(self.settings.ws_init_timeout_seconds):
+            while not self.acked and self._close is None:
+                await self._on_message(await self._receive())
+
+    # -- messages -------------------------------------------------------------------------------
+    async def _on_message(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "connection_init":
+            await self._init(message.get("payload"))
+        elif kind == "ping":
+            self.push(orjson.dumps({"type": "pong"}).decode())
+        elif kind in ("subscribe", "start"):
+            await self._subscribe(message)
+        elif kind in ("complete", "stop"):
+            self._stop(str(message.get("id", "")))
+        elif kind == "connection_terminate":
+            self.close_soon(1000, "terminated")
+        elif kind != "pong":
+            self.close_soon(4400, f"Unknown message type {kind[:40]}")
+
+    async def _init(self, payload: Any) -> None:
+        if self.acked:
+            self.close_soon(4429, "Too many initialisation requests")
+            return
+        self.secret = _key_from_init(payload, presented_key(self.ws.headers))
+        caller = await self.authenticator.authenticate(self.secret)
+        if caller is None:
+            self.close_soon(4403, "Forbidden: missing, invalid or revoked API key")
+            return
+        self.key_id, self.acked = caller.key_id, True
+        self.hub.attach(self)
+        self.push('{"type":"connection_ack"}')
+
+    async def _caller(self) -> Caller | None:
+        """Authentication is checked on every subscribe, not only at the handshake."""
+        if not self.acked:
+            self.close_soon(4401, "Unauthorized")
+            return None
+        caller = await self.authenticator.authenticate(self.secret)
+        if caller is None:
+            self.close_soon(4403, "Forbidden: API key revoked")
+        return caller
+
+    async def _subscribe(self, message: dict[str, Any]) -> None:
+        caller = await self._caller()
+        op_id, payload = message.get("id"), message.get("payload")
+        if caller is None:
+            return
+        if not isinstance(op_id, str) or not op_id or len(op_id) > 128 or not isinstance(payload, dict):
+            self.close_soon(4400, "Invalid subscribe message")
+        elif op_id in self.operations:
+            self.close_soon(4409, f"Subscriber for {op_id[:40]} already exists")
+        elif len(self.operations) >= self.settings.ws_max_subscriptions:
+            self._error(op_id, error_payload(
+                f"at most {self.settings.ws_max_subscriptions} operations per connection", "RATE_LIMITED"))
+        else:
+            await self._start(op_id, payload, context_for(caller, self.services))
+
+    async def _start(self, op_id: str, payload: dict[str, Any], ctx: Context) -> None:
+        query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
+        if not isinstance(query, str) or not isinstance(variables, dict | None) or not isinstance(name, str | None):
+            self._error(op_id, error_payload("payload needs query (string), variables (object), operationName"))
+            return
+        try:
+            if not self.documents.is_subscription(query, name):
+                self._once(op_id, query, variables, name, ctx)
+                return
+            prepared = self.documents.prepare(query, variables, name)
+            feeds.authorize(ctx, prepared.field)
+            feed = FEEDS[prepared.field]
+            matcher = feed.matcher(prepared.arguments)
+        except OperationError as exc:
+            self._error(op_id, exc.errors)
+            return
+        except DomainError as exc:
+            self._error(op_id, error_payload(exc.message, exc.code))
+            return
+        subscriber = self.hub.join(self, self._prefix(op_id), ctx.organization_id, prepared, matcher, feed.payload)
+        self.operations[op_id] = subscriber
+        since = prepared.arguments.get("since")
+        if feed.replays and since is not None:
+            self._replay_task(subscriber, ctx, since)
+
+    def _replay_task(self, subscriber: Subscriber, ctx: Context, since: str) -> None:
+        subscriber.held = []
+        task = asyncio.create_task(self._replay(subscriber, ctx, since))
+        self._replays.add(task)
+        task.add_done_callback(self._replay_done)
+
+    def _replay_done(self, task: asyncio.Task[None]) -> None:
+        self._replays.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.close_soon(1011, "replay failed")
+
+    async def _replay(self, subscriber: Subscriber, ctx: Context, since: str) -> None:
+        """Events after `since` from the table, then the live ones held meanwhile, without duplicates."""
+        try:
+            point = feeds.parse_since(since)
+        except DomainError as exc:
+            self._stop_with_error(subscriber, exc)
+            return
+        replayed: set[int] = set()
+        last: int | None = None
+        while batch := await feeds.replay_batch(ctx, point, last):
+            for event in batch:
+                last = event["seq"]
+                replayed.add(last)
+                if subscriber.group.matcher(event):
+                    await self.queue.put(subscriber.frame(self.hub.render(subscriber.group, event)))
+        subscriber.release(replayed)
+
+    def _stop_with_error(self, subscriber: Subscriber, exc: DomainError) -> None:
+        for op_id, operation in tuple(self.operations.items()):
+            if operation is subscriber:
+                self._stop(op_id)
+                self._error(op_id, error_payload(exc.message, exc.code))
+
+    def _once(self, op_id: str, query: str, variables: dict | None, name: str | None, ctx: Context) -> None:
+        """Queries and mutations go through Strawberry (extensions, error codes), then complete."""
+
+        async def run() -> None:
+            result = await self.documents.schema.execute(
+                query, variables, context_value=GraphQLContext(ctx=ctx), operation_name=name
+            )
+            body: dict[str, Any] = {"data": result.data}
+            if result.errors:
+                body["errors"] = [e.formatted for e in result.errors]
+            if self.operations.pop(op_id, None) is not None:
+                self.push(self._prefix(op_id) + orjson.dumps(body).decode() + "}")
+                self._complete(op_id)
+
+        self.operations[op_id] = asyncio.create_task(run())
+
+    def _stop(self, op_id: str) -> None:
+        operation = self.operations.pop(op_id, None)
+        if isinstance(operation, Subscriber):
+            self.hub.leave(operation)
+        elif operation is not None:
+            operation.cancel()
+
+    def _leave_all(self) -> None:
+        for op_id in tuple(self.operations):
+            self._stop(op_id)
+
+    # -- frames ---------------------------------------------------------------------------------
+    def _prefix(self, op_id: str) -> str:
+        kind = "next" if self.protocol == TRANSPORT_WS else "data"
+        return '{"type":"' + kind + '","id":' + orjson.dumps(op_id).decode() + ',"payload":'
+
+    def _error(self, op_id: str, errors: list[dict[str, Any]]) -> None:
+        payload: Any = errors if self.protocol == TRANSPORT_WS else errors[0]
+        self.push(orjson.dumps({"type": "error", "id": op_id, "payload": payload}).decode())
+
+    def _complete(self, op_id: str) -> None:
+        self.push(orjson.dumps({"type": "complete", "id": op_id}).decode())
+
+
+class GraphQLWebSocket:
+    """The ASGI endpoint for WebSocket upgrades on /graphql."""
+
+    def __init__(self, documents: Documents) -> None:
+        self.documents = documents
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        ws = WebSocket(scope, receive, send)
+        offered = scope.get("subprotocols") or []
+        protocol = next((p for p in (TRANSPORT_WS, LEGACY_WS) if p in offered), None)
+        if protocol is None:
+            await ws.accept()
+            await ws.close(4406, "Subprotocol not acceptable")
+            return
+        await Connection(ws, protocol, self.documents, ws.app.state.hub).run()

@@ -1,0 +1,115 @@
+"""Live feeds: which events each subscription receives, and the replay that fills a reconnect's gap.
+
+A feed is domain logic, not transport: it says which scope reads it, which committed events
+(envelopes as published by the relay) belong to it, and how a client that was away catches up from
+the events table. The WebSocket transport (app/subscriptions/) only routes what these functions say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from fnmatch import fnmatchcase
+from typing import Any
+
+from app.core.clock import parse_timestamp
+from models.events import Event
+from resolvers.access import require
+from resolvers.context import Context
+from resolvers.errors import Invalid
+from resolvers.events.outbox import CATALOGUE, envelope
+
+Envelope = dict[str, Any]
+Matcher = Callable[[Envelope], bool]
+REPLAY_BATCH = 500
+MAX_TYPE_PATTERNS = 20
+# What a change to the pending set is called, by the event that reports it.
+PENDING_CHANGES = {
+    "action.pending_approval": "created",
+    "action.approved": "approved",
+    "action.rejected": "rejected",
+    "action.expired": "expired",
+}
+SCOPES = {
+    "pendingApprovals": "approvals:read",
+    "actionUpdated": "actions:read",
+    "executionUpdated": "workflows:read",
+    "events": "events:read",
+}
+
+
+def authorize(ctx: Context, feed: str) -> None:
+    """Forbidden unless the key may read `feed` (checked on every subscribe)."""
+    require(ctx, SCOPES[feed])
+
+
+def pending_change(event: Envelope) -> str | None:
+    """created/approved/rejected/expired when `event` changes the pending set, else None.
+
+    A decision changes the pending set only for an action that waited for it: governance's events
+    carry `approvalId` for those (an action approved or rejected by policy at once has none).
+    """
+    change = PENDING_CHANGES.get(event.get("event", ""))
+    if change is None:
+        return None
+    data = event.get("data") or {}
+    return change if change in ("created", "expired") or data.get("approvalId") else None
+
+
+def action_matcher(action_id: str | None) -> Matcher:
+    """Events of one action (or of every action of the organization when no id)."""
+
+    def matches(event: Envelope) -> bool:
+        if not str(event.get("event", "")).startswith("action."):
+            return False
+        return action_id is None or (event.get("data") or {}).get("actionId") == action_id
+
+    return matches
+
+
+def execution_matcher(execution_id: str | None) -> Matcher:
+    """Events of one workflow execution (or of all of them)."""
+
+    def matches(event: Envelope) -> bool:
+        if not str(event.get("event", "")).startswith("workflow."):
+            return False
+        return execution_id is None or (event.get("data") or {}).get("executionId") == execution_id
+
+    return matches
+
+
+def types_matcher(patterns: list[str] | None) -> Matcher:
+    """Events whose type matches one of `patterns` (globs such as `action.*`); all when None."""
+    if patterns is None:
+        return lambda _event: True
+    if len(patterns) > MAX_TYPE_PATTERNS or any(not p or len(p) > 64 for p in patterns):
+        raise Invalid(f"types takes 1 to {MAX_TYPE_PATTERNS} patterns of 1 to 64 characters")
+    if not any(fnmatchcase(known, p) for p in patterns for known in CATALOGUE):
+        raise Invalid(f"types match no event of the catalogue: {', '.join(CATALOGUE)}")
+    chosen = frozenset(p for p in patterns)
+    return lambda event: any(fnmatchcase(str(event.get("event", "")), p) for p in chosen)
+
+
+def parse_since(since: str) -> int | datetime:
+    """A sequence number (digits) or an ISO-8601 timestamp."""
+    text = since.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        return parse_timestamp(text)
+    except ValueError:
+        raise Invalid("since must be an event seq or an ISO-8601 timestamp") from None
+
+
+async def replay_batch(ctx: Context, since: int | datetime, after_seq: int | None) -> list[Envelope]:
+    """The organization's next committed events after `since`, oldest first, one batch.
+
+    Call again with the last seq seen until an empty batch comes back. Events not yet relayed are
+    included: they are committed, and the live path will drop their duplicate by seq.
+    """
+    query = Event.filter(organization_id=ctx.organization_id)
+    query = query.filter(seq__gt=since) if isinstance(since, int) else query.filter(created_at__gt=since)
+    if after_seq is not None:
+        query = query.filter(seq__gt=after_seq)
+    rows = await query.order_by("seq").limit(REPLAY_BATCH)
+    return [envelope(row) for row in rows]

@@ -1,0 +1,104 @@
+"""A small graphql-transport-ws client over the `websockets` package, and ways to produce events."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import orjson
+from websockets.asyncio.client import ClientConnection, connect
+
+from app.core.after_commit import atomic
+from app.core.bus import build_bus
+from app.core.settings import Settings
+from resolvers.context import Services
+from resolvers.events.outbox import emit
+
+PENDING = "subscription($since: String) { pendingApprovals(since: $since) { seq timestamp change " \
+          "approval { id actionId status } action { id type status params } } }"
+
+
+class GqlClient:
+    """One WebSocket connection speaking graphql-transport-ws (or the legacy graphql-ws)."""
+
+    def __init__(self, ws: ClientConnection) -> None:
+        self.ws = ws
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.ws.send(orjson.dumps(message).decode())
+
+    async def recv(self, within: float = 5.0) -> dict[str, Any]:
+        return orjson.loads(await asyncio.wait_for(self.ws.recv(), within))
+
+    async def init(self, payload: dict[str, Any] | None) -> dict[str, Any]:
+        await self.send({"type": "connection_init", "payload": payload or {}})
+        return await self.recv()
+
+    async def subscribe(self, op_id: str, query: str, variables: dict[str, Any] | None = None) -> None:
+        await self.send({"type": "subscribe", "id": op_id, "payload": {"query": query, "variables": variables}})
+
+    async def next_data(self, within: float = 5.0) -> dict[str, Any]:
+        message = await self.recv(within)
+        assert message["type"] in ("next", "data"), message
+        return message
+
+    async def closed_with(self, within: float = 5.0) -> int | None:
+        """Read until the server closes; the close code."""
+        try:
+            async with asyncio.timeout(within):
+                async for _ in self.ws:
+                    pass
+        except Exception:
+            pass
+        return self.ws.close_code
+
+
+@asynccontextmanager
+async def gql_ws(base_url: str, key: str | None = None, *, init: bool = True, protocol: str = "graphql-transport-ws",
+                 headers: dict[str, str] | None = None, **kwargs: Any) -> AsyncIterator[GqlClient]:
+    url = base_url.replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=[protocol], additional_headers=headers, **kwargs) as ws:  # type: ignore[list-item]
+        client = GqlClient(ws)
+        if init:
+            ack = await client.init({"apiKey": key} if key else {})
+            assert ack["type"] == "connection_ack", ack
+        yield client
+
+
+class Emitter:
+    """Writes events through the real outbox (the relay publishes them), or straight onto the bus."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.services = Services(settings, build_bus(settings.redis_url), httpx.AsyncClient())
+
+    async def emit(self, org_id: str, event_type: str, data: dict[str, Any]) -> int:
+        async with atomic():
+            event = await emit(self.services, org_id, event_type, data)
+        return int(event.seq)
+
+    async def close(self) -> None:
+        await self.services.http.aclose()
+        await self.services.bus.close()
+
+
+def pending_data(action_id: str, status: str = "pending_approval", approval_id: str | None = "apr_1") -> dict:
+    return {"actionId": action_id, "type": "send_email", "actor": {"kind": "agent", "name": "bot"},
+            "params": {"to": "a@b.c"}, "approvalUrl": f"https://gatehouse.test/approvals/{approval_id}",
+            "timestamp": "2026-11-22T20:00:00.000Z", "status": status, "decision": {"status": status},
+            "approvalId": approval_id}
+
+
+async def publish_envelopes(redis: Any, org_id: str, seqs: range, data: dict[str, Any], kind: str = "action.approved"
+                            ) -> None:
+    """Publish envelopes on the events channel exactly as the relay does (for volume tests)."""
+    from resolvers.events.outbox import EVENTS_CHANNEL
+
+    async with redis.pipeline(transaction=False) as pipe:
+        for seq in seqs:
+            pipe.publish(EVENTS_CHANNEL, orjson.dumps({
+                "id": f"evt_{seq}", "event": kind, "timestamp": "2026-11-22T20:00:00.000Z", "seq": seq,
+                "organizationId": org_id, "data": {"actionId": f"act_{seq}", "status": "approved", **data}}))
+        await pipe.execute()
