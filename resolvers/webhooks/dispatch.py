@@ -58,6 +58,9 @@ class Outcome:
         return self.answer is not None and 300 <= self.answer.status < 400
 
 
+CLAIMED_FIELDS = ("id", "organization_id", "webhook_id", "event_id", "event_type", "payload", "attempts")
+
+
 @dataclass(slots=True)
 class Claimed:
     """A leased delivery and its webhook (None when the webhook was deleted meanwhile)."""
@@ -75,6 +78,7 @@ async def claim_due(services: Services, limit: int) -> list[Claimed]:
             .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
             .order_by("next_attempt_at")
             .limit(limit)
+            .only(*CLAIMED_FIELDS)
         )
         if not services.settings.is_sqlite:
             query = query.select_for_update(skip_locked=True)
