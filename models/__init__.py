@@ -5,4 +5,5 @@ MODEL_MODULES = [
     "models.api_keys",
     "models.events",
     "models.governance",
+    "models.webhooks",
 ]

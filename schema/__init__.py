@@ -19,9 +19,11 @@ from schema.governance.queries import GovernanceQueries
 from schema.keys.mutations import KeyMutations
 from schema.keys.queries import KeyQueries
 from schema.realtime.subscriptions import RealtimeSubscriptions
+from schema.webhooks.mutations import WebhookMutations
+from schema.webhooks.queries import WebhookQueries
 
-QUERY_TYPES: tuple[type, ...] = (KeyQueries, GovernanceQueries)
-MUTATION_TYPES: tuple[type, ...] = (KeyMutations, GovernanceMutations)
+QUERY_TYPES: tuple[type, ...] = (KeyQueries, GovernanceQueries, WebhookQueries)
+MUTATION_TYPES: tuple[type, ...] = (KeyMutations, GovernanceMutations, WebhookMutations)
 SUBSCRIPTION_TYPES: tuple[type, ...] = (RealtimeSubscriptions,)
 
 

@@ -94,8 +94,15 @@ async def clean_tables(request: pytest.FixtureRequest) -> None:
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
     )
     names = [r["tablename"] for r in rows if r["tablename"] not in TABLES_KEPT]
-    if names:
-        await conn.execute_script(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+    for attempt in range(5):  # in-process workers' transactions can deadlock with TRUNCATE's locks
+        try:
+            if names:
+                await conn.execute_script(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+            return
+        except asyncpg.exceptions.DeadlockDetectedError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.1)
 
 
 @pytest.fixture

@@ -1,0 +1,116 @@
+"""Worker job: the webhook dispatcher.
+
+Keeps up to `webhook_concurrency` deliveries in flight: claims a batch whenever half the slots are
+free, sends each in its own task, and hands results to one recorder that writes them in batches
+(one transaction for all that finished meanwhile), because per-delivery transactions, not HTTP,
+were the cost. It is woken through the bus when deliveries are created and polls every
+POLL_SECONDS anyway, so a Redis outage only adds latency. A crash between a send and its record
+leaves the claim to expire: the delivery is sent again with the same id (at least once).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from app.core.senders import WebhookSender
+from app.logs import get_logger
+from app.workers import register
+from resolvers.context import Services
+from resolvers.webhooks import fanout
+from resolvers.webhooks.dispatch import Claimed, Outcome, attempt, claim_due, record_batch, settle_unsendable
+
+POLL_SECONDS = 0.5
+_log = get_logger("gatehouse.webhooks")
+Result = tuple[Claimed, Outcome]
+
+
+def build_sender(services: Services) -> WebhookSender:
+    settings = services.settings
+    return WebhookSender(
+        allow_private=settings.allow_private_targets,
+        timeout=settings.webhook_timeout_seconds,
+        max_connections=settings.webhook_concurrency,
+    )
+
+
+class Recorder:
+    """Collects finished attempts and records them in batches, in order of arrival."""
+
+    def __init__(self, services: Services) -> None:
+        self._services, self._results, self._ready = services, list[Result](), asyncio.Event()
+
+    def add(self, result: Result) -> None:
+        self._results.append(result)
+        self._ready.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not (stop.is_set() and not self._results):
+            await _wait_any(self._ready, stop)
+            self._ready.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        batch, self._results = self._results, []
+        if not batch:
+            return
+        try:
+            await record_batch(self._services, batch)
+        except Exception:  # e.g. a webhook deleted mid-send: record the others one by one
+            for result in batch:
+                try:
+                    await record_batch(self._services, [result])
+                except Exception:  # its claim expires and it is retried with the same id
+                    _log.exception("recording a webhook attempt failed", delivery=result[0].delivery.id)
+
+
+async def _send(services: Services, sender: WebhookSender, claimed: Claimed, recorder: Recorder) -> None:
+    try:
+        if not await settle_unsendable(claimed):
+            recorder.add((claimed, await attempt(sender, claimed.delivery, claimed.webhook)))  # type: ignore[arg-type]
+    except Exception:
+        _log.exception("webhook delivery failed unexpectedly")
+
+
+@register("webhook-dispatcher")
+async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
+    sender, recorder = build_sender(services), Recorder(services)
+    wake, slot_free = asyncio.Event(), asyncio.Event()
+    in_flight: set[asyncio.Task[None]] = set()
+    size = services.settings.webhook_concurrency
+    sub = await services.bus.subscribe(fanout.WAKE_CHANNEL, lambda _c, _m: wake.set())
+    recording = asyncio.create_task(recorder.run(stop))
+
+    def finished(task: asyncio.Task[None]) -> None:
+        in_flight.discard(task)
+        if len(in_flight) <= size // 2:  # claim in batches, not one per completion
+            slot_free.set()
+
+    try:
+        while not stop.is_set():
+            wake.clear()
+            slot_free.clear()
+            free = size - len(in_flight)
+            batch = await claim_due(services, free) if free else []
+            for claimed in batch:
+                task = asyncio.create_task(_send(services, sender, claimed, recorder))
+                in_flight.add(task)
+                task.add_done_callback(finished)
+            await _wait_any(slot_free if free == 0 or len(batch) == free else wake, stop)
+    finally:
+        await sub.close()
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=services.settings.webhook_timeout_seconds)
+        await recording
+        await recorder.flush()
+        await sender.close()
+
+
+async def _wait_any(*events: asyncio.Event) -> None:
+    waiters = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED), POLL_SECONDS)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -1,0 +1,1 @@
+"""Webhooks: subscriptions, fan-out of outbox events into deliveries, and the dispatch policy."""

@@ -1,0 +1,58 @@
+"""The relay sink: each committed event becomes one delivery row per active webhook that wants it.
+
+Runs inside the relay's transaction, so an event is marked relayed exactly when its deliveries
+exist; the dispatchers are woken through the bus after commit (and poll in case Redis is down).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from app.core.after_commit import on_commit
+from app.core.clock import utcnow
+from app.core.ids import new_id
+from models.events import Event
+from models.webhooks import Webhook, WebhookDelivery
+from resolvers.context import Services
+from resolvers.events.relay import add_sink
+from resolvers.webhooks.payloads import body_of_event
+from resolvers.webhooks.policy import wants
+
+WAKE_CHANNEL = "gatehouse:webhooks:wake"
+DIRECT_EVENTS = frozenset({"webhook.test"})  # addressed to one webhook, created by its resolver
+
+
+def delivery_for(webhook: Webhook, event: Event) -> WebhookDelivery:
+    return WebhookDelivery(
+        id=new_id("dlv"),
+        organization_id=webhook.organization_id,
+        webhook_id=webhook.id,
+        event_id=event.id,
+        event_type=event.type,
+        payload=body_of_event(event),
+        next_attempt_at=utcnow(),
+    )
+
+
+async def wake_dispatchers(services: Services) -> None:
+    """Registered after commit: dispatchers claim at once instead of at their next poll."""
+
+    async def publish() -> None:
+        await services.bus.publish(WAKE_CHANNEL, b"1")
+
+    on_commit(publish)
+
+
+@add_sink
+async def fan_out(services: Services, events: list[Event]) -> None:
+    """Create the deliveries for a batch of events in the relay's transaction."""
+    wanted = [e for e in events if e.type not in DIRECT_EVENTS]
+    if not wanted:
+        return
+    hooks: dict[str, list[Webhook]] = defaultdict(list)
+    for hook in await Webhook.filter(organization_id__in={e.organization_id for e in wanted}, active=True):
+        hooks[hook.organization_id].append(hook)
+    rows = [delivery_for(h, e) for e in wanted for h in hooks[e.organization_id] if wants(h.events, e.type)]
+    if rows:
+        await WebhookDelivery.bulk_create(rows)
+        await wake_dispatchers(services)

@@ -1,0 +1,139 @@
+"""Webhooks: create, list, get, update, delete, rotate the secret, re-enable, send a test event.
+
+The signing secret is generated here, returned once (at creation and at rotation) and never again.
+It is stored as is, because signing needs it in clear.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from app.core.after_commit import atomic
+from app.core.clock import isoformat_z, utcnow
+from app.core.crypto import new_webhook_secret
+from app.core.ids import new_id
+from models.webhooks import Webhook, WebhookDelivery
+from resolvers.access import require
+from resolvers.context import Context
+from resolvers.errors import Conflict, NotFound
+from resolvers.events.outbox import emit
+from resolvers.lookup import lookup_id
+from resolvers.pagination import Page, paginate
+from resolvers.webhooks import validation
+from resolvers.webhooks.fanout import delivery_for, wake_dispatchers
+
+UNSET: object = object()
+
+
+@dataclass(slots=True)
+class WebhookSpec:
+    """What a client may set on a webhook; for an update, fields left UNSET stay as they are."""
+
+    name: object = UNSET
+    url: object = UNSET
+    events: object = UNSET
+    headers: object = UNSET
+    max_attempts: object = UNSET
+    backoff_ms: object = UNSET
+    active: object = UNSET
+    given: set[str] = field(default_factory=set)
+
+
+@dataclass(slots=True)
+class WithSecret:
+    """A webhook row plus its secret, which exists only in this object."""
+
+    webhook: Webhook
+    secret: str
+
+
+async def _checked(ctx: Context, spec: WebhookSpec) -> dict[str, object]:
+    """The spec's set fields, validated, as column values."""
+    values: dict[str, object] = {}
+    if spec.name is not UNSET:
+        values["name"] = validation.check_name(str(spec.name))
+    if spec.url is not UNSET:
+        values["url"] = await validation.check_url(str(spec.url), ctx.settings)
+    if spec.events is not UNSET:
+        values["events"] = validation.check_events(list(spec.events))  # type: ignore[call-overload]
+    if spec.headers is not UNSET:
+        values["headers"] = validation.check_headers(dict(spec.headers or {}))  # type: ignore[call-overload]
+    for name in ("max_attempts", "backoff_ms", "active"):
+        if getattr(spec, name) is not UNSET:
+            values[name] = getattr(spec, name)
+    validation.check_retry_policy(values.get("max_attempts"), values.get("backoff_ms"))  # type: ignore[arg-type]
+    return values
+
+
+async def create(ctx: Context, spec: WebhookSpec) -> WithSecret:
+    """Create a webhook (scope webhooks:write); the answer carries the secret, once."""
+    require(ctx, "webhooks:write")
+    values = await _checked(ctx, spec)
+    secret = new_webhook_secret()
+    webhook = Webhook(id=new_id("wh"), organization_id=ctx.organization_id, secret=secret)
+    webhook.update_from_dict(values)
+    await webhook.save()
+    return WithSecret(webhook, secret)
+
+
+async def list_webhooks(ctx: Context, *, limit: int | None = None, cursor: str | None = None) -> Page[Webhook]:
+    require(ctx, "webhooks:read")
+    return await paginate(Webhook.filter(organization_id=ctx.organization_id), limit, cursor)
+
+
+async def find(ctx: Context, webhook_id: str, scope: str = "webhooks:read") -> Webhook:
+    """The caller's webhook; another organization's is NotFound, like an absent one."""
+    require(ctx, scope)
+    webhook = await Webhook.get_or_none(id=lookup_id(webhook_id, "webhook"), organization_id=ctx.organization_id)
+    if webhook is None:
+        raise NotFound(f"webhook {webhook_id} not found")
+    return webhook
+
+
+async def update(ctx: Context, webhook_id: str, spec: WebhookSpec) -> Webhook:
+    """Change the fields given; turning `active` on also clears the failure run."""
+    webhook = await find(ctx, webhook_id, "webhooks:write")
+    values = await _checked(ctx, spec)
+    if values.get("active") is True and not webhook.active:
+        values.update(disabled_reason=None, consecutive_failures=0)
+    webhook.update_from_dict(values)
+    await webhook.save()
+    return webhook
+
+
+async def delete(ctx: Context, webhook_id: str) -> Webhook:
+    """Delete the webhook and its delivery log."""
+    webhook = await find(ctx, webhook_id, "webhooks:write")
+    await webhook.delete()
+    return webhook
+
+
+async def enable(ctx: Context, webhook_id: str) -> Webhook:
+    """Re-enable a webhook that was disabled (by hand, by failures or by a 410)."""
+    return await update(ctx, webhook_id, WebhookSpec(active=True))
+
+
+async def rotate_secret(ctx: Context, webhook_id: str) -> WithSecret:
+    """A new secret; the old one still signs (as a second signature) for the grace period."""
+    webhook = await find(ctx, webhook_id, "webhooks:write")
+    secret = new_webhook_secret()
+    grace = timedelta(hours=ctx.settings.webhook_secret_grace_hours)
+    webhook.previous_secret, webhook.previous_secret_expires_at = webhook.secret, utcnow() + grace
+    webhook.secret = secret
+    await webhook.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    return WithSecret(webhook, secret)
+
+
+async def send_test(ctx: Context, webhook_id: str) -> WebhookDelivery:
+    """Emit a `webhook.test` event addressed to this webhook only, and queue its delivery."""
+    webhook = await find(ctx, webhook_id, "webhooks:write")
+    if not webhook.active:
+        raise Conflict(f"webhook {webhook_id} is disabled; enable it first")
+    async with atomic():
+        data = {"webhookId": webhook.id, "message": "Test event from Gatehouse", "sentAt": isoformat_z(utcnow())}
+        event = await emit(ctx.services, ctx.organization_id, "webhook.test", data)
+        delivery = delivery_for(webhook, event)
+        await delivery.save()
+        await wake_dispatchers(ctx.services)
+    return delivery

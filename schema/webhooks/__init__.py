@@ -1,0 +1,1 @@
+"""GraphQL for webhooks and their deliveries."""

@@ -1,0 +1,81 @@
+"""Mutations: create, update, delete, rotate the secret, enable, test, redeliver, recover."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers.errors import Invalid
+from resolvers.webhooks import deliveries, webhooks
+from resolvers.webhooks.webhooks import UNSET, WebhookSpec
+from schema.context import GraphQLContext
+from schema.webhooks.types import (
+    CreateWebhookInput,
+    UpdateWebhookInput,
+    Webhook,
+    WebhookDelivery,
+    WebhookWithSecret,
+)
+
+Ctx = Info[GraphQLContext, None]
+
+
+def spec_of(data: CreateWebhookInput | UpdateWebhookInput) -> WebhookSpec:
+    """The fields the client gave; `retryPolicy: null` removes the policy."""
+    values: dict[str, Any] = {}
+    for name in ("name", "url", "events", "headers", "active"):
+        value = getattr(data, name)
+        if value is not strawberry.UNSET:
+            if value is None and name != "headers":
+                raise Invalid(f"{name} cannot be null")
+            values[name] = value
+    if values.get("headers") is not None and not isinstance(values["headers"], dict):
+        raise Invalid("headers must be an object of strings")
+    policy = data.retry_policy
+    if policy is not strawberry.UNSET:
+        values["max_attempts"] = policy.max_attempts if policy else None
+        values["backoff_ms"] = policy.backoff_ms if policy else None
+    return WebhookSpec(**{k: values.get(k, UNSET) for k in values})
+
+
+@strawberry.type
+class WebhookMutations:
+    @strawberry.mutation(description="Create a webhook; its signing secret is returned once.")
+    async def create_webhook(self, info: Ctx, input: CreateWebhookInput) -> WebhookWithSecret:
+        created = await webhooks.create(info.context.ctx, spec_of(input))
+        return WebhookWithSecret(webhook=Webhook.from_row(created.webhook), secret=created.secret)
+
+    @strawberry.mutation(description="Change the fields given.")
+    async def update_webhook(self, info: Ctx, id: strawberry.ID, input: UpdateWebhookInput) -> Webhook:
+        return Webhook.from_row(await webhooks.update(info.context.ctx, str(id), spec_of(input)))
+
+    @strawberry.mutation(description="Delete a webhook and its delivery log.")
+    async def delete_webhook(self, info: Ctx, id: strawberry.ID) -> Webhook:
+        return Webhook.from_row(await webhooks.delete(info.context.ctx, str(id)))
+
+    @strawberry.mutation(description="A new secret; the old one keeps signing during the grace period.")
+    async def rotate_webhook_secret(self, info: Ctx, id: strawberry.ID) -> WebhookWithSecret:
+        rotated = await webhooks.rotate_secret(info.context.ctx, str(id))
+        return WebhookWithSecret(webhook=Webhook.from_row(rotated.webhook), secret=rotated.secret)
+
+    @strawberry.mutation(description="Re-enable a disabled webhook.")
+    async def enable_webhook(self, info: Ctx, id: strawberry.ID) -> Webhook:
+        return Webhook.from_row(await webhooks.enable(info.context.ctx, str(id)))
+
+    @strawberry.mutation(description="Send a webhook.test event to this webhook.")
+    async def test_webhook(self, info: Ctx, id: strawberry.ID) -> WebhookDelivery:
+        return WebhookDelivery.from_row(await webhooks.send_test(info.context.ctx, str(id)))
+
+    @strawberry.mutation(description="Send one delivery again, with the same delivery id.")
+    async def redeliver_webhook(
+        self, info: Ctx, webhook_id: strawberry.ID, delivery_id: strawberry.ID
+    ) -> WebhookDelivery:
+        delivery = await deliveries.redeliver(info.context.ctx, str(webhook_id), str(delivery_id))
+        return WebhookDelivery.from_row(delivery)
+
+    @strawberry.mutation(description="Send every failed delivery since a time again; returns how many.")
+    async def recover_webhook(self, info: Ctx, id: strawberry.ID, since: datetime) -> int:
+        return await deliveries.recover(info.context.ctx, str(id), since)
