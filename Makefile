@@ -36,10 +36,10 @@ test: install services lint
 	$(VENV)/bin/pytest
 
 bench: install services
-	$(PY) -m bench.run
+	$(PY) -m bench.run --gatehouse
 
 bench-quick: install services
-	$(PY) -m bench.run --quick
+	$(PY) -m bench.run --gatehouse --quick
 
 clean:
 	rm -rf $(VENV) gatehouse.db

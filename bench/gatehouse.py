@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench import measure
+from bench import database, measure
 from bench.budget import Budget
 from bench.fleet import DEFAULT_PROPOSAL, DEFAULT_QUERY
 from bench.httpclient import Pool, Target, encode_request
@@ -33,6 +33,7 @@ DEFAULT_ENV = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/gatehouse_bench",
     "REDIS_URL": "redis://127.0.0.1:6379/2",
     "GATEHOUSE_ALLOW_PRIVATE_TARGETS": "1",
+    "GATEHOUSE_INPROCESS_WORKERS": "false",  # production: relay and delivery run in `gatehouse worker`
 }
 HEALTH_PATH = "/healthz"
 SERVE_ARGS = ["serve", "--host", "127.0.0.1", "--port", "{port}"]
@@ -40,15 +41,17 @@ SERVE_ARGS = ["serve", "--host", "127.0.0.1", "--port", "{port}"]
 # hot path, counted in Redis) never answers 429 during a load run.
 BENCH_KEY_RATE_LIMIT = 1_000_000
 WORKER_ARGS = ["worker"]
-PROPOSE_MUTATION = (  # UNCONFIRMED: input type name and payload fields
+# The GraphQL documents, checked against the schema (schema/governance, schema/realtime): the same
+# fields the baselines answer (id, status, policy ids, decision with its checks).
+PROPOSE_MUTATION = (
     "mutation Propose($input: ProposeActionInput!) { proposeAction(input: $input) "
-    "{ actionId status policyIds decision { status checks { name status note } } } }"
+    "{ action { id status policyIds decision { status checks { name status note } } } } }"
 )
-LIST_ACTIONS_QUERY = (  # UNCONFIRMED: Relay connection of actions with their decisions
+LIST_ACTIONS_QUERY = (
     "query { actions(first: 50) { edges { node { id type status "
     "decision { status checks { name status note } } } } pageInfo { hasNextPage endCursor } } }"
 )
-PENDING_SUBSCRIPTION = DEFAULT_QUERY  # UNCONFIRMED: selection must include the action's id
+PENDING_SUBSCRIPTION = DEFAULT_QUERY  # PendingApprovalChange { event approval { id status } action { id type status } }
 # Figure 5's proposals use their own action type, so its enforce policy can never make another
 # figure's proposals pending even when all figures share one organization (--api-key).
 PENDING_TYPE = "bench_pending_review"
@@ -194,6 +197,7 @@ class GatehouseSide:
         self.config, self.budget = config, budget
         self.server: Service | None = None
         self.hook_receiver: Service | None = None
+        self.worker: Service | None = None
         self._shared: Org | None = None
         self._hooks: Org | None = None
         self.read_paths: str | None = None
@@ -206,6 +210,9 @@ class GatehouseSide:
     def start(self) -> None:
         """Migrate and start `gatehouse serve`, unless a running server was given."""
         if self.config.base_url is None:
+            database_url = self.config.env["DATABASE_URL"]
+            if database_url.rsplit("/", 1)[-1].startswith("gatehouse_bench"):
+                database.recreate(database_url)
             subprocess.run(
                 [*self.config.cli, "migrate"],
                 cwd=REPO_DIR,
@@ -218,9 +225,29 @@ class GatehouseSide:
             self.config.base_url = self.server.url
 
     def stop(self) -> None:
-        for service in (self.hook_receiver, self.server):
+        for service in (self.worker, self.hook_receiver, self.server):
             if service is not None:
                 service.stop()
+
+    def start_worker(self) -> Service:
+        """`gatehouse worker` (relay, webhook delivery, expiry), as production runs it beside serve."""
+        if self.worker is None or self.worker.process is None or self.worker.process.poll() is not None:
+            self.worker = Service("gatehouse-worker", self.config.worker_cmd, env=self.config.env).start()
+        return self.worker
+
+    def stop_worker(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+
+    def drained_worker(self) -> Service:
+        """A running worker that has relayed the backlog the other figures left (in seq order,
+        so a figure's own events would otherwise queue behind thousands of earlier ones)."""
+        worker = self.start_worker()
+        left = database.wait_relayed(self.config.env["DATABASE_URL"], self.budget.step_timeout)
+        if left:
+            raise RuntimeError(f"the relay left {left} events unpublished")
+        return worker
 
     @property
     def pid(self) -> int | None:
@@ -287,19 +314,25 @@ class GatehouseSide:
         )
 
     def fanout(self) -> dict[str, Any]:
-        """Figure 5: pendingApprovals subscribers on a fresh server process (memory from zero)."""
+        """Figure 5: pendingApprovals subscribers on a fresh server process (memory from zero); the
+        worker relays each proposal's event to Redis, the server fans it out. The worker runs only
+        for figures 5 and 6, so it never takes CPU from the request figures' server or client."""
         org = self.shared_org()
-        with self._serve("gatehouse-serve-fanout") as server:
-            ws_url = server.url.replace("http://", "ws://") + "/graphql"
-            return measure.fleet(
-                ws_url,
-                server.url + "/actions",
-                self.budget,
-                server.pid,
-                api_key=org.api_key,
-                query=PENDING_SUBSCRIPTION,
-                proposal=PENDING_PROPOSAL,
-            )
+        self.drained_worker()
+        try:
+            with self._serve("gatehouse-serve-fanout") as server:
+                ws_url = server.url.replace("http://", "ws://") + "/graphql"
+                return measure.fleet(
+                    ws_url,
+                    server.url + "/actions",
+                    self.budget,
+                    server.pid,
+                    api_key=org.api_key,
+                    query=PENDING_SUBSCRIPTION,
+                    proposal=PENDING_PROPOSAL,
+                )
+        finally:
+            self.stop_worker()
 
     def _webhook_receiver(self) -> tuple[Org, Service]:
         """The webhook organization, its one webhook and the receiver it points at (made once)."""
@@ -317,10 +350,15 @@ class GatehouseSide:
         the rate is taken at the receiver, first to last delivery, so worker start-up is excluded.
         The receiver verifies every signature, as it does for the bare senders."""
         org, receiver = self._webhook_receiver()
+        self.drained_worker()  # earlier figures' events relayed first: none of them is a delivery
+        self.stop_worker()
         _reset(receiver.url)
         propose_many(self.base_url, org, self.budget.deliveries)
-        with Service("gatehouse-worker", self.config.worker_cmd, env=self.config.env):
+        try:
+            self.start_worker()
             counts = _wait_for_deliveries(receiver.url, self.budget.deliveries, self.budget.step_timeout)
+        finally:
+            self.stop_worker()
         span = (counts["last"] or 0) - (counts["first"] or 0)
         return {"per_s": round((counts["count"] - 1) / span, 1) if span > 0 else None, **counts}
 

@@ -268,11 +268,16 @@ def main(argv: list[str] | None = None) -> None:
     started = time.perf_counter()
     info: dict[str, Any] = {"machine": machine(), "versions": versions()}
     side = gatehouse_side(args, budget)
-    services = start_baselines()
+    if side is not None:
+        side.start()  # first: it recreates the bench database the baselines create their table in
+    try:
+        services = start_baselines()
+    except BaseException:
+        if side is not None:
+            side.stop()
+        raise
     rounds = Rounds({o for o in args.only.split(",") if o})
     try:
-        if side is not None:
-            side.start()
         rounds.run(step_pairs(budget, services, side), budget.rounds)
         if side is not None:
             info["profile"] = profile(side)
