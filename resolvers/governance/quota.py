@@ -42,8 +42,12 @@ def _sql(template: str, count: int) -> str:
     return template.format(*marks)
 
 
-async def take(organization_id: str, plan: str) -> str:
-    """Count one proposal this month, or raise QuotaExceeded (402); returns the month counted."""
+async def take(organization_id: str, plan: str) -> str | None:
+    """Count one proposal this month, or raise QuotaExceeded (402); returns the month counted, or
+    None for an unlimited plan: nothing reads its count, and one counter row per organization
+    that every concurrent proposal updates would serialise them on its row lock for nothing."""
+    if plan in MONTHLY_QUOTA and MONTHLY_QUOTA[plan] is None:
+        return None
     month = current_month()
     limit = monthly_limit(plan)
     conn = connections.get("default")
@@ -53,7 +57,9 @@ async def take(organization_id: str, plan: str) -> str:
     return month
 
 
-async def give_back(organization_id: str, month: str) -> None:
-    """Undo `take` for a proposal that was not stored after all."""
+async def give_back(organization_id: str, month: str | None) -> None:
+    """Undo `take` for a proposal that was not stored after all (nothing to undo when unlimited)."""
+    if month is None:
+        return
     conn = connections.get("default")
     await conn.execute_query(_sql(_GIVE_BACK, 2), [organization_id, month])
