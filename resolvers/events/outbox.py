@@ -7,6 +7,9 @@ a process dies between commit and publish.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import weakref
 from typing import Any
 
 from app.core.after_commit import on_commit
@@ -17,6 +20,10 @@ from resolvers.context import Services
 
 OUTBOX_WAKE_CHANNEL = "gatehouse:outbox:wake"
 EVENTS_CHANNEL = "gatehouse:events"
+_log = logging.getLogger("gatehouse.outbox")
+# Per bus: the wake scheduled but not yet sent. Every commit made before it is sent is covered by it.
+_unsent_wakes: weakref.WeakKeyDictionary[Any, asyncio.Task[None]] = weakref.WeakKeyDictionary()
+_wakes_in_flight: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 CATALOGUE = (
     "action.pending_approval",
     "action.approved",
@@ -38,10 +45,32 @@ async def emit(services: Services, organization_id: str, event_type: str, data: 
     event = await Event.create(id=new_id("evt"), organization_id=organization_id, type=event_type, data=data)
 
     async def wake() -> None:
-        await services.bus.publish(OUTBOX_WAKE_CHANNEL, b"1")
+        schedule_wake(services)
 
     on_commit(wake)
     return event
+
+
+def schedule_wake(services: Services) -> None:
+    """Wake the relay after a commit, coalesced: concurrent proposals committed before a wake is
+    sent share it (under load most requests then publish nothing, where each used to await a
+    Redis PUBLISH), and no request waits for the publish. The wake is taken off the table before
+    it is sent, so a commit that finds none pending always gets a wake sent after it."""
+    bus = services.bus
+    if bus in _unsent_wakes:
+        return
+    task = asyncio.get_running_loop().create_task(_send_wake(bus))
+    _unsent_wakes[bus] = task
+    _wakes_in_flight.add(task)
+    task.add_done_callback(_wakes_in_flight.discard)
+
+
+async def _send_wake(bus: Any) -> None:
+    _unsent_wakes.pop(bus, None)
+    try:
+        await bus.publish(OUTBOX_WAKE_CHANNEL, b"1")
+    except Exception:  # the relay also polls: a lost wake delays events, it never loses them
+        _log.exception("outbox wake failed")
 
 
 def envelope(event: Event) -> dict[str, Any]:
