@@ -20,6 +20,8 @@ class Budget:
     engine_seconds: float = 0.5  # timing budget per engine size and shape
     receiver_capacity: bool = True  # a check that the receiver is no bottleneck, not a figure
     step_timeout: float = 300.0  # upper bound for any one load process
+    read_actions: int = 500  # actions made once for figure 3's reads
+    profile_seconds: float = 5.0  # py-spy sampling per profiled path
 
 
 FULL = Budget()
@@ -27,10 +29,12 @@ QUICK = replace(
     FULL,
     duration=0.3,
     warmup=0.1,
-    deliveries=300,
+    deliveries=200,
     subscribers=50,
-    fleet_duration=1.0,
+    fleet_duration=0.5,
     fleet_drain=5.0,
+    read_actions=100,
+    profile_seconds=1.0,
     sender_configs=("httpx 1 client, concurrency 8", "httpx 8 clients", "aiohttp 1 session, concurrency 32"),
     engine_seconds=0.05,
     receiver_capacity=False,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import time
@@ -22,12 +21,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench import database, measure
+from bench import database, measure, profile
 from bench.budget import Budget
 from bench.fleet import DEFAULT_PROPOSAL, DEFAULT_QUERY
 from bench.httpclient import Pool, Target, encode_request
 from bench.load import path_of
-from bench.procs import OUT_DIR, PYTHON, REPO_DIR, Service, free_port, run_json
+from bench.procs import PYTHON, REPO_DIR, Service, free_port, run_json
 
 DEFAULT_ENV = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/gatehouse_bench",
@@ -273,10 +272,11 @@ class GatehouseSide:
 
     def rest_propose(self) -> dict[str, Any]:
         """Figure 1: POST /actions in an organization with 100 active policies."""
+        return self._rest_propose(self.budget)
+
+    def _rest_propose(self, budget: Budget) -> dict[str, Any]:
         org, body = self.shared_org(), json.dumps(DEFAULT_PROPOSAL)
-        return measure.http_load(
-            self.base_url + "/actions", self.budget, "POST", body, org.headers, server_pid=self.pid
-        )
+        return measure.http_load(self.base_url + "/actions", budget, "POST", body, org.headers, server_pid=self.pid)
 
     def graphql_propose(self, budget: Budget | None = None) -> dict[str, Any]:
         """Figure 2: the proposeAction mutation, same organization as figure 1."""
@@ -287,16 +287,16 @@ class GatehouseSide:
         )
 
     def _read_paths(self) -> str:
-        """A file of GET paths for 500 actions of the shared organization (made once)."""
+        """A file of GET paths for `read_actions` actions of the shared organization (made once)."""
         if self.read_paths is None:
-            ids = propose_many(self.base_url, self.shared_org(), 500)
+            ids = propose_many(self.base_url, self.shared_org(), self.budget.read_actions)
             with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as handle:
                 handle.write("\n".join(f"/actions/{i}" for i in ids))
             self.read_paths = handle.name
         return self.read_paths
 
     def get_action(self) -> dict[str, Any]:
-        """Figure 3a: GET /actions/{id}, cycling over 500 existing actions."""
+        """Figure 3a: GET /actions/{id}, cycling over the `read_actions` existing actions."""
         paths, headers = self._read_paths(), self.shared_org().headers
         return measure.http_load(
             self.base_url + "/actions", self.budget, headers=headers, paths_file=paths, server_pid=self.pid
@@ -364,58 +364,23 @@ class GatehouseSide:
 
     def workflows(self) -> dict[str, Any]:
         """Figure 7: executions/s of a one-step http_request workflow, overhead per step vs direct."""
-        raise NotWired("workflows have not landed")
+        raise NotWired("workflows do not exist in Gatehouse yet; wire this when they land")
 
-    def profile(self) -> Path | None:
-        """Sample the server with py-spy while proposeAction is under load; keep the collapsed
-        stacks and a text summary of the top frames, so the next optimisation starts from data."""
-        py_spy = shutil.which("py-spy") or str(Path(PYTHON).with_name("py-spy"))
-        if self.server is None or not Path(py_spy).exists():
-            return None
-        OUT_DIR.mkdir(parents=True, exist_ok=True)
-        raw, summary = OUT_DIR / "profile-propose.collapsed", OUT_DIR / "profile-propose.txt"
-        load = replace(self.budget, warmup=1.0, duration=max(3.0, self.budget.duration))
-        cmd = [
-            py_spy,
-            "record",
-            "--pid",
-            str(self.server.pid),
-            "--duration",
-            str(int(load.duration)),
-            "--format",
-            "raw",
-            "-o",
-            str(raw),
+    def profile(self) -> list[Path]:
+        """py-spy samples of the server while proposeAction, then POST /actions, run under load
+        (after the figures, so sampling never perturbs them)."""
+        if self.server is None or self.server.pid is None:
+            return []
+        seconds = self.budget.profile_seconds
+        pid, load = self.server.pid, replace(self.budget, warmup=min(1.0, seconds), duration=seconds)
+        return [
+            profile.record(pid, "propose-graphql", load.duration, lambda: self.graphql_propose(load)),
+            profile.record(pid, "propose-rest", load.duration, lambda: self._rest_propose(load)),
         ]
-        spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.graphql_propose(load)
-        spy.wait(timeout=load.duration + 60)
-        summary.write_text(top_frames(raw.read_text()) if raw.exists() else "py-spy wrote nothing\n")
-        return summary
 
 
 def _reset(receiver_url: str) -> None:
     urllib.request.urlopen(urllib.request.Request(receiver_url + "/reset", method="POST"), timeout=5).close()
-
-
-def top_frames(collapsed: str, limit: int = 25) -> str:
-    """Self and inclusive sample shares per frame from py-spy's collapsed stacks."""
-    own: dict[str, int] = {}
-    inclusive: dict[str, int] = {}
-    total = 0
-    for line in collapsed.splitlines():
-        stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        count, frames = int(count_text), stack.split(";")
-        total += count
-        own[frames[-1]] = own.get(frames[-1], 0) + count
-        for frame in set(frames):
-            inclusive[frame] = inclusive.get(frame, 0) + count
-    lines = [f"{total} samples", "", "self%  incl%  frame"]
-    for frame, count in sorted(own.items(), key=lambda item: -item[1])[:limit]:
-        lines.append(f"{100 * count / total:5.1f}  {100 * inclusive[frame] / total:5.1f}  {frame}")
-    return "\n".join(lines) + "\n"
 
 
 def _wait_for_deliveries(receiver_url: str, expected: int, limit_s: float) -> dict[str, Any]:

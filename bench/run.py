@@ -33,7 +33,8 @@ from bench.baselines.senders import SECRET
 from bench.budget import FULL, QUICK, Budget
 from bench.figures import FIGURES, Samples, summarise, table
 from bench.gatehouse import GatehouseConfig, GatehouseSide, NotWired, engine_decisions
-from bench.procs import BENCH_DIR, LOG_DIR, PYTHON, Service, free_port, uvicorn_cmd
+from bench.procs import BENCH_DIR, LOG_DIR, PYTHON, REPO_DIR, Service, free_port, uvicorn_cmd
+from bench.profile import head as profile_head
 
 PACKAGES = [
     "strawberry-graphql",
@@ -232,13 +233,21 @@ def gatehouse_side(args: argparse.Namespace, budget: Budget) -> GatehouseSide | 
     return GatehouseSide(config, budget)
 
 
-def profile(side: GatehouseSide) -> str | None:
-    """The hottest path's profile (py-spy), after the figures so it never perturbs them."""
+def profiles(side: GatehouseSide) -> dict[str, Any]:
+    """The hottest paths' profiles (py-spy), after the figures so they never perturb them."""
     try:
-        path = side.profile()
+        paths = side.profile()
     except Exception as exc:  # a missing profiler must not lose the figures
-        return f"profile failed: {exc}"[:300]
-    return None if path is None else str(path)
+        return {"error": f"profile failed: {exc}"[:300]}
+    return {path.stem: str(path.relative_to(REPO_DIR)) for path in paths}
+
+
+def print_profiles(found: dict[str, Any]) -> None:
+    for name, where in found.items():
+        if name == "error":
+            print(f"\n{where}")
+            continue
+        print(f"\n{name} ({where}):\n{profile_head(REPO_DIR / where)}")
 
 
 def report(rounds: Rounds, budget: Budget, started: float, info: dict[str, Any], out: Path) -> None:
@@ -249,6 +258,7 @@ def report(rounds: Rounds, budget: Budget, started: float, info: dict[str, Any],
             rounds.notes.setdefault(key, "not measured (run with --gatehouse)")
     entries = [summarise(figure, rounds.samples, rounds.notes) for figure in FIGURES]
     print(table(entries))
+    print_profiles(info.get("profiles", {}))
     result = {
         **info,
         "figures": entries,
@@ -280,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         rounds.run(step_pairs(budget, services, side), budget.rounds)
         if side is not None:
-            info["profile"] = profile(side)
+            info["profiles"] = profiles(side)
     finally:
         stop_all(services)
         if side is not None:
