@@ -75,8 +75,8 @@ class RedisBus(Bus):
 
     def __init__(self, url: str) -> None:
         super().__init__()
-        self._url = url
         self.redis: aioredis.Redis = aioredis.Redis.from_url(url)
+        self._prefix = wire_channel(url, "")
         self._pubsub: aioredis.client.PubSub | None = None
         self._reader: asyncio.Task[None] | None = None
         self._subscribed: set[str] = set()
@@ -98,7 +98,7 @@ class RedisBus(Bus):
 
     async def publish(self, channel: str, message: bytes) -> None:
         try:
-            await self.redis.publish(channel, message)
+            await self.redis.publish(self._prefix + channel, message)
         except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as exc:
             _log.warning("bus publish to %s dropped: %s", channel, exc)
 
@@ -123,13 +123,13 @@ class RedisBus(Bus):
                 self._subscribed.discard(sub.channel)
                 if self._pubsub is not None:
                     with contextlib.suppress(aioredis.RedisError, OSError):
-                        await self._pubsub.unsubscribe(sub.channel)
+                        await self._pubsub.unsubscribe(self._prefix + sub.channel)
 
     async def _send_subscribe(self, channel: str) -> None:
         if self._pubsub is None:
             return  # the reader subscribes everything when it (re)connects
         with contextlib.suppress(aioredis.RedisError, OSError):
-            await self._pubsub.subscribe(channel)
+            await self._pubsub.subscribe(self._prefix + channel)
 
     async def _read_forever(self) -> None:
         delay = 0.1
@@ -149,7 +149,7 @@ class RedisBus(Bus):
     async def _connect(self) -> None:
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
         async with self._lock:
-            await pubsub.subscribe("gatehouse:bus:keepalive", *self._subscribed)
+            await pubsub.subscribe(*(self._prefix + c for c in ("gatehouse:bus:keepalive", *self._subscribed)))
             self._pubsub = pubsub
 
     async def _pump(self) -> None:
@@ -160,7 +160,17 @@ class RedisBus(Bus):
                 continue
             channel = message["channel"]
             name = channel.decode() if isinstance(channel, bytes) else str(channel)
-            self._dispatch(name, message["data"])
+            self._dispatch(name.removeprefix(self._prefix), message["data"])
+
+
+def wire_channel(redis_url: str, channel: str) -> str:
+    """The Redis channel a bus channel travels on.
+
+    Redis pub/sub ignores the database number, so channels are prefixed with it: deployments (or
+    test suites) sharing one Redis server on different databases do not hear each other.
+    """
+    db = aioredis.ConnectionPool.from_url(redis_url).connection_kwargs.get("db", 0)
+    return f"db{db}:{channel}"
 
 
 def build_bus(redis_url: str | None) -> Bus:

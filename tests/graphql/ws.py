@@ -132,11 +132,15 @@ class Emitter:
 async def publish_envelopes(redis: Any, org_id: str, seqs: range, data: dict[str, Any], kind: str = "action.approved"
                             ) -> None:
     """Publish envelopes on the events channel exactly as the relay does (for volume tests)."""
+    from app.core.bus import wire_channel
     from resolvers.events.outbox import EVENTS_CHANNEL
+    from tests.conftest import REDIS_URL
+
+    channel = wire_channel(REDIS_URL, EVENTS_CHANNEL)
 
     async with redis.pipeline(transaction=False) as pipe:
         for seq in seqs:
-            pipe.publish(EVENTS_CHANNEL, orjson.dumps({
+            pipe.publish(channel, orjson.dumps({
                 "id": f"evt_{seq}", "event": kind, "timestamp": "2026-11-22T20:00:00.000Z", "seq": seq,
                 "organizationId": org_id, "data": {"actionId": f"act_{seq}", "status": "approved", **data}}))
         await pipe.execute()
