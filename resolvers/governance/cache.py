@@ -4,11 +4,14 @@ Deciding an action must not load and compile policies each time. Each process ke
 ``CompiledPolicies`` per organization in ``services.extras``; a policy write publishes the
 organization's id on POLICIES_CHANNEL after commit and every replica (this one included) drops its
 entry. A generation counter keeps a compile that raced with a change from being stored, and a short
-TTL bounds staleness should a bus message ever be lost.
+TTL bounds staleness should a bus message ever be lost. One compile per organization is in flight
+at a time: when an entry expires under load, the concurrent proposals wait for that one instead of
+each loading and compiling every policy again (32 compiles of 100 policies at once, every TTL).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from typing import Final
@@ -30,11 +33,17 @@ class PolicyCache:
 
     entries: dict[str, tuple[CompiledPolicies, float]] = field(default_factory=dict)
     generations: dict[str, int] = field(default_factory=dict)
+    loading: dict[str, asyncio.Future[CompiledPolicies]] = field(default_factory=dict)
     subscribed: bool = False
 
     def drop(self, organization_id: str) -> None:
         self.entries.pop(organization_id, None)
+        self.loading.pop(organization_id, None)  # a load begun before the change must not serve after it
         self.generations[organization_id] = self.generations.get(organization_id, 0) + 1
+
+    def forget_load(self, organization_id: str, done: asyncio.Future[CompiledPolicies]) -> None:
+        if self.loading.get(organization_id) is done:  # not a newer load started after a drop
+            del self.loading[organization_id]
 
     def on_message(self, _channel: str, message: bytes) -> None:
         self.drop(message.decode())
@@ -63,6 +72,14 @@ async def compiled_policies(services: Services, organization_id: str) -> Compile
     hit = cache.entries.get(organization_id)
     if hit is not None and time.monotonic() - hit[1] < TTL_SECONDS:
         return hit[0]
+    loading = cache.loading.get(organization_id)
+    if loading is None:
+        loading = cache.loading[organization_id] = asyncio.ensure_future(_load(cache, organization_id))
+        loading.add_done_callback(lambda done: cache.forget_load(organization_id, done))
+    return await asyncio.shield(loading)  # one caller going away must not cancel the others' load
+
+
+async def _load(cache: PolicyCache, organization_id: str) -> CompiledPolicies:
     generation = cache.generations.get(organization_id, 0)
     rows = await Policy.filter(organization_id=organization_id, status="active")
     compiled = CompiledPolicies.build(specs_of(rows))
