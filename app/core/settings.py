@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.core.crypto import Keyring
+
 _PG_SCHEMES = ("postgres://", "postgresql://", "asyncpg://", "postgresql+asyncpg://")
 
 
@@ -68,6 +70,13 @@ class Settings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("must start with redis:// or rediss://")
         return value
+
+    @field_validator("encryption_keys")
+    @classmethod
+    def _valid_keyring(cls, value: str | None) -> str | None:
+        if value:
+            Keyring.parse(value)  # raises ValueError with one sentence; no key material echoed
+        return value or None
 
     @field_validator("log_level", mode="before")
     @classmethod

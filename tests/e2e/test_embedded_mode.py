@@ -29,7 +29,7 @@ def test_serve_on_sqlite_with_nothing_else(tmp_path) -> None:
 
 def test_bad_setting_fails_with_one_clear_line() -> None:
     for name, value in (("DATABASE_URL", "mysql://x"), ("GATEHOUSE_DEFAULT_RATE_LIMIT", "lots"),
-                        ("REDIS_URL", "http://x")):
+                        ("REDIS_URL", "http://x"), ("GATEHOUSE_ENCRYPTION_KEYS", "k1:not-base64!")):
         done = run_cli("migrate", env=gatehouse_env(**{name: value}))
         assert done.returncode == 2
         lines = done.stderr.strip().splitlines()
