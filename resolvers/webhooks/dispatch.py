@@ -7,11 +7,11 @@ which another one retries with the same delivery id. Delivery is therefore at le
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F
 
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
@@ -19,6 +19,7 @@ from app.core.senders import Answer, SendFailed, WebhookSender
 from models.webhooks import DeliveryAttempt, Webhook, WebhookDelivery
 from resolvers.context import Services
 from resolvers.webhooks import health
+from resolvers.webhooks.leases import Due, Lease, Moved, Target, lease_due, record_moves
 from resolvers.webhooks.payloads import encode, signed_headers
 from resolvers.webhooks.policy import max_attempts, next_attempt_at, retry_after_seconds
 
@@ -58,41 +59,15 @@ class Outcome:
         return self.answer is not None and 300 <= self.answer.status < 400
 
 
-CLAIMED_FIELDS = ("id", "organization_id", "webhook_id", "event_id", "event_type", "payload", "attempts")
-
-
-@dataclass(slots=True)
-class Claimed:
-    """A leased delivery and its webhook (None when the webhook was deleted meanwhile)."""
-
-    delivery: WebhookDelivery
-    webhook: Webhook | None
+Claimed = Lease
 
 
 async def claim_due(services: Services, limit: int) -> list[Claimed]:
-    """Lease up to `limit` due deliveries to this dispatcher, each with its webhook loaded."""
-    now = utcnow()
-    async with atomic():
-        query = (
-            WebhookDelivery.filter(status="pending", next_attempt_at__lte=now)
-            .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
-            .order_by("next_attempt_at")
-            .limit(limit)
-            .only(*CLAIMED_FIELDS)
-        )
-        if not services.settings.is_sqlite:
-            query = query.select_for_update(skip_locked=True)
-        rows = await query
-        if rows:
-            lease = now + timedelta(seconds=services.settings.webhook_claim_seconds)
-            await WebhookDelivery.filter(id__in=[r.id for r in rows]).update(claimed_until=lease)
-    if not rows:
-        return []
-    hooks = {h.id: h for h in await Webhook.filter(id__in={r.webhook_id for r in rows})}
-    return [Claimed(row, hooks.get(row.webhook_id)) for row in rows]
+    """Lease up to `limit` due deliveries to this dispatcher, each with its webhook."""
+    return await lease_due(services, limit)
 
 
-def active_secrets(webhook: Webhook) -> list[str]:
+def active_secrets(webhook: Target) -> list[str]:
     """The current secret, plus the previous one while its rotation grace lasts."""
     previous, expires = webhook.previous_secret, webhook.previous_secret_expires_at
     if previous and expires and expires > utcnow():
@@ -100,7 +75,7 @@ def active_secrets(webhook: Webhook) -> list[str]:
     return [webhook.secret]
 
 
-async def attempt(sender: WebhookSender, delivery: WebhookDelivery, webhook: Webhook) -> Outcome:
+async def attempt(sender: WebhookSender, delivery: Due, webhook: Target) -> Outcome:
     """Send the delivery once, signed for this attempt."""
     raw = encode(delivery.payload)
     headers = signed_headers(
@@ -135,61 +110,62 @@ async def deliver(services: Services, sender: WebhookSender, claimed: Claimed) -
 
 
 async def record_batch(services: Services, results: list[tuple[Claimed, Outcome]]) -> None:
-    """Log a batch of attempts and move their deliveries on in one transaction: successes with one
-    UPDATE per status code, failures one by one (each may retry, disable or give up)."""
+    """Log a batch of attempts and move their deliveries on. On PostgreSQL a batch of successes to
+    healthy webhooks is one statement; failures (each may count towards disabling its webhook) and
+    healed webhooks add their updates in the same transaction."""
     now = utcnow()
+    moves = [_move_of(claimed, outcome) for claimed, outcome in results]
+    healed = {c.webhook.id for c, o in results if o.succeeded and c.webhook and c.webhook.consecutive_failures}
+    failed = [(c.webhook, o) for c, o in results if not o.succeeded and c.webhook is not None]
+    if not (healed or failed or services.settings.is_sqlite):
+        await record_moves(moves, now)
+        return
     async with atomic():
-        await DeliveryAttempt.bulk_create([_attempt_row(c, o, now) for c, o in results])
-        succeeded = [(c, o) for c, o in results if o.succeeded]
-        by_code: dict[int | None, list[str]] = defaultdict(list)
-        for claimed, outcome in succeeded:
-            by_code[outcome.status_code].append(claimed.delivery.id)
-        for code, ids in by_code.items():
-            await WebhookDelivery.filter(id__in=ids).update(
-                status="succeeded", attempts=F("attempts") + 1, claimed_until=None, last_status_code=code,
-                last_error=None, delivered_at=now, next_attempt_at=None,
-            )
-        healed = {c.webhook.id for c, _ in succeeded if c.webhook and c.webhook.consecutive_failures}
+        await (_record_with_orm(moves, now) if services.settings.is_sqlite else record_moves(moves, now))
         if healed:  # as loaded at claim time
             await Webhook.filter(id__in=healed).update(consecutive_failures=0)
-        for claimed, outcome in results:
-            if not outcome.succeeded and claimed.webhook is not None:
-                await _record_failure(services, claimed.delivery, claimed.webhook, outcome)
+        for webhook, outcome in failed:
+            await _count_failure(services, webhook, outcome)
 
 
-def _attempt_row(claimed: Claimed, outcome: Outcome, now: datetime) -> DeliveryAttempt:
-    return DeliveryAttempt(
-        delivery_id=claimed.delivery.id, number=claimed.delivery.attempts + 1, attempted_at=now,
-        status_code=outcome.status_code, duration_ms=outcome.duration_ms, error=outcome.error,
-        response_excerpt=outcome.answer.excerpt if outcome.answer else None,
-    )
+def _move_of(claimed: Claimed, outcome: Outcome) -> Moved:
+    number = claimed.delivery.attempts + 1
+    state = _next_state(claimed.webhook, outcome, number)
+    return Moved(claimed.delivery.id, number, state["status"], state["next_attempt_at"], outcome.status_code,
+                 outcome.error, outcome.duration_ms, outcome.answer.excerpt if outcome.answer else None)
 
 
-async def _record_failure(services: Services, delivery: WebhookDelivery, webhook: Webhook, outcome: Outcome) -> None:
-    number = delivery.attempts + 1
-    await WebhookDelivery.filter(id=delivery.id).update(**_next_state(delivery, webhook, outcome, number))
-    await _count_failure(services, webhook, outcome)
+async def _record_with_orm(moves: list[Moved], now: datetime) -> None:
+    await DeliveryAttempt.bulk_create([
+        DeliveryAttempt(delivery_id=m.delivery_id, number=m.number, attempted_at=now, status_code=m.status_code,
+                        duration_ms=m.duration_ms, error=m.error, response_excerpt=m.excerpt)
+        for m in moves
+    ])
+    for m in moves:
+        delivered = {"delivered_at": now} if m.status == "succeeded" else {}
+        await WebhookDelivery.filter(id=m.delivery_id).update(
+            status=m.status, attempts=m.number, claimed_until=None, last_status_code=m.status_code,
+            last_error=m.error, next_attempt_at=m.next_attempt_at, **delivered,
+        )
 
 
-def _next_state(delivery: WebhookDelivery, webhook: Webhook, outcome: Outcome, number: int) -> dict[str, object]:
-    state: dict[str, object] = {
-        "attempts": number, "claimed_until": None,
-        "last_status_code": outcome.status_code, "last_error": outcome.error,
-    }
+def _next_state(webhook: Target | None, outcome: Outcome, number: int) -> dict[str, Any]:
+    """`status` and `next_attempt_at` after attempt `number`: done, dead (410 or a refused URL),
+    failed (retries used up), or pending again after the backoff or the Retry-After asked."""
     if outcome.succeeded:
-        return {**state, "status": "succeeded", "delivered_at": utcnow(), "next_attempt_at": None}
+        return {"status": "succeeded", "next_attempt_at": None}
     permanent = outcome.status_code == GONE or (outcome.failure is not None and outcome.failure.permanent)
     if permanent:
-        return {**state, "status": "dead", "next_attempt_at": None}
-    if number >= max_attempts(webhook.max_attempts):
-        return {**state, "status": "failed", "next_attempt_at": None}
+        return {"status": "dead", "next_attempt_at": None}
+    if webhook is None or number >= max_attempts(webhook.max_attempts):
+        return {"status": "failed", "next_attempt_at": None}
     asked = None
     if outcome.answer is not None and outcome.answer.status in THROTTLED:
         asked = retry_after_seconds(outcome.answer.retry_after)
-    return {**state, "status": "pending", "next_attempt_at": next_attempt_at(number, webhook.backoff_ms, asked)}
+    return {"status": "pending", "next_attempt_at": next_attempt_at(number, webhook.backoff_ms, asked)}
 
 
-async def _count_failure(services: Services, webhook: Webhook, outcome: Outcome) -> None:
+async def _count_failure(services: Services, webhook: Target, outcome: Outcome) -> None:
     if outcome.status_code == GONE:
         await health.disable(services, webhook, "the endpoint answered 410 Gone")
         return

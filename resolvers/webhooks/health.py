@@ -6,9 +6,10 @@ from app.core.after_commit import atomic
 from models.webhooks import Webhook
 from resolvers.context import Services
 from resolvers.events.outbox import emit
+from resolvers.webhooks.leases import Target
 
 
-async def disable(services: Services, webhook: Webhook, reason: str) -> None:
+async def disable(services: Services, webhook: Target, reason: str) -> None:
     """Disable once (a concurrent failure does not emit twice) and emit `webhook.disabled`."""
     async with atomic():
         changed = await Webhook.filter(id=webhook.id, active=True).update(active=False, disabled_reason=reason)

@@ -1,0 +1,173 @@
+"""The dispatcher's hot path on the database: lease due deliveries, record finished attempts.
+
+On PostgreSQL each is ONE statement (no explicit transaction, no Tortoise model instances): the
+lease takes due rows under FOR UPDATE SKIP LOCKED, sets `claimed_until` and returns them joined
+with their webhook; the record moves every delivery of a batch to its next state and logs its
+attempts from parameter arrays (`unnest`), so the statement text, and asyncpg's prepared
+statement, is the same whatever the batch size. Measured with scripts/measure_dispatcher.py, the
+ORM path spent five round trips per claim and four per record, about 40% of the worker's CPU.
+SQLite (embedded mode, one process) keeps the ORM path: it has no row locks to skip and no
+contention worth the second dialect.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from tortoise import connections
+from tortoise.expressions import Q
+
+from app.core.after_commit import atomic
+from app.core.clock import utcnow
+from models.webhooks import Webhook, WebhookDelivery
+from resolvers.context import Services
+
+DELIVERY_FIELDS = ("id", "organization_id", "webhook_id", "event_id", "event_type", "payload", "attempts")
+TARGET_FIELDS = ("id", "organization_id", "name", "url", "headers", "max_attempts", "backoff_ms", "active",
+                 "consecutive_failures", "secret", "previous_secret", "previous_secret_expires_at")
+
+
+@dataclass(slots=True)
+class Due:
+    """A leased delivery: what is sent and how many attempts it had."""
+
+    id: str
+    organization_id: str
+    webhook_id: str
+    event_id: str
+    event_type: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(slots=True)
+class Target:
+    """The webhook a leased delivery goes to, as it was when the lease was taken."""
+
+    id: str
+    organization_id: str
+    name: str
+    url: str
+    headers: dict[str, str]
+    max_attempts: int | None
+    backoff_ms: int | None
+    active: bool
+    consecutive_failures: int
+    secret: str
+    previous_secret: str | None
+    previous_secret_expires_at: datetime | None
+
+
+@dataclass(slots=True)
+class Lease:
+    """A leased delivery and its webhook (None when the webhook was deleted meanwhile)."""
+
+    delivery: Due
+    webhook: Target | None
+
+
+_LEASE = """
+WITH due AS (
+    SELECT id FROM webhook_deliveries
+    WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1)
+    ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED
+), leased AS (
+    UPDATE webhook_deliveries d SET claimed_until = $3 FROM due WHERE d.id = due.id
+    RETURNING d.id, d.organization_id, d.webhook_id, d.event_id, d.event_type, d.payload::text AS payload,
+              d.attempts, d.next_attempt_at
+)
+SELECT l.*, w.id AS w_id, w.organization_id AS w_organization_id, w.name AS w_name, w.url AS w_url,
+       w.headers::text AS w_headers, w.max_attempts AS w_max_attempts, w.backoff_ms AS w_backoff_ms,
+       w.active AS w_active, w.consecutive_failures AS w_consecutive_failures, w.secret AS w_secret,
+       w.previous_secret AS w_previous_secret, w.previous_secret_expires_at AS w_previous_secret_expires_at
+FROM leased l LEFT JOIN webhooks w ON w.id = l.webhook_id
+ORDER BY l.next_attempt_at
+"""
+
+_RECORD = """
+WITH r AS (
+    SELECT * FROM unnest($1::varchar[], $2::int[], $3::varchar[], $4::timestamptz[], $5::int[],
+                         $6::varchar[], $7::int[], $8::text[])
+        AS r(id, number, status, next_attempt_at, status_code, error, duration_ms, excerpt)
+), moved AS (
+    UPDATE webhook_deliveries d
+    SET status = r.status, attempts = r.number, claimed_until = NULL, last_status_code = r.status_code,
+        last_error = r.error, next_attempt_at = r.next_attempt_at,
+        delivered_at = CASE WHEN r.status = 'succeeded' THEN $9 ELSE d.delivered_at END
+    FROM r WHERE d.id = r.id
+    RETURNING d.id
+)
+INSERT INTO webhook_delivery_attempts
+    (delivery_id, number, attempted_at, status_code, duration_ms, error, response_excerpt)
+SELECT r.id, r.number, $9, r.status_code, r.duration_ms, r.error, r.excerpt FROM r JOIN moved ON moved.id = r.id
+"""
+
+
+async def lease_due(services: Services, limit: int) -> list[Lease]:
+    """Lease up to `limit` due deliveries to this dispatcher, oldest due first."""
+    now = utcnow()
+    until = now + timedelta(seconds=services.settings.webhook_claim_seconds)
+    if services.settings.is_sqlite:
+        return await _lease_with_orm(now, until, limit)
+    rows = await connections.get("default").execute_query_dict(_LEASE, [now, limit, until])
+    return [_lease_of(row) for row in rows]
+
+
+def _lease_of(row: dict[str, Any]) -> Lease:
+    due = Due(row["id"], row["organization_id"], row["webhook_id"], row["event_id"], row["event_type"],
+              orjson.loads(row["payload"]), row["attempts"])
+    if row["w_id"] is None:
+        return Lease(due, None)
+    values = {name: row[f"w_{name}"] for name in TARGET_FIELDS}
+    values["headers"] = orjson.loads(values["headers"])
+    return Lease(due, Target(**values))
+
+
+async def _lease_with_orm(now: datetime, until: datetime, limit: int) -> list[Lease]:
+    async with atomic():
+        rows = await (
+            WebhookDelivery.filter(status="pending", next_attempt_at__lte=now)
+            .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
+            .order_by("next_attempt_at")
+            .limit(limit)
+            .values(*DELIVERY_FIELDS)
+        )
+        if rows:
+            await WebhookDelivery.filter(id__in=[r["id"] for r in rows]).update(claimed_until=until)
+    if not rows:
+        return []
+    hooks = await Webhook.filter(id__in={r["webhook_id"] for r in rows}).values(*TARGET_FIELDS)
+    targets = {h["id"]: Target(**h) for h in hooks}
+    return [Lease(Due(**row), targets.get(row["webhook_id"])) for row in rows]
+
+
+@dataclass(slots=True)
+class Moved:
+    """One attempt's row and the state its delivery moves to."""
+
+    delivery_id: str
+    number: int
+    status: str
+    next_attempt_at: datetime | None
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+    excerpt: str | None
+
+
+async def record_moves(moves: list[Moved], now: datetime) -> None:
+    """PostgreSQL: move every delivery and log its attempt in one statement. A delivery deleted
+    meanwhile (its webhook was deleted) is skipped, not an error."""
+    columns: list[list[Any]] = [[], [], [], [], [], [], [], []]
+    for move in moves:
+        for column, value in zip(columns, _fields_of(move), strict=True):
+            column.append(value)
+    await connections.get("default").execute_query(_RECORD, [*columns, now])
+
+
+def _fields_of(move: Moved) -> tuple[Any, ...]:
+    return (move.delivery_id, move.number, move.status, move.next_attempt_at, move.status_code, move.error,
+            move.duration_ms, move.excerpt)
