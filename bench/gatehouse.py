@@ -364,7 +364,7 @@ class GatehouseSide:
 
     def workflows(self) -> dict[str, Any]:
         """Figure 7: executions/s of a one-step http_request workflow, overhead per step vs direct."""
-        raise NotWired("workflows do not exist in Gatehouse yet; wire this when they land")
+        raise NotWired("workflows do not exist yet")
 
     def profile(self) -> list[Path]:
         """py-spy samples of the server while proposeAction, then POST /actions, run under load
