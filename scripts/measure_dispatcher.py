@@ -82,7 +82,7 @@ def _wait(receiver: str, expected: int, limit: float) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--deliveries", type=int, default=3000)
-    parser.add_argument("--concurrency", default="16")
+    parser.add_argument("--concurrency", default="32")  # the bare sender's concurrency
     args = parser.parse_args()
     secret = new_webhook_secret()
     port = _free_port()

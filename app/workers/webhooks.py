@@ -72,35 +72,41 @@ async def _send(services: Services, sender: WebhookSender, claimed: Claimed, rec
         _log.exception("webhook delivery failed unexpectedly")
 
 
+async def _sending(services: Services, sender: WebhookSender, queue: asyncio.Queue[Claimed | None],
+                   recorder: Recorder, drained: asyncio.Event) -> None:
+    """One of `webhook_concurrency` senders: takes leased deliveries from the queue until None."""
+    while (claimed := await queue.get()) is not None:
+        await _send(services, sender, claimed, recorder)
+        if queue.qsize() <= queue.maxsize // 2:
+            drained.set()
+
+
 @register("webhook-dispatcher")
 async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
+    """Leases are taken ahead (up to one more batch of `webhook_concurrency` waiting in a queue),
+    so senders never idle while a claim is in flight: measured, claiming only after sends finished
+    left the pipeline empty for a claim's round trip every batch."""
     sender, recorder = build_sender(services), Recorder(services)
-    wake, slot_free = asyncio.Event(), asyncio.Event()
-    in_flight: set[asyncio.Task[None]] = set()
     size = services.settings.webhook_concurrency
+    queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=size)
+    wake, drained = asyncio.Event(), asyncio.Event()
     sub = await services.bus.subscribe(fanout.WAKE_CHANNEL, lambda _c, _m: wake.set())
     recording = asyncio.create_task(recorder.run(stop))
-
-    def finished(task: asyncio.Task[None]) -> None:
-        in_flight.discard(task)
-        if len(in_flight) <= size // 2:  # claim in batches, not one per completion
-            slot_free.set()
-
+    senders = [asyncio.create_task(_sending(services, sender, queue, recorder, drained)) for _ in range(size)]
     try:
         while not stop.is_set():
             wake.clear()
-            slot_free.clear()
-            free = size - len(in_flight)
+            drained.clear()
+            free = size - queue.qsize()
             batch = await claim_due(services, free) if free else []
             for claimed in batch:
-                task = asyncio.create_task(_send(services, sender, claimed, recorder))
-                in_flight.add(task)
-                task.add_done_callback(finished)
-            await _wait_any(slot_free if free == 0 or len(batch) == free else wake, stop)
+                queue.put_nowait(claimed)
+            await _wait_any(drained if free == 0 or len(batch) == free else wake, stop)
     finally:
         await sub.close()
-        if in_flight:
-            await asyncio.wait(in_flight, timeout=services.settings.webhook_timeout_seconds)
+        for _ in senders:
+            await queue.put(None)
+        await asyncio.wait(senders, timeout=services.settings.webhook_timeout_seconds)
         await recording
         await recorder.flush()
         await sender.close()
