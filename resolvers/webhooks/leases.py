@@ -113,17 +113,21 @@ async def lease_due(services: Services, limit: int) -> list[Lease]:
     if services.settings.is_sqlite:
         return await _lease_with_orm(now, until, limit)
     rows = await connections.get("default").execute_query_dict(_LEASE, [now, limit, until])
-    return [_lease_of(row) for row in rows]
+    targets: dict[str, Target] = {}  # a batch mostly goes to few webhooks: one Target each
+    return [_lease_of(row, targets) for row in rows]
 
 
-def _lease_of(row: dict[str, Any]) -> Lease:
+def _lease_of(row: dict[str, Any], targets: dict[str, Target]) -> Lease:
     due = Due(row["id"], row["organization_id"], row["webhook_id"], row["event_id"], row["event_type"],
               orjson.loads(row["payload"]), row["attempts"])
     if row["w_id"] is None:
         return Lease(due, None)
-    values = {name: row[f"w_{name}"] for name in TARGET_FIELDS}
-    values["headers"] = orjson.loads(values["headers"])
-    return Lease(due, Target(**values))
+    target = targets.get(row["w_id"])
+    if target is None:
+        values = {name: row[f"w_{name}"] for name in TARGET_FIELDS}
+        values["headers"] = orjson.loads(values["headers"])
+        target = targets[row["w_id"]] = Target(**values)
+    return Lease(due, target)
 
 
 async def _lease_with_orm(now: datetime, until: datetime, limit: int) -> list[Lease]:
