@@ -210,7 +210,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--quick", action="store_true", help="short mode, well under a minute")
     parser.add_argument("--rounds", type=int, default=None, help="rounds (at least 3 for the figures)")
     parser.add_argument("--only", default="", help="comma-separated substrings of measurement keys")
-    parser.add_argument("--out", default=str(BENCH_DIR / "results.json"))
+    parser.add_argument("--out", default=None, help="default bench/results.json, quick: bench/out/results-quick.json")
     parser.add_argument("--gatehouse", action="store_true", help="measure Gatehouse too (else baselines only)")
     parser.add_argument("--gatehouse-url", default=None, help="use a running server instead of starting one")
     parser.add_argument("--api-key", default=None, help="an existing key for figures 1-3 and 5")
@@ -266,6 +266,7 @@ def report(rounds: Rounds, budget: Budget, started: float, info: dict[str, Any],
         "elapsed_s": round(time.perf_counter() - started, 1),
         "details": {"notes": rounds.notes, "samples": rounds.samples},
     }
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwrote {out} in {result['elapsed_s']}s", file=sys.stderr)
 
@@ -296,7 +297,8 @@ def main(argv: list[str] | None = None) -> None:
         if side is not None:
             side.stop()
     info["machine"]["loadavg_after"] = os.getloadavg()
-    report(rounds, budget, started, info, Path(args.out))
+    default_out = BENCH_DIR / "out" / "results-quick.json" if args.quick else BENCH_DIR / "results.json"
+    report(rounds, budget, started, info, Path(args.out) if args.out else default_out)
 
 
 if __name__ == "__main__":
