@@ -46,6 +46,19 @@ async def test_internal_urls_are_refused_at_send_time(url: str) -> None:
         await sender.close()
 
 
+async def test_kept_url_verdicts_still_refuse_and_hosts_are_still_resolved_per_send() -> None:
+    """The syntax verdict is kept per URL: a refused URL stays refused on every send, and an
+    accepted host name is still resolved and judged (localhost -> loopback) each time."""
+    sender = WebhookSender(allow_private=False, timeout=2, max_connections=2)
+    try:
+        for url in ["http://10.0.0.1/hook", "http://10.0.0.1/hook", "http://localhost:9/x", "http://localhost:9/x"]:
+            with pytest.raises(SendFailed, match="Refusing outgoing request") as failed:
+                await sender.post(url, b"{}", {})
+            assert failed.value.permanent
+    finally:
+        await sender.close()
+
+
 async def test_send_time_refusal_kills_the_delivery_without_a_request(tenant: Tenant) -> None:
     """A webhook created while its host was public, whose name now resolves to loopback."""
     from resolvers.webhooks.dispatch import Claimed, deliver
