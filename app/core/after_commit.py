@@ -41,6 +41,11 @@ async def atomic(connection_name: str | None = None) -> AsyncIterator[Any]:
     await _run(callbacks)
 
 
+def in_atomic() -> bool:
+    """Whether an `atomic()` block is open here: work done now commits (or rolls back) with it."""
+    return _pending.get() is not None
+
+
 def on_commit(callback: Callback) -> None:
     """Register work to run after the current outermost transaction commits."""
     pending = _pending.get()

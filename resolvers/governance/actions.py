@@ -2,9 +2,10 @@
 
 Proposing is the hot path: compiled policies come from the per-process cache, the quota is one
 atomic statement, and the action, its approval, first history entry and event are written in one
-transaction. A retried proposal (same idempotency key: the ``Idempotency-Key`` header, the
-``idempotencyKey`` field or the SDK's own ``id``) returns the original action; the unique
-constraint on (organization, key) settles races between concurrent retries.
+transaction (on PostgreSQL one statement: store_pg.py). A retried proposal (same idempotency key:
+the ``Idempotency-Key`` header, the ``idempotencyKey`` field or the SDK's own ``id``) returns the
+original action; the unique constraint on (organization, key) settles races between concurrent
+retries.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from models.governance import Action, Approval, Policy
 from resolvers.access import require
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
-from resolvers.governance import quota
+from resolvers.governance import quota, store_pg
 from resolvers.governance.cache import compiled_policies, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
 from resolvers.governance.inputs import PolicyIn, ProposalIn, has_nul, parse
@@ -99,13 +100,21 @@ def _new_action(ctx: Context, spec: ProposalIn, decision: Decision, key: str | N
 
 async def _store(ctx: Context, spec: ProposalIn, decision: Decision, key: str | None) -> Action:
     action = _new_action(ctx, spec, decision, key)
+    if (conn := store_pg.connection_for_one_statement()) is not None:
+        await store_pg.store(conn, ctx.services, action, decider(ctx))
+    else:
+        await _store_orm(ctx, action)
+    return action
+
+
+async def _store_orm(ctx: Context, action: Action) -> None:
+    """The same rows through the ORM in one transaction (SQLite, or inside a caller's transaction)."""
     async with atomic():
         await action.save(force_create=True)
         if action.status == "pending_approval":
             await Approval.create(id=approval_id_of(action), organization_id=ctx.organization_id, action_id=action.id)
         await history_row(action, "proposed", decider(ctx), {"policyIds": action.policy_ids}).save()
         await announce(ctx.services, action)
-    return action
 
 
 async def get(ctx: Context, action_id: str) -> Action:

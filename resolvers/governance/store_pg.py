@@ -1,0 +1,94 @@
+"""Storing a proposal on PostgreSQL in one statement: the hot path's database cost is its round trips.
+
+Through the ORM a proposal is BEGIN, INSERT action, INSERT approval (when pending), INSERT history,
+INSERT event and COMMIT: five or six round trips, each with Tortoise's model and query building
+around it. One data-modifying CTE writes the same rows in one round trip, and a single statement
+is its own transaction: either every row is stored or none is. Foreign keys are checked at the end
+of the statement, so the approval and history rows may point at the action inserted beside them.
+A reused idempotency key still fails on the unique constraint (Tortoise raises IntegrityError), so
+the caller's replay logic is unchanged.
+
+The rows are exactly the ORM path's (``actions._store_orm``): the action built in memory, its
+approval, the ``proposed`` history entry and the ``action.<status>`` event with `records.event_data`.
+The relay is woken once the statement has returned, as `outbox.emit` does after commit. SQLite keeps
+the ORM path (embedded mode), as does a proposal made inside a caller's `atomic()` block.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from tortoise import connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.fields.data import JSON_DUMPS
+
+from app.core.after_commit import in_atomic
+from app.core.clock import utcnow
+from app.core.ids import new_id
+from models.governance import Action
+from resolvers.context import Services
+from resolvers.events.outbox import schedule_wake
+from resolvers.governance.records import approval_id_of, event_data
+
+_ACTION_COLUMNS: Final = (
+    "id", "organization_id", "type", "actor_kind", "actor_name", "actor_provider", "target", "params",
+    "status", "policy_ids", "checks", "observed", "approval_mode", "expires_at", "decided_at", "decided_by",
+    "reason", "client_ref", "client_timestamp", "agent_id", "idempotency_key", "request_hash", "created_at",
+)
+_JSON_COLUMNS: Final = frozenset({"params", "policy_ids", "checks", "observed"})
+_N = len(_ACTION_COLUMNS)  # the action takes $1..$N: $1 is its id, $2 its organization, $9 its status
+
+_STORE: Final = f"""
+WITH a AS (
+    INSERT INTO actions ({", ".join(_ACTION_COLUMNS)})
+    VALUES ({", ".join(f"${i}" for i in range(1, _N + 1))})
+    RETURNING id
+), p AS (
+    INSERT INTO approvals (id, organization_id, action_id, status, created_at)
+    SELECT ${_N + 1}::varchar, $2::varchar, a.id, 'pending', ${_N + 2}::timestamptz
+    FROM a WHERE ${_N + 1}::varchar IS NOT NULL
+), h AS (
+    INSERT INTO action_history (id, organization_id, action_id, kind, status, by, detail, created_at)
+    SELECT ${_N + 3}::varchar, $2::varchar, a.id, 'proposed', $9::varchar, ${_N + 4}::varchar,
+           ${_N + 5}::jsonb, ${_N + 6}::timestamptz
+    FROM a
+), e AS (
+    INSERT INTO events (id, organization_id, type, data, created_at)
+    SELECT ${_N + 7}::varchar, $2::varchar, ${_N + 8}::varchar, ${_N + 9}::jsonb, ${_N + 10}::timestamptz
+    FROM a
+    RETURNING seq
+)
+SELECT seq FROM e
+"""
+
+
+def connection_for_one_statement() -> BaseDBAsyncClient | None:
+    """The PostgreSQL connection when the one-statement path applies, else None (use the ORM)."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect != "postgres" or in_atomic():
+        return None
+    return conn
+
+
+async def store(conn: BaseDBAsyncClient, services: Services, action: Action, by: str | None) -> None:
+    """Write the action, its approval (when pending), history entry and event; then wake the relay."""
+    await conn.execute_query(_STORE, _values(services, action, by))
+    action._saved_in_db = True  # later saves of this instance are updates, as after Model.save()
+    schedule_wake(services)
+
+
+def _values(services: Services, action: Action, by: str | None) -> list[Any]:
+    pending = action.status == "pending_approval"
+    now = utcnow()
+    row = [_column(action, name) for name in _ACTION_COLUMNS]
+    return [
+        *row,
+        approval_id_of(action) if pending else None, now,
+        new_id("hist"), by, JSON_DUMPS({"policyIds": action.policy_ids}), now,
+        new_id("evt"), f"action.{action.status}", JSON_DUMPS(event_data(services, action)), now,
+    ]
+
+
+def _column(action: Action, name: str) -> Any:
+    value = getattr(action, name)
+    return JSON_DUMPS(value) if name in _JSON_COLUMNS else value
