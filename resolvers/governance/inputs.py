@@ -95,8 +95,8 @@ def has_nul(value: Any) -> bool:
         return any(has_nul(k) or has_nul(v) for k, v in value.items())
     if isinstance(value, list | tuple):
         return any(has_nul(v) for v in value)
-    if isinstance(value, BaseModel):
-        return has_nul(value.model_dump())
+    if isinstance(value, BaseModel):  # its fields as they are: a model_dump() copy cost a hot-path walk
+        return has_nul(value.__dict__) or has_nul(value.__pydantic_extra__ or {})
     return False
 
 
