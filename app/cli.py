@@ -15,7 +15,7 @@ import orjson
 
 from app.core.settings import Settings, SettingsError, load_settings
 from app.logs import configure_logging
-from models.db import close_database, migrate, open_database
+from models.db import close_database, migrate, open_database, release_database
 from models.organizations import PLANS
 from resolvers.errors import DomainError
 
@@ -62,7 +62,7 @@ async def _with_database(settings: Settings, work: Callable[[], Awaitable[None]]
     try:
         await work()
     finally:
-        await close_database()
+        await release_database()
 
 
 async def _migrate(settings: Settings) -> None:

@@ -9,7 +9,7 @@ from app.core.bus import RedisBus, build_bus
 from app.core.http import build_http_client
 from app.core.settings import Settings
 from app.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from models.db import close_database, migrate, open_database
+from models.db import close_database, migrate, open_database, release_database
 from resolvers.context import Services
 
 
@@ -29,7 +29,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     finally:
         await http.aclose()
         await bus.close()
-        await close_database()
+        await release_database()
 
 
 def build_rate_limiter(services: Services) -> RateLimiter:

@@ -12,6 +12,8 @@ from tortoise.migrations.api import migrate as run_migrations
 from app.core.settings import Settings
 from models import MODEL_MODULES
 
+_users = 0  # apps of this process using the Tortoise connections
+
 
 class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
     """A pooled connection released without asyncpg's reset statement.
@@ -54,8 +56,23 @@ def tortoise_config(settings: Settings) -> dict[str, Any]:
 
 
 async def open_database(settings: Settings) -> None:
-    """Connect Tortoise for every task of the process (requests run outside the lifespan task)."""
-    await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    """Connect Tortoise for every task of the process (requests run outside the lifespan task).
+
+    Tortoise's state is process-wide: a second app in the same process (tests run replicas so)
+    shares the first one's connections, and only the last `release_database` closes them.
+    """
+    global _users
+    if _users == 0:
+        await Tortoise.init(config=tortoise_config(settings), _enable_global_fallback=True)
+    _users += 1
+
+
+async def release_database() -> None:
+    """Give back what `open_database` took; the last user closes the connections."""
+    global _users
+    _users = max(0, _users - 1)
+    if _users == 0:
+        await close_database()
 
 
 async def migrate(settings: Settings) -> None:
