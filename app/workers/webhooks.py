@@ -91,7 +91,8 @@ async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
     queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=size)
     wake, drained = asyncio.Event(), asyncio.Event()
     sub = await services.bus.subscribe(fanout.WAKE_CHANNEL, lambda _c, _m: wake.set())
-    recording = asyncio.create_task(recorder.run(stop))
+    finished = asyncio.Event()  # not `stop`: after a crash the recorder must end too, or the job never returns
+    recording = asyncio.create_task(recorder.run(finished))
     senders = [asyncio.create_task(_sending(services, sender, queue, recorder, drained)) for _ in range(size)]
     try:
         while not stop.is_set():
@@ -107,6 +108,7 @@ async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
         for _ in senders:
             await queue.put(None)
         await asyncio.wait(senders, timeout=services.settings.webhook_timeout_seconds)
+        finished.set()
         await recording
         await recorder.flush()
         await sender.close()
