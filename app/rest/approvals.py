@@ -82,8 +82,9 @@ async def reject(call: RestCall) -> dict[str, Any]:
           also_at_root=True)
 async def approve_by_action(call: RestCall) -> dict[str, Any]:
     body: ApproveBody = call.body
-    found = await approvals.for_action(call.ctx, call.path["actionId"])
-    approval = await approvals.approve(call.ctx, found.id, comment=body.comment, approver=body.approver)
+    approval = await approvals.approve_action(
+        call.ctx, call.path["actionId"], comment=body.comment, approver=body.approver
+    )
     return serialise_approval(approval)
 
 
@@ -91,6 +92,7 @@ async def approve_by_action(call: RestCall) -> dict[str, Any]:
           also_at_root=True)
 async def reject_by_action(call: RestCall) -> dict[str, Any]:
     body: RejectBody = call.body
-    found = await approvals.for_action(call.ctx, call.path["actionId"])
-    approval = await approvals.reject(call.ctx, found.id, reason=body.reason, approver=body.approver)
+    approval = await approvals.reject_action(
+        call.ctx, call.path["actionId"], reason=body.reason, approver=body.approver
+    )
     return serialise_approval(approval)

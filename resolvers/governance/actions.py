@@ -22,14 +22,14 @@ from app.core.ids import new_id
 from models.governance import Action, Approval, Policy
 from resolvers.access import require
 from resolvers.context import Context
-from resolvers.errors import Conflict, Invalid, NotFound
+from resolvers.errors import Conflict, Invalid
 from resolvers.governance import quota, store_pg
 from resolvers.governance.cache import compiled_policies, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
 from resolvers.governance.inputs import PolicyIn, ProposalIn, has_nul, parse
 from resolvers.governance.policies import normalised_rules
 from resolvers.governance.records import announce, approval_id_of, checks_to_rows, decider, history_row
-from resolvers.lookup import lookup_id
+from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 
 STATUSES: Final = ("approved", "pending_approval", "rejected", "expired")
@@ -119,10 +119,7 @@ async def _store_orm(ctx: Context, action: Action) -> None:
 
 async def get(ctx: Context, action_id: str) -> Action:
     require(ctx, "actions:read")
-    action = await Action.get_or_none(id=lookup_id(action_id, "action"), organization_id=ctx.organization_id)
-    if action is None:
-        raise NotFound(f"action {action_id} not found")
-    return action
+    return await owned(Action, ctx, action_id, "action")
 
 
 async def list_actions(

@@ -17,7 +17,7 @@ from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.governance.engine import can_approve
 from resolvers.governance.lifecycle import close_approval, ensure_pending, locked_action, save_decided
 from resolvers.governance.records import announce, checks_of, decider, history_row
-from resolvers.lookup import lookup_id
+from resolvers.lookup import lookup_id, owned
 from resolvers.pagination import Page, paginate
 
 MAX_TEXT = 10_000
@@ -25,10 +25,7 @@ MAX_TEXT = 10_000
 
 async def get(ctx: Context, approval_id: str) -> Approval:
     require(ctx, "approvals:read")
-    approval = await Approval.get_or_none(id=lookup_id(approval_id, "approval"), organization_id=ctx.organization_id)
-    if approval is None:
-        raise NotFound(f"approval {approval_id} not found")
-    return approval
+    return await owned(Approval, ctx, approval_id, "approval")
 
 
 async def for_action(ctx: Context, action_id: str) -> Approval:
@@ -70,6 +67,20 @@ async def reject(
     require(ctx, "approvals:write")
     reason, approver = _text(reason, "reason"), _text(approver, "approver")
     return await _decide(ctx, approval_id, "rejected", reason=reason, approver=approver)
+
+
+async def approve_action(
+    ctx: Context, action_id: str, *, comment: str | None = None, approver: str | None = None
+) -> Approval:
+    """`approve`, addressed by action id as the public SDK does (409 if it never awaited approval)."""
+    return await approve(ctx, (await for_action(ctx, action_id)).id, comment=comment, approver=approver)
+
+
+async def reject_action(
+    ctx: Context, action_id: str, *, reason: str | None = None, approver: str | None = None
+) -> Approval:
+    """`reject`, addressed by action id as the public SDK does."""
+    return await reject(ctx, (await for_action(ctx, action_id)).id, reason=reason, approver=approver)
 
 
 async def _decide(ctx: Context, approval_id: str, verdict: str, **fields: str | None) -> Approval:

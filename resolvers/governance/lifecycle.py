@@ -11,19 +11,13 @@ from typing import Any
 from app.core.clock import utcnow
 from models.governance import Action, Approval
 from resolvers.context import Context
-from resolvers.errors import Conflict, NotFound
-from resolvers.lookup import lookup_id
+from resolvers.errors import Conflict
+from resolvers.lookup import owned
 
 
 async def locked_action(ctx: Context, action_id: str, conn: Any) -> Action:
     """The caller's action, locked for this transaction; NotFound for anyone else's."""
-    query = Action.filter(id=lookup_id(action_id, "action"), organization_id=ctx.organization_id).using_db(conn)
-    if not ctx.settings.is_sqlite:
-        query = query.select_for_update()
-    action = await query.first()
-    if action is None:
-        raise NotFound(f"action {action_id} not found")
-    return action
+    return await owned(Action, ctx, action_id, "action", conn=conn, lock=True)
 
 
 def ensure_pending(action: Action) -> None:

@@ -13,11 +13,11 @@ from app.core.ids import new_id
 from models.governance import Policy
 from resolvers.access import require
 from resolvers.context import Context
-from resolvers.errors import Invalid, NotFound
+from resolvers.errors import Invalid
 from resolvers.governance.cache import policies_changed
 from resolvers.governance.inputs import PolicyIn, PolicyPatch, parse
 from resolvers.governance.rules import RuleError, validate_rules
-from resolvers.lookup import lookup_id
+from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 
 STATUSES: Final = ("active", "archived")
@@ -56,10 +56,7 @@ async def create(ctx: Context, data: Any) -> Policy:
 
 async def get(ctx: Context, policy_id: str) -> Policy:
     require(ctx, "policies:read")
-    policy = await Policy.get_or_none(id=lookup_id(policy_id, "policy"), organization_id=ctx.organization_id)
-    if policy is None:
-        raise NotFound(f"policy {policy_id} not found")
-    return policy
+    return await owned(Policy, ctx, policy_id, "policy")
 
 
 def _status_filter(status: str | None) -> dict[str, str]:
@@ -117,10 +114,4 @@ async def archive(ctx: Context, policy_id: str) -> Policy:
 
 
 async def _locked(ctx: Context, policy_id: str, conn: Any) -> Policy:
-    query = Policy.filter(id=lookup_id(policy_id, "policy"), organization_id=ctx.organization_id).using_db(conn)
-    if not ctx.settings.is_sqlite:
-        query = query.select_for_update()
-    policy = await query.first()
-    if policy is None:
-        raise NotFound(f"policy {policy_id} not found")
-    return policy
+    return await owned(Policy, ctx, policy_id, "policy", conn=conn, lock=True)

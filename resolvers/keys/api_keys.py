@@ -10,8 +10,8 @@ from app.core.ids import new_id
 from models.api_keys import ApiKey
 from resolvers.access import require, validate_scopes
 from resolvers.context import Context
-from resolvers.errors import Conflict, Invalid, NotFound
-from resolvers.lookup import lookup_id
+from resolvers.errors import Conflict, Invalid
+from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 
 MAX_RATE_LIMIT = 1_000_000
@@ -65,10 +65,7 @@ async def list_keys(ctx: Context, *, limit: int | None = None, cursor: str | Non
 
 async def get(ctx: Context, key_id: str) -> ApiKey:
     require(ctx, "admin")
-    key = await ApiKey.get_or_none(id=lookup_id(key_id, "API key"), organization_id=ctx.organization_id)
-    if key is None:
-        raise NotFound(f"API key {key_id} not found")
-    return key
+    return await owned(ApiKey, ctx, key_id, "API key")
 
 
 async def revoke(ctx: Context, key_id: str) -> ApiKey:

@@ -16,9 +16,9 @@ from app.core.ids import new_id
 from models.webhooks import Webhook, WebhookDelivery
 from resolvers.access import require
 from resolvers.context import Context
-from resolvers.errors import Conflict, NotFound
+from resolvers.errors import Conflict
 from resolvers.events.outbox import emit
-from resolvers.lookup import lookup_id
+from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 from resolvers.webhooks import validation
 from resolvers.webhooks.fanout import delivery_for, wake_dispatchers
@@ -85,10 +85,7 @@ async def list_webhooks(ctx: Context, *, limit: int | None = None, cursor: str |
 async def find(ctx: Context, webhook_id: str, scope: str = "webhooks:read") -> Webhook:
     """The caller's webhook; another organization's is NotFound, like an absent one."""
     require(ctx, scope)
-    webhook = await Webhook.get_or_none(id=lookup_id(webhook_id, "webhook"), organization_id=ctx.organization_id)
-    if webhook is None:
-        raise NotFound(f"webhook {webhook_id} not found")
-    return webhook
+    return await owned(Webhook, ctx, webhook_id, "webhook")
 
 
 async def update(ctx: Context, webhook_id: str, spec: WebhookSpec) -> Webhook:
