@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -20,7 +20,8 @@ from starlette.routing import Route
 from app.context import build_context
 from app.errors import domain_error_response
 from resolvers.context import Context
-from resolvers.errors import BadRequest, DomainError, Invalid
+from resolvers.errors import BadRequest, DomainError
+from resolvers.validation import validate
 
 
 @dataclass(slots=True)
@@ -77,22 +78,6 @@ def endpoint(
     return register
 
 
-def validation_message(exc: ValidationError) -> str:
-    """One readable line naming each offending field."""
-    parts = []
-    for err in exc.errors()[:5]:
-        loc = ".".join(str(p) for p in err["loc"]) or "body"
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
-
-
-def parse_model(model: type[BaseModel], data: Any) -> BaseModel:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise Invalid(validation_message(exc)) from None
-
-
 async def read_json(request: Request) -> Any:
     raw = await request.body()
     if not raw.strip():
@@ -113,8 +98,8 @@ def _asgi_handler(ep: Endpoint) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         try:
             ctx = build_context(request)
-            body = parse_model(ep.body, await read_json(request)) if ep.body else None
-            query = parse_model(ep.query, dict(request.query_params)) if ep.query else None
+            body = validate(ep.body, await read_json(request)) if ep.body else None
+            query = validate(ep.query, dict(request.query_params)) if ep.query else None
             value = await ep.handler(RestCall(ctx, body, query, dict(request.path_params), request))
         except DomainError as err:
             return domain_error_response(err)

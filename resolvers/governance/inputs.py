@@ -10,9 +10,10 @@ import hashlib
 from typing import Any, Literal, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from resolvers.errors import Invalid
+from resolvers.validation import validate
 
 M = TypeVar("M", bound=BaseModel)
 Text = Field(None, max_length=200)
@@ -106,8 +107,4 @@ def parse(model: type[M], data: Any) -> M:
         raise Invalid("text must not contain NUL (U+0000) characters")
     if isinstance(data, model):
         return data
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        parts = [f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()[:5]]
-        raise Invalid("; ".join(parts)) from None
+    return validate(model, data)
