@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ SERVE_ARGS = ["serve", "--host", "127.0.0.1", "--port", "{port}"]
 # hot path, counted in Redis) never answers 429 during a load run.
 BENCH_KEY_RATE_LIMIT = 1_000_000
 WORKER_ARGS = ["worker"]
+PROFILED_BACKLOG = 3  # figure 6's backlog times this, so the worker is sampled for a few seconds
 # The GraphQL documents, checked against the schema (schema/governance, schema/realtime): the same
 # fields the baselines answer (id, status, policy ids, decision with its checks).
 PROPOSE_MUTATION = (
@@ -345,18 +347,24 @@ class GatehouseSide:
             self.hook_receiver = Service("receiver-gatehouse", cmd, port, "/count").start()
         return self._hooks, self.hook_receiver
 
-    def webhooks(self) -> dict[str, Any]:
+    def webhooks(self, sample: Callable[[int, Callable[[], Any]], Any] | None = None) -> dict[str, Any]:
         """Figure 6: a backlog of N deliveries made while no worker runs, then one worker process;
         the rate is taken at the receiver, first to last delivery, so worker start-up is excluded.
-        The receiver verifies every signature, as it does for the bare senders."""
+        The receiver verifies every signature, as it does for the bare senders. `sample(pid, wait)`,
+        when given, profiles the worker while it drains the backlog."""
         org, receiver = self._webhook_receiver()
         self.drained_worker()  # earlier figures' events relayed first: none of them is a delivery
         self.stop_worker()
         _reset(receiver.url)
-        propose_many(self.base_url, org, self.budget.deliveries)
+        expected = self.budget.deliveries * (PROFILED_BACKLOG if sample else 1)
+        propose_many(self.base_url, org, expected)
         try:
-            self.start_worker()
-            counts = _wait_for_deliveries(receiver.url, self.budget.deliveries, self.budget.step_timeout)
+            worker = self.start_worker()
+
+            def wait() -> dict[str, Any]:
+                return _wait_for_deliveries(receiver.url, expected, self.budget.step_timeout)
+
+            counts = sample(worker.pid or 0, wait) if sample else wait()
         finally:
             self.stop_worker()
         span = (counts["last"] or 0) - (counts["first"] or 0)
@@ -373,10 +381,24 @@ class GatehouseSide:
             return []
         seconds = self.budget.profile_seconds
         pid, load = self.server.pid, replace(self.budget, warmup=min(1.0, seconds), duration=seconds)
-        return [
+        found = [
             profile.record(pid, "propose-graphql", load.duration, lambda: self.graphql_propose(load)),
             profile.record(pid, "propose-rest", load.duration, lambda: self._rest_propose(load)),
         ]
+        worker: list[Path] = []
+
+        def sample(worker_pid: int, wait: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+            counts: dict[str, Any] = {}
+
+            def drain() -> dict[str, Any]:
+                counts.update(wait())
+                return {"rps": counts.get("count"), "server_cpu_us_per_request": None}
+
+            worker.append(profile.record(worker_pid, "webhooks-worker", seconds, drain))
+            return counts
+
+        self.webhooks(sample)
+        return found + worker
 
 
 def _reset(receiver_url: str) -> None:

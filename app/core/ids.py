@@ -7,6 +7,8 @@ import os
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _LENGTH = 22  # 22 base62 characters carry about 131 bits of randomness
 _UNBIASED_BELOW = 248  # 4 * 62: bytes under it map onto the alphabet evenly, the rest are dropped
+_TO_ALPHABET = bytes(ord(_ALPHABET[b % 62]) for b in range(_UNBIASED_BELOW)) + bytes(256 - _UNBIASED_BELOW)
+_BIASED = bytes(range(_UNBIASED_BELOW, 256))
 
 PREFIXES = frozenset(
     {"org", "key", "act", "pol", "apr", "wf", "exec", "cred", "conn", "wh", "evt", "dlv", "hist"}
@@ -22,8 +24,9 @@ def new_id(prefix: str) -> str:
 
 def random_base62(length: int) -> str:
     """Random base62 text, for secrets that must survive copy-paste. One read of the OS CSPRNG per
-    call (secrets.choice made one per character: three ids per proposal cost 66 system calls)."""
-    chars: list[str] = []
-    while len(chars) < length:
-        chars += [_ALPHABET[b % 62] for b in os.urandom(length + 8) if b < _UNBIASED_BELOW]
-    return "".join(chars[:length])
+    call, mapped onto the alphabet by `bytes.translate` (in C: the per-character Python loop was 3-5%
+    of a proposal's CPU)."""
+    text = b""
+    while len(text) < length:
+        text += os.urandom(length + 8).translate(_TO_ALPHABET, _BIASED)
+    return text[:length].decode("ascii")

@@ -46,8 +46,7 @@ async def relay_once(services: Services) -> int:
         messages = [orjson.dumps(envelope(e)) for e in events]
 
         async def publish() -> None:
-            for message in messages:
-                await services.bus.publish(EVENTS_CHANNEL, message)
+            await services.bus.publish_many(EVENTS_CHANNEL, messages)
 
         on_commit(publish)
     return len(events)
