@@ -47,11 +47,6 @@ class Bus:
     async def publish(self, channel: str, message: bytes) -> None:
         self._dispatch(channel, message)
 
-    async def publish_many(self, channel: str, messages: list[bytes]) -> None:
-        """Publish in order; the Redis bus sends them in one round trip."""
-        for message in messages:
-            self._dispatch(channel, message)
-
     async def subscribe(self, channel: str, handler: Handler) -> Subscription:
         sub = Subscription(self, channel, handler)
         self._listeners[channel].add(sub)
@@ -106,19 +101,6 @@ class RedisBus(Bus):
             await self.redis.publish(self._prefix + channel, message)
         except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as exc:
             _log.warning("bus publish to %s dropped: %s", channel, exc)
-
-    async def publish_many(self, channel: str, messages: list[bytes]) -> None:
-        """One pipelined round trip (measured: publishing a relay batch one message at a time was
-        12% of the worker's CPU during a webhook burst)."""
-        if not messages:
-            return
-        try:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for message in messages:
-                    pipe.publish(self._prefix + channel, message)
-                await pipe.execute()
-        except (aioredis.ConnectionError, aioredis.TimeoutError, OSError) as exc:
-            _log.warning("bus publish of %d messages to %s dropped: %s", len(messages), channel, exc)
 
     async def subscribe(self, channel: str, handler: Handler) -> Subscription:
         sub = await super().subscribe(channel, handler)

@@ -142,13 +142,23 @@ class Hub:
         return self.documents.render(group.prepared, group.payload(event))
 
     def _on_event(self, _channel: str, message: bytes) -> None:
+        """A relay batch: a JSON array of envelopes (a single envelope object is accepted too)."""
         try:
-            event: dict[str, Any] = orjson.loads(message)
-            groups = self._groups.get(event["organizationId"])
-        except (orjson.JSONDecodeError, KeyError, TypeError):
+            batch = orjson.loads(message)
+        except orjson.JSONDecodeError:
             _log.warning("malformed event on the bus dropped")
             return
-        for group in tuple((groups or {}).values()):
+        for event in batch if isinstance(batch, list) else [batch]:
+            try:
+                groups = self._groups.get(event["organizationId"])
+            except (KeyError, TypeError):
+                _log.warning("malformed event on the bus dropped")
+                continue
+            if groups:
+                self._route(groups, event)
+
+    def _route(self, groups: dict[str, Group], event: Envelope) -> None:
+        for group in tuple(groups.values()):
             if group.matcher(event):
                 payload = self.render(group, event)
                 for subscriber in tuple(group.subscribers):

@@ -131,7 +131,8 @@ class Emitter:
 
 async def publish_envelopes(redis: Any, org_id: str, seqs: range, data: dict[str, Any], kind: str = "action.approved"
                             ) -> None:
-    """Publish envelopes on the events channel exactly as the relay does (for volume tests)."""
+    """Publish envelopes on the events channel one message each (for volume tests; the relay sends
+    a batch as one JSON array, and the hub takes both forms)."""
     from app.core.bus import wire_channel
     from resolvers.events.outbox import EVENTS_CHANNEL
     from tests.conftest import REDIS_URL
