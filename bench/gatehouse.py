@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bench import database, measure, profile
+from bench import database, measure, profile, sysstat
 from bench.budget import Budget
 from bench.fleet import DEFAULT_PROPOSAL, DEFAULT_QUERY
 from bench.httpclient import Pool, Target, encode_request
@@ -360,15 +360,21 @@ class GatehouseSide:
         propose_many(self.base_url, org, expected)
         try:
             worker = self.start_worker()
+            started = _wait_for_deliveries(receiver.url, 1, self.budget.step_timeout, interval=0.005)
+            cpu_before = sysstat.process_cpu_s(worker.pid)
 
             def wait() -> dict[str, Any]:
                 return _wait_for_deliveries(receiver.url, expected, self.budget.step_timeout)
 
             counts = sample(worker.pid or 0, wait) if sample else wait()
+            cpu_after = sysstat.process_cpu_s(worker.pid)
         finally:
             self.stop_worker()
         span = (counts["last"] or 0) - (counts["first"] or 0)
-        return {"per_s": round((counts["count"] - 1) / span, 1) if span > 0 else None, **counts}
+        sent = counts["count"] - started["count"]
+        cpu = None if cpu_before is None or cpu_after is None or sent <= 0 else (cpu_after - cpu_before) / sent
+        return {"per_s": round((counts["count"] - 1) / span, 1) if span > 0 else None,
+                "worker_cpu_us_per_delivery": None if cpu is None else round(cpu * 1e6, 1), **counts}
 
     def workflows(self) -> dict[str, Any]:
         """Figure 7: executions/s of a one-step http_request workflow, overhead per step vs direct."""
@@ -405,14 +411,14 @@ def _reset(receiver_url: str) -> None:
     urllib.request.urlopen(urllib.request.Request(receiver_url + "/reset", method="POST"), timeout=5).close()
 
 
-def _wait_for_deliveries(receiver_url: str, expected: int, limit_s: float) -> dict[str, Any]:
+def _wait_for_deliveries(receiver_url: str, expected: int, limit_s: float, interval: float = 0.2) -> dict[str, Any]:
     """Poll the receiver's counters until `expected` deliveries arrived or `limit_s` passed."""
     counts: dict[str, Any] = {}
     deadline = time.monotonic() + limit_s
-    for _ in range(int(limit_s / 0.2) + 1):
+    for _ in range(int(limit_s / interval) + 1):
         with urllib.request.urlopen(receiver_url + "/count", timeout=5) as response:
             counts = json.loads(response.read())
         if counts["count"] >= expected or time.monotonic() > deadline:
             break
-        time.sleep(0.2)
+        time.sleep(interval)
     return counts
