@@ -14,17 +14,28 @@ import contextlib
 from collections.abc import Awaitable, Callable
 
 import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.core.after_commit import atomic, on_commit
 from app.core.clock import utcnow
 from models.events import Event
 from resolvers.context import Services
-from resolvers.events.outbox import EVENTS_CHANNEL, OUTBOX_WAKE_CHANNEL, envelope
+from resolvers.events.outbox import EVENTS_CHANNEL, OUTBOX_WAKE_CHANNEL, Committed, envelope
 
-Sink = Callable[[Services, list[Event]], Awaitable[None]]
+Sink = Callable[[Services, list[Committed]], Awaitable[None]]
 SINKS: list[Sink] = []
 BATCH_SIZE = 500
 POLL_SECONDS = 1.0
+
+# PostgreSQL: lock the oldest unrelayed events, mark them relayed and return them, in one statement
+# of the relay's transaction (a sink that fails rolls the mark back).
+_CLAIM_PG = """
+WITH batch AS (
+    SELECT seq FROM events WHERE relayed_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
+)
+UPDATE events e SET relayed_at = $2 FROM batch WHERE e.seq = batch.seq
+RETURNING e.seq, e.id, e.organization_id, e.type, e.data::text AS data, e.created_at
+"""
 
 
 def add_sink(sink: Sink) -> Sink:
@@ -36,15 +47,11 @@ def add_sink(sink: Sink) -> Sink:
 async def relay_once(services: Services) -> int:
     """Relay one batch; returns how many events it moved."""
     async with atomic() as conn:
-        query = Event.filter(relayed_at=None).order_by("seq").limit(BATCH_SIZE)
-        if not services.settings.is_sqlite:
-            query = query.select_for_update(skip_locked=True)
-        events = await query.using_db(conn)
+        events = await (_claim_orm(conn) if services.settings.is_sqlite else _claim_pg(conn))
         if not events:
             return 0
         for sink in SINKS:
             await sink(services, events)
-        await Event.filter(seq__in=[e.seq for e in events]).using_db(conn).update(relayed_at=utcnow())
         message = orjson.dumps([envelope(e) for e in events])
 
         async def publish() -> None:
@@ -52,6 +59,22 @@ async def relay_once(services: Services) -> int:
 
         on_commit(publish)
     return len(events)
+
+
+async def _claim_pg(conn: BaseDBAsyncClient) -> list[Committed]:
+    rows = await conn.execute_query_dict(_CLAIM_PG, [BATCH_SIZE, utcnow()])
+    events = [Committed(r["seq"], r["id"], r["organization_id"], r["type"], orjson.loads(r["data"]), r["created_at"])
+              for r in rows]
+    events.sort(key=lambda e: e.seq)  # RETURNING promises no order
+    return events
+
+
+async def _claim_orm(conn: BaseDBAsyncClient) -> list[Committed]:
+    """SQLite (one process, no row locks): read the oldest unrelayed events, then mark them."""
+    events = await Event.filter(relayed_at=None).order_by("seq").limit(BATCH_SIZE).using_db(conn)
+    if events:
+        await Event.filter(seq__in=[e.seq for e in events]).using_db(conn).update(relayed_at=utcnow())
+    return [Committed.of(e) for e in events]
 
 
 async def run_relay(services: Services, stop: asyncio.Event) -> None:

@@ -16,6 +16,7 @@ from app.core.ids import new_id
 from models.events import Event
 from models.webhooks import Webhook, WebhookDelivery
 from resolvers.context import Services
+from resolvers.events.outbox import Committed
 from resolvers.events.relay import add_sink
 from resolvers.webhooks.payloads import body_of_event, encode
 from resolvers.webhooks.policy import wants
@@ -24,7 +25,7 @@ WAKE_CHANNEL = "gatehouse:webhooks:wake"
 DIRECT_EVENTS = frozenset({"webhook.test"})  # addressed to one webhook, created by its resolver
 
 
-def delivery_for(webhook: Webhook, event: Event) -> WebhookDelivery:
+def delivery_for(webhook: Webhook, event: Event | Committed) -> WebhookDelivery:
     return WebhookDelivery(
         id=new_id("dlv"),
         organization_id=webhook.organization_id,
@@ -45,7 +46,7 @@ FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varc
 """
 
 
-async def insert_deliveries(services: Services, pairs: list[tuple[Webhook, Event]]) -> None:
+async def insert_deliveries(services: Services, pairs: list[tuple[Webhook, Committed]]) -> None:
     """Write one delivery per (webhook, event). On PostgreSQL one statement from parameter arrays,
     without model instances (measured: building them and Tortoise's bulk insert were 9% of the
     worker's CPU during a webhook burst); SQLite keeps the ORM."""
@@ -74,7 +75,7 @@ async def wake_dispatchers(services: Services) -> None:
 
 
 @add_sink
-async def fan_out(services: Services, events: list[Event]) -> None:
+async def fan_out(services: Services, events: list[Committed]) -> None:
     """Create the deliveries for a batch of events in the relay's transaction."""
     wanted = [e for e in events if e.type not in DIRECT_EVENTS]
     if not wanted:

@@ -11,6 +11,7 @@ import orjson
 from app.core.clock import isoformat_z
 from app.core.crypto import sign_hex, standard_webhook_signatures
 from models.events import Event
+from resolvers.events.outbox import Committed
 
 ACTION_FIELDS = ("actionId", "type", "actor", "params", "approvalUrl")
 
@@ -25,7 +26,7 @@ def body_of(event_id: str, event_type: str, timestamp: str | None, data: dict[st
     return body
 
 
-def body_of_event(event: Event) -> dict[str, Any]:
+def body_of_event(event: Event | Committed) -> dict[str, Any]:
     return body_of(event.id, event.type, isoformat_z(event.created_at), event.data)
 
 
