@@ -41,3 +41,36 @@ async def test_two_replicas_on_one_redis_share_the_budget(tenant: Tenant) -> Non
             answers = await asyncio.gather(*(c.get(u) for u in urls))
     codes = sorted(a.status_code for a in answers)
     assert codes.count(200) == 100 and codes.count(429) == 1
+
+
+async def test_concurrent_hits_of_two_keys_are_each_counted_once(tenant: Tenant) -> None:
+    """Hits in flight together share a Redis round trip; each key's budget is still exact."""
+    async with tenant.client() as c:
+        made = [(await c.post("/api/v1/api-keys", json={"name": n, "scopes": ["admin"], "rateLimit": 30})).json()
+                for n in ("a", "b")]
+    clients = [httpx.AsyncClient(base_url=tenant.base_url, headers={"x-api-key": k["key"]}, timeout=10) for k in made]
+    try:
+        answers = await asyncio.gather(*(clients[i % 2].get("/api/v1/api-keys") for i in range(80)))
+    finally:
+        for client in clients:
+            await client.aclose()
+    by_key = [[a for i, a in enumerate(answers) if i % 2 == k] for k in (0, 1)]
+    for answered in by_key:
+        codes = [a.status_code for a in answered]
+        assert codes.count(200) == 30 and codes.count(429) == 10
+        remaining = sorted(int(a.headers["X-RateLimit-Remaining"]) for a in answered if a.status_code == 200)
+        assert remaining == list(range(30))  # every count from 1 to 30 handed out exactly once
+
+
+async def test_without_redis_the_limit_falls_back_to_the_process(tenant: Tenant) -> None:
+    """Redis unreachable (nothing listens on its port): requests are still served and limited."""
+    nowhere = f"redis://127.0.0.1:{free_port()}/0"
+    env = gatehouse_env(DATABASE_URL=DATABASE_URL, REDIS_URL=nowhere, GATEHOUSE_INPROCESS_WORKERS="false")
+    async with tenant.client() as c:
+        small = (await c.post("/api/v1/api-keys", json={"name": "s", "scopes": ["admin"], "rateLimit": 5})).json()
+    port = free_port()
+    with running("serve", "--port", str(port), env=env, port=port):
+        async with httpx.AsyncClient(headers={"x-api-key": small["key"]}, timeout=10) as c:
+            answers = await asyncio.gather(*(c.get(f"http://127.0.0.1:{port}/api/v1/api-keys") for _ in range(7)))
+    assert sorted(a.status_code for a in answers) == [200] * 5 + [429] * 2
+    assert all("X-RateLimit-Limit" in a.headers for a in answers)
