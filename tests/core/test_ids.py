@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 
@@ -30,3 +31,18 @@ def test_random_base62_is_spread_evenly_over_the_alphabet() -> None:
 @pytest.mark.parametrize("length", [1, 20, 22, 64, 300])
 def test_random_base62_returns_the_length_asked(length: int) -> None:
     assert len(random_base62(length)) == length
+
+
+def test_a_forked_child_never_repeats_its_parents_ids() -> None:
+    """Random bytes are read ahead in a pool: a child must not inherit the unread part."""
+    new_id("act")  # the pool is filled now
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its next id and leave at once
+        os.write(writer, new_id("act").encode())
+        os._exit(0)
+    os.close(writer)
+    os.waitpid(pid, 0)
+    child = os.read(reader, 64).decode()
+    os.close(reader)
+    assert child.startswith("act_") and child != new_id("act")
