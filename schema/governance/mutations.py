@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -20,6 +22,7 @@ from schema.governance.types import (
     SimulateDecisionInput,
     UpdatePolicyInput,
 )
+from schema.wire import WireInput
 
 I = Info[GraphQLContext, None]  # noqa: E741
 
@@ -27,7 +30,9 @@ I = Info[GraphQLContext, None]  # noqa: E741
 @strawberry.type
 class GovernanceMutations:
     @strawberry.mutation(description="Propose an action and get its decision.")
-    async def propose_action(self, info: I, input: ProposeActionInput) -> ProposeActionPayload:
+    async def propose_action(
+        self, info: I, input: Annotated[WireInput, strawberry.argument(graphql_type=ProposeActionInput)]
+    ) -> ProposeActionPayload:
         proposal = await actions.propose(info.context.ctx, input.to_wire())
         return ProposeActionPayload(action=Action.from_row(proposal.action), replayed=proposal.replayed)
 
@@ -60,5 +65,7 @@ class GovernanceMutations:
         return Approval.from_row(await approvals.reject(info.context.ctx, str(approval_id), reason=reason))
 
     @strawberry.mutation(description="The decision an action would get now; nothing is stored.")
-    async def simulate_decision(self, info: I, input: SimulateDecisionInput) -> SimulatedDecision:
+    async def simulate_decision(
+        self, info: I, input: Annotated[WireInput, strawberry.argument(graphql_type=SimulateDecisionInput)]
+    ) -> SimulatedDecision:
         return SimulatedDecision.from_decision(await actions.simulate(info.context.ctx, input.to_wire()))

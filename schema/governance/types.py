@@ -17,6 +17,7 @@ from resolvers.governance.actions import approval_id_of
 from resolvers.governance.engine import Decision as EngineDecision
 from schema.context import GraphQLContext
 from schema.governance.loaders import ACTIONS, APPROVALS, HISTORY, POLICIES, loader
+from schema.wire import kept_in_wire_form
 
 
 @strawberry.type
@@ -193,7 +194,9 @@ class ActorInput:
 
 
 @strawberry.input
-class ProposeActionInput:
+class ProposeActionFields:
+    """The fields of a proposal, named as in the REST body (resolvers take that body)."""
+
     type: str
     actor: ActorInput
     target: str | None = None
@@ -203,21 +206,17 @@ class ProposeActionInput:
     agent_id: str | None = None
     idempotency_key: str | None = None
 
-    def to_wire(self) -> dict[str, Any]:
-        """The same JSON a REST client would send, so one resolver validates both."""
-        actor = {"kind": self.actor.kind, "name": self.actor.name, "provider": self.actor.provider}
-        body = {"type": self.type, "actor": actor, "target": self.target, "params": self.params, "id": self.id,
-                "timestamp": self.timestamp, "agentId": self.agent_id, "idempotencyKey": self.idempotency_key}
-        return {k: v for k, v in body.items() if v is not None}
 
-
+@kept_in_wire_form
 @strawberry.input
-class SimulateDecisionInput(ProposeActionInput):
-    policies: JSON | None = strawberry.field(default=None, description="Draft policies evaluated as if active.")
+class ProposeActionInput(ProposeActionFields):
+    """Reaches the resolver as its wire form (see schema/wire.py)."""
 
-    def to_wire(self) -> dict[str, Any]:
-        body = super().to_wire()
-        return body | ({"policies": self.policies} if self.policies is not None else {})
+
+@kept_in_wire_form
+@strawberry.input
+class SimulateDecisionInput(ProposeActionFields):
+    policies: JSON | None = strawberry.field(default=None, description="Draft policies evaluated as if active.")
 
 
 @strawberry.input
