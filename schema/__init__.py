@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import strawberry
 from graphql import ASTValidationRule
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
+from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from app.core.settings import Settings
-from schema.errors import DomainErrorCodes
 from schema.governance.mutations import GovernanceMutations
 from schema.governance.queries import GovernanceQueries
 from schema.keys.mutations import KeyMutations
 from schema.keys.queries import KeyQueries
+from schema.operation import OperationPolicy
 from schema.realtime.subscriptions import RealtimeSubscriptions
 from schema.webhooks.mutations import WebhookMutations
 from schema.webhooks.queries import WebhookQueries
@@ -43,16 +36,11 @@ def build_schema(settings: Settings) -> strawberry.Schema:
     query = merge_types("Query", QUERY_TYPES)
     mutation = merge_types("Mutation", MUTATION_TYPES)
     subscription = merge_types("Subscription", SUBSCRIPTION_TYPES) if SUBSCRIPTION_TYPES else None
-    rules = limit_rules(settings)
+    rules = tuple(limit_rules(settings))
     return strawberry.Schema(
         query=query,
         mutation=mutation,
         subscription=subscription,
-        extensions=[  # factories: one instance per request (the caches are module-level, shared)
-            lambda: AddValidationRules(rules),
-            lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-            lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
-            DomainErrorCodes,
-        ],
+        # a factory: one instance per request, its caches module-level and shared (schema/operation.py)
+        extensions=[lambda: OperationPolicy(rules, settings.graphql_max_tokens)],
     )

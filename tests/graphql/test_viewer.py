@@ -43,3 +43,26 @@ async def test_api_key_mutations_and_domain_error_codes(tenant: Tenant) -> None:
 async def test_syntax_errors_carry_a_code(tenant: Tenant) -> None:
     result = await tenant.graphql("{ viewer { ")
     assert result["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_more_aliases_than_the_limit_are_refused_every_time(tenant: Tenant) -> None:
+    within = "{ " + " ".join(f"a{i}: __typename" for i in range(15)) + " }"
+    assert "errors" not in await tenant.graphql(within)
+    over = "{ " + " ".join(f"a{i}: __typename" for i in range(16)) + " }"
+    for _ in range(2):  # the second answer comes from the validation cache: it must refuse too
+        result = await tenant.graphql(over)
+        assert result["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+        assert "alias" in result["errors"][0]["message"].lower()
+
+
+async def test_more_tokens_than_the_limit_are_refused(tenant: Tenant) -> None:
+    long = "{ " + " ".join("__typename" for _ in range(2100)) + " }"
+    result = await tenant.graphql(long)
+    assert result["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "token" in result["errors"][0]["message"].lower()
+
+
+async def test_a_syntax_error_is_bad_request(tenant: Tenant) -> None:
+    result = await tenant.graphql("{ viewer { ")
+    assert result["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert "syntax" in result["errors"][0]["message"].lower()
