@@ -18,8 +18,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import asyncpg
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.fields.data import JSON_DUMPS
 
 from app.core.after_commit import in_atomic
@@ -71,8 +73,18 @@ def connection_for_one_statement() -> BaseDBAsyncClient | None:
 
 
 async def store(conn: BaseDBAsyncClient, services: Services, action: Action, by: str | None) -> None:
-    """Write the action, its approval (when pending), history entry and event; then wake the relay."""
-    await conn.execute_query(_STORE, _values(services, action, by))
+    """Write the action, its approval (when pending), history entry and event; then wake the relay.
+
+    The statement goes to asyncpg directly on a pooled connection: Tortoise's `execute_query` adds
+    two coroutine layers, a debug log call and an upper-cased copy of the statement to decide
+    fetch-or-execute (measured ~5% of a proposal's CPU). Its exception translation is kept: a
+    reused idempotency key is Tortoise's IntegrityError, as on the ORM path."""
+    values = _values(services, action, by)
+    async with conn.acquire_connection() as raw:
+        try:
+            await raw.execute(_STORE, *values)
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise IntegrityError(exc) from exc
     action._saved_in_db = True  # later saves of this instance are updates, as after Model.save()
     schedule_wake(services)
 
