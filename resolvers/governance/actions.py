@@ -82,10 +82,11 @@ def _replay(earlier: Action, spec: ProposalIn) -> Proposal:
     return Proposal(earlier, replayed=True)
 
 
-def _new_action(ctx: Context, spec: ProposalIn, decision: Decision, key: str | None) -> Action:
+def _action_fields(ctx: Context, spec: ProposalIn, decision: Decision, key: str | None) -> dict[str, Any]:
+    """Every column of the new action row."""
     pending = decision.status == "pending_approval"
     now = utcnow()
-    return Action(
+    return dict(
         id=new_id("act"), organization_id=ctx.organization_id, type=spec.type, actor_kind=spec.actor.kind,
         actor_name=spec.actor.name, actor_provider=spec.actor.provider, target=spec.target,
         params=spec.params or {}, status=decision.status, policy_ids=list(decision.policy_ids),
@@ -94,16 +95,16 @@ def _new_action(ctx: Context, spec: ProposalIn, decision: Decision, key: str | N
         expires_at=now + timedelta(seconds=decision.expires_in or 0) if pending else None,
         decided_at=None if pending else now, decided_by=None if pending else "policy",
         client_ref=spec.id, client_timestamp=spec.timestamp, agent_id=spec.agentId,
-        idempotency_key=key, request_hash=spec.fingerprint(),
+        idempotency_key=key, request_hash=spec.fingerprint(), reason=None,
     )
 
 
 async def _store(ctx: Context, spec: ProposalIn, decision: Decision, key: str | None) -> Action:
-    action = _new_action(ctx, spec, decision, key)
+    fields = _action_fields(ctx, spec, decision, key)
     if (conn := store_pg.connection_for_one_statement()) is not None:
-        await store_pg.store(conn, ctx.services, action, decider(ctx))
-    else:
-        await _store_orm(ctx, action)
+        return await store_pg.store(conn, ctx.services, fields, decider(ctx))
+    action = Action(**fields)
+    await _store_orm(ctx, action)
     return action
 
 

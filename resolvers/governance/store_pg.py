@@ -72,21 +72,27 @@ def connection_for_one_statement() -> BaseDBAsyncClient | None:
     return conn
 
 
-async def store(conn: BaseDBAsyncClient, services: Services, action: Action, by: str | None) -> None:
-    """Write the action, its approval (when pending), history entry and event; then wake the relay.
+async def store(conn: BaseDBAsyncClient, services: Services, fields: dict[str, Any], by: str | None) -> Action:
+    """Write the action with these `fields`, its approval (when pending), history entry and event;
+    then wake the relay. Returns the action as stored.
 
-    The statement goes to asyncpg directly on a pooled connection: Tortoise's `execute_query` adds
-    two coroutine layers, a debug log call and an upper-cased copy of the statement to decide
-    fetch-or-execute (measured ~5% of a proposal's CPU). Its exception translation is kept: a
-    reused idempotency key is Tortoise's IntegrityError, as on the ORM path."""
+    The instance is built as Tortoise builds rows it reads (`_init_from_db`: no per-field
+    validation, which the values built by the caller do not need; 10 us against 28 us for
+    `Action(**fields)`), and the statement goes to asyncpg directly on a pooled connection:
+    Tortoise's `execute_query` adds two coroutine layers, a debug log call and an upper-cased copy
+    of the statement to decide fetch-or-execute (together ~5% of a proposal's CPU). Its exception
+    translation is kept: a reused idempotency key is Tortoise's IntegrityError, as on the ORM path."""
+    action = Action._init_from_db(**fields)
+    if action._partial:  # a column missing from `fields`: refuse rather than store a NULL silently
+        raise RuntimeError("the proposal store was given an incomplete action row")
     values = _values(services, action, by)
     async with conn.acquire_connection() as raw:
         try:
             await raw.execute(_STORE, *values)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityError(exc) from exc
-    action._saved_in_db = True  # later saves of this instance are updates, as after Model.save()
     schedule_wake(services)
+    return action
 
 
 def _values(services: Services, action: Action, by: str | None) -> list[Any]:
