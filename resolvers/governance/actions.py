@@ -26,7 +26,7 @@ from resolvers.errors import Conflict, Invalid
 from resolvers.governance import quota, store_pg
 from resolvers.governance.cache import compiled_policies, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
-from resolvers.governance.inputs import PolicyIn, ProposalIn, has_nul, parse
+from resolvers.governance.inputs import PolicyIn, ProposalIn, parse
 from resolvers.governance.policies import normalised_rules
 from resolvers.governance.records import announce, approval_id_of, checks_to_rows, decider, history_row
 from resolvers.lookup import owned
@@ -134,7 +134,7 @@ async def list_actions(
             raise Invalid(f"status must be one of {', '.join(STATUSES)}")
         filters["status"] = status
     if type is not None:
-        if has_nul(type):
+        if "\x00" in type:
             raise Invalid("type must not contain NUL characters")
         filters["type"] = type
     return await paginate(Action.filter(organization_id=ctx.organization_id, **filters), limit, cursor)

@@ -88,23 +88,38 @@ class PolicyPatch(BaseModel):
     rules: list[Any] | None = Field(None, max_length=500)
 
 
-def has_nul(value: Any) -> bool:
-    """PostgreSQL text and jsonb cannot hold U+0000: such input must be refused, not crash the insert."""
+NUL_REFUSED = "text must not contain NUL (U+0000) characters"
+WIDE_REFUSED = "integers must fit in 64 bits"
+_SMALLEST, _LARGEST = -(2**63), 2**64 - 1
+
+
+def unstorable(value: Any) -> str | None:
+    """Why a value cannot be stored and answered as JSON, or None. Text with U+0000 (PostgreSQL
+    refuses it) and integers past 64 bits (orjson, which writes every answer, refuses them; a
+    GraphQL literal can carry any integer, a JSON body cannot) are refused here, not at the insert."""
     if isinstance(value, str):
-        return "\x00" in value
+        return NUL_REFUSED if "\x00" in value else None
+    if isinstance(value, int):
+        return WIDE_REFUSED if not _SMALLEST <= value <= _LARGEST else None
     if isinstance(value, dict):
-        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+        for key, item in value.items():
+            if problem := unstorable(key) or unstorable(item):
+                return problem
+        return None
     if isinstance(value, list | tuple):
-        return any(has_nul(v) for v in value)
+        for item in value:
+            if problem := unstorable(item):
+                return problem
+        return None
     if isinstance(value, BaseModel):  # its fields as they are: a model_dump() copy cost a hot-path walk
-        return has_nul(value.__dict__) or has_nul(value.__pydantic_extra__ or {})
-    return False
+        return unstorable(value.__dict__) or unstorable(value.__pydantic_extra__ or {})
+    return None
 
 
 def parse(model: type[M], data: Any) -> M:
     """Validate client data into `model`, or raise Invalid naming each offending field."""
-    if has_nul(data):
-        raise Invalid("text must not contain NUL (U+0000) characters")
+    if problem := unstorable(data):
+        raise Invalid(problem)
     if isinstance(data, model):
         return data
     return validate(model, data)
