@@ -68,7 +68,12 @@ class Action(Model):
     class Meta:
         table = "actions"
         unique_together = (("organization_id", "idempotency_key"),)
-        indexes = (("organization_id", "status", "created_at"), ("status", "expires_at"))
+        # the last one serves the newest-first list: without it every page sorted all the organization's actions
+        indexes = (
+            ("organization_id", "status", "created_at"),
+            ("status", "expires_at"),
+            ("organization_id", "created_at", "id"),
+        )
 
 
 class Approval(Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 import orjson
@@ -13,7 +13,7 @@ from tortoise.expressions import Q
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from app.core.clock import isoformat_z, parse_timestamp
+from app.core.clock import parse_timestamp
 from resolvers.errors import Invalid
 
 T = TypeVar("T", bound=Model)
@@ -39,7 +39,10 @@ def check_limit(limit: int | None) -> int:
 
 
 def encode_cursor(created_at: datetime, row_id: str) -> str:
-    raw = orjson.dumps([isoformat_z(created_at), row_id])
+    """The row's exact position: its time to the microsecond, as stored. (The wire format's
+    milliseconds lost every row made later in the same millisecond than a page's last one.)"""
+    exact = created_at.astimezone(UTC) if created_at.tzinfo else created_at.replace(tzinfo=UTC)
+    raw = orjson.dumps([exact.isoformat(timespec="microseconds"), row_id])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
