@@ -54,7 +54,7 @@ class WebhookDelivery(Model):
     webhook_id: str
     event_id = fields.CharField(max_length=32)
     event_type = fields.CharField(max_length=64)
-    payload: dict = fields.JSONField()  # type: ignore[assignment]
+    payload = fields.TextField()  # the body exactly as sent: compact JSON, signed byte for byte
     status = fields.CharField(max_length=16, default="pending")
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(null=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -61,8 +62,9 @@ async def _backlog(database_url: str, url: str, secret: str, count: int) -> None
             "params": {"subject": "Welcome!"}, "status": "approved"}
     rows = [WebhookDelivery(id=new_id("dlv"), organization_id=org.id, webhook_id=hook.id, event_id=new_id("evt"),
                             event_type="action.approved", next_attempt_at=utcnow(),
-                            payload={"id": new_id("evt"), "event": "action.approved",
-                                     "timestamp": "2026-01-01T00:00:00.000Z", "data": {**data, "n": i}, **data})
+                            payload=orjson.dumps({"id": new_id("evt"), "event": "action.approved",
+                                                  "timestamp": "2026-01-01T00:00:00.000Z", "data": {**data, "n": i},
+                                                  **data}).decode())
             for i in range(count)]
     await WebhookDelivery.bulk_create(rows, batch_size=1000)
     await close_database()

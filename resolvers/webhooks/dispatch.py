@@ -20,7 +20,7 @@ from models.webhooks import DeliveryAttempt, Webhook, WebhookDelivery
 from resolvers.context import Services
 from resolvers.webhooks import health
 from resolvers.webhooks.leases import Due, Lease, Moved, Target, lease_due, record_moves
-from resolvers.webhooks.payloads import encode, signed_headers
+from resolvers.webhooks.payloads import signed_headers
 from resolvers.webhooks.policy import max_attempts, next_attempt_at, retry_after_seconds
 
 GONE = 410
@@ -77,7 +77,7 @@ def active_secrets(webhook: Target) -> list[str]:
 
 async def attempt(sender: WebhookSender, delivery: Due, webhook: Target) -> Outcome:
     """Send the delivery once, signed for this attempt."""
-    raw = encode(delivery.payload)
+    raw = delivery.payload.encode()
     headers = signed_headers(
         raw, delivery_id=delivery.id, event_type=delivery.event_type,
         secrets=active_secrets(webhook), custom=webhook.headers,

@@ -32,7 +32,7 @@ def delivery_for(webhook: Webhook, event: Event | Committed) -> WebhookDelivery:
         webhook_id=webhook.id,
         event_id=event.id,
         event_type=event.type,
-        payload=body_of_event(event),
+        payload=encode(body_of_event(event)).decode(),
         next_attempt_at=utcnow(),
     )
 
@@ -40,7 +40,7 @@ def delivery_for(webhook: Webhook, event: Event | Committed) -> WebhookDelivery:
 _INSERT_PG = """
 INSERT INTO webhook_deliveries
     (id, organization_id, webhook_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at)
-SELECT r.id, r.organization_id, r.webhook_id, r.event_id, r.event_type, r.payload::jsonb, 'pending', 0, $7, $7
+SELECT r.id, r.organization_id, r.webhook_id, r.event_id, r.event_type, r.payload, 'pending', 0, $7, $7
 FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[], $6::text[])
     AS r(id, organization_id, webhook_id, event_id, event_type, payload)
 """

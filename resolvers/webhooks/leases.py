@@ -39,7 +39,7 @@ class Due:
     webhook_id: str
     event_id: str
     event_type: str
-    payload: dict[str, Any]
+    payload: str  # the body exactly as it is sent
     attempts: int
 
 
@@ -76,7 +76,7 @@ WITH due AS (
     ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED
 ), leased AS (
     UPDATE webhook_deliveries d SET claimed_until = $3 FROM due WHERE d.id = due.id
-    RETURNING d.id, d.organization_id, d.webhook_id, d.event_id, d.event_type, d.payload::text AS payload,
+    RETURNING d.id, d.organization_id, d.webhook_id, d.event_id, d.event_type, d.payload,
               d.attempts, d.next_attempt_at
 )
 SELECT l.*, w.id AS w_id, w.organization_id AS w_organization_id, w.name AS w_name, w.url AS w_url,
@@ -119,7 +119,7 @@ async def lease_due(services: Services, limit: int) -> list[Lease]:
 
 def _lease_of(row: dict[str, Any], targets: dict[str, Target]) -> Lease:
     due = Due(row["id"], row["organization_id"], row["webhook_id"], row["event_id"], row["event_type"],
-              orjson.loads(row["payload"]), row["attempts"])
+              row["payload"], row["attempts"])
     if row["w_id"] is None:
         return Lease(due, None)
     target = targets.get(row["w_id"])

@@ -69,7 +69,7 @@ async def test_send_time_refusal_kills_the_delivery_without_a_request(tenant: Te
                                     events=["*"], secret="whsec_" + "A" * 43 + "=")
         delivery = await WebhookDelivery.create(id="dlv_strict", organization_id=tenant.organization_id,
                                                 webhook_id=hook.id, event_id="evt_x", event_type="webhook.test",
-                                                payload={"id": "evt_x"}, status="pending")
+                                                payload='{"id": "evt_x"}', status="pending")
         ctx = strict_context(tenant)
         sender = WebhookSender(allow_private=False, timeout=2, max_connections=2)
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -48,6 +49,10 @@ async def test_every_event_type_verifies_with_both_algorithms(tenant: Tenant) ->
         assert verify_signature(request.body, request.headers["X-Webhook-Signature"], hook["secret"])
         verify_standard(request, hook["secret"])
         body = request.json
+        # compact, in the document's key order: a receiver that re-serialises the parsed body
+        # (JSON.stringify(req.body)) before verifying still gets the signed bytes back
+        assert json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode() == request.body
+        assert list(body)[:4] == ["id", "event", "timestamp", "data"]
         assert body["event"] == request.headers["X-Webhook-Event"]
         assert body["id"].startswith("evt_") and body["timestamp"].endswith("Z") and "data" in body
         assert request.headers["webhook-id"] == request.headers["X-Webhook-Delivery"]
