@@ -18,7 +18,15 @@ from app.logs import get_logger
 from app.workers import register
 from resolvers.context import Services
 from resolvers.webhooks import fanout
-from resolvers.webhooks.dispatch import Claimed, Outcome, attempt, claim_due, record_batch, settle_unsendable
+from resolvers.webhooks.dispatch import (
+    Claimed,
+    Outcome,
+    attempt,
+    claim_due,
+    record_batch,
+    sendable,
+    settle_unsendable,
+)
 
 POLL_SECONDS = 0.5
 _log = get_logger("gatehouse.webhooks")
@@ -66,8 +74,10 @@ class Recorder:
 
 async def _send(services: Services, sender: WebhookSender, claimed: Claimed, recorder: Recorder) -> None:
     try:
-        if not await settle_unsendable(claimed):
+        if sendable(claimed):
             recorder.add((claimed, await attempt(sender, claimed.delivery, claimed.webhook)))  # type: ignore[arg-type]
+        else:
+            await settle_unsendable(claimed)
     except Exception:
         _log.exception("webhook delivery failed unexpectedly")
 

@@ -88,6 +88,11 @@ async def attempt(sender: WebhookSender, delivery: Due, webhook: Target) -> Outc
         return Outcome(None, failure)
 
 
+def sendable(claimed: Claimed) -> bool:
+    """Whether the delivery's webhook still exists and is active (else `settle_unsendable`)."""
+    return claimed.webhook is not None and claimed.webhook.active
+
+
 async def settle_unsendable(claimed: Claimed) -> bool:
     """Close a claimed delivery whose webhook is gone or disabled; True when it was one."""
     if claimed.webhook is None:
