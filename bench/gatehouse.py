@@ -370,10 +370,9 @@ class GatehouseSide:
             cpu_after = sysstat.process_cpu_s(worker.pid)
         finally:
             self.stop_worker()
-        span = (counts["last"] or 0) - (counts["first"] or 0)
         sent = counts["count"] - started["count"]
         cpu = None if cpu_before is None or cpu_after is None or sent <= 0 else (cpu_after - cpu_before) / sent
-        return {"per_s": round((counts["count"] - 1) / span, 1) if span > 0 else None,
+        return {"per_s": delivery_rate(counts),
                 "worker_cpu_us_per_delivery": None if cpu is None else round(cpu * 1e6, 1), **counts}
 
     def workflows(self) -> dict[str, Any]:
@@ -398,13 +397,19 @@ class GatehouseSide:
 
             def drain() -> dict[str, Any]:
                 counts.update(wait())
-                return {"rps": counts.get("count"), "server_cpu_us_per_request": None}
+                return {"rps": delivery_rate(counts), "server_cpu_us_per_request": None}
 
             worker.append(profile.record(worker_pid, "webhooks-worker", seconds, drain))
             return counts
 
         self.webhooks(sample)
         return found + worker
+
+
+def delivery_rate(counts: dict[str, Any]) -> float | None:
+    """Deliveries per second at the receiver, first to last (a worker's start-up is not counted)."""
+    span = (counts.get("last") or 0) - (counts.get("first") or 0)
+    return round((counts["count"] - 1) / span, 1) if span > 0 else None
 
 
 def _reset(receiver_url: str) -> None:

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from bench import profile  # noqa: E402
 from bench.baselines.senders import SECRET  # noqa: E402
 from bench.budget import FULL  # noqa: E402
-from bench.gatehouse import GatehouseConfig, GatehouseSide  # noqa: E402
+from bench.gatehouse import GatehouseConfig, GatehouseSide, delivery_rate  # noqa: E402
 from bench.procs import PYTHON, Service, free_port, run_json  # noqa: E402
 
 BARE = "aiohttp 1 session, concurrency 32"
@@ -53,7 +53,7 @@ def main() -> None:
 
                 def drain() -> dict[str, Any]:
                     counts.update(wait())
-                    return {"rps": counts.get("count")}
+                    return {"rps": delivery_rate(counts), "server_cpu_us_per_request": None}
 
                 print(profile.record(pid, "webhooks-worker", FULL.profile_seconds, drain))
                 return counts
