@@ -5,8 +5,10 @@ over-grant. Hits that arrive while a round trip is in flight are sent together a
 script call INCRs every key of the batch): every hit is still counted exactly once, but a loaded
 process pays one Redis call per batch instead of one per request (measured: the per-request call was
 8-14% of a proposal's CPU). The keys of one batch may belong to different hash slots, so this needs
-a single Redis server, not Redis Cluster. If Redis cannot be reached the limiter falls back to this
-process's memory rather than refusing traffic: a Redis restart must not take the API down (a
+a single Redis server, not Redis Cluster. If Redis cannot be reached, or does not answer within the
+bus's command timeout, the limiter falls back to this process's memory rather than refusing
+traffic, and stays there for REDIS_RETRY_SECONDS before trying Redis again, so a silent Redis costs
+one timeout every few seconds, not one per request: a Redis restart must not take the API down (a
 documented choice).
 """
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 WINDOW_SECONDS = 60
+REDIS_RETRY_SECONDS = 5.0  # how long a failed Redis round trip sends every hit to memory
 _log = logging.getLogger("gatehouse.ratelimit")
 _INCR_WITH_EXPIRY = """
 local counts = {}
@@ -79,8 +82,11 @@ class RedisRateLimiter:
         self._fallback = MemoryRateLimiter()
         self._waiting: list[tuple[str, asyncio.Future[int]]] = []
         self._sending: asyncio.Task[None] | None = None
+        self._redis_down_until = 0.0  # after a failed round trip, memory alone for a while
 
     async def hit(self, key_id: str, limit: int) -> Verdict:
+        if time.monotonic() < self._redis_down_until:
+            return await self._fallback.hit(key_id, limit)
         window = int(time.time()) // WINDOW_SECONDS
         counted = asyncio.get_running_loop().create_future()
         self._waiting.append((f"gatehouse:rl:{key_id}:{window}", counted))
@@ -89,7 +95,9 @@ class RedisRateLimiter:
         try:
             count = await counted
         except (aioredis.RedisError, OSError) as exc:
-            _log.warning("rate limit falling back to memory: %s", exc)
+            if time.monotonic() >= self._redis_down_until:
+                _log.warning("rate limit falling back to memory for %ss: %s", REDIS_RETRY_SECONDS, exc)
+            self._redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
             return await self._fallback.hit(key_id, limit)
         return _verdict(count, limit, window)
 

@@ -19,6 +19,10 @@ from collections.abc import Callable
 import redis.asyncio as aioredis
 
 Handler = Callable[[str, bytes], None]
+# Every Redis command answers within this or fails: a Redis that accepts connections but never
+# replies must not hang a request (the rate limiter falls back to memory, publishes are dropped).
+# The subscription reader polls with its own 1 s timeout.
+REDIS_TIMEOUT_SECONDS = 2.0
 _log = logging.getLogger("gatehouse.bus")
 
 
@@ -75,7 +79,9 @@ class RedisBus(Bus):
 
     def __init__(self, url: str) -> None:
         super().__init__()
-        self.redis: aioredis.Redis = aioredis.Redis.from_url(url)
+        self.redis: aioredis.Redis = aioredis.Redis.from_url(
+            url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+        )
         self._prefix = wire_channel(url, "")
         self._pubsub: aioredis.client.PubSub | None = None
         self._reader: asyncio.Task[None] | None = None

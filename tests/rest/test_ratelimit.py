@@ -74,3 +74,35 @@ async def test_without_redis_the_limit_falls_back_to_the_process(tenant: Tenant)
             answers = await asyncio.gather(*(c.get(f"http://127.0.0.1:{port}/api/v1/api-keys") for _ in range(7)))
     assert sorted(a.status_code for a in answers) == [200] * 5 + [429] * 2
     assert all("X-RateLimit-Limit" in a.headers for a in answers)
+
+
+async def test_a_silent_redis_never_hangs_a_request(tenant: Tenant) -> None:
+    """Redis accepts connections but never answers: requests are served within the command timeout,
+    limited by this process, and the ones after the first do not wait again."""
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(-1)  # read everything, answer nothing, until the client goes away
+        writer.close()
+
+    mute = await asyncio.start_server(silent, "127.0.0.1", 0)
+    mute_port = mute.sockets[0].getsockname()[1]
+    env = gatehouse_env(DATABASE_URL=DATABASE_URL, REDIS_URL=f"redis://127.0.0.1:{mute_port}/0",
+                        GATEHOUSE_INPROCESS_WORKERS="false")
+    async with tenant.client() as c:
+        small = (await c.post("/api/v1/api-keys", json={"name": "s", "scopes": ["admin"], "rateLimit": 3})).json()
+    port = free_port()
+    try:
+        with running("serve", "--port", str(port), env=env, port=port):
+            async with httpx.AsyncClient(headers={"x-api-key": small["key"]}, timeout=10) as c:
+                url = f"http://127.0.0.1:{port}/api/v1/api-keys"
+                started = asyncio.get_running_loop().time()
+                first = await c.get(url)
+                first_took = asyncio.get_running_loop().time() - started
+                started = asyncio.get_running_loop().time()
+                rest = [await c.get(url) for _ in range(3)]
+                rest_took = asyncio.get_running_loop().time() - started
+    finally:
+        mute.close()
+    assert first.status_code == 200 and first_took < 5
+    assert [a.status_code for a in rest] == [200, 200, 429]
+    assert rest_took < 1.5  # no second wait for Redis within the retry interval
