@@ -153,6 +153,7 @@ async def test_consecutive_failures_disable_the_webhook_and_emit(tenant: Tenant,
 
     [event] = await Event.filter(type="webhook.disabled")
     assert event.data["webhookId"] == hook["id"] and str(limit) in event.data["reason"]
+    assert len(receiver.requests) >= limit  # not disabled before `limit` failures
 
 
 async def test_rotation_signs_with_both_secrets_during_grace(tenant: Tenant) -> None:
@@ -177,11 +178,12 @@ async def test_rotation_signs_with_both_secrets_during_grace(tenant: Tenant) -> 
 async def test_patterns_select_events_and_inactive_hooks_get_nothing(tenant: Tenant) -> None:
     async with receiving() as receiver:
         await create_hook(tenant, receiver.url, events=["workflow.completed"])
-        await create_hook(tenant, receiver.url, events=["action.*"], active=False)
+        inactive = await create_hook(tenant, receiver.url, events=["action.*"], active=False)
         await emit_events(tenant, ["action.approved", "workflow.completed", "workflow.failed"])
         await eventually(lambda: receiver.requests)
         await eventually(lambda: _count("pending", 0))
     assert [r.json["event"] for r in receiver.requests] == ["workflow.completed"]
+    assert not await WebhookDelivery.filter(webhook_id=inactive["id"]).exists()  # none made, not just unsent
 
 
 @pytest.mark.parametrize("status", [200, 204])

@@ -105,6 +105,7 @@ async def test_killed_worker_loses_nothing(procs_db: str, receiver: Receiver) ->
             with stopped_at_end(start_worker(env)):
                 await eventually(lambda: all_delivered(c, hook["id"], 24), within=60, interval=0.3)
     assert in_flight_when_killed < 24
+    assert len(receiver.requests) > 24  # the sends the kill cut off were made again, so duplicates were checked
     assert_no_loss_and_stable_ids(receiver, 24)
 
 
