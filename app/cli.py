@@ -98,14 +98,11 @@ async def _create_org(settings: Settings, args: argparse.Namespace) -> None:
 
 
 async def _create_key(settings: Settings, args: argparse.Namespace) -> None:
-    from models.organizations import Organization
-    from resolvers.keys.api_keys import issue_key
+    from resolvers.keys.api_keys import issue_for_organization
 
     async def work() -> None:
-        if not await Organization.exists(id=args.org):
-            raise DomainError(f"organization {args.org} not found")
         scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
-        created = await issue_key(args.org, name=args.name, scopes=scopes, rate_limit=args.rate_limit)
+        created = await issue_for_organization(args.org, name=args.name, scopes=scopes, rate_limit=args.rate_limit)
         if args.json:
             _print_json({"id": created.key.id, "apiKey": created.secret, "scopes": created.key.scopes})
         else:

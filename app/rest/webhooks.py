@@ -12,7 +12,7 @@ from app.rest.routing import RestCall, endpoint
 from models.webhooks import DeliveryAttempt, Webhook, WebhookDelivery
 from resolvers.errors import Invalid
 from resolvers.webhooks import deliveries, webhooks
-from resolvers.webhooks.webhooks import UNSET, WebhookSpec
+from resolvers.webhooks.webhooks import WebhookSpec
 
 TAGS = ["webhooks"]
 
@@ -102,10 +102,7 @@ def spec_of(body: UpdateWebhookBody) -> WebhookSpec:
         policy = body.retryPolicy
         values["max_attempts"] = policy.maxAttempts if policy else None
         values["backoff_ms"] = policy.backoffMs if policy else None
-    for name in ("name", "url", "events", "active"):
-        if name in values and values[name] is None:
-            raise Invalid(f"{name} cannot be null")
-    return WebhookSpec(**{k: values.get(k, UNSET) for k in values})
+    return WebhookSpec(**values)
 
 
 def serialise_webhook(hook: Webhook) -> dict[str, Any]:

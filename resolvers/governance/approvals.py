@@ -21,6 +21,7 @@ from resolvers.lookup import lookup_id, owned
 from resolvers.pagination import Page, paginate
 
 MAX_TEXT = 10_000
+MAX_APPROVER = 200  # the column's width
 
 
 async def get(ctx: Context, approval_id: str) -> Approval:
@@ -45,9 +46,9 @@ async def list_pending(ctx: Context, *, limit: int | None = None, cursor: str | 
     return await paginate(query.select_related("action"), limit, cursor)
 
 
-def _text(value: Any, name: str) -> str | None:
-    if value is not None and (not isinstance(value, str) or len(value) > MAX_TEXT or "\x00" in value):
-        raise Invalid(f"{name}: must be a string of at most {MAX_TEXT} characters")
+def _text(value: Any, name: str, limit: int = MAX_TEXT) -> str | None:
+    if value is not None and (not isinstance(value, str) or len(value) > limit or "\x00" in value):
+        raise Invalid(f"{name}: must be a string of at most {limit} characters")
     return value
 
 
@@ -56,7 +57,7 @@ async def approve(
 ) -> Approval:
     """Approve once every required check has passed (409 otherwise, or when already decided)."""
     require(ctx, "approvals:write")
-    comment, approver = _text(comment, "comment"), _text(approver, "approver")
+    comment, approver = _text(comment, "comment"), _text(approver, "approver", MAX_APPROVER)
     return await _decide(ctx, approval_id, "approved", comment=comment, approver=approver)
 
 
@@ -65,7 +66,7 @@ async def reject(
 ) -> Approval:
     """Reject a pending action, whatever its checks, with a reason (409 once decided or expired)."""
     require(ctx, "approvals:write")
-    reason, approver = _text(reason, "reason"), _text(approver, "approver")
+    reason, approver = _text(reason, "reason"), _text(approver, "approver", MAX_APPROVER)
     return await _decide(ctx, approval_id, "rejected", reason=reason, approver=approver)
 
 

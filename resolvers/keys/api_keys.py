@@ -8,11 +8,13 @@ from app.core.clock import utcnow
 from app.core.crypto import api_key_is_well_formed, hash_api_key, new_api_key
 from app.core.ids import new_id
 from models.api_keys import ApiKey
+from models.organizations import Organization
 from resolvers.access import require, validate_scopes
 from resolvers.context import Context
-from resolvers.errors import Conflict, Invalid
+from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
+from resolvers.validation import check_name
 
 MAX_RATE_LIMIT = 1_000_000
 REVOKED_CHANNEL = "gatehouse:keys:revoked"
@@ -41,10 +43,17 @@ async def issue_key(org_id: str, *, name: str, scopes: list[str], rate_limit: in
     return CreatedKey(key, secret)
 
 
+async def issue_for_organization(
+    org_id: str, *, name: str, scopes: list[str], rate_limit: int | None
+) -> CreatedKey:
+    """A key made by an operator (the CLI): the checks `create` makes, and the organization must exist."""
+    if not await Organization.exists(id=org_id):
+        raise NotFound(f"organization {org_id} not found")
+    return await issue_key(org_id, name=_check_key_input(name, rate_limit), scopes=scopes, rate_limit=rate_limit)
+
+
 def _check_key_input(name: str, rate_limit: int | None) -> str:
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise Invalid("name must be 1 to 200 characters")
+    name = check_name(name)
     if rate_limit is not None and not 1 <= rate_limit <= MAX_RATE_LIMIT:
         raise Invalid(f"rateLimit must be between 1 and {MAX_RATE_LIMIT}")
     return name

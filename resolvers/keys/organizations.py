@@ -11,6 +11,7 @@ from models.organizations import PLANS, Organization
 from resolvers.context import Context
 from resolvers.errors import Invalid
 from resolvers.keys.api_keys import CreatedKey, issue_key
+from resolvers.validation import check_name
 
 
 @dataclass(slots=True)
@@ -21,9 +22,7 @@ class CreatedOrganization:
 
 async def create_organization(name: str, plan: str = "free") -> CreatedOrganization:
     """A new organization with one admin key, whose secret is returned once."""
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise Invalid("name must be 1 to 200 characters")
+    name = check_name(name)
     if plan not in PLANS:
         raise Invalid(f"plan must be one of {', '.join(PLANS)}")
     async with atomic():

@@ -23,13 +23,6 @@ RESERVED_HEADERS = frozenset({
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 
 
-def check_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 200 or "\x00" in name:
-        raise Invalid("name must be 1 to 200 characters, without NUL")
-    return name
-
-
 async def check_url(url: str, settings: Settings) -> str:
     """Refuse a URL the guard would refuse; host names are resolved now and again at send time."""
     if len(url) > 2048 or "\x00" in url:
@@ -57,7 +50,7 @@ def check_events(patterns: list[str]) -> list[str]:
     return list(dict.fromkeys(patterns))
 
 
-def check_headers(headers: dict[str, str]) -> dict[str, str]:
+def check_headers(headers: dict[str, object]) -> dict[str, str]:
     if len(headers) > MAX_HEADERS:
         raise Invalid(f"headers: at most {MAX_HEADERS} custom headers")
     seen: set[str] = set()
@@ -67,10 +60,10 @@ def check_headers(headers: dict[str, str]) -> dict[str, str]:
             raise Invalid(f"headers: {name!r} is not a valid or unique header name")
         if lowered in RESERVED_HEADERS:
             raise Invalid(f"headers: {name!r} is set by Gatehouse and cannot be overridden")
-        if len(value) > 1000 or not all(" " <= c <= "~" or c == "\t" for c in value):
+        if not isinstance(value, str) or len(value) > 1000 or not all(" " <= c <= "~" or c == "\t" for c in value):
             raise Invalid(f"headers: the value of {name!r} must be at most 1000 printable ASCII characters")
         seen.add(lowered)
-    return dict(headers)
+    return {name: str(value) for name, value in headers.items()}
 
 
 def check_retry_policy(max_attempts: int | None, backoff_ms: int | None) -> None:

@@ -6,7 +6,7 @@ It is stored as is, because signing needs it in clear.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from app.core.after_commit import atomic
@@ -16,10 +16,11 @@ from app.core.ids import new_id
 from models.webhooks import Webhook, WebhookDelivery
 from resolvers.access import require
 from resolvers.context import Context
-from resolvers.errors import Conflict
+from resolvers.errors import Conflict, Invalid
 from resolvers.events.outbox import emit
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
+from resolvers.validation import check_name
 from resolvers.webhooks import validation
 from resolvers.webhooks.fanout import delivery_for, wake_dispatchers
 
@@ -37,7 +38,6 @@ class WebhookSpec:
     max_attempts: object = UNSET
     backoff_ms: object = UNSET
     active: object = UNSET
-    given: set[str] = field(default_factory=set)
 
 
 @dataclass(slots=True)
@@ -50,9 +50,14 @@ class WithSecret:
 
 async def _checked(ctx: Context, spec: WebhookSpec) -> dict[str, object]:
     """The spec's set fields, validated, as column values."""
+    for name in ("name", "url", "events", "active"):
+        if getattr(spec, name) is None:
+            raise Invalid(f"{name} cannot be null")
+    if spec.headers is not UNSET and spec.headers is not None and not isinstance(spec.headers, dict):
+        raise Invalid("headers must be an object of strings")
     values: dict[str, object] = {}
     if spec.name is not UNSET:
-        values["name"] = validation.check_name(str(spec.name))
+        values["name"] = check_name(str(spec.name))
     if spec.url is not UNSET:
         values["url"] = await validation.check_url(str(spec.url), ctx.settings)
     if spec.events is not UNSET:
@@ -95,7 +100,8 @@ async def update(ctx: Context, webhook_id: str, spec: WebhookSpec) -> Webhook:
     if values.get("active") is True and not webhook.active:
         values.update(disabled_reason=None, consecutive_failures=0)
     webhook.update_from_dict(values)
-    await webhook.save()
+    # only the columns given: a concurrent secret rotation or disable must not be written back
+    await webhook.save(update_fields=[*values, "updated_at"])
     return webhook
 
 

@@ -8,9 +8,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from resolvers.errors import Invalid
 from resolvers.webhooks import deliveries, webhooks
-from resolvers.webhooks.webhooks import UNSET, WebhookSpec
+from resolvers.webhooks.webhooks import WebhookSpec
 from schema.context import GraphQLContext
 from schema.webhooks.types import (
     CreateWebhookInput,
@@ -29,16 +28,12 @@ def spec_of(data: CreateWebhookInput | UpdateWebhookInput) -> WebhookSpec:
     for name in ("name", "url", "events", "headers", "active"):
         value = getattr(data, name)
         if value is not strawberry.UNSET:
-            if value is None and name != "headers":
-                raise Invalid(f"{name} cannot be null")
             values[name] = value
-    if values.get("headers") is not None and not isinstance(values["headers"], dict):
-        raise Invalid("headers must be an object of strings")
     policy = data.retry_policy
     if policy is not strawberry.UNSET:
         values["max_attempts"] = policy.max_attempts if policy else None
         values["backoff_ms"] = policy.backoff_ms if policy else None
-    return WebhookSpec(**{k: values.get(k, UNSET) for k in values})
+    return WebhookSpec(**values)
 
 
 @strawberry.type

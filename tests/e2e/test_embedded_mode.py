@@ -45,3 +45,8 @@ def test_create_key_cli(tmp_path) -> None:
     assert orjson.loads(done.stdout)["scopes"] == ["actions:write", "policies:read"]
     unknown = run_cli("create-key", "--org", "org_missing", "--name", "x", "--scopes", "admin", env=env)
     assert unknown.returncode == 1 and "not found" in unknown.stderr
+    for bad in (["--rate-limit", "-1"], ["--name", " "]):  # the checks the API makes, not a key that is useless
+        args = {"--name": "x", **dict(zip(bad[::2], bad[1::2], strict=True))}
+        refused = run_cli("create-key", "--org", org, "--scopes", "admin", *[a for kv in args.items() for a in kv],
+                          env=env)
+        assert refused.returncode == 1 and "Traceback" not in refused.stderr, refused.stderr
