@@ -195,18 +195,19 @@ class Connection:
             self._error(op_id, error_payload(
                 f"at most {self.settings.ws_max_subscriptions} operations per connection", "RATE_LIMITED"))
         else:
-            self._start(op_id, payload, context_for(caller, self.services))
+            self._start(op_id, payload, caller)
 
-    def _start(self, op_id: str, payload: dict[str, Any], ctx: Context) -> None:
+    def _start(self, op_id: str, payload: dict[str, Any], caller: Caller) -> None:
         query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
         if not isinstance(query, str) or not isinstance(variables, dict | None) or not isinstance(name, str | None):
             self._error(op_id, error_payload("payload needs query (string), variables (object), operationName"))
             return
+        ctx = context_for(caller, self.services)
         try:
             if self.documents.is_subscription(query, name):
                 self._follow(op_id, self.documents.prepare(query, variables, name), ctx)
             else:
-                self._once(op_id, query, variables, name, ctx)
+                self._once(op_id, query, variables, name, ctx, caller)
         except OperationError as exc:
             self._error(op_id, exc.errors)
         except DomainError as exc:
@@ -257,10 +258,18 @@ class Connection:
                     await self.queue.put(subscriber.frame(self.hub.render(subscriber.group, event)))
         subscriber.release(replayed)
 
-    def _once(self, op_id: str, query: str, variables: dict | None, name: str | None, ctx: Context) -> None:
-        """Queries and mutations go through Strawberry (extensions, error codes), then complete."""
+    def _once(
+        self, op_id: str, query: str, variables: dict | None, name: str | None, ctx: Context, caller: Caller
+    ) -> None:
+        """Queries and mutations go through Strawberry (extensions, error codes), then complete. Each
+        counts against the key's rate limit, as the same operation over HTTP does."""
 
         async def run() -> None:
+            limit = caller.rate_limit or self.settings.default_rate_limit
+            if not (await self.ws.app.state.limiter.hit(caller.key_id, limit)).allowed:
+                if self.operations.pop(op_id, None) is not None:
+                    self._error(op_id, error_payload("rate limit exceeded for this API key", "RATE_LIMITED"))
+                return
             result = await self.documents.schema.execute(
                 query, variables, context_value=GraphQLContext(ctx=ctx), operation_name=name
             )

@@ -26,6 +26,21 @@ async def test_legacy_protocol_and_header_auth(server: str, tenant: Tenant) -> N
         assert message["payload"]["data"]["events"]["event"] == "action.approved"
 
 
+async def test_queries_over_the_socket_count_against_the_rate_limit(server: str, tenant: Tenant) -> None:
+    """A mutation sent over one WebSocket is limited exactly as over HTTP."""
+    async with tenant.client() as c:
+        small = (await c.post("/api/v1/api-keys", json={"name": "s", "scopes": ["admin"], "rateLimit": 3})).json()
+    async with gql_ws(server, small["key"]) as ws:
+        for number in range(3):
+            await ws.subscribe(f"q{number}", "{ viewer { organization { id } } }")
+            assert (await ws.next_data())["payload"]["data"]["viewer"]["organization"]["id"] == tenant.organization_id
+            assert (await ws.recv())["type"] == "complete"
+        await ws.subscribe("over", "{ viewer { organization { id } } }")
+        refused = await ws.recv()
+    assert refused["type"] == "error" and refused["id"] == "over"
+    assert refused["payload"][0]["extensions"]["code"] == "RATE_LIMITED"
+
+
 async def test_queries_over_the_socket_and_validation_errors(server: str, tenant: Tenant) -> None:
     async with gql_ws(server, tenant.key) as ws:
         await ws.subscribe("q", "{ viewer { organization { id } } }")
