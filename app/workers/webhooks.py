@@ -72,7 +72,7 @@ class Recorder:
                     _log.exception("recording a webhook attempt failed", delivery=result[0].delivery.id)
 
 
-async def _send(services: Services, sender: WebhookSender, claimed: Claimed, recorder: Recorder) -> None:
+async def _send(sender: WebhookSender, claimed: Claimed, recorder: Recorder) -> None:
     try:
         if sendable(claimed):
             recorder.add((claimed, await attempt(sender, claimed.delivery, claimed.webhook)))  # type: ignore[arg-type]
@@ -82,11 +82,11 @@ async def _send(services: Services, sender: WebhookSender, claimed: Claimed, rec
         _log.exception("webhook delivery failed unexpectedly")
 
 
-async def _sending(services: Services, sender: WebhookSender, queue: asyncio.Queue[Claimed | None],
-                   recorder: Recorder, drained: asyncio.Event) -> None:
+async def _sending(sender: WebhookSender, queue: asyncio.Queue[Claimed | None], recorder: Recorder,
+                   drained: asyncio.Event) -> None:
     """One of `webhook_concurrency` senders: takes leased deliveries from the queue until None."""
     while (claimed := await queue.get()) is not None:
-        await _send(services, sender, claimed, recorder)
+        await _send(sender, claimed, recorder)
         if queue.qsize() <= queue.maxsize // 2:
             drained.set()
 
@@ -103,7 +103,7 @@ async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
     sub = await services.bus.subscribe(fanout.WAKE_CHANNEL, lambda _c, _m: wake.set())
     finished = asyncio.Event()  # not `stop`: after a crash the recorder must end too, or the job never returns
     recording = asyncio.create_task(recorder.run(finished))
-    senders = [asyncio.create_task(_sending(services, sender, queue, recorder, drained)) for _ in range(size)]
+    senders = [asyncio.create_task(_sending(sender, queue, recorder, drained)) for _ in range(size)]
     try:
         while not stop.is_set():
             wake.clear()
@@ -117,7 +117,9 @@ async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
         await sub.close()
         for _ in senders:
             await queue.put(None)
-        await asyncio.wait(senders, timeout=services.settings.webhook_timeout_seconds)
+        _, late = await asyncio.wait(senders, timeout=services.settings.webhook_timeout_seconds)
+        for straggler in late:  # not left running on a closed session (or beside a restarted job)
+            straggler.cancel()
         finished.set()
         await recording
         await recorder.flush()

@@ -93,22 +93,21 @@ def sendable(claimed: Claimed) -> bool:
     return claimed.webhook is not None and claimed.webhook.active
 
 
-async def settle_unsendable(claimed: Claimed) -> bool:
-    """Close a claimed delivery whose webhook is gone or disabled; True when it was one."""
+async def settle_unsendable(claimed: Claimed) -> None:
+    """Close a claimed delivery that is not `sendable`: deleted with its webhook, or failed when
+    the webhook is disabled."""
     if claimed.webhook is None:
         await WebhookDelivery.filter(id=claimed.delivery.id).delete()
-        return True
-    if not claimed.webhook.active:
+    else:
         await WebhookDelivery.filter(id=claimed.delivery.id).update(
             status="failed", claimed_until=None, last_error="webhook is disabled"
         )
-        return True
-    return False
 
 
 async def deliver(services: Services, sender: WebhookSender, claimed: Claimed) -> None:
     """One attempt for a claimed delivery, recorded with its consequences."""
-    if await settle_unsendable(claimed):
+    if not sendable(claimed):
+        await settle_unsendable(claimed)
         return
     outcome = await attempt(sender, claimed.delivery, claimed.webhook)  # type: ignore[arg-type]
     await record_batch(services, [(claimed, outcome)])
@@ -141,17 +140,20 @@ def _move_of(claimed: Claimed, outcome: Outcome) -> Moved:
 
 
 async def _record_with_orm(moves: list[Moved], now: datetime) -> None:
+    """The same as `leases.record_moves`, fenced the same way, through the ORM (SQLite)."""
+    moved = []
+    for m in moves:
+        delivered = {"delivered_at": now} if m.status == "succeeded" else {}
+        if await WebhookDelivery.filter(id=m.delivery_id, attempts=m.number - 1).update(
+            status=m.status, attempts=m.number, claimed_until=None, last_status_code=m.status_code,
+            last_error=m.error, next_attempt_at=m.next_attempt_at, **delivered,
+        ):
+            moved.append(m)
     await DeliveryAttempt.bulk_create([
         DeliveryAttempt(delivery_id=m.delivery_id, number=m.number, attempted_at=now, status_code=m.status_code,
                         duration_ms=m.duration_ms, error=m.error, response_excerpt=m.excerpt)
-        for m in moves
+        for m in moved
     ])
-    for m in moves:
-        delivered = {"delivered_at": now} if m.status == "succeeded" else {}
-        await WebhookDelivery.filter(id=m.delivery_id).update(
-            status=m.status, attempts=m.number, claimed_until=None, last_status_code=m.status_code,
-            last_error=m.error, next_attempt_at=m.next_attempt_at, **delivered,
-        )
 
 
 def _next_state(webhook: Target | None, outcome: Outcome, number: int) -> dict[str, Any]:

@@ -97,7 +97,7 @@ WITH r AS (
     SET status = r.status, attempts = r.number, claimed_until = NULL, last_status_code = r.status_code,
         last_error = r.error, next_attempt_at = r.next_attempt_at,
         delivered_at = CASE WHEN r.status = 'succeeded' THEN $9 ELSE d.delivered_at END
-    FROM r WHERE d.id = r.id
+    FROM r WHERE d.id = r.id AND d.attempts = r.number - 1
     RETURNING d.id
 )
 INSERT INTO webhook_delivery_attempts
@@ -164,7 +164,10 @@ class Moved:
 
 async def record_moves(moves: list[Moved], now: datetime) -> None:
     """PostgreSQL: move every delivery and log its attempt in one statement. A delivery deleted
-    meanwhile (its webhook was deleted) is skipped, not an error."""
+    meanwhile (its webhook was deleted) is skipped, not an error. So is a stale result: each move
+    applies only if the delivery still has the attempt count its lease saw, so a dispatcher whose
+    lease expired while it sent (and another sent again) cannot write its older state over the
+    newer one, nor log a second attempt under the same number."""
     columns: list[list[Any]] = [[], [], [], [], [], [], [], []]
     for move in moves:
         for column, value in zip(columns, _fields_of(move), strict=True):
