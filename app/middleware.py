@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
@@ -127,5 +127,3 @@ class GatehouseMiddleware:
         if status >= 500:
             _log.error("request failed", request_id=request_id, path=scope["path"], status=status)
 
-
-Handler = Callable[[Scope, Receive, Send], Awaitable[None]]

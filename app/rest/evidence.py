@@ -39,10 +39,6 @@ def serialise_check(row: EvidenceCheck) -> dict[str, Any]:
             "submittedAt": isoformat_z(row.created_at)}
 
 
-def _checks_only(body: EvidenceIn) -> EvidenceIn:
-    return EvidenceIn(checks=body.checks, timestamp=body.timestamp)
-
-
 @endpoint("POST", "/actions/{actionId}/evidence", summary="Submit evidence", tags=TAGS, body=EvidenceIn,
           also_at_root=True)
 async def submit_evidence(call: RestCall) -> dict[str, Any]:
@@ -53,7 +49,7 @@ async def submit_evidence(call: RestCall) -> dict[str, Any]:
           also_at_root=True)
 async def submit_evidence_sdk(call: RestCall) -> dict[str, Any]:
     body: SdkEvidenceIn = call.body
-    return serialise_result(await evidence.submit(call.ctx, body.actionId, _checks_only(body)))
+    return serialise_result(await evidence.submit(call.ctx, body.actionId, body))
 
 
 @endpoint("GET", "/evidence/{actionId}", summary="Evidence submitted for an action", tags=TAGS,

@@ -51,7 +51,7 @@ def serialise_decision(decision: Decision) -> dict[str, Any]:
 
 @endpoint("POST", "/policy", summary="Create a policy", tags=TAGS, body=PolicyIn, status=201, also_at_root=True)
 async def create_policy(call: RestCall) -> dict[str, Any]:
-    return serialise_policy(await policies.create(call.ctx, call.body.model_dump()))
+    return serialise_policy(await policies.create(call.ctx, call.body))
 
 
 @endpoint("GET", "/policy", summary="List policies", tags=TAGS, query=PolicyListQuery, also_at_root=True)
@@ -72,9 +72,7 @@ async def get_policy(call: RestCall) -> dict[str, Any]:
 @endpoint("PUT", "/policy/{id}", summary="Update a policy (the version goes up)", tags=TAGS, body=PolicyPatch,
           also_at_root=True)
 async def update_policy(call: RestCall) -> dict[str, Any]:
-    patch: PolicyPatch = call.body
-    changes = patch.model_dump(exclude_unset=True)
-    return serialise_policy(await policies.update(call.ctx, call.path["id"], changes))
+    return serialise_policy(await policies.update(call.ctx, call.path["id"], call.body))
 
 
 @endpoint("DELETE", "/policy/{id}", summary="Archive a policy", tags=TAGS, also_at_root=True)

@@ -49,7 +49,6 @@ class Endpoint:
     query: type[BaseModel] | None = None
     response: Any = None
     status: int = 200
-    public: bool = False
     paths: list[str] = field(default_factory=list)
 
 
@@ -72,7 +71,7 @@ def endpoint(
 
     def register(handler: Handler) -> Handler:
         paths = [f"/api/v1{path}"] + ([path] if also_at_root else [])
-        ENDPOINTS.append(Endpoint(method, path, handler, summary, tags, body, query, response, status, False, paths))
+        ENDPOINTS.append(Endpoint(method, path, handler, summary, tags, body, query, response, status, paths))
         return handler
 
     return register

@@ -31,10 +31,9 @@ from graphql import (
     validate,
 )
 from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
-from strawberry.extensions.max_aliases import create_validator as aliases_validator
-from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
 
 from app.core.settings import Settings
+from schema import limit_rules
 
 
 class OperationError(Exception):
@@ -66,11 +65,7 @@ class Documents:
 
     def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
         self.schema = schema
-        self._rules = (
-            *specified_rules,
-            depth_validator(settings.graphql_max_depth, None),
-            aliases_validator(settings.graphql_max_aliases),
-        )
+        self._rules = (*specified_rules, *limit_rules(settings))
         self._max_tokens = settings.graphql_max_tokens
         self._checked = lru_cache(maxsize=512)(self._parse_and_validate)
 

@@ -44,10 +44,6 @@ def history_row(action: Action, kind: str, by: str | None, detail: dict[str, Any
     )
 
 
-async def record(action: Action, kind: str, by: str | None, detail: dict[str, Any] | None = None) -> None:
-    await history_row(action, kind, by, detail).save()
-
-
 def approval_url(services: Services, action_id: str) -> str:
     return f"{services.settings.public_url.rstrip('/')}/approve/{action_id}"
 
