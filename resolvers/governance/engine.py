@@ -132,13 +132,15 @@ class CompiledPolicies:
 
     def decide(self, facts: ActionFacts) -> Decision:
         """Decide one action; see ``_verdict`` for how matching rules combine."""
-        matched = [entry for entry in self._candidates(facts.action_type) if _holds(entry.rule.when, facts)]
+        matched = [entry for entry in self.candidates(facts.action_type) if _holds(entry.rule.when, facts)]
         enforced = [entry.rule for entry in matched if entry.mode == "enforce"]
         observed = tuple(_observation(entry) for entry in matched if entry.mode == "observe")
         policy_ids = tuple(dict.fromkeys(entry.policy_id for entry in matched))
         return _verdict(enforced, observed, policy_ids)
 
-    def _candidates(self, action_type: str) -> Iterable[_Entry]:
+    def candidates(self, action_type: str) -> Iterable[_Entry]:
+        """The rules an action of this type is checked against: its own and the wildcard ones, in
+        policy order. The index keeps this short however many policies the organization has."""
         exact = self._by_type.get(action_type, ())
         if not (exact and self._wildcard):
             return exact or self._wildcard

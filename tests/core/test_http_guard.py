@@ -250,16 +250,14 @@ async def test_http_request_is_pinned_to_the_checked_address(fake_dns: Callable[
     assert response.request.url.host == "rebind.test"
 
 
-async def test_pinned_request_travels_a_real_socket(
-    monkeypatch: pytest.MonkeyPatch, fake_dns: Callable[..., None], loopback: LoopbackServer
-) -> None:
-    """The rebuilt request (body stream, Host header) survives httpx's real transport; only the
-    address verdict is waived so that a loopback server can stand in for a public one."""
-    monkeypatch.setattr(http_guard, "_address_problem", lambda ip: None)
-    fake_dns({"pinned.test": ["127.0.0.1"], "127.0.0.1": ["127.0.0.1"]})
-    async with build_http_client(allow_private=False) as client:
-        response = await client.post(f"http://pinned.test:{loopback.port}/hook", content=b"payload")
-    assert response.text == "hello from loopback"
+async def test_pinned_request_travels_a_real_socket(loopback: LoopbackServer) -> None:
+    """The request the guard rebuilds for a checked address (body stream, Host header) survives
+    httpx's real transport and socket, here to a loopback server standing in for a public one."""
+    request = httpx.Request("POST", f"http://pinned.test:{loopback.port}/hook", content=b"payload")
+    async with httpx.AsyncHTTPTransport() as transport:
+        response = await transport.handle_async_request(http_guard._pin_address(request, "127.0.0.1"))
+        body = await response.aread()
+    assert body == b"hello from loopback"
     assert f"\r\nHost: pinned.test:{loopback.port}\r\n".encode() in loopback.request_heads[0]
 
 
