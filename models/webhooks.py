@@ -7,6 +7,7 @@ or rotation. A delivery row is the unit of retry: its id is the delivery id sent
 from __future__ import annotations
 
 from tortoise import fields
+from tortoise.indexes import PartialIndex
 from tortoise.models import Model
 
 DELIVERY_STATUSES = ("pending", "succeeded", "failed", "dead")
@@ -67,7 +68,12 @@ class WebhookDelivery(Model):
 
     class Meta:
         table = "webhook_deliveries"
-        indexes = (("status", "next_attempt_at"), ("webhook_id", "created_at"))
+        # Only pending rows are due: a delivery leaves this index when it is done, and the index
+        # stays the size of the backlog (the lease scans it), not of the history.
+        indexes = (
+            PartialIndex(fields=("next_attempt_at",), condition={"status": "pending"}, name="webhook_deliveries_due"),
+            ("webhook_id", "created_at"),
+        )
 
 
 class DeliveryAttempt(Model):

@@ -11,13 +11,14 @@ first delivery on, relay included). `--profile` adds a py-spy sample of the work
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import profile  # noqa: E402
+from bench import profile, sysstat  # noqa: E402
 from bench.baselines.senders import SECRET  # noqa: E402
 from bench.budget import FULL  # noqa: E402
 from bench.gatehouse import GatehouseConfig, GatehouseSide, delivery_rate  # noqa: E402
@@ -33,6 +34,14 @@ def bare_sender(receiver_url: str) -> dict[str, Any]:
     return result
 
 
+def drain_by_process(_pid: int, wait: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """Wait for the backlog to drain, printing each process's CPU per delivery meanwhile."""
+    before = sysstat.cpu_by_command()
+    counts = wait()
+    print("drain", sysstat.cpu_spent_since(before, sysstat.cpu_by_command(), counts["count"]), flush=True)
+    return counts
+
+
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 3
     side = GatehouseSide(GatehouseConfig(), FULL)
@@ -42,9 +51,12 @@ def main() -> None:
                                     "--secret", SECRET], port, "/count").start()
     try:
         for _ in range(rounds):
-            ours = side.webhooks()
+            ours = side.webhooks(drain_by_process)
             print("worker", ours["per_s"], ours["worker_cpu_us_per_delivery"], flush=True)
+            before = sysstat.cpu_by_command()
             bare = bare_sender(f"http://127.0.0.1:{port}")
+            spent = sysstat.cpu_spent_since(before, sysstat.cpu_by_command(), FULL.deliveries)
+            print("bare machine", spent, flush=True)
             ratio = round(ours["per_s"] / bare["per_s"], 3) if ours["per_s"] else None
             print("bare  ", bare["per_s"], bare["cpu_us_per_delivery"], "ratio", ratio, flush=True)
         if "--profile" in sys.argv:

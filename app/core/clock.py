@@ -14,10 +14,9 @@ def isoformat_z(value: datetime | None) -> str | None:
     """ISO-8601 UTC with a trailing `Z`, the wire format for every timestamp."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    text = value.astimezone(UTC).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
+    if value.tzinfo is not UTC:  # rows read back are UTC already: no conversion on that path
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds")[:-6] + "Z"  # without "+00:00"
 
 
 def parse_timestamp(text: str) -> datetime:

@@ -84,21 +84,22 @@ async def _send(sender: WebhookSender, claimed: Claimed, recorder: Recorder) -> 
 
 async def _sending(sender: WebhookSender, queue: asyncio.Queue[Claimed | None], recorder: Recorder,
                    drained: asyncio.Event) -> None:
-    """One of `webhook_concurrency` senders: takes leased deliveries from the queue until None."""
+    """One of `webhook_concurrency` senders: takes leased deliveries from the queue until None,
+    asking for the next lease as soon as its take leaves the queue half empty (not after its send:
+    measured, that left the queue empty during every lease's round trip)."""
     while (claimed := await queue.get()) is not None:
-        await _send(sender, claimed, recorder)
         if queue.qsize() <= queue.maxsize // 2:
             drained.set()
+        await _send(sender, claimed, recorder)
 
 
 @register("webhook-dispatcher")
 async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
-    """Leases are taken ahead (up to one more batch of `webhook_concurrency` waiting in a queue),
-    so senders never idle while a claim is in flight: measured, claiming only after sends finished
-    left the pipeline empty for a claim's round trip every batch."""
+    """Leases are taken ahead (up to two batches of `webhook_concurrency` waiting in a queue,
+    a new lease whenever it is half empty), so senders never idle while a lease is in flight."""
     sender, recorder = build_sender(services), Recorder(services)
     size = services.settings.webhook_concurrency
-    queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=size)
+    queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=2 * size)
     wake, drained = asyncio.Event(), asyncio.Event()
     sub = await services.bus.subscribe(fanout.WAKE_CHANNEL, lambda _c, _m: wake.set())
     finished = asyncio.Event()  # not `stop`: after a crash the recorder must end too, or the job never returns

@@ -18,6 +18,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.core.after_commit import atomic, on_commit
 from app.core.clock import utcnow
+from models.db import pg_fetch
 from models.events import Event
 from resolvers.context import Services
 from resolvers.events.outbox import EVENTS_CHANNEL, OUTBOX_WAKE_CHANNEL, Committed, envelope
@@ -62,7 +63,7 @@ async def relay_once(services: Services) -> int:
 
 
 async def _claim_pg(conn: BaseDBAsyncClient) -> list[Committed]:
-    rows = await conn.execute_query_dict(_CLAIM_PG, [BATCH_SIZE, utcnow()])
+    rows = await pg_fetch(_CLAIM_PG, BATCH_SIZE, utcnow(), conn=conn)
     events = [Committed(r["seq"], r["id"], r["organization_id"], r["type"], orjson.loads(r["data"]), r["created_at"])
               for r in rows]
     events.sort(key=lambda e: e.seq)  # RETURNING promises no order

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from tortoise import connections
-
 from app.core.after_commit import on_commit
 from app.core.clock import utcnow
 from app.core.ids import new_id
+from models.db import pg_execute
 from models.events import Event
 from models.webhooks import Webhook, WebhookDelivery
 from resolvers.context import Services
@@ -62,7 +61,7 @@ async def insert_deliveries(services: Services, pairs: list[tuple[Webhook, Commi
         row = (new_id("dlv"), hook.organization_id, hook.id, event.id, event.type, body)
         for column, value in zip(columns, row, strict=True):
             column.append(value)
-    await connections.get("default").execute_query(_INSERT_PG, [*columns, utcnow()])
+    await pg_execute(_INSERT_PG, *columns, utcnow())
 
 
 async def wake_dispatchers(services: Services) -> None:

@@ -17,11 +17,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from tortoise import connections
+from asyncpg import Record
 from tortoise.expressions import Q
 
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
+from models.db import pg_execute, pg_fetch
 from models.webhooks import Webhook, WebhookDelivery
 from resolvers.context import Services
 
@@ -112,12 +113,12 @@ async def lease_due(services: Services, limit: int) -> list[Lease]:
     until = now + timedelta(seconds=services.settings.webhook_claim_seconds)
     if services.settings.is_sqlite:
         return await _lease_with_orm(now, until, limit)
-    rows = await connections.get("default").execute_query_dict(_LEASE, [now, limit, until])
+    rows = await pg_fetch(_LEASE, now, limit, until)
     targets: dict[str, Target] = {}  # a batch mostly goes to few webhooks: one Target each
     return [_lease_of(row, targets) for row in rows]
 
 
-def _lease_of(row: dict[str, Any], targets: dict[str, Target]) -> Lease:
+def _lease_of(row: Record, targets: dict[str, Target]) -> Lease:
     due = Due(row["id"], row["organization_id"], row["webhook_id"], row["event_id"], row["event_type"],
               row["payload"], row["attempts"])
     if row["w_id"] is None:
@@ -172,7 +173,7 @@ async def record_moves(moves: list[Moved], now: datetime) -> None:
     for move in moves:
         for column, value in zip(columns, _fields_of(move), strict=True):
             column.append(value)
-    await connections.get("default").execute_query(_RECORD, [*columns, now])
+    await pg_execute(_RECORD, *columns, now)
 
 
 def _fields_of(move: Moved) -> tuple[Any, ...]:
