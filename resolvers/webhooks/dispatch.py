@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.expressions import F
-
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from app.core.senders import Answer, SendFailed, WebhookSender
@@ -116,20 +114,30 @@ async def deliver(services: Services, sender: WebhookSender, claimed: Claimed) -
 async def record_batch(services: Services, results: list[tuple[Claimed, Outcome]]) -> None:
     """Log a batch of attempts and move their deliveries on. On PostgreSQL a batch of successes to
     healthy webhooks is one statement; failures (each may count towards disabling its webhook) and
-    healed webhooks add their updates in the same transaction."""
+    healed webhooks add their updates in the same transaction. Only results that were recorded
+    count for their webhook's health: a stale one (fenced off, see `record_moves`) tells nothing
+    about the endpoint that the newer attempt did not."""
     now = utcnow()
     moves = [_move_of(claimed, outcome) for claimed, outcome in results]
-    healed = {c.webhook.id for c, o in results if o.succeeded and c.webhook and c.webhook.consecutive_failures}
-    failed = [(c.webhook, o) for c, o in results if not o.succeeded and c.webhook is not None]
-    if not (healed or failed or services.settings.is_sqlite):
+    if not (services.settings.is_sqlite or any(_tells_health(c, o) for c, o in results)):
         await record_moves(moves, now)
         return
     async with atomic():
-        await (_record_with_orm(moves, now) if services.settings.is_sqlite else record_moves(moves, now))
-        if healed:  # as loaded at claim time
+        moved = await (_record_with_orm(moves, now) if services.settings.is_sqlite else record_moves(moves, now))
+        counted = [(c, o) for c, o in results if c.delivery.id in moved and _tells_health(c, o)]
+        healed = {c.webhook.id for c, o in counted if o.succeeded and c.webhook}  # as loaded at claim time
+        if healed:
             await Webhook.filter(id__in=healed).update(consecutive_failures=0)
-        for webhook, outcome in failed:
-            await _count_failure(services, webhook, outcome)
+        for claimed, outcome in counted:
+            if not outcome.succeeded and claimed.webhook is not None:
+                await _count_failure(services, claimed.webhook, outcome)
+
+
+def _tells_health(claimed: Claimed, outcome: Outcome) -> bool:
+    """A failure counts towards disabling the webhook; a success resets a failing one's count."""
+    if claimed.webhook is None:
+        return False
+    return not outcome.succeeded or claimed.webhook.consecutive_failures > 0
 
 
 def _move_of(claimed: Claimed, outcome: Outcome) -> Moved:
@@ -139,7 +147,7 @@ def _move_of(claimed: Claimed, outcome: Outcome) -> Moved:
                  outcome.error, outcome.duration_ms, outcome.answer.excerpt if outcome.answer else None)
 
 
-async def _record_with_orm(moves: list[Moved], now: datetime) -> None:
+async def _record_with_orm(moves: list[Moved], now: datetime) -> set[str]:
     """The same as `leases.record_moves`, fenced the same way, through the ORM (SQLite)."""
     moved = []
     for m in moves:
@@ -154,6 +162,7 @@ async def _record_with_orm(moves: list[Moved], now: datetime) -> None:
                         duration_ms=m.duration_ms, error=m.error, response_excerpt=m.excerpt)
         for m in moved
     ])
+    return {m.delivery_id for m in moved}
 
 
 def _next_state(webhook: Target | None, outcome: Outcome, number: int) -> dict[str, Any]:
@@ -176,8 +185,7 @@ async def _count_failure(services: Services, webhook: Target, outcome: Outcome) 
     if outcome.status_code == GONE:
         await health.disable(services, webhook, "the endpoint answered 410 Gone")
         return
-    await Webhook.filter(id=webhook.id).update(consecutive_failures=F("consecutive_failures") + 1)
-    failures = await Webhook.filter(id=webhook.id).first().values_list("consecutive_failures", flat=True)
+    failures = await health.count_failure(webhook.id)
     limit = services.settings.webhook_disable_after_failures
-    if isinstance(failures, int) and failures >= limit:
+    if failures is not None and failures >= limit:
         await health.disable(services, webhook, f"{limit} consecutive failed attempts")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tortoise import connections
+
 from app.core.after_commit import atomic
 from models.webhooks import Webhook
 from resolvers.context import Services
@@ -16,3 +18,16 @@ async def disable(services: Services, webhook: Target, reason: str) -> None:
         if changed:
             data = {"webhookId": webhook.id, "name": webhook.name, "url": webhook.url, "reason": reason}
             await emit(services, webhook.organization_id, "webhook.disabled", data)
+
+
+_COUNT_FAILURE = "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE id = {p} " \
+    "RETURNING consecutive_failures"
+
+
+async def count_failure(webhook_id: str) -> int | None:
+    """Add one to the webhook's run of failures and return the new run (None: it was deleted).
+    One statement, so two dispatchers failing at once each see their own count."""
+    db = connections.get("default")
+    placeholder = "$1" if db.capabilities.dialect == "postgres" else "?"
+    rows = await db.execute_query_dict(_COUNT_FAILURE.format(p=placeholder), [webhook_id])
+    return int(rows[0]["consecutive_failures"]) if rows else None

@@ -22,7 +22,7 @@ from tortoise.expressions import Q
 
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
-from models.db import pg_execute, pg_fetch
+from models.db import pg_fetch
 from models.webhooks import Webhook, WebhookDelivery
 from resolvers.context import Services
 
@@ -104,6 +104,7 @@ WITH r AS (
 INSERT INTO webhook_delivery_attempts
     (delivery_id, number, attempted_at, status_code, duration_ms, error, response_excerpt)
 SELECT r.id, r.number, $9, r.status_code, r.duration_ms, r.error, r.excerpt FROM r JOIN moved ON moved.id = r.id
+RETURNING delivery_id
 """
 
 
@@ -163,17 +164,18 @@ class Moved:
     excerpt: str | None
 
 
-async def record_moves(moves: list[Moved], now: datetime) -> None:
-    """PostgreSQL: move every delivery and log its attempt in one statement. A delivery deleted
-    meanwhile (its webhook was deleted) is skipped, not an error. So is a stale result: each move
-    applies only if the delivery still has the attempt count its lease saw, so a dispatcher whose
-    lease expired while it sent (and another sent again) cannot write its older state over the
-    newer one, nor log a second attempt under the same number."""
+async def record_moves(moves: list[Moved], now: datetime) -> set[str]:
+    """PostgreSQL: move every delivery and log its attempt in one statement; returns the ids of
+    the deliveries moved. A delivery deleted meanwhile (its webhook was deleted) is skipped, not an
+    error. So is a stale result: each move applies only if the delivery still has the attempt count
+    its lease saw, so a dispatcher whose lease expired while it sent (and another sent again)
+    cannot write its older state over the newer one, nor log a second attempt under the same
+    number."""
     columns: list[list[Any]] = [[], [], [], [], [], [], [], []]
     for move in moves:
         for column, value in zip(columns, _fields_of(move), strict=True):
             column.append(value)
-    await pg_execute(_RECORD, *columns, now)
+    return {row[0] for row in await pg_fetch(_RECORD, *columns, now)}
 
 
 def _fields_of(move: Moved) -> tuple[Any, ...]:

@@ -11,7 +11,7 @@ import orjson
 
 from tests.conftest import free_port
 from tests.processes import gatehouse_env, run_cli, running
-from tests.webhooks.receiver import Received, eventually, receiving, verify_signature, verify_standard
+from tests.webhooks.receiver import Received, Reply, eventually, receiving, verify_signature, verify_standard
 
 
 def assert_signed(received: Received, secret: str) -> None:
@@ -48,4 +48,37 @@ async def test_test_delivery_and_action_event_arrive_signed_on_sqlite(tmp_path) 
 async def _all_succeeded(c: httpx.AsyncClient, hook_id: str, expected: int) -> bool:
     """The attempts were recorded too, not only sent."""
     listed = await c.get(f"/api/v1/webhooks/{hook_id}/deliveries", params={"status": "succeeded"})
+    return listed.status_code == 200 and len(listed.json()) == expected
+
+
+async def test_failures_disable_a_webhook_on_sqlite(tmp_path) -> None:
+    """The SQLite path counts each failed attempt (one UPDATE ... RETURNING) and disables the
+    webhook at the configured run, as on PostgreSQL."""
+    env = gatehouse_env(DATABASE_URL=f"sqlite://{tmp_path}/gatehouse.db", GATEHOUSE_ALLOW_PRIVATE_TARGETS="1",
+                        GATEHOUSE_WEBHOOK_DISABLE_AFTER_FAILURES="2")
+    port = free_port()
+    async with receiving() as receiver:
+        receiver.default = Reply(500)
+        with running("serve", "--port", str(port), env=env, port=port):
+            key = orjson.loads(run_cli("create-org", "solo", "--json", env=env).stdout)["apiKey"]
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"x-api-key": key},
+                                         timeout=10) as c:
+                created = await c.post("/api/v1/webhooks", json={
+                    "name": "f", "url": receiver.url, "events": ["*"],
+                    "retryPolicy": {"maxAttempts": 1, "backoffMs": 10}})
+                hook = created.json()
+                assert (await c.post(f"/api/v1/webhooks/{hook['id']}/test")).status_code == 202
+                await eventually(lambda: _all_failed(c, hook["id"], 1))
+                assert (await c.get(f"/api/v1/webhooks/{hook['id']}")).json()["active"] is True  # one is not a run
+                assert (await c.post(f"/api/v1/webhooks/{hook['id']}/test")).status_code == 202
+
+                async def disabled() -> bool:
+                    return (await c.get(f"/api/v1/webhooks/{hook['id']}")).json()["active"] is False
+
+                await eventually(disabled)
+    assert len(receiver.requests) == 2
+
+
+async def _all_failed(c: httpx.AsyncClient, hook_id: str, expected: int) -> bool:
+    listed = await c.get(f"/api/v1/webhooks/{hook_id}/deliveries", params={"status": "failed"})
     return listed.status_code == 200 and len(listed.json()) == expected

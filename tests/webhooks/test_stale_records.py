@@ -1,4 +1,5 @@
-"""A result recorded from a lease that another dispatcher has since overtaken changes nothing."""
+"""A result recorded from a lease that another dispatcher has since overtaken changes nothing,
+not even its webhook's run of failures."""
 
 from __future__ import annotations
 
@@ -30,4 +31,6 @@ async def test_a_late_result_of_an_expired_lease_is_dropped(tenant: Tenant, sett
     await delivery.refresh_from_db()
     assert delivery.status == "succeeded" and delivery.attempts == 1
     assert [a.status_code for a in await DeliveryAttempt.filter(delivery_id=delivery.id)] == [200]
+    await hook.refresh_from_db()  # the dropped failure did not count towards disabling the webhook
+    assert hook.consecutive_failures == 0 and hook.active
     await services.http.aclose()
