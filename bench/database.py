@@ -40,7 +40,7 @@ def recreate(database_url: str) -> None:
 async def _unrelayed(database_url: str) -> int:
     conn = await asyncpg.connect(database_url)
     try:
-        return int(await conn.fetchval("SELECT count(*) FROM events WHERE relayed_at IS NULL"))
+        return int(await conn.fetchval("SELECT count(*) FROM events_unrelayed"))
     finally:
         await conn.close()
 

@@ -17,7 +17,7 @@ from typing import Any
 from app.core.after_commit import on_commit
 from app.core.clock import isoformat_z
 from app.core.ids import new_id
-from models.events import Event
+from models.events import Event, UnrelayedEvent
 from resolvers.context import Services
 
 OUTBOX_WAKE_CHANNEL = "gatehouse:outbox:wake"
@@ -46,6 +46,7 @@ async def emit(services: Services, organization_id: str, event_type: str, data: 
     if event_type not in CATALOGUE:
         raise ValueError(f"{event_type} is not in the event catalogue")
     event = await Event.create(id=new_id("evt"), organization_id=organization_id, type=event_type, data=data)
+    await UnrelayedEvent.create(seq=event.seq)
 
     async def wake() -> None:
         schedule_wake(services)

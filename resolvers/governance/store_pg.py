@@ -1,10 +1,11 @@
 """Storing a proposal on PostgreSQL in one statement: the hot path's database cost is its round trips.
 
 Through the ORM a proposal is BEGIN, INSERT action, INSERT approval (when pending), INSERT history,
-INSERT event and COMMIT: five or six round trips, each with Tortoise's model and query building
-around it. One data-modifying CTE writes the same rows in one round trip, and a single statement
-is its own transaction: either every row is stored or none is. Foreign keys are checked at the end
-of the statement, so the approval and history rows may point at the action inserted beside them.
+INSERT event, INSERT its relay queue entry and COMMIT: six or seven round trips, each with
+Tortoise's model and query building around it. One data-modifying CTE writes the same rows in one
+round trip, and a single statement is its own transaction: either every row is stored or none is.
+Foreign keys are checked at the end of the statement, so the approval and history rows may point at
+the action inserted beside them.
 A reused idempotency key still fails on the unique constraint (Tortoise raises IntegrityError), so
 the caller's replay logic is unchanged.
 
@@ -59,6 +60,8 @@ WITH a AS (
     SELECT ${_N + 7}::varchar, $2::varchar, ${_N + 8}::varchar, ${_N + 9}::jsonb, ${_N + 10}::timestamptz
     FROM a
     RETURNING seq
+), q AS (
+    INSERT INTO events_unrelayed (seq) SELECT seq FROM e
 )
 SELECT seq FROM e
 """
