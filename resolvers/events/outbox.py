@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -91,10 +91,19 @@ class Committed:
     type: str
     data: dict[str, Any]
     created_at: datetime
+    timestamp: str | None = field(init=False)  # its wire form, made once for the envelope and the webhook body
+
+    def __post_init__(self) -> None:
+        self.timestamp = isoformat_z(self.created_at)
 
     @classmethod
     def of(cls, event: Event) -> Committed:
         return cls(event.seq, event.id, event.organization_id, event.type, event.data, event.created_at)
+
+
+def timestamp_of(event: Event | Committed) -> str | None:
+    """The event's time in wire form (`Committed` carries it made)."""
+    return event.timestamp if isinstance(event, Committed) else isoformat_z(event.created_at)
 
 
 def envelope(event: Event | Committed) -> dict[str, Any]:
@@ -102,7 +111,7 @@ def envelope(event: Event | Committed) -> dict[str, Any]:
     return {
         "id": event.id,
         "event": event.type,
-        "timestamp": isoformat_z(event.created_at),
+        "timestamp": timestamp_of(event),
         "seq": event.seq,
         "organizationId": event.organization_id,
         "data": event.data,

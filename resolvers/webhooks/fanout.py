@@ -82,7 +82,15 @@ async def fan_out(services: Services, events: list[Committed]) -> None:
     hooks: dict[str, list[Webhook]] = defaultdict(list)
     for hook in await Webhook.filter(organization_id__in={e.organization_id for e in wanted}, active=True):
         hooks[hook.organization_id].append(hook)
-    pairs = [(h, e) for e in wanted for h in hooks[e.organization_id] if wants(h.events, e.type)]
+    matches: dict[tuple[str, str], bool] = {}  # a batch has few event types: each hook's globs run once per type
+
+    def matching(hook: Webhook, event_type: str) -> bool:
+        found = matches.get((hook.id, event_type))
+        if found is None:
+            found = matches[hook.id, event_type] = wants(hook.events, event_type)
+        return found
+
+    pairs = [(h, e) for e in wanted for h in hooks[e.organization_id] if matching(h, e.type)]
     if pairs:
         await insert_deliveries(services, pairs)
         await wake_dispatchers(services)

@@ -8,10 +8,9 @@ from typing import Any
 
 import orjson
 
-from app.core.clock import isoformat_z
 from app.core.crypto import sign_hex, standard_webhook_signatures
 from models.events import Event
-from resolvers.events.outbox import Committed
+from resolvers.events.outbox import Committed, timestamp_of
 
 ACTION_FIELDS = ("actionId", "type", "actor", "params", "approvalUrl")
 
@@ -27,7 +26,7 @@ def body_of(event_id: str, event_type: str, timestamp: str | None, data: dict[st
 
 
 def body_of_event(event: Event | Committed) -> dict[str, Any]:
-    return body_of(event.id, event.type, isoformat_z(event.created_at), event.data)
+    return body_of(event.id, event.type, timestamp_of(event), event.data)
 
 
 def encode(body: dict[str, Any]) -> bytes:
