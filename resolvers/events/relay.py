@@ -36,8 +36,8 @@ WITH batch AS (
     )
     RETURNING seq
 )
-SELECT e.seq, e.id, e.organization_id, e.type, e.data::text AS data, e.created_at
-FROM events e JOIN batch ON e.seq = batch.seq
+SELECT batch.seq, e.id, e.organization_id, e.type, e.data::text AS data, e.created_at
+FROM batch LEFT JOIN events e ON e.seq = batch.seq
 """
 
 
@@ -48,11 +48,12 @@ def add_sink(sink: Sink) -> Sink:
 
 
 async def relay_once(services: Services) -> int:
-    """Relay one batch; returns how many events it moved."""
+    """Relay one batch; returns how many queue entries it took (an entry whose event was deleted
+    with its organization is dropped, and still counts: the loop goes on while the queue is full)."""
     async with atomic() as conn:
-        events = await (_claim_orm(conn) if services.settings.is_sqlite else _claim_pg(conn))
+        events, taken = await (_claim_orm(conn) if services.settings.is_sqlite else _claim_pg(conn))
         if not events:
-            return 0
+            return taken
         for sink in SINKS:
             await sink(services, events)
         message = orjson.dumps([envelope(e) for e in events])
@@ -61,25 +62,27 @@ async def relay_once(services: Services) -> int:
             await services.bus.publish(EVENTS_CHANNEL, message)
 
         on_commit(publish)
-    return len(events)
+    return taken
 
 
-async def _claim_pg(conn: BaseDBAsyncClient) -> list[Committed]:
+async def _claim_pg(conn: BaseDBAsyncClient) -> tuple[list[Committed], int]:
+    """The batch's events, oldest first, and how many queue entries were taken."""
     rows = await pg_fetch(_CLAIM_PG, BATCH_SIZE, conn=conn)
     events = [Committed(r["seq"], r["id"], r["organization_id"], r["type"], orjson.loads(r["data"]), r["created_at"])
-              for r in rows]
+              for r in rows if r["id"] is not None]
     events.sort(key=lambda e: e.seq)  # RETURNING promises no order
-    return events
+    return events, len(rows)
 
 
-async def _claim_orm(conn: BaseDBAsyncClient) -> list[Committed]:
+async def _claim_orm(conn: BaseDBAsyncClient) -> tuple[list[Committed], int]:
     """SQLite (one process, no row locks): read the oldest queued seqs, dequeue them, read their events."""
     queued = UnrelayedEvent.all().order_by("seq").limit(BATCH_SIZE).using_db(conn)
     seqs = list(await queued.values_list("seq", flat=True))
     if not seqs:
-        return []
+        return [], 0
     await UnrelayedEvent.filter(seq__in=seqs).using_db(conn).delete()
-    return [Committed.of(e) for e in await Event.filter(seq__in=seqs).order_by("seq").using_db(conn)]
+    events = [Committed.of(e) for e in await Event.filter(seq__in=seqs).order_by("seq").using_db(conn)]
+    return events, len(seqs)
 
 
 async def run_relay(services: Services, stop: asyncio.Event) -> None:
