@@ -14,14 +14,13 @@ from typing import Any
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from app.core.senders import Answer, SendFailed, WebhookSender
-from models.webhooks import DeliveryAttempt, Webhook, WebhookDelivery
+from models.webhooks import DeliveryAttempt, WebhookDelivery
 from resolvers.context import Services
 from resolvers.webhooks import health
 from resolvers.webhooks.leases import Due, Lease, Moved, Target, lease_due, record_moves
 from resolvers.webhooks.payloads import signed_headers
 from resolvers.webhooks.policy import max_attempts, next_attempt_at, retry_after_seconds
 
-GONE = 410
 THROTTLED = frozenset({429, 503})
 
 
@@ -127,10 +126,10 @@ async def record_batch(services: Services, results: list[tuple[Claimed, Outcome]
         counted = [(c, o) for c, o in results if c.delivery.id in moved and _tells_health(c, o)]
         healed = {c.webhook.id for c, o in counted if o.succeeded and c.webhook}  # as loaded at claim time
         if healed:
-            await Webhook.filter(id__in=healed).update(consecutive_failures=0)
+            await health.healed(healed)
         for claimed, outcome in counted:
             if not outcome.succeeded and claimed.webhook is not None:
-                await _count_failure(services, claimed.webhook, outcome)
+                await health.failed(services, claimed.webhook, outcome.status_code)
 
 
 def _tells_health(claimed: Claimed, outcome: Outcome) -> bool:
@@ -170,7 +169,7 @@ def _next_state(webhook: Target | None, outcome: Outcome, number: int) -> dict[s
     failed (retries used up), or pending again after the backoff or the Retry-After asked."""
     if outcome.succeeded:
         return {"status": "succeeded", "next_attempt_at": None}
-    permanent = outcome.status_code == GONE or (outcome.failure is not None and outcome.failure.permanent)
+    permanent = outcome.status_code == health.GONE or (outcome.failure is not None and outcome.failure.permanent)
     if permanent:
         return {"status": "dead", "next_attempt_at": None}
     if webhook is None or number >= max_attempts(webhook.max_attempts):
@@ -180,12 +179,3 @@ def _next_state(webhook: Target | None, outcome: Outcome, number: int) -> dict[s
         asked = retry_after_seconds(outcome.answer.retry_after)
     return {"status": "pending", "next_attempt_at": next_attempt_at(number, webhook.backoff_ms, asked)}
 
-
-async def _count_failure(services: Services, webhook: Target, outcome: Outcome) -> None:
-    if outcome.status_code == GONE:
-        await health.disable(services, webhook, "the endpoint answered 410 Gone")
-        return
-    failures = await health.count_failure(webhook.id)
-    limit = services.settings.webhook_disable_after_failures
-    if failures is not None and failures >= limit:
-        await health.disable(services, webhook, f"{limit} consecutive failed attempts")

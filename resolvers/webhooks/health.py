@@ -10,8 +10,27 @@ from resolvers.context import Services
 from resolvers.events.outbox import emit
 from resolvers.webhooks.leases import Target
 
+GONE = 410
 
-async def disable(services: Services, webhook: Target, reason: str) -> None:
+
+async def failed(services: Services, webhook: Target, status_code: int | None) -> None:
+    """One recorded failed attempt: a 410 disables the webhook at once; any other failure adds to
+    its run of consecutive failures, which disables it at `webhook_disable_after_failures`."""
+    if status_code == GONE:
+        await _disable(services, webhook, "the endpoint answered 410 Gone")
+        return
+    failures = await _count_failure(webhook.id)
+    limit = services.settings.webhook_disable_after_failures
+    if failures is not None and failures >= limit:
+        await _disable(services, webhook, f"{limit} consecutive failed attempts")
+
+
+async def healed(webhook_ids: set[str]) -> None:
+    """A recorded success ends each webhook's run of failures."""
+    await Webhook.filter(id__in=webhook_ids).update(consecutive_failures=0)
+
+
+async def _disable(services: Services, webhook: Target, reason: str) -> None:
     """Disable once (a concurrent failure does not emit twice) and emit `webhook.disabled`."""
     async with atomic():
         changed = await Webhook.filter(id=webhook.id, active=True).update(active=False, disabled_reason=reason)
@@ -24,7 +43,7 @@ _COUNT_FAILURE = "UPDATE webhooks SET consecutive_failures = consecutive_failure
     "RETURNING consecutive_failures"
 
 
-async def count_failure(webhook_id: str) -> int | None:
+async def _count_failure(webhook_id: str) -> int | None:
     """Add one to the webhook's run of failures and return the new run (None: it was deleted).
     One statement, so two dispatchers failing at once each see their own count."""
     db = connections.get("default")
