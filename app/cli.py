@@ -1,4 +1,4 @@
-"""The `gatehouse` command: serve, worker, migrate, create-org, create-key."""
+"""The `gatehouse` command: serve, worker, migrate, create-org, create-key, rotate-keys, generate-key."""
 
 from __future__ import annotations
 
@@ -111,6 +111,35 @@ async def _create_key(settings: Settings, args: argparse.Namespace) -> None:
     await _with_database(settings, work)
 
 
+async def _rotate_keys(settings: Settings, args: argparse.Namespace) -> None:
+    from app.core.keys import load_keyring
+    from resolvers.credentials.rotation import rotate_all
+
+    keyring = load_keyring(settings)
+
+    async def work() -> None:
+        report = await rotate_all(keyring, args.batch_size, args.max_batches)
+        if args.json:
+            _print_json({"activeKey": report.active_key, "moved": report.moved, "remaining": report.remaining,
+                         "unreadable": report.unreadable})
+            return
+        print(f"moved {report.moved} credential(s) to key {report.active_key!r}")
+        for kid, count in sorted(report.remaining.items()):
+            print(f"remaining under key {kid!r}: {count}")
+        if not report.remaining:
+            print("no credential remains under an old key: old keys may be removed from GATEHOUSE_ENCRYPTION_KEYS")
+        for credential_id in report.unreadable:
+            print(f"cannot decrypt {credential_id}: set its data again (PUT /api/v1/credentials/{credential_id})")
+
+    await _with_database(settings, work)
+
+
+def _generate_key() -> None:
+    from app.core.crypto import generate_key
+
+    print(f"k{os.urandom(3).hex()}:{generate_key()}")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gatehouse", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +158,11 @@ def _parser() -> argparse.ArgumentParser:
     key.add_argument("--scopes", required=True, help="comma-separated, e.g. actions:write,policies:read")
     key.add_argument("--rate-limit", type=int, default=None)
     key.add_argument("--json", action="store_true")
+    rotate = sub.add_parser("rotate-keys", help="re-encrypt every credential under the first encryption key")
+    rotate.add_argument("--batch-size", type=int, default=100)
+    rotate.add_argument("--max-batches", type=int, default=None, help="stop after this many batches")
+    rotate.add_argument("--json", action="store_true")
+    sub.add_parser("generate-key", help="print a new GATEHOUSE_ENCRYPTION_KEYS entry (kid:base64key)")
     return parser
 
 
@@ -145,9 +179,19 @@ def main(argv: list[str] | None = None) -> None:
     except DomainError as exc:
         sys.stderr.write(f"gatehouse: {exc.message}\n")
         raise SystemExit(1) from None
+    except SettingsError as exc:
+        sys.stderr.write(f"gatehouse: {exc}\n")
+        raise SystemExit(2) from None
 
 
 def _dispatch(settings: Settings, args: argparse.Namespace) -> None:
+    if args.command == "generate-key":
+        _generate_key()
+        return
+    if args.command in ("serve", "worker"):
+        from app.core.keys import load_keyring
+
+        load_keyring(settings)  # a missing production key stops here, before anything starts
     if args.command == "serve":
         cmd_serve(settings, args)
         return
@@ -156,6 +200,7 @@ def _dispatch(settings: Settings, args: argparse.Namespace) -> None:
         "migrate": lambda: _migrate(settings),
         "create-org": lambda: _create_org(settings, args),
         "create-key": lambda: _create_key(settings, args),
+        "rotate-keys": lambda: _rotate_keys(settings, args),
     }
     with contextlib.suppress(KeyboardInterrupt):
         if args.command == "worker":  # the same loop as `serve`: it sends every webhook (measured ~1.5x)

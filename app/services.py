@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from app.core.bus import RedisBus, build_bus
 from app.core.http import build_http_client
+from app.core.keys import load_keyring
 from app.core.settings import Settings
 from app.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from models.db import close_database, migrate, open_database, release_database
@@ -16,6 +17,7 @@ from resolvers.context import Services
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Connect everything; the embedded mode also brings its SQLite schema up to date."""
+    keyring = load_keyring(settings)  # first: a missing production key stops before any connection
     if settings.is_sqlite:
         await migrate(settings)
         await close_database()
@@ -23,7 +25,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     bus = build_bus(settings.redis_url)
     await bus.start()
     http = build_http_client(allow_private=settings.allow_private_targets)
-    services = Services(settings=settings, bus=bus, http=http)
+    services = Services(settings=settings, bus=bus, http=http, keyring=keyring)
     try:
         yield services
     finally:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from app.core.crypto import generate_key
 from bench import database, measure, profile, sysstat
 from bench.budget import Budget
 from bench.fleet import DEFAULT_PROPOSAL, DEFAULT_QUERY
@@ -34,6 +35,7 @@ DEFAULT_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/2",
     "GATEHOUSE_ALLOW_PRIVATE_TARGETS": "1",
     "GATEHOUSE_INPROCESS_WORKERS": "false",  # production: relay and delivery run in `gatehouse worker`
+    "GATEHOUSE_ENCRYPTION_KEYS": f"bench:{generate_key()}",  # production mode refuses to start without one
 }
 HEALTH_PATH = "/healthz"
 SERVE_ARGS = ["serve", "--host", "127.0.0.1", "--port", "{port}"]

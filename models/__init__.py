@@ -6,4 +6,5 @@ MODEL_MODULES = [
     "models.events",
     "models.governance",
     "models.webhooks",
+    "models.connectors",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Invalid
 
-RESOURCES = ("actions", "approvals", "policies", "workflows", "credentials", "webhooks", "events")
+RESOURCES = ("actions", "approvals", "policies", "workflows", "credentials", "connectors", "webhooks", "events")
 WRITE_SCOPES = frozenset(f"{r}:write" for r in RESOURCES if r != "events")
 READ_SCOPES = frozenset(f"{r}:read" for r in RESOURCES)
 KNOWN_SCOPES = WRITE_SCOPES | READ_SCOPES | {"admin", "*:read"}

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from app.core.bus import Bus
+from app.core.crypto import Keyring
 from app.core.settings import Settings
 
 
@@ -18,6 +19,7 @@ class Services:
     settings: Settings
     bus: Bus
     http: httpx.AsyncClient
+    keyring: Keyring | None = None  # seals credentials; every server and worker process opens one
     extras: dict[str, Any] = field(default_factory=dict)
 
 

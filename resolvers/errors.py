@@ -9,7 +9,8 @@
     ├── Forbidden                    FORBIDDEN             the key lacks the scope
     ├── NotFound                     NOT_FOUND             absent, or another organization's
     ├── Conflict                     CONFLICT              state does not allow it
-    └── RateLimited                  RATE_LIMITED          too many requests for this key
+    ├── RateLimited                  RATE_LIMITED          too many requests for this key
+    └── UpstreamFailed               CONNECTOR_FAILED      a provider refused or failed a connector call
 
 Each transport maps `code` to its own shape once (app/rest/errors.py, app/graphql.py).
 """
@@ -23,6 +24,7 @@ class DomainError(Exception):
     """Base of every error a resolver raises on purpose."""
 
     code: ClassVar[str] = "INTERNAL"
+    expose_details: ClassVar[bool] = False  # details go into the error body / GraphQL extensions
 
     def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -67,4 +69,21 @@ class RateLimited(DomainError):
 
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message, details={"retryAfter": retry_after})
+        self.retry_after = retry_after
+
+
+class UpstreamFailed(DomainError):
+    """A connector's provider answered with a failure or could not be reached. `retryable` says
+    whether the same call may succeed later (429, 5xx, network), `retryAfter` how soon."""
+
+    code = "CONNECTOR_FAILED"
+    expose_details = True
+
+    def __init__(
+        self, message: str, *, retryable: bool, call_id: str, provider_status: int | None, retry_after: float | None
+    ) -> None:
+        details = {"retryable": retryable, "callId": call_id, "providerStatus": provider_status,
+                   "retryAfter": retry_after}
+        super().__init__(message, details=details)
+        self.retryable = retryable
         self.retry_after = retry_after

@@ -8,6 +8,8 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from app.core.settings import Settings
+from schema.connectors.mutations import ConnectorMutations
+from schema.connectors.queries import ConnectorQueries
 from schema.governance.mutations import GovernanceMutations
 from schema.governance.queries import GovernanceQueries
 from schema.keys.mutations import KeyMutations
@@ -17,8 +19,8 @@ from schema.realtime.subscriptions import RealtimeSubscriptions
 from schema.webhooks.mutations import WebhookMutations
 from schema.webhooks.queries import WebhookQueries
 
-QUERY_TYPES: tuple[type, ...] = (KeyQueries, GovernanceQueries, WebhookQueries)
-MUTATION_TYPES: tuple[type, ...] = (KeyMutations, GovernanceMutations, WebhookMutations)
+QUERY_TYPES: tuple[type, ...] = (KeyQueries, GovernanceQueries, WebhookQueries, ConnectorQueries)
+MUTATION_TYPES: tuple[type, ...] = (KeyMutations, GovernanceMutations, WebhookMutations, ConnectorMutations)
 SUBSCRIPTION_TYPES: tuple[type, ...] = (RealtimeSubscriptions,)
 
 

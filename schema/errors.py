@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -12,7 +13,9 @@ from resolvers.errors import DomainError
 _log = logging.getLogger("gatehouse.graphql")
 
 
-def _with_code(error: GraphQLError, code: str, message: str | None = None) -> GraphQLError:
+def _with_code(
+    error: GraphQLError, code: str, message: str | None = None, details: dict[str, Any] | None = None
+) -> GraphQLError:
     return GraphQLError(
         message=message or error.message,
         nodes=error.nodes,
@@ -20,7 +23,7 @@ def _with_code(error: GraphQLError, code: str, message: str | None = None) -> Gr
         positions=error.positions,
         path=error.path,
         original_error=None,
-        extensions={**(error.extensions or {}), "code": code},
+        extensions={**(error.extensions or {}), **(details or {}), "code": code},
     )
 
 
@@ -39,7 +42,8 @@ class DomainErrorCodes(MaskErrors):
     def _convert(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if isinstance(original, DomainError):
-            return _with_code(error, original.code, original.message)
+            details = original.details if original.expose_details else None
+            return _with_code(error, original.code, original.message, details)
         if original is None:
             return _with_code(error, "BAD_REQUEST")  # syntax, validation and limit errors
         _log.error("unexpected GraphQL resolver error", exc_info=original)

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.core.clock import utcnow  # noqa: E402
-from app.core.crypto import new_webhook_secret  # noqa: E402
+from app.core.crypto import generate_key, new_webhook_secret  # noqa: E402
 from app.core.ids import new_id  # noqa: E402
 from app.core.settings import load_settings  # noqa: E402
 from bench.baselines.senders import SenderConfig, measure  # noqa: E402
@@ -94,7 +94,8 @@ def main() -> None:
         database_url = asyncio.run(_fresh_database())
         asyncio.run(_backlog(database_url, f"{base}/hook", secret, args.deliveries))
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS, "GATEHOUSE_LOG_LEVEL": "WARNING",
-               "GATEHOUSE_ALLOW_PRIVATE_TARGETS": "true", "GATEHOUSE_WEBHOOK_CONCURRENCY": args.concurrency}
+               "GATEHOUSE_ALLOW_PRIVATE_TARGETS": "true", "GATEHOUSE_WEBHOOK_CONCURRENCY": args.concurrency,
+               "GATEHOUSE_ENCRYPTION_KEYS": f"measure:{generate_key()}"}
         worker = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env)
         try:
             counts = _wait(base, args.deliveries, 300)

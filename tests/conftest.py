@@ -23,6 +23,7 @@ from tortoise import connections
 from app.core.settings import Settings, load_settings
 from app.main import create_app
 from models.db import close_database, migrate
+from tests.processes import TEST_ENCRYPTION_KEYS
 
 PG_ROOT = os.environ.get("GATEHOUSE_TEST_PG", "postgres://postgres@127.0.0.1:5432")
 TEST_DB = os.environ.get("GATEHOUSE_TEST_DB", "gatehouse_test")
@@ -55,6 +56,7 @@ def settings() -> Settings:
         log_json=False,
         log_level="WARNING",
         public_url="https://gatehouse.test",
+        encryption_keys=TEST_ENCRYPTION_KEYS,
     )
 
 

@@ -12,13 +12,18 @@ from pathlib import Path
 
 import httpx
 
+from app.core.crypto import generate_key
+
 ROOT = Path(__file__).resolve().parent.parent
+# One keyring for the session: the in-process server and every process it starts share the database.
+TEST_ENCRYPTION_KEYS = f"test:{generate_key()}"
 
 
 def gatehouse_env(**settings: str) -> dict[str, str]:
     dropped = ("DATABASE_URL", "REDIS_URL")
     env = {k: v for k, v in os.environ.items() if not k.startswith("GATEHOUSE_") and k not in dropped}
-    env.update({"GATEHOUSE_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1"})
+    env.update({"GATEHOUSE_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1",
+                "GATEHOUSE_ENCRYPTION_KEYS": TEST_ENCRYPTION_KEYS})
     env.update(settings)
     return env
 

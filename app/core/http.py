@@ -3,8 +3,10 @@
 Every URL Gatehouse calls on a user's behalf (webhooks, `http_request` steps, connectors) goes
 through `build_http_client`, whose `GuardedTransport` checks each request (redirects included):
 http/https only, no credentials in the URL, and no loopback, private, link-local, metadata,
-multicast or otherwise non-public address, judged after DNS resolution. `allow_private` turns the
-address checks off for tests and local development; the syntax checks always apply.
+multicast or otherwise non-public address, judged after DNS resolution. `allow_private` opens
+loopback and private ranges for tests and local development; link-local and cloud metadata
+addresses (169.254.0.0/16, fe80::/10, fd00:ec2::254, and names resolving to them) and the syntax
+checks stay refused whatever the setting.
 
 DNS rebinding: a name can resolve to a public address for our check and to an internal one when
 the connection is made. For `http://` the transport closes that window by connecting to the very
@@ -51,6 +53,16 @@ _BLOCKED: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] 
         ("ff00::/8", "a multicast"),
     )
 )
+# Refused even when private targets are allowed: the cloud metadata services live here, and no
+# development setup needs to call them.
+_ALWAYS_BLOCKED: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = tuple(
+    (ipaddress.ip_network(network), kind)
+    for network, kind in (
+        ("169.254.0.0/16", "a link-local (cloud metadata)"),
+        ("fe80::/10", "a link-local"),
+        ("fd00:ec2::254/128", "a cloud metadata"),
+    )
+)
 
 
 class UnsafeURL(ValueError):
@@ -65,16 +77,17 @@ class UnsafeURL(ValueError):
         super().__init__(f"Refusing outgoing request to {target or '(no host)'}: {reason}.")
 
 
-def _address_problem(ip: IPAddress) -> str | None:
-    """Why this address must not be called, or None when it is public."""
+def _address_problem(ip: IPAddress, allow_private: bool = False) -> str | None:
+    """Why this address must not be called, or None when it may be (public, or private while
+    `allow_private` is on)."""
     for embedded in _embedded_ipv4(ip):
-        problem = _address_problem(embedded)
+        problem = _address_problem(embedded, allow_private)
         if problem:
             return problem
-    for network, kind in _BLOCKED:
+    for network, kind in _ALWAYS_BLOCKED if allow_private else _BLOCKED:
         if ip in network:
             return f"{ip} is {kind} address"
-    if not ip.is_global or ip.is_multicast:
+    if not allow_private and (not ip.is_global or ip.is_multicast):
         return f"{ip} is not a public address"
     return None
 
@@ -90,8 +103,8 @@ def _embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
     return [address for address in found if address is not None]
 
 
-def _refuse_internal(ip: IPAddress, target: str) -> None:
-    problem = _address_problem(ip)
+def _refuse_internal(ip: IPAddress, target: str, allow_private: bool = False) -> None:
+    problem = _address_problem(ip, allow_private)
     if problem:
         raise UnsafeURL(target, problem)
 
@@ -119,8 +132,8 @@ def _check_parsed(url: httpx.URL, allow_private: bool) -> None:
     if url.userinfo:
         raise UnsafeURL(url.host, "credentials in the URL are not allowed")
     ip = _ip_literal(url.host)
-    if ip is not None and not allow_private:
-        _refuse_internal(ip, url.host)
+    if ip is not None:
+        _refuse_internal(ip, url.host, allow_private)
 
 
 def check_url_syntax(url: str, allow_private: bool) -> None:
@@ -137,7 +150,8 @@ def check_url_syntax(url: str, allow_private: bool) -> None:
 
 
 async def resolve_and_check(host: str, port: int, allow_private: bool) -> list[str]:
-    """Resolve `host` and return its addresses, refusing if ANY of them is not public.
+    """Resolve `host` and return its addresses, refusing if ANY of them may not be called (not
+    public; with `allow_private`, link-local or metadata).
 
     Resolution failures propagate as `OSError` (`socket.gaierror`): they may be transient and
     are not a verdict on the URL.
@@ -147,9 +161,8 @@ async def resolve_and_check(host: str, port: int, allow_private: bool) -> list[s
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
         raise socket.gaierror(f"{host} resolved to no address")
-    if not allow_private:
-        for address in addresses:
-            _refuse_internal(ipaddress.ip_address(address), host)
+    for address in addresses:
+        _refuse_internal(ipaddress.ip_address(address), host, allow_private)
     return addresses
 
 
@@ -165,8 +178,6 @@ class GuardedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         _check_parsed(request.url, self._allow_private)
-        if self._allow_private:
-            return await self._inner.handle_async_request(request)
         addresses = await self._resolve(request)
         return await self._inner.handle_async_request(_pin_address(request, addresses[0]))
 
@@ -178,7 +189,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         timeout = request.extensions.get("timeout", {}).get("connect")
         try:
             async with asyncio.timeout(timeout):
-                return await resolve_and_check(host, port, allow_private=False)
+                return await resolve_and_check(host, port, allow_private=self._allow_private)
         except TimeoutError:
             raise httpx.ConnectTimeout(f"Resolving {host} timed out", request=request) from None
         except OSError as exc:

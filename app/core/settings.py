@@ -54,6 +54,19 @@ class Settings(BaseSettings):
     ws_max_subscriptions: int = Field(50, gt=0)
     ws_send_queue_frames: int = Field(1000, gt=0)
     ws_keepalive_seconds: float = Field(15.0, gt=0)  # legacy graphql-ws `ka` interval
+    slack_api_url: str = "https://slack.com/api"
+    stripe_api_url: str = "https://api.stripe.com"
+    discord_api_url: str = "https://discord.com/api/v10"
+    connector_timeout_seconds: float = Field(15.0, gt=0, le=120)
+    connector_max_response_bytes: int = Field(1_048_576, gt=0)
+    smtp_ca_file: str | None = None  # extra CA bundle trusted for SMTP TLS (a private relay's CA)
+
+    @field_validator("slack_api_url", "stripe_api_url", "discord_api_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value.rstrip("/")
 
     @field_validator("database_url")
     @classmethod
@@ -86,6 +99,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite://")
+
+    @property
+    def sqlite_path(self) -> str | None:
+        """The embedded database's file, or None for PostgreSQL and in-memory SQLite."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url[len("sqlite://") :].split("?", 1)[0]
+        return None if path in ("", ":memory:") else path
 
     @cached_property
     def tortoise_db_url(self) -> str:

@@ -1,3 +1,3 @@
 """REST transport: one module per resource. Importing a module registers its endpoints."""
 
-from app.rest import actions, api_keys, approvals, evidence, policies, webhooks  # noqa: F401
+from app.rest import actions, api_keys, approvals, connectors, credentials, evidence, policies, webhooks  # noqa: F401

@@ -38,6 +38,13 @@ CATALOGUE = (
     "workflow.cancelled",
     "webhook.test",
     "webhook.disabled",
+    "credential.created",
+    "credential.updated",
+    "credential.deleted",
+    "connector.created",
+    "connector.updated",
+    "connector.deleted",
+    "connector.call_failed",
 )
 
 

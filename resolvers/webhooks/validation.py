@@ -30,9 +30,8 @@ async def check_url(url: str, settings: Settings) -> str:
     allow = settings.allow_private_targets
     try:
         check_url_syntax(url, allow)
-        if not allow:
-            parsed = httpx.URL(url)
-            await resolve_and_check(parsed.host, parsed.port or 443, allow_private=False)
+        parsed = httpx.URL(url)
+        await resolve_and_check(parsed.host, parsed.port or 443, allow_private=allow)
     except UnsafeURL as exc:
         raise Invalid(f"url: {exc}") from None
     except (OSError, UnicodeError):

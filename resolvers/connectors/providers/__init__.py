@@ -1,0 +1,1 @@
+"""One module per provider type; each exports `KIND`, a `ConnectorKind` with its actions."""

@@ -1,0 +1,52 @@
+"""Keeping credential data out of everything a call returns or records.
+
+Providers echo what they were sent (an HTTP endpoint reflecting its headers, an error quoting a
+token). Every string value of a credential that is long enough to be a secret is replaced wherever
+it appears in an output, an error or a log line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+MIN_SECRET_LENGTH = 4
+REDACTED = "[redacted]"
+
+
+def secret_strings(data: Any) -> list[str]:
+    """Every string (and number rendered as text) in a credential's data, longest first."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+        elif isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH:
+            found.add(value)
+
+    walk(data)
+    return sorted(found, key=len, reverse=True)
+
+
+def scrub_text(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def scrub(value: Any, secrets: list[str]) -> Any:
+    """`value` with every secret replaced in its strings and keys, at any depth."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return scrub_text(value, secrets)
+    if isinstance(value, dict):
+        return {scrub_text(str(k), secrets): scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(item, secrets) for item in value]
+    return value

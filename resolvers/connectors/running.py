@@ -1,0 +1,114 @@
+"""Running one connector action: the one path for `POST /connectors/{id}/actions/{action}`,
+`runConnectorAction` and workflow steps.
+
+Input is checked against the action's `inputSchema` before anything is sent (400 naming the
+field). Each run that reaches the provider is recorded (never its input, output or secrets); a
+failure also emits `connector.call_failed` and answers `CONNECTOR_FAILED` (502) saying whether a
+retry may help. Outputs and error messages are scrubbed of every string of the credential's data.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.after_commit import atomic
+from app.core.ids import new_id
+from models.connectors import Connector, ConnectorCall, Credential
+from resolvers.connectors import schemas
+from resolvers.connectors.catalogue import kind_of
+from resolvers.connectors.connectors import find
+from resolvers.connectors.failures import ProviderFailure
+from resolvers.connectors.kinds import ActionCall
+from resolvers.connectors.redaction import scrub, scrub_text, secret_strings
+from resolvers.context import Context
+from resolvers.credentials.credentials import open_data
+from resolvers.errors import Invalid, NotFound, UpstreamFailed
+from resolvers.events.outbox import emit
+
+MAX_IDEMPOTENCY_KEY = 255
+
+
+@dataclass(slots=True)
+class ActionResult:
+    output: dict[str, Any]
+    duration_ms: int
+    call_id: str
+
+
+def check_idempotency_key(key: str | None) -> str:
+    """The caller's key (printable ASCII, at most 255), or a fresh one for this call alone."""
+    if key is None:
+        return uuid.uuid4().hex
+    if not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY or not all(" " < c <= "~" for c in key):
+        raise Invalid(f"idempotencyKey must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters without spaces")
+    return key
+
+
+async def _secrets(ctx: Context, connector: Connector) -> dict[str, Any]:
+    if connector.credential_id is None:
+        return {}
+    credential = await Credential.get(id=connector.credential_id, organization_id=ctx.organization_id)
+    return open_data(ctx, credential)
+
+
+async def run_action(
+    ctx: Context, connector_id: str, action_name: str, given: Any, *, idempotency_key: str | None = None
+) -> ActionResult:
+    """Validate, call the provider, record the call; raises UpstreamFailed when the provider fails."""
+    connector = await find(ctx, connector_id, "connectors:write")
+    actions = kind_of(connector.type).actions_of(connector.config)
+    action = actions.get(action_name)
+    if action is None:
+        raise NotFound(f"connector {connector.id} ({connector.type}) has no action {action_name[:64]!r}; "
+                       f"it has: {', '.join(actions) or 'none'}")
+    schemas.check(action.input_schema, given, "input")
+    key = check_idempotency_key(idempotency_key)
+    secrets = await _secrets(ctx, connector)
+    call = ActionCall(input=given, secrets=secrets, config=connector.config, settings=ctx.settings,
+                      http=ctx.services.http, idempotency_key=key, timeout=ctx.settings.connector_timeout_seconds)
+    hidden = secret_strings(secrets)
+    started = time.perf_counter()
+    try:
+        output = await action.run(call)
+    except ProviderFailure as failure:
+        failure.message = scrub_text(failure.message, hidden)
+        raise await _record_failure(ctx, connector, action_name, failure, _ms(started)) from None
+    except Invalid as refused:  # the provider refused the input before sending: nothing to record
+        raise Invalid(scrub_text(refused.message, hidden)) from None
+    record = await _record(ctx, connector, action_name, _ms(started))
+    return ActionResult(scrub(output, hidden), record.duration_ms, record.id)
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+async def _record(ctx: Context, connector: Connector, action: str, duration_ms: int) -> ConnectorCall:
+    return await ConnectorCall.create(
+        id=new_id("call"), organization_id=ctx.organization_id, connector_id=connector.id, action=action,
+        status="succeeded", duration_ms=duration_ms,
+    )
+
+
+async def _record_failure(
+    ctx: Context, connector: Connector, action: str, failure: ProviderFailure, duration_ms: int
+) -> UpstreamFailed:
+    """Record the failed call and emit `connector.call_failed` in one transaction."""
+    async with atomic():
+        record = await ConnectorCall.create(
+            id=new_id("call"), organization_id=ctx.organization_id, connector_id=connector.id, action=action,
+            status="failed", duration_ms=duration_ms, retryable=failure.retryable,
+            provider_status=failure.status, error=failure.message,
+        )
+        await emit(ctx.services, ctx.organization_id, "connector.call_failed", {
+            "callId": record.id, "connectorId": connector.id, "connectorType": connector.type, "action": action,
+            "error": failure.message, "retryable": failure.retryable, "providerStatus": failure.status,
+            "durationMs": duration_ms,
+        })
+    return UpstreamFailed(
+        f"{connector.type} {action} failed: {failure.message}", retryable=failure.retryable, call_id=record.id,
+        provider_status=failure.status, retry_after=failure.retry_after,
+    )

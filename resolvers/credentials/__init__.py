@@ -1,0 +1,1 @@
+"""Credentials: secrets sealed at rest, read back only as field names and a fingerprint."""

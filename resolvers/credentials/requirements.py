@@ -1,0 +1,88 @@
+"""The data fields each known provider needs, checked when a credential is written (400 naming
+the missing field), so a connector never discovers at run time that its secret is incomplete.
+
+Providers not listed here are accepted with any data: a credential may serve a custom use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from resolvers.errors import Invalid
+from resolvers.webhooks.validation import check_headers
+
+Check = Callable[[dict[str, Any]], None]
+
+
+def _text(data: dict[str, Any], name: str) -> None:
+    value = data.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise Invalid(f"data.{name} is required (a non-empty string)")
+
+
+def _fields(*names: str) -> Check:
+    def check(data: dict[str, Any]) -> None:
+        for name in names:
+            _text(data, name)
+
+    return check
+
+
+def _smtp(data: dict[str, Any]) -> None:
+    _text(data, "host")
+    port = data.get("port")
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise Invalid("data.port is required (a port number, 1-65535)")
+    _text(data, "user")
+    _text(data, "password")
+
+
+def _http(data: dict[str, Any]) -> None:
+    if "token" in data:
+        _text(data, "token")
+    elif "username" in data or "password" in data:
+        _text(data, "username")
+        _text(data, "password")
+    elif "apiKey" in data or "header" in data:
+        _text(data, "apiKey")
+        _text(data, "header")
+    else:
+        raise Invalid("data needs one of: token; username and password; apiKey and header")
+
+
+def _custom_api(data: dict[str, Any]) -> None:
+    headers = data.get("headers")
+    if not isinstance(headers, dict) or not headers:
+        raise Invalid("data.headers is required (an object of header names to string values)")
+    try:
+        check_headers(headers)
+    except Invalid as exc:
+        raise Invalid(f"data.{exc.message}") from None
+
+
+CHECKS: dict[str, Check] = {
+    "slack": _fields("bot_token"),
+    "smtp": _smtp,
+    "stripe": _fields("secret_key"),
+    "discord": _fields("bot_token"),
+    "http": _http,
+    "custom_api": _custom_api,
+}
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    "slack": ("bot_token",),
+    "smtp": ("host", "port", "user", "password"),
+    "stripe": ("secret_key",),
+    "discord": ("bot_token",),
+    "http": (),
+    "custom_api": ("headers",),
+}
+
+
+def check_data(provider: str, data: dict[str, Any]) -> None:
+    """Raise Invalid naming the first missing or mistyped field for `provider`."""
+    check = CHECKS.get(provider)
+    if check is not None:
+        check(data)

@@ -1,0 +1,1 @@
+"""GraphQL for credentials, the connector catalogue, connector instances and their calls."""

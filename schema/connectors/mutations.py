@@ -1,0 +1,76 @@
+"""Mutations: credentials and connector instances (create, update, delete) and runConnectorAction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers.connectors import connectors, running
+from resolvers.connectors.connectors import ConnectorSpec
+from resolvers.credentials import credentials
+from resolvers.credentials.credentials import CredentialSpec
+from schema.connectors.types import (
+    Connector,
+    ConnectorRun,
+    CreateConnectorInput,
+    CreateCredentialInput,
+    Credential,
+    UpdateConnectorInput,
+    UpdateCredentialInput,
+)
+from schema.context import GraphQLContext
+
+Ctx = Info[GraphQLContext, None]
+
+
+def _given(data: object, names: dict[str, str]) -> dict[str, Any]:
+    """The input's fields the client gave, under the resolver's names."""
+    return {ours: getattr(data, theirs) for theirs, ours in names.items()
+            if getattr(data, theirs) is not strawberry.UNSET}
+
+
+_CREDENTIAL = {n: n for n in ("name", "description", "type", "provider", "data", "metadata")}
+_CONNECTOR = {"name": "name", "type": "type", "credential_id": "credential_id", "config": "config"}
+
+
+@strawberry.type
+class ConnectorMutations:
+    @strawberry.mutation(description="Create a credential; its data is encrypted and never returned.")
+    async def create_credential(self, info: Ctx, input: CreateCredentialInput) -> Credential:
+        spec = CredentialSpec(**_given(input, _CREDENTIAL))
+        return Credential.from_row(await credentials.create(info.context.ctx, spec))
+
+    @strawberry.mutation(description="Replace the name, description, metadata and/or data given.")
+    async def update_credential(self, info: Ctx, id: strawberry.ID, input: UpdateCredentialInput) -> Credential:
+        spec = CredentialSpec(**_given(input, _CREDENTIAL))
+        return Credential.from_row(await credentials.update(info.context.ctx, str(id), spec))
+
+    @strawberry.mutation(description="Delete a credential no connector uses.")
+    async def delete_credential(self, info: Ctx, id: strawberry.ID) -> Credential:
+        return Credential.from_row(await credentials.delete(info.context.ctx, str(id)))
+
+    @strawberry.mutation(description="Create a connector instance.")
+    async def create_connector(self, info: Ctx, input: CreateConnectorInput) -> Connector:
+        spec = ConnectorSpec(**_given(input, _CONNECTOR))
+        return Connector.from_row(await connectors.create(info.context.ctx, spec))
+
+    @strawberry.mutation(description="Change the name, credential and/or config given.")
+    async def update_connector(self, info: Ctx, id: strawberry.ID, input: UpdateConnectorInput) -> Connector:
+        spec = ConnectorSpec(**_given(input, _CONNECTOR))
+        return Connector.from_row(await connectors.update(info.context.ctx, str(id), spec))
+
+    @strawberry.mutation(description="Delete a connector instance and its call log.")
+    async def delete_connector(self, info: Ctx, id: strawberry.ID) -> Connector:
+        return Connector.from_row(await connectors.delete(info.context.ctx, str(id)))
+
+    @strawberry.mutation(description="Run one action; CONNECTOR_FAILED (with retryable) when the provider fails.")
+    async def run_connector_action(
+        self, info: Ctx, connector_id: strawberry.ID, action: str, input: strawberry.scalars.JSON,
+        idempotency_key: str | None = None,
+    ) -> ConnectorRun:
+        result = await running.run_action(info.context.ctx, str(connector_id), action, input,
+                                          idempotency_key=idempotency_key)
+        return ConnectorRun(output=result.output, duration_ms=result.duration_ms,  # type: ignore[arg-type]
+                            call_id=strawberry.ID(result.call_id))
