@@ -37,6 +37,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+# Where the test server finds Slack, Stripe and Discord: local fakes (tests/connectors/fakes) that
+# tests/connectors/conftest.py starts on these ports.
+PROVIDER_PORTS = {"slack": free_port(), "stripe": free_port(), "discord": free_port()}
+
+
 async def recreate_database() -> None:
     conn = await asyncpg.connect(f"{PG_ROOT}/postgres")
     try:
@@ -57,6 +62,10 @@ def settings() -> Settings:
         log_level="WARNING",
         public_url="https://gatehouse.test",
         encryption_keys=TEST_ENCRYPTION_KEYS,
+        slack_api_url=f"http://127.0.0.1:{PROVIDER_PORTS['slack']}/api",
+        stripe_api_url=f"http://127.0.0.1:{PROVIDER_PORTS['stripe']}",
+        discord_api_url=f"http://127.0.0.1:{PROVIDER_PORTS['discord']}/api/v10",
+        connector_timeout_seconds=5,
     )
 
 

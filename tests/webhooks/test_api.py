@@ -17,6 +17,7 @@ from tests.conftest import DATABASE_URL, Tenant
 from tests.webhooks.receiver import eventually, receiving
 
 REFUSED = ["http://169.254.169.254/latest/meta-data", "http://10.0.0.1/hook", "http://localhost:8080/hook"]
+METADATA = ["http://169.254.169.254/latest/meta-data", "http://[fd00:ec2::254]/latest", "http://[fe80::1]/x"]
 
 
 def strict_context(tenant: Tenant) -> Context:
@@ -31,8 +32,23 @@ async def test_internal_urls_are_refused_at_creation_unless_allowed(tenant: Tena
     with pytest.raises(Invalid, match="Refusing outgoing request"):
         await webhooks.create(strict_context(tenant), WebhookSpec(name="x", url=url, events=["*"]))
     assert not await Webhook.exists()
-    async with tenant.client() as c:  # the test server allows private targets
-        assert (await c.post("/api/v1/webhooks", json={"name": "x", "url": url, "events": ["*"]})).status_code == 201
+    async with tenant.client() as c:  # the test server allows private targets, but never metadata
+        created = await c.post("/api/v1/webhooks", json={"name": "x", "url": url, "events": ["*"]})
+    assert created.status_code == (400 if url in METADATA else 201), created.text
+
+
+@pytest.mark.parametrize("url", METADATA)
+async def test_metadata_addresses_are_refused_even_when_private_targets_are_allowed(tenant: Tenant, url: str) -> None:
+    async with tenant.client() as c:
+        created = await c.post("/api/v1/webhooks", json={"name": "x", "url": url, "events": ["*"]})
+    assert created.status_code == 400 and "Refusing outgoing request" in created.json()["message"]
+    assert not await Webhook.exists()
+    sender = WebhookSender(allow_private=True, timeout=2, max_connections=2)
+    try:
+        with pytest.raises(SendFailed, match="Refusing outgoing request"):
+            await sender.post(url, b"{}", {})
+    finally:
+        await sender.close()
 
 
 @pytest.mark.parametrize("url", REFUSED)

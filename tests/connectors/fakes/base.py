@@ -69,11 +69,11 @@ class FakeProvider:
 
 
 @asynccontextmanager
-async def serving(fake: FakeProvider) -> AsyncIterator[str]:
-    """Run `fake` on 127.0.0.1 and a free port; yields its base URL (no trailing slash)."""
+async def serving(fake: FakeProvider, port: int = 0) -> AsyncIterator[str]:
+    """Run `fake` on 127.0.0.1 and `port` (0: a free one); yields its base URL (no trailing slash)."""
     runner = web.AppRunner(fake.app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     fake.base_url = f"http://127.0.0.1:{port}"
