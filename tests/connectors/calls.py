@@ -14,7 +14,7 @@ from resolvers.connectors.kinds import ActionCall
 @asynccontextmanager
 async def action_call(
     input: dict[str, Any], secrets: dict[str, Any], config: dict[str, Any] | None = None,
-    idempotency_key: str = "idem-test-1", timeout: float = 5.0, **settings: Any,
+    idempotency_key: str = "idem-test-1", timeout: float = 5.0, **settings: Any,  # noqa: ASYNC109
 ) -> AsyncIterator[ActionCall]:
     """`settings` override Settings fields (e.g. slack_api_url=fake.base_url)."""
     loaded = load_settings(allow_private_targets=True, **settings)

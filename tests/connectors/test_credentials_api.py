@@ -139,7 +139,8 @@ async def test_delete_is_refused_while_a_connector_uses_it_naming_the_connector(
         assert connector["id"] in refused.json()["message"]
         assert (await c.delete(f"/api/v1/connectors/{connector['id']}")).status_code == 200
         deleted = await c.delete(f"/api/v1/credentials/{credential['id']}")
-        assert deleted.status_code == 200 and (await c.get(f"/api/v1/credentials/{credential['id']}")).status_code == 404
+        assert deleted.status_code == 200
+        assert (await c.get(f"/api/v1/credentials/{credential['id']}")).status_code == 404
     assert [e.type for e in await Event.filter(type__startswith="credential.").order_by("seq")] == [
         "credential.created", "credential.deleted"]
 
@@ -162,7 +163,8 @@ async def test_graphql_door_has_the_same_rules(tenant: Tenant, other_tenant: Ten
     assert missing["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR"
     assert "data.bot_token" in missing["errors"][0]["message"]
     updated = await tenant.graphql(
-        "mutation($id: ID!) { updateCredential(id: $id, input: {data: {bot_token: \"xoxb-2\"}}) { fields fingerprint } }",
+        "mutation($id: ID!) { updateCredential(id: $id, input: {data: {bot_token: \"xoxb-2\"}}) "
+        "{ fields fingerprint } }",
         {"id": credential["id"]})
     assert updated["data"]["updateCredential"]["fields"] == ["bot_token"]
     foreign = await other_tenant.graphql("query($id: ID!) { credential(id: $id) { id } }", {"id": credential["id"]})

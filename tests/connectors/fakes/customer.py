@@ -28,8 +28,9 @@ class CustomerApi(FakeProvider):
                               "seenHeaders": {str(k): v for k, v in request.headers.items()}})
 
     async def echo(self, request: web.Request) -> web.Response:
-        return json_response({"method": request.method, "query": dict(request.query),
-                              "headers": {str(k): v for k, v in request.headers.items()}, "body": (await request.read()).decode()})
+        headers = {str(k): v for k, v in request.headers.items()}
+        return json_response({"method": request.method, "query": dict(request.query), "headers": headers,
+                              "body": (await request.read()).decode()})
 
     async def text(self, request: web.Request) -> web.Response:
         return web.Response(text="plain answer", content_type="text/plain")
