@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import httpx
@@ -23,6 +25,7 @@ from tortoise import connections
 from app.core.settings import Settings, load_settings
 from app.main import create_app
 from models.db import close_database, migrate
+from tests.connectors.fakes.smtp import make_certificate
 from tests.processes import TEST_ENCRYPTION_KEYS
 
 PG_ROOT = os.environ.get("GATEHOUSE_TEST_PG", "postgres://postgres@127.0.0.1:5432")
@@ -40,6 +43,8 @@ def free_port() -> int:
 # Where the test server finds Slack, Stripe and Discord: local fakes (tests/connectors/fakes) that
 # tests/connectors/conftest.py starts on these ports.
 PROVIDER_PORTS = {"slack": free_port(), "stripe": free_port(), "discord": free_port()}
+# The local SMTP relays' certificate (tests/connectors/fakes/smtp.py), trusted by the test server.
+SMTP_CERTIFICATE = make_certificate(Path(tempfile.mkdtemp(prefix="gatehouse-smtp-")))
 
 
 async def recreate_database() -> None:
@@ -66,6 +71,7 @@ def settings() -> Settings:
         stripe_api_url=f"http://127.0.0.1:{PROVIDER_PORTS['stripe']}",
         discord_api_url=f"http://127.0.0.1:{PROVIDER_PORTS['discord']}/api/v10",
         connector_timeout_seconds=5,
+        smtp_ca_file=str(SMTP_CERTIFICATE.cert_file),
     )
 
 

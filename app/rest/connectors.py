@@ -154,7 +154,7 @@ async def delete_connector(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("POST", "/connectors/{id}/actions/{action}", summary="Run one action (502 CONNECTOR_FAILED when "
-          "the provider fails)", tags=TAGS, body=RunActionBody, response=RunOut)
+          "the provider fails)", tags=TAGS, body=RunActionBody, response=RunOut, errors=(409, 502))
 async def run_action(call: RestCall) -> dict[str, Any]:
     body: RunActionBody = call.body
     key = body.idempotencyKey or call.request.headers.get("Idempotency-Key")

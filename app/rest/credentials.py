@@ -87,6 +87,6 @@ async def update_credential(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("DELETE", "/credentials/{id}", summary="Delete a credential no connector uses (409 otherwise)",
-          tags=TAGS, response=CredentialOut)
+          tags=TAGS, response=CredentialOut, errors=(409,))
 async def delete_credential(call: RestCall) -> dict[str, Any]:
     return serialise_credential(await credentials.delete(call.ctx, call.path["id"]))

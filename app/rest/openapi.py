@@ -22,6 +22,10 @@ _ERROR_SCHEMA = {
     "properties": {
         "error": {"type": "string", "enum": sorted(STATUS_BY_CODE)},
         "message": {"type": "string"},
+        "retryable": {"type": "boolean", "description": "CONNECTOR_FAILED: whether the same call may succeed later"},
+        "callId": {"type": "string", "description": "CONNECTOR_FAILED: the call log entry"},
+        "providerStatus": {"type": ["integer", "null"], "description": "CONNECTOR_FAILED: the provider's status"},
+        "retryAfter": {"type": ["number", "null"], "description": "CONNECTOR_FAILED: seconds the provider asked"},
     },
 }
 SECURITY_SCHEMES = {
@@ -68,7 +72,7 @@ def _operation(ep: Endpoint, path: str, components: dict[str, Any]) -> dict[str,
     if ep.status != 204:
         ok["content"] = {"application/json": {"schema": _schema_of(ep.response, components)}}
     responses: dict[str, Any] = {str(ep.status): ok}
-    for status in ("400", "401", "403", "404", "429"):
+    for status in ("400", "401", "403", "404", "429", *(str(code) for code in ep.errors)):
         responses[status] = {"$ref": "#/components/responses/Error"}
     op: dict[str, Any] = {
         "summary": ep.summary,

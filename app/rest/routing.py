@@ -50,6 +50,7 @@ class Endpoint:
     response: Any = None
     status: int = 200
     paths: list[str] = field(default_factory=list)
+    errors: tuple[int, ...] = ()  # statuses beyond the common 400/401/403/404/429, for OpenAPI
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -66,12 +67,13 @@ def endpoint(
     response: Any = None,
     status: int = 200,
     also_at_root: bool = False,
+    errors: tuple[int, ...] = (),
 ) -> Callable[[Handler], Handler]:
     """Register a handler at `/api/v1{path}` (and at `{path}` for the governance documents)."""
 
     def register(handler: Handler) -> Handler:
         paths = [f"/api/v1{path}"] + ([path] if also_at_root else [])
-        ENDPOINTS.append(Endpoint(method, path, handler, summary, tags, body, query, response, status, paths))
+        ENDPOINTS.append(Endpoint(method, path, handler, summary, tags, body, query, response, status, paths, errors))
         return handler
 
     return register

@@ -16,9 +16,10 @@ import pytest
 from models.connectors import ConnectorCall
 from models.events import Event
 from models.webhooks import WebhookDelivery
-from tests.conftest import PROVIDER_PORTS, Tenant
+from tests.conftest import PROVIDER_PORTS, SMTP_CERTIFICATE, Tenant
 from tests.connectors.fakes import discord as discord_fake
 from tests.connectors.fakes import slack as slack_fake
+from tests.connectors.fakes import smtp as smtp_fake
 from tests.connectors.fakes.base import serving
 from tests.connectors.fakes.customer import CustomerApi
 from tests.connectors.fakes.discord import DiscordFake
@@ -34,6 +35,8 @@ SECRETS = {
     "custom_api": "PLANTED-customer-header-19ab",
     "rotated": "xoxb-PLANTED-rotated-2bb1",
     "refused": "PLANTED-refused-input-8c8c",
+    "smtp": smtp_fake.PASSWORD,
+    "smtp_wrong": "PLANTED-wrong-smtp-password-3d",  # the relay quotes a refused password back
 }
 CREDENTIALS = {
     "slack": {"type": "oauth", "data": {"bot_token": SECRETS["slack"]}},
@@ -42,6 +45,9 @@ CREDENTIALS = {
     "http": {"type": "custom", "data": {"token": SECRETS["http"]}},
     "custom_api": {"type": "custom", "data": {"headers": {"X-Customer-Key": SECRETS["custom_api"]}}},
 }
+
+
+FAKES_LOGGERS = {"mail.log", "aiohttp.access", "aiohttp.server"}
 
 
 class Transcript:
@@ -69,14 +75,29 @@ async def fakes() -> AsyncIterator[dict[str, Any]]:
     async with AsyncExitStack() as stack:
         for name, fake in made.items():
             await stack.enter_async_context(serving(fake, PROVIDER_PORTS.get(name, 0)))
+        made["smtp"] = await stack.enter_async_context(smtp_fake.serving_smtp(smtp_fake.FakeRelay(), SMTP_CERTIFICATE))
         yield made
+
+
+async def _smtp_round(c: httpx.AsyncClient, t: Transcript, relay: smtp_fake.FakeRelay) -> None:
+    """An email sent over STARTTLS, and a login refused by a relay that quotes the password back."""
+    for password, status in ((SECRETS["smtp"], 200), (SECRETS["smtp_wrong"], 502)):
+        data = {"host": "localhost", "port": relay.port, "user": smtp_fake.USER, "password": password}
+        credential = t.add(await c.post("/api/v1/credentials", json={
+            "name": "mail", "type": "custom", "provider": "smtp", "data": data}))
+        connector = t.add(await c.post("/api/v1/connectors", json={
+            "name": "mail", "type": "smtp", "credentialId": credential.json()["id"]}))
+        sent = t.add(await c.post(f"/api/v1/connectors/{connector.json()['id']}/actions/send_email", json={
+            "input": {"to": ["ops@example.com"], "subject": "hi", "text": "hello"}}))
+        assert sent.status_code == status, sent.text
 
 
 async def _rest_round(c: httpx.AsyncClient, t: Transcript, fakes: dict[str, Any]) -> dict[str, str]:
     """Create, read, run (success and failure) and update over REST; the connector ids by type."""
     connectors: dict[str, str] = {}
     for provider, credential in CREDENTIALS.items():
-        created = t.add(await c.post("/api/v1/credentials", json={"name": provider, "provider": provider, **credential}))
+        body = {"name": provider, "provider": provider, **credential}
+        created = t.add(await c.post("/api/v1/credentials", json=body))
         assert created.status_code == 201, created.text
         t.add(await c.get(f"/api/v1/credentials/{created.json()['id']}"))
         config: dict[str, Any] = {}
@@ -180,10 +201,13 @@ async def test_no_route_in_either_door_leaks_credential_data(
         hook = await c.post("/api/v1/webhooks", json={"name": "all", "url": receiver.url, "events": ["*"]})
         assert hook.status_code == 201
         connectors = await _rest_round(c, t, fakes)
+        await _smtp_round(c, t, fakes["smtp"])
         await _graphql_round(c, t, connectors)
         await _rest_changes(c, t, connectors)
         await eventually(lambda: len(receiver.requests) >= 10)
     # the secrets were really used: the providers received them
+    assert fakes["smtp"].messages and (smtp_fake.USER, True) in {(u, ok) for _, u, ok in fakes["smtp"].logins}
+    assert (smtp_fake.USER, False) in {(u, ok) for _, u, ok in fakes["smtp"].logins}
     assert any(r.headers.get("X-Customer-Key") == SECRETS["custom_api"] for r in fakes["customer"].requests)
     assert any(r.headers.get("Authorization") == f"Bearer {SECRETS['slack']}" for r in fakes["slack"].requests)
     assert any(r.headers.get("Authorization") == f"Bot {SECRETS['discord']}" for r in fakes["discord"].requests)
@@ -193,6 +217,7 @@ async def test_no_route_in_either_door_leaks_credential_data(
     assert {"credential.created", "connector.call_failed"} <= {e.type for e in await Event.all()}
     deliveries = [d.payload for d in await WebhookDelivery.all()] + [r.body.decode() for r in receiver.requests]
     calls = [f"{call.error}" for call in await ConnectorCall.all()]
-    logs = [record.getMessage() + str(record.__dict__) for record in caplog.records]
+    # every log record but the fake providers' own (aiosmtpd's mail.log quotes the refused password)
+    logs = [f"{r.name}: {r.getMessage()} {r.__dict__}" for r in caplog.records if r.name not in FAKES_LOGGERS]
     out, err = capfd.readouterr()
     assert t.leaks(*events, *deliveries, *calls, *logs, out, err) == []

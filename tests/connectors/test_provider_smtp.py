@@ -167,28 +167,33 @@ async def test_wrong_password_is_permanent_and_never_repeats_it(relay: FakeRelay
 
 
 @pytest.mark.parametrize(
-    "replies",
-    [{"rcpt_reply": "451 4.3.0 try again later"}, {"data_reply": "451 4.3.0 queue full, try later"}],
+    ("rcpt_reply", "data_reply", "expected"),
+    [("451 4.3.0 try again later", None, "451 4.3.0 try again later"),
+     (None, "451 4.3.0 queue full", "451 4.3.0 queue full")],
 )
-async def test_temporary_refusals_are_retryable(certificate: Certificate, replies: dict[str, str]) -> None:
-    async with serving_smtp(FakeRelay(**replies), certificate) as relay:
+async def test_temporary_refusals_are_retryable(
+    certificate: Certificate, rcpt_reply: str | None, data_reply: str | None, expected: str
+) -> None:
+    async with serving_smtp(FakeRelay(rcpt_reply=rcpt_reply, data_reply=data_reply), certificate) as relay:
         with pytest.raises(ProviderFailure) as failed:
             await send(MESSAGE, secrets(relay), certificate)
-    assert failed.value.retryable
-    assert "451 4.3.0" in failed.value.message
+    assert failed.value.retryable and expected in failed.value.message
     assert relay.messages == []
 
 
 @pytest.mark.parametrize(
-    "replies",
-    [{"rcpt_reply": "550 5.1.1 no such user"}, {"data_reply": "554 5.7.1 message rejected as spam"}],
+    ("rcpt_reply", "data_reply", "expected"),
+    [("550 5.1.1 no such user", None, "550 5.1.1 no such user"),
+     (None, "554 5.7.1 rejected as spam", "554 5.7.1 rejected as spam")],
 )
-async def test_permanent_refusals_are_not_retryable(certificate: Certificate, replies: dict[str, str]) -> None:
-    async with serving_smtp(FakeRelay(**replies), certificate) as relay:
+async def test_permanent_refusals_are_not_retryable(
+    certificate: Certificate, rcpt_reply: str | None, data_reply: str | None, expected: str
+) -> None:
+    async with serving_smtp(FakeRelay(rcpt_reply=rcpt_reply, data_reply=data_reply), certificate) as relay:
         with pytest.raises(ProviderFailure) as failed:
             await send(MESSAGE, secrets(relay), certificate)
-    assert not failed.value.retryable
-    assert next(iter(replies.values())) in failed.value.message
+    assert not failed.value.retryable and expected in failed.value.message
+    assert relay.messages == []
 
 
 async def test_nothing_listening_is_retryable(certificate: Certificate) -> None:
@@ -270,7 +275,7 @@ async def test_server_without_starttls_never_gets_the_password(certificate: Cert
         with pytest.raises(ProviderFailure) as failed:
             await send(MESSAGE, secrets(relay), certificate)
     assert not failed.value.retryable and failed.value.message == NO_STARTTLS
-    assert relay.connections == 1 and b"AUTH PLAIN" in relay.cleartext.upper() or b"EHLO" in relay.cleartext
+    assert relay.connections == 1 and b"EHLO" in relay.cleartext  # we did talk, in clear
     assert b"AUTH" not in relay.cleartext.upper() and relay.logins == []
     assert not any(form in relay.cleartext for form in secret_forms(PASSWORD))
     assert relay.messages == []

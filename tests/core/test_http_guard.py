@@ -121,9 +121,34 @@ def test_internal_ip_literals_are_refused(url: str) -> None:
         check_url_syntax(url, allow_private=False)
 
 
-@pytest.mark.parametrize("url", INTERNAL_URLS)
+ALWAYS_REFUSED = {"http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/", "http://[::ffff:169.254.169.254]/"}
+
+
+@pytest.mark.parametrize("url", sorted(set(INTERNAL_URLS) - ALWAYS_REFUSED))
 def test_internal_ip_literals_are_allowed_when_private_is_allowed(url: str) -> None:
     check_url_syntax(url, allow_private=True)
+
+
+@pytest.mark.parametrize("url", [*sorted(ALWAYS_REFUSED), "http://[fd00:ec2::254]/latest/", "http://169.254.0.1/"])
+def test_link_local_and_metadata_literals_are_refused_even_when_private_is_allowed(url: str) -> None:
+    with pytest.raises(UnsafeURL):
+        check_url_syntax(url, allow_private=True)
+
+
+async def test_names_resolving_to_metadata_are_refused_even_when_private_is_allowed(
+    fake_dns: Callable[[dict[str, list[str]]], None],
+) -> None:
+    fake_dns({"metadata.internal": ["169.254.169.254"], "intranet.test": ["10.1.2.3"]})
+    with pytest.raises(UnsafeURL, match=r"169\.254\.169\.254"):
+        await resolve_and_check("metadata.internal", 80, allow_private=True)
+    assert await resolve_and_check("intranet.test", 80, allow_private=True) == ["10.1.2.3"]
+    recorder = Recorder()
+    transport = GuardedTransport(httpx.MockTransport(recorder), allow_private=True)
+    async with httpx.AsyncClient(transport=transport) as client:
+        with pytest.raises(UnsafeURL):
+            await client.get("http://metadata.internal/latest/meta-data/")
+        assert (await client.get("http://intranet.test/x")).status_code == 200
+    assert [str(r.url) for r in recorder.requests] == ["http://10.1.2.3/x"]
 
 
 @pytest.mark.parametrize(
