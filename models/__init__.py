@@ -7,4 +7,5 @@ MODEL_MODULES = [
     "models.governance",
     "models.webhooks",
     "models.connectors",
+    "models.workflows",
 ]

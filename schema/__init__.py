@@ -18,9 +18,13 @@ from schema.operation import OperationPolicy
 from schema.realtime.subscriptions import RealtimeSubscriptions
 from schema.webhooks.mutations import WebhookMutations
 from schema.webhooks.queries import WebhookQueries
+from schema.workflows.mutations import WorkflowMutations
+from schema.workflows.queries import WorkflowQueries
 
-QUERY_TYPES: tuple[type, ...] = (KeyQueries, GovernanceQueries, WebhookQueries, ConnectorQueries)
-MUTATION_TYPES: tuple[type, ...] = (KeyMutations, GovernanceMutations, WebhookMutations, ConnectorMutations)
+QUERY_TYPES: tuple[type, ...] = (KeyQueries, GovernanceQueries, WebhookQueries, ConnectorQueries, WorkflowQueries)
+MUTATION_TYPES: tuple[type, ...] = (
+    KeyMutations, GovernanceMutations, WebhookMutations, ConnectorMutations, WorkflowMutations,
+)
 SUBSCRIPTION_TYPES: tuple[type, ...] = (RealtimeSubscriptions,)
 
 

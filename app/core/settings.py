@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     connector_timeout_seconds: float = Field(15.0, gt=0, le=120)
     connector_max_response_bytes: int = Field(1_048_576, gt=0)
     smtp_ca_file: str | None = None  # extra CA bundle trusted for SMTP TLS (a private relay's CA)
+    workflow_concurrency: int = Field(64, gt=0, le=1024)  # executions one worker runs at once
+    workflow_lease_seconds: float = Field(30.0, ge=1)  # a dead worker's executions are taken over after it
+    workflow_step_output_max_bytes: int = Field(262_144, gt=1024)
 
     @field_validator("slack_api_url", "stripe_api_url", "discord_api_url")
     @classmethod

@@ -33,6 +33,7 @@ CATALOGUE = (
     "action.rejected",
     "action.expired",
     "workflow.started",
+    "workflow.step_completed",
     "workflow.completed",
     "workflow.failed",
     "workflow.cancelled",

@@ -2,7 +2,8 @@
 
 The instance's config names each endpoint; running one POSTs exactly
 `{"content": {"id", "content_type"}, "custom": {...}}` with the credential's headers, where
-`custom` is the configured parameters overlaid with the call's own (left out when empty). The
+`custom` is the configured parameters overlaid with the call's own (left out when empty), and an
+`Idempotency-Key` header (a workflow step's stays the same across retries). The
 customer's answer comes back as the output; the header values never do (the runner scrubs every
 credential string from outputs and errors).
 """
@@ -63,7 +64,7 @@ def request_body(endpoint: Mapping[str, Any], given: Mapping[str, Any]) -> dict[
 
 async def call_endpoint(name: str, call: ActionCall) -> dict[str, Any]:
     endpoint = call.config["actions"][name]
-    headers = dict(call.secrets.get("headers", {}))
+    headers = {"Idempotency-Key": call.idempotency_key, **call.secrets.get("headers", {})}
     answer = await send(call, endpoint.get("method", "POST"), endpoint["url"], headers=headers,
                         json=request_body(endpoint, call.input))
     fail_unless_ok(answer, answer.text())

@@ -1,0 +1,1 @@
+"""Workflows: definitions, versions, executions and the runner's steps."""

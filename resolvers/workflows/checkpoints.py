@@ -1,0 +1,117 @@
+"""The runner's writes: each is one transaction, fenced by the lease, with its events in the outbox.
+
+A fenced write that changes no execution row means this worker lost the execution (its lease was
+taken over, or the execution was cancelled): it raises LeaseLost and the worker stops working on it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from app.core.after_commit import atomic
+from app.core.clock import utcnow
+from models.workflows import Execution, ExecutionStep
+from resolvers.context import Services
+from resolvers.events.outbox import emit
+from resolvers.workflows.leases import Claim
+
+CUT_MARKER = "[cut: over the step output limit]"
+
+
+class LeaseLost(Exception):
+    """This worker no longer holds the execution; nothing it does now may be recorded."""
+
+
+def capped(value: Any, limit: int) -> Any:
+    """`value`, or a marker with its start when its JSON is over `limit` bytes."""
+    raw = orjson.dumps(value)
+    if len(raw) <= limit:
+        return value
+    return {"truncated": True, "bytes": len(raw), "marker": CUT_MARKER,
+            "preview": raw[: min(limit // 2, 4096)].decode("utf-8", "ignore")}
+
+
+async def _fenced(claim: Claim, **values: Any) -> None:
+    updated = await Execution.filter(id=claim.execution_id, lease=claim.lease,
+                                     status__in=("pending", "running")).update(**values, updated_at=utcnow())
+    if not updated:
+        raise LeaseLost(claim.execution_id)
+
+
+def _event(execution: Execution, **data: Any) -> dict[str, Any]:
+    return {"workflowId": execution.workflow_id, "executionId": execution.id, **data}
+
+
+async def start_step(services: Services, claim: Claim, execution: Execution, position: int, step: dict[str, Any],
+                     rendered: Any, row: ExecutionStep | None) -> ExecutionStep:
+    """Mark the step running (a new attempt unless it was waiting); the first step also starts the run."""
+    now = utcnow()
+    async with atomic():
+        first = execution.started_at is None
+        await _fenced(claim, status="running", started_at=execution.started_at or now)
+        if row is None:
+            row = await ExecutionStep.create(execution_id=execution.id, position=position, name=step["name"],
+                                             type=step["type"], status="running", attempts=1, input=rendered,
+                                             started_at=now)
+        else:
+            attempts = row.attempts if row.status == "waiting" else row.attempts + 1
+            await ExecutionStep.filter(id=row.id).update(status="running", attempts=attempts, input=rendered,
+                                                         started_at=row.started_at or now, error=None)
+            row.status, row.attempts, row.started_at = "running", attempts, row.started_at or now
+        if first:
+            execution.started_at = now
+            await emit(services, execution.organization_id, "workflow.started",
+                       _event(execution, status="running"))
+    execution.status = "running"
+    return row
+
+
+async def step_done(services: Services, claim: Claim, execution: Execution, row: ExecutionStep, output: Any,
+                    *, failed_error: str | None = None) -> None:
+    """Checkpoint a finished step (or one failed with continueOnError) and move the pointer on."""
+    now = utcnow()
+    status = "failed" if failed_error else "completed"
+    async with atomic():
+        await _fenced(claim, current_step=row.position + 1, next_run_at=now)
+        await ExecutionStep.filter(id=row.id).update(status=status, output=output, error=failed_error,
+                                                     finished_at=now)
+        await emit(services, execution.organization_id, "workflow.step_completed",
+                   _event(execution, step=row.name, position=row.position, status=status, attempts=row.attempts,
+                          error=failed_error))
+    row.status, row.output, row.error, row.finished_at = status, output, failed_error, now
+    execution.current_step = row.position + 1
+
+
+async def step_waits(claim: Claim, row: ExecutionStep, until: datetime, action_id: str | None) -> None:
+    """Park the execution holding no worker: due again at `until` (or when its approval is decided)."""
+    async with atomic():
+        await _fenced(claim, status="waiting", next_run_at=until, claimed_until=None, waiting_action_id=action_id)
+        await ExecutionStep.filter(id=row.id).update(status="waiting")
+
+
+async def step_retries(claim: Claim, row: ExecutionStep, error: str, at: datetime) -> None:
+    """The step failed in a way a retry may fix: due again at `at`, same step, same idempotency key."""
+    async with atomic():
+        await _fenced(claim, next_run_at=at, claimed_until=None)
+        await ExecutionStep.filter(id=row.id).update(status="pending", error=error)
+
+
+async def finish(services: Services, claim: Claim, execution: Execution, *, output: Any = None,
+                 error: str | None = None, failed_step: ExecutionStep | None = None) -> None:
+    """Complete the execution with its output, or fail it with the error (and the failed step)."""
+    now = utcnow()
+    status = "failed" if error is not None else "completed"
+    async with atomic():
+        await _fenced(claim, status=status, output=output, error=error, finished_at=now, claimed_until=None,
+                      next_run_at=None, waiting_action_id=None)
+        if failed_step is not None:
+            await ExecutionStep.filter(id=failed_step.id).update(status="failed", error=error, finished_at=now)
+        if status == "completed":  # document 002's webhook body, exactly
+            data = _event(execution, status="completed", output=output)
+        else:
+            data = _event(execution, status="failed", error=error,
+                          step=failed_step.name if failed_step else None)
+        await emit(services, execution.organization_id, f"workflow.{status}", data)

@@ -1,0 +1,148 @@
+"""Executions: start one, read them, cancel one, retry one.
+
+`execute` answers at once (`pending`); the runner does the work. Cancelling marks the execution
+cancelled in the database and tells the worker holding it to interrupt the running call at once.
+Retrying a failed or cancelled execution starts a new one linked to it, on the same version, that
+reuses the outputs of the steps the old one completed (or, `fromStart`, none of them).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from app.core.after_commit import atomic, on_commit
+from app.core.clock import utcnow
+from app.core.ids import new_id
+from models.workflows import FINISHED, Execution, ExecutionStep, Workflow, WorkflowVersion
+from resolvers.access import require
+from resolvers.context import Context, Services
+from resolvers.errors import Conflict, Invalid
+from resolvers.events.outbox import emit
+from resolvers.lookup import lookup_id, owned
+from resolvers.pagination import Page, paginate
+from resolvers.workflows.workflows import current_version, find
+
+WAKE_CHANNEL = "gatehouse:workflows:wake"
+CANCEL_CHANNEL = "gatehouse:workflows:cancel"
+MAX_INPUT_BYTES = 262_144
+
+
+def wake_runners(services: Services) -> None:
+    """After commit: tell the runners there is work, so they need not wait for their next poll."""
+
+    async def wake() -> None:
+        await services.bus.publish(WAKE_CHANNEL, b"1")
+
+    on_commit(wake)
+
+
+def _checked_input(value: Any) -> Any:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise Invalid("input must be an object")
+    if len(orjson.dumps(value)) > MAX_INPUT_BYTES:
+        raise Invalid(f"input must be at most {MAX_INPUT_BYTES} bytes as JSON")
+    return value
+
+
+def new_execution(workflow: Workflow, version: WorkflowVersion, given: Any, **fields: Any) -> Execution:
+    now = utcnow()
+    return Execution(id=new_id("exec"), organization_id=workflow.organization_id, workflow_id=workflow.id,
+                     version_id=version.id, status="pending", input=given, next_run_at=now, **fields)
+
+
+async def execute(ctx: Context, workflow_id: str, given: Any) -> Execution:
+    """Queue a run of the workflow's current version (scope workflows:write)."""
+    workflow = await find(ctx, workflow_id, "workflows:write")
+    execution = new_execution(workflow, await current_version(workflow), _checked_input(given))
+    async with atomic():
+        await execution.save()
+        wake_runners(ctx.services)
+    return execution
+
+
+async def get(ctx: Context, execution_id: str) -> Execution:
+    """The caller's execution with its steps loaded (`steps_of`)."""
+    require(ctx, "workflows:read")
+    execution = await owned(Execution, ctx, lookup_id(execution_id, "execution"), "execution")
+    await execution.fetch_related("steps")
+    return execution
+
+
+def steps_of(execution: Execution) -> list[ExecutionStep]:
+    """The loaded steps in order; none when they were not loaded (a list answer)."""
+    loaded: Any = execution.steps
+    return sorted(loaded, key=lambda s: s.position) if getattr(loaded, "_fetched", False) else []
+
+
+async def list_executions(ctx: Context, *, workflow_id: str | None = None, status: str | None = None,
+                          limit: int | None = None, cursor: str | None = None) -> Page[Execution]:
+    require(ctx, "workflows:read")
+    query = Execution.filter(organization_id=ctx.organization_id)
+    if workflow_id is not None:
+        query = query.filter(workflow_id=(await find(ctx, workflow_id)).id)
+    if status is not None:
+        if status not in ("pending", "running", "waiting", *FINISHED):
+            raise Invalid("status must be one of pending, running, waiting, completed, failed, cancelled")
+        query = query.filter(status=status)
+    return await paginate(query, limit, cursor)
+
+
+async def cancel(ctx: Context, execution_id: str) -> Execution:
+    """Cancel an unfinished execution: no later step runs, and a running call is interrupted."""
+    require(ctx, "workflows:write")
+    async with atomic() as conn:
+        execution = await owned(Execution, ctx, lookup_id(execution_id, "execution"), "execution",
+                                conn=conn, lock=True)
+        if execution.status in FINISHED:
+            raise Conflict(f"execution {execution.id} is already {execution.status}")
+        now = utcnow()
+        await Execution.filter(id=execution.id).update(status="cancelled", finished_at=now, claimed_until=None,
+                                                      next_run_at=None, lease=execution.lease + 1, updated_at=now)
+        await ExecutionStep.filter(execution_id=execution.id, status__in=("running", "waiting", "pending")).update(
+            status="cancelled", finished_at=now)
+        await emit(ctx.services, ctx.organization_id, "workflow.cancelled",
+                   {"workflowId": execution.workflow_id, "executionId": execution.id, "status": "cancelled"})
+
+        async def interrupt() -> None:
+            await ctx.services.bus.publish(CANCEL_CHANNEL, execution.id.encode())
+
+        on_commit(interrupt)
+    return await get(ctx, execution.id)
+
+
+async def retry(ctx: Context, execution_id: str, *, from_start: bool = False) -> Execution:
+    """A new execution of the same version, reusing the completed steps before the failed one."""
+    require(ctx, "workflows:write")
+    old = await get(ctx, execution_id)
+    if old.status not in ("failed", "cancelled"):
+        raise Conflict(f"only a failed or cancelled execution can be retried; {old.id} is {old.status}")
+    workflow = await Workflow.get(id=old.workflow_id)
+    if workflow.deleted_at is not None:
+        raise Conflict(f"workflow {workflow.id} was deleted")
+    kept = [] if from_start else _completed_prefix(old)
+    version = await WorkflowVersion.get(id=old.version_id)
+    execution = new_execution(workflow, version, old.input, trigger=old.trigger, retry_of=old.id,
+                              current_step=len(kept))
+    async with atomic():
+        await execution.save()
+        for step in kept:
+            await ExecutionStep.create(execution_id=execution.id, position=step.position, name=step.name,
+                                       type=step.type, status="completed", attempts=0, input=step.input,
+                                       output=step.output, reused=True, started_at=step.started_at,
+                                       finished_at=step.finished_at)
+        wake_runners(ctx.services)
+    return await get(ctx, execution.id)
+
+
+def _completed_prefix(execution: Execution) -> list[ExecutionStep]:
+    """The steps completed before the first one that did not (the failed or cancelled one)."""
+    kept: list[ExecutionStep] = []
+    for step in steps_of(execution):
+        if step.status != "completed" or step.position != len(kept):
+            break
+        kept.append(step)
+    return kept

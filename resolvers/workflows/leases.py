@@ -1,0 +1,119 @@
+"""The runner's hold on executions: claim the due ones, renew while running, fence every write.
+
+The same durable-job pattern as webhook deliveries: a due row is claimed under FOR UPDATE SKIP
+LOCKED (PostgreSQL) with a `claimed_until` lease and an incremented `lease` number; every later
+write names that number, so a worker whose lease expired (and whose execution another worker took
+over) changes nothing. A per-workflow `concurrency` caps how many of its executions are held at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tortoise.expressions import F, Q
+
+from app.core.after_commit import atomic
+from app.core.clock import utcnow
+from models.db import pg_fetch
+from models.workflows import Execution, Workflow
+from resolvers.context import Services
+
+UNFINISHED = ("pending", "running", "waiting")
+
+
+@dataclass(slots=True, frozen=True)
+class Claim:
+    execution_id: str
+    lease: int
+
+
+_CLAIM_PG = """
+WITH due AS (
+    SELECT e.id FROM executions e
+    WHERE e.status IN ('pending', 'running', 'waiting') AND e.next_run_at <= $1
+      AND (e.claimed_until IS NULL OR e.claimed_until < $1)
+      AND NOT EXISTS (
+          SELECT 1 FROM workflows w WHERE w.id = e.workflow_id AND w.concurrency IS NOT NULL
+            AND w.concurrency <= (SELECT count(*) FROM executions r
+                                  WHERE r.workflow_id = e.workflow_id AND r.claimed_until >= $1))
+    ORDER BY e.next_run_at LIMIT $2 FOR UPDATE SKIP LOCKED
+)
+UPDATE executions e
+SET claimed_until = $3, lease = e.lease + 1, updated_at = $1,
+    status = CASE WHEN e.status = 'waiting' THEN 'running' ELSE e.status END
+FROM due WHERE e.id = due.id
+RETURNING e.id, e.lease, e.workflow_id,
+    (SELECT w.concurrency FROM workflows w WHERE w.id = e.workflow_id) AS concurrency,
+    (SELECT count(*) FROM executions r WHERE r.workflow_id = e.workflow_id AND r.claimed_until >= $1) AS held
+"""
+
+
+def lease_until(services: Services, now: datetime) -> datetime:
+    return now + timedelta(seconds=services.settings.workflow_lease_seconds)
+
+
+async def claim_due(services: Services, limit: int) -> list[Claim]:
+    """Claim up to `limit` due executions for this worker, oldest due first."""
+    now = utcnow()
+    if services.settings.is_sqlite:
+        return await _claim_orm(now, lease_until(services, now), limit)
+    rows = await pg_fetch(_CLAIM_PG, now, limit, lease_until(services, now))
+    kept: list[Claim] = []
+    over: list[Claim] = []
+    taken: dict[str, int] = {}
+    for row in rows:
+        claim = Claim(row["id"], row["lease"])
+        limit_of = row["concurrency"]
+        taken[row["workflow_id"]] = taken.get(row["workflow_id"], 0) + 1
+        fits = limit_of is None or row["held"] + taken[row["workflow_id"]] <= limit_of
+        (kept if fits else over).append(claim)
+    for claim in over:  # one batch took more of a capped workflow than it may run: give them back
+        await release(claim)
+    return kept
+
+
+async def _claim_orm(now: datetime, until: datetime, limit: int) -> list[Claim]:
+    """SQLite (one embedded process): the same rules, row by row."""
+    claims: list[Claim] = []
+    async with atomic():
+        due = await Execution.filter(
+            Q(claimed_until=None) | Q(claimed_until__lt=now), status__in=UNFINISHED, next_run_at__lte=now
+        ).order_by("next_run_at").limit(limit)
+        for execution in due:
+            if not await _has_room(execution.workflow_id, now):
+                continue
+            status = "running" if execution.status == "waiting" else execution.status
+            await Execution.filter(id=execution.id, lease=execution.lease).update(
+                claimed_until=until, lease=execution.lease + 1, status=status, updated_at=now)
+            claims.append(Claim(execution.id, execution.lease + 1))
+    return claims
+
+
+async def _has_room(workflow_id: str, now: datetime) -> bool:
+    workflow = await Workflow.get(id=workflow_id)
+    if workflow.concurrency is None:
+        return True
+    return await Execution.filter(workflow_id=workflow_id, claimed_until__gte=now).count() < workflow.concurrency
+
+
+async def renew(services: Services, held: list[Claim]) -> set[str]:
+    """Extend the leases this worker holds; answers the ids it no longer holds (taken over,
+    cancelled or finished), whose work must stop."""
+    if not held:
+        return set()
+    until = lease_until(services, utcnow())
+    lost: set[str] = set()
+    for claim in held:
+        updated = await Execution.filter(
+            id=claim.execution_id, lease=claim.lease, status__in=("pending", "running")
+        ).update(claimed_until=until)
+        if not updated:
+            lost.add(claim.execution_id)
+    return lost
+
+
+async def release(claim: Claim) -> None:
+    """Give an execution back at once (its next run is due now), keeping the fence moving."""
+    await Execution.filter(id=claim.execution_id, lease=claim.lease).update(
+        claimed_until=None, lease=F("lease") + 1)

@@ -1,0 +1,137 @@
+"""Running one claimed execution, step after step, until it finishes, waits or loses its lease.
+
+Each step's config is rendered from the execution's input, the earlier steps' outputs and the
+trigger; the step runs under its timeout; its outcome is checkpointed before the next one starts, so
+a worker that dies loses at most the step it was running, which the next holder runs again with the
+same idempotency key. A step that fails retryably is due again after its backoff (or the provider's
+Retry-After), holding no worker meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import timedelta
+from typing import Any
+
+from app.core.clock import utcnow
+from models.organizations import Organization
+from models.workflows import Execution, ExecutionStep, WorkflowVersion
+from resolvers.context import Context, Services
+from resolvers.workflows import checkpoints, steps
+from resolvers.workflows.checkpoints import LeaseLost, capped
+from resolvers.workflows.leases import Claim
+from resolvers.workflows.outcomes import Done, Failed, Outcome, Wait
+from resolvers.workflows.templates import MissingValue, Scope, render
+
+DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_BACKOFF_MS = 1000
+MAX_BACKOFF_SECONDS = 3600.0
+
+
+async def system_context(services: Services, organization_id: str, request_id: str) -> Context:
+    """The runner acts for the workflow's organization, with the rights a workflow step needs."""
+    organization = await Organization.get(id=organization_id)
+    return Context(organization_id, organization.plan, None, frozenset({"admin"}), request_id, services)
+
+
+def idempotency_key(execution: Execution, step: dict[str, Any]) -> str:
+    return f"{execution.id}:{step['name']}"
+
+
+def retry_at(step: dict[str, Any], attempts: int, asked: float | None) -> Any:
+    """Backoff doubling from the step's `backoffMs` (+-20%), never sooner than a Retry-After asked."""
+    backoff = (step.get("retry") or {}).get("backoffMs", DEFAULT_BACKOFF_MS) / 1000
+    delay = min(MAX_BACKOFF_SECONDS, backoff * 2 ** max(0, attempts - 1)) * random.uniform(0.8, 1.2)
+    return utcnow() + timedelta(seconds=max(delay, asked or 0.0))
+
+
+def max_attempts(step: dict[str, Any]) -> int:
+    return int((step.get("retry") or {}).get("maxAttempts", DEFAULT_MAX_ATTEMPTS))
+
+
+class ExecutionRun:
+    """One worker's pass over one execution, from its current step on."""
+
+    def __init__(self, services: Services, claim: Claim, execution: Execution, definition: dict[str, Any],
+                 rows: dict[int, ExecutionStep], ctx: Context) -> None:
+        self.services, self.claim, self.execution = services, claim, execution
+        self.steps: list[dict[str, Any]] = definition["steps"]
+        self.rows, self.ctx = rows, ctx
+
+    def scope(self) -> Scope:
+        done = {row.name: {"output": row.output, "status": row.status} for row in self.rows.values()
+                if row.status in ("completed", "failed")}
+        return Scope(input=self.execution.input, steps=done, trigger=self.execution.trigger)
+
+    async def run(self) -> None:
+        while self.execution.current_step < len(self.steps):
+            if not await self.advance(self.execution.current_step):
+                return
+        last = self.rows.get(len(self.steps) - 1)
+        await checkpoints.finish(self.services, self.claim, self.execution, output=last.output if last else None)
+
+    async def advance(self, position: int) -> bool:
+        """Run the step at `position`; True when the run goes on to the next step."""
+        step = self.steps[position]
+        outcome: Outcome | None = None
+        try:
+            rendered = render(step.get("config", {}), self.scope())
+        except MissingValue as missing:
+            rendered, outcome = None, Failed(f"step {step['name']!r}: {missing}", retryable=False)
+        row = await checkpoints.start_step(self.services, self.claim, self.execution, position, step,
+                                           rendered, self.rows.get(position))
+        self.rows[position] = row
+        if outcome is None:
+            outcome = await self.attempt(step, rendered, row)
+        return await self.settle(step, row, outcome)
+
+    async def attempt(self, step: dict[str, Any], config: dict[str, Any], row: ExecutionStep) -> Outcome:
+        key = idempotency_key(self.execution, step)
+        timeout_ms = step.get("timeoutMs") or config.get("timeoutMs")
+        timeout = timeout_ms / 1000 if timeout_ms else self.services.settings.connector_timeout_seconds
+        kind = step["type"]
+        try:
+            async with asyncio.timeout(timeout if kind not in ("approval", "delay") else None):
+                if kind == "http_request":
+                    return await steps.guarded(steps.http_request(self.ctx, config, key, timeout))
+                if kind == "connector":
+                    return await steps.guarded(steps.connector(self.ctx, config, key))
+                if kind == "approval":
+                    return await steps.guarded(steps.approval(self.ctx, config, key))
+                return steps.delay(config, row.started_at or utcnow())
+        except TimeoutError:
+            return Failed(f"step {step['name']!r} timed out after {timeout:g} s", retryable=True)
+
+    async def settle(self, step: dict[str, Any], row: ExecutionStep, outcome: Outcome) -> bool:
+        limit = self.services.settings.workflow_step_output_max_bytes
+        if isinstance(outcome, Done):
+            await checkpoints.step_done(self.services, self.claim, self.execution, row, capped(outcome.output, limit))
+            return True
+        if isinstance(outcome, Wait):
+            await checkpoints.step_waits(self.claim, row, outcome.until, outcome.action_id)
+            return False
+        if outcome.retryable and row.attempts < max_attempts(step):
+            await checkpoints.step_retries(self.claim, row, outcome.error,
+                                           retry_at(step, row.attempts, outcome.retry_after))
+            return False
+        if step.get("continueOnError"):
+            await checkpoints.step_done(self.services, self.claim, self.execution, row, None,
+                                        failed_error=outcome.error)
+            return True
+        await checkpoints.finish(self.services, self.claim, self.execution, error=outcome.error, failed_step=row)
+        return False
+
+
+async def run_claimed(services: Services, claim: Claim) -> None:
+    """Run a claimed execution as far as it goes now; a lost lease ends the pass quietly."""
+    execution = await Execution.get_or_none(id=claim.execution_id, lease=claim.lease)
+    if execution is None or execution.status not in ("pending", "running"):
+        return
+    version = await WorkflowVersion.get(id=execution.version_id)
+    rows = {row.position: row for row in await ExecutionStep.filter(execution_id=execution.id)}
+    ctx = await system_context(services, execution.organization_id, execution.id)
+    try:
+        await ExecutionRun(services, claim, execution, version.definition, rows, ctx).run()
+    except LeaseLost:
+        return

@@ -1,0 +1,66 @@
+"""The relay's sink for workflows, in the relay's transaction: start the executions that committed
+events trigger, and wake the executions waiting for an action that was just decided.
+
+A trigger starts at most one execution per (workflow, event): `trigger_key` is unique, so an event
+relayed twice (a relay that died before its commit) is skipped the second time. A workflow's own
+events never trigger the same workflow, which would loop.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from app.core.clock import utcnow
+from models.workflows import Execution, Workflow, WorkflowVersion
+from resolvers.context import Services
+from resolvers.events.outbox import Committed
+from resolvers.events.relay import add_sink
+from resolvers.workflows.executions import new_execution, wake_runners
+from resolvers.workflows.triggers import matches
+
+DECISIONS = ("action.approved", "action.rejected", "action.expired")
+
+
+def trigger_payload(event: Committed) -> dict[str, Any]:
+    """What `{{ trigger.* }}` sees: the event's data (an action's id, type, params ...) and its name."""
+    return {**event.data, "event": event.type, "eventId": event.id}
+
+
+async def start_triggered(events: list[Committed]) -> int:
+    """Queue one execution per matching (workflow, event); an event seen before adds none
+    (`INSERT ... ON CONFLICT DO NOTHING` on the unique trigger key)."""
+    by_org: dict[str, list[Workflow]] = defaultdict(list)
+    organizations = {event.organization_id for event in events}
+    for workflow in await Workflow.filter(organization_id__in=organizations, deleted_at=None, trigger__isnull=False):
+        by_org[workflow.organization_id].append(workflow)
+    if not by_org:
+        return 0
+    versions: dict[str, WorkflowVersion] = {}
+    queued: list[Execution] = []
+    for event in events:
+        for workflow in by_org.get(event.organization_id, ()):
+            if event.data.get("workflowId") == workflow.id or not matches(workflow.trigger or {}, event.type,
+                                                                          event.data):
+                continue
+            if workflow.id not in versions:
+                versions[workflow.id] = await WorkflowVersion.get(workflow_id=workflow.id, number=workflow.version)
+            queued.append(new_execution(workflow, versions[workflow.id], {}, trigger=trigger_payload(event),
+                                        trigger_key=f"{workflow.id}:{event.id}"))
+    if queued:
+        await Execution.bulk_create(queued, ignore_conflicts=True)
+    return len(queued)
+
+
+async def wake_decided(events: list[Committed]) -> int:
+    """Executions waiting for one of these decisions are due now."""
+    decided = [str(e.data.get("actionId")) for e in events if e.type in DECISIONS and e.data.get("actionId")]
+    if not decided:
+        return 0
+    return await Execution.filter(status="waiting", waiting_action_id__in=decided).update(next_run_at=utcnow())
+
+
+@add_sink
+async def run_workflows(services: Services, events: list[Committed]) -> None:
+    if await start_triggered(events) + await wake_decided(events):
+        wake_runners(services)

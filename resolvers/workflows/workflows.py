@@ -1,0 +1,162 @@
+"""Workflows: create, list, get, update (each definition saved is a new version), delete.
+
+A definition is checked on save (resolvers/workflows/definition.py): step names, types, configs,
+templates and, for connector steps, the connector and its action's input schema. Deleting a
+workflow hides it and stops its triggers; its executions stay readable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.core.after_commit import atomic
+from app.core.clock import utcnow
+from app.core.ids import new_id
+from models.connectors import Connector
+from models.workflows import Workflow, WorkflowVersion
+from resolvers.access import require
+from resolvers.connectors.catalogue import kind_of
+from resolvers.context import Context
+from resolvers.errors import Invalid, NotFound
+from resolvers.lookup import lookup_id, owned
+from resolvers.pagination import Page, paginate
+from resolvers.validation import check_name
+from resolvers.workflows.definition import check_definition
+from resolvers.workflows.triggers import check_trigger
+
+UNSET: Any = object()
+MAX_DESCRIPTION = 10_000
+MAX_CONCURRENCY = 1000
+
+
+@dataclass(slots=True)
+class WorkflowSpec:
+    """What a client may set; for an update, fields left UNSET stay as they are."""
+
+    name: Any = UNSET
+    description: Any = UNSET
+    is_public: Any = UNSET
+    definition: Any = UNSET
+    trigger: Any = UNSET
+    concurrency: Any = UNSET
+
+
+def connector_check(ctx: Context) -> Any:
+    """The check definition.py calls for each connector step: the caller's connector and action."""
+
+    async def check(connector_id: str, action: str) -> dict[str, Any] | None:
+        try:
+            connector = await owned(Connector, ctx, connector_id, "connector")
+        except NotFound:
+            raise Invalid(f"config.connectorId: connector {connector_id} not found") from None
+        actions = kind_of(connector.type).actions_of(connector.config)
+        if action not in actions:
+            raise Invalid(f"config.action: connector {connector_id} has no action {action!r}; "
+                          f"it has: {', '.join(actions)}")
+        return actions[action].input_schema
+
+    return check
+
+
+def _description(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > MAX_DESCRIPTION or "\x00" in value:
+        raise Invalid(f"description must be a string of at most {MAX_DESCRIPTION} characters")
+    return value
+
+
+def _concurrency(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= MAX_CONCURRENCY:
+        raise Invalid(f"concurrency must be an integer from 1 to {MAX_CONCURRENCY}, or null")
+    return value
+
+
+async def _apply(ctx: Context, workflow: Workflow, spec: WorkflowSpec) -> list[str]:
+    """Check and set the given fields; returns the columns changed."""
+    changed: list[str] = []
+    if spec.name is not UNSET:
+        workflow.name = check_name(str(spec.name)) if spec.name is not None else _missing("name")
+        changed.append("name")
+    if spec.description is not UNSET:
+        workflow.description = _description(spec.description)
+        changed.append("description")
+    if spec.is_public is not UNSET:
+        if not isinstance(spec.is_public, bool):
+            raise Invalid("isPublic must be a boolean")
+        workflow.is_public = spec.is_public
+        changed.append("is_public")
+    if spec.trigger is not UNSET:
+        workflow.trigger = check_trigger(spec.trigger)
+        changed.append("trigger")
+    if spec.concurrency is not UNSET:
+        workflow.concurrency = _concurrency(spec.concurrency)
+        changed.append("concurrency")
+    if spec.definition is not UNSET:
+        if spec.definition is None:
+            _missing("definition")
+        workflow.definition = await check_definition(spec.definition, connector_check(ctx))
+        changed.append("definition")
+    return changed
+
+
+def _missing(name: str) -> Any:
+    raise Invalid(f"{name} is required")
+
+
+async def create(ctx: Context, spec: WorkflowSpec) -> Workflow:
+    """A new workflow and its version 1 (scope workflows:write)."""
+    require(ctx, "workflows:write")
+    if spec.name is UNSET:
+        _missing("name")
+    if spec.definition is UNSET:
+        _missing("definition")
+    workflow = Workflow(id=new_id("wf"), organization_id=ctx.organization_id, version=1)
+    await _apply(ctx, workflow, spec)
+    async with atomic():
+        await workflow.save()
+        await WorkflowVersion.create(workflow_id=workflow.id, number=1, definition=workflow.definition)
+    return workflow
+
+
+async def list_workflows(ctx: Context, *, limit: int | None = None, cursor: str | None = None) -> Page[Workflow]:
+    require(ctx, "workflows:read")
+    return await paginate(Workflow.filter(organization_id=ctx.organization_id, deleted_at=None), limit, cursor)
+
+
+async def find(ctx: Context, workflow_id: str, scope: str = "workflows:read") -> Workflow:
+    """The caller's workflow, not deleted; anything else is NotFound."""
+    require(ctx, scope)
+    workflow = await owned(Workflow, ctx, lookup_id(workflow_id, "workflow"), "workflow")
+    if workflow.deleted_at is not None:
+        raise NotFound(f"workflow {workflow_id} not found")
+    return workflow
+
+
+async def update(ctx: Context, workflow_id: str, spec: WorkflowSpec) -> Workflow:
+    """Change the fields given; a new definition becomes a new version."""
+    workflow = await find(ctx, workflow_id, "workflows:write")
+    changed = await _apply(ctx, workflow, spec)
+    async with atomic():
+        if "definition" in changed:
+            workflow.version += 1
+            changed.append("version")
+            await WorkflowVersion.create(workflow_id=workflow.id, number=workflow.version,
+                                         definition=workflow.definition)
+        await workflow.save(update_fields=[*changed, "updated_at"])
+    return workflow
+
+
+async def delete(ctx: Context, workflow_id: str) -> Workflow:
+    """Hide the workflow and stop its triggers; its executions stay readable."""
+    workflow = await find(ctx, workflow_id, "workflows:write")
+    workflow.deleted_at = utcnow()
+    await workflow.save(update_fields=["deleted_at", "updated_at"])
+    return workflow
+
+
+async def current_version(workflow: Workflow) -> WorkflowVersion:
+    return await WorkflowVersion.get(workflow_id=workflow.id, number=workflow.version)

@@ -1,0 +1,1 @@
+"""GraphQL for workflows and their executions."""

@@ -1,0 +1,50 @@
+"""Mutations: create, update, delete and execute workflows; cancel and retry executions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from resolvers.workflows import executions, workflows
+from resolvers.workflows.workflows import WorkflowSpec
+from schema.context import GraphQLContext
+from schema.workflows.types import CreateWorkflowInput, Execution, UpdateWorkflowInput, Workflow
+
+Ctx = Info[GraphQLContext, None]
+_FIELDS = ("name", "definition", "description", "is_public", "trigger", "concurrency")
+
+
+def spec_of(data: CreateWorkflowInput | UpdateWorkflowInput) -> WorkflowSpec:
+    given: dict[str, Any] = {name: getattr(data, name) for name in _FIELDS
+                             if getattr(data, name) is not strawberry.UNSET}
+    return WorkflowSpec(**given)
+
+
+@strawberry.type
+class WorkflowMutations:
+    @strawberry.mutation(description="Create a workflow (version 1).")
+    async def create_workflow(self, info: Ctx, input: CreateWorkflowInput) -> Workflow:
+        return Workflow.from_row(await workflows.create(info.context.ctx, spec_of(input)))
+
+    @strawberry.mutation(description="Change the fields given; a new definition is a new version.")
+    async def update_workflow(self, info: Ctx, id: strawberry.ID, input: UpdateWorkflowInput) -> Workflow:
+        return Workflow.from_row(await workflows.update(info.context.ctx, str(id), spec_of(input)))
+
+    @strawberry.mutation(description="Delete a workflow; its executions stay readable.")
+    async def delete_workflow(self, info: Ctx, id: strawberry.ID) -> Workflow:
+        return Workflow.from_row(await workflows.delete(info.context.ctx, str(id)))
+
+    @strawberry.mutation(description="Queue an execution; answers at once with status pending.")
+    async def execute_workflow(self, info: Ctx, id: strawberry.ID, input: JSON | None = None) -> Execution:
+        return Execution.from_row(await executions.execute(info.context.ctx, str(id), input))
+
+    @strawberry.mutation(description="Cancel an execution: its running call is interrupted at once.")
+    async def cancel_execution(self, info: Ctx, id: strawberry.ID) -> Execution:
+        return Execution.from_row(await executions.cancel(info.context.ctx, str(id)))
+
+    @strawberry.mutation(description="Re-run a failed or cancelled execution from its failed step (or the start).")
+    async def retry_execution(self, info: Ctx, id: strawberry.ID, from_start: bool = False) -> Execution:
+        return Execution.from_row(await executions.retry(info.context.ctx, str(id), from_start=from_start))
