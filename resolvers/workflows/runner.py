@@ -18,8 +18,10 @@ from app.core.clock import utcnow
 from models.organizations import Organization
 from models.workflows import Execution, ExecutionStep, WorkflowVersion
 from resolvers.context import Context, Services
+from resolvers.errors import Invalid
 from resolvers.workflows import checkpoints, steps
 from resolvers.workflows.checkpoints import LeaseLost, capped
+from resolvers.workflows.definition import check_config
 from resolvers.workflows.leases import Claim
 from resolvers.workflows.outcomes import Done, Failed, Outcome, Wait
 from resolvers.workflows.templates import MissingValue, Scope, render
@@ -76,9 +78,12 @@ class ExecutionRun:
         step = self.steps[position]
         outcome: Outcome | None = None
         try:
-            rendered = render(step.get("config", {}), self.scope())
+            # templates filled in, the config must now fit its schema strictly (a templated method too)
+            rendered = check_config(step["type"], render(step.get("config", {}), self.scope()), templates=False)
         except MissingValue as missing:
             rendered, outcome = None, Failed(f"step {step['name']!r}: {missing}", retryable=False)
+        except Invalid as refused:
+            rendered, outcome = None, Failed(f"step {step['name']!r}: {refused.message}", retryable=False)
         row = await checkpoints.start_step(self.services, self.claim, self.execution, position, step,
                                            rendered, self.rows.get(position))
         self.rows[position] = row

@@ -13,7 +13,7 @@ from typing import Any
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from app.core.ids import new_id
-from models.connectors import Connector
+from models.connectors import Connector, Credential
 from models.workflows import Workflow, WorkflowVersion
 from resolvers.access import require
 from resolvers.connectors.catalogue import kind_of
@@ -59,6 +59,21 @@ def connector_check(ctx: Context) -> Any:
     return check
 
 
+async def _check_credentials(ctx: Context, definition: dict[str, Any]) -> None:
+    """An http_request step's credential must be the caller's, for provider `http`."""
+    for index, step in enumerate(definition["steps"]):
+        credential_id = step["config"].get("credentialId") if step["type"] == "http_request" else None
+        if credential_id is None:
+            continue
+        where = f"steps[{index}] {step['name']!r}: config.credentialId"
+        try:
+            credential = await owned(Credential, ctx, str(credential_id), "credential")
+        except NotFound:
+            raise Invalid(f"{where}: credential {credential_id} not found") from None
+        if credential.provider != "http":
+            raise Invalid(f"{where}: credential {credential_id} is for provider {credential.provider!r}, not 'http'")
+
+
 def _description(value: Any) -> str | None:
     if value is None:
         return None
@@ -99,6 +114,7 @@ async def _apply(ctx: Context, workflow: Workflow, spec: WorkflowSpec) -> list[s
         if spec.definition is None:
             _missing("definition")
         workflow.definition = await check_definition(spec.definition, connector_check(ctx))
+        await _check_credentials(ctx, workflow.definition)
         changed.append("definition")
     return changed
 

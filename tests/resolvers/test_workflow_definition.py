@@ -52,7 +52,7 @@ async def check(*steps: dict[str, Any]) -> dict[str, Any]:
     return await check_definition({"steps": list(steps)}, FakeConnectors())
 
 
-async def refused(*steps: dict[str, Any]) -> str:
+async def refused(*steps: Any) -> str:
     with pytest.raises(Invalid) as caught:
         await check(*steps)
     return caught.value.message
@@ -69,7 +69,7 @@ async def test_the_document_example_validates_as_written() -> None:
 
 async def test_every_step_type_validates_and_defaults_are_filled() -> None:
     fake = FakeConnectors()
-    definition = {"steps": [
+    definition: dict[str, Any] = {"steps": [
         {"name": "fetch", "type": "http_request", "config": {"url": "https://api.example.com/{{ input.id }}"},
          "retry": {"maxAttempts": 5}, "timeoutMs": 1000, "continueOnError": True},
         {"name": "post", "type": "connector", "config": {
