@@ -87,8 +87,9 @@ class ExecutionRun:
         row = await checkpoints.start_step(self.services, self.claim, self.execution, position, step,
                                            rendered, self.rows.get(position))
         self.rows[position] = row
-        if outcome is None:
+        if outcome is None and rendered is not None:
             outcome = await self.attempt(step, rendered, row)
+        assert outcome is not None
         return await self.settle(step, row, outcome)
 
     async def attempt(self, step: dict[str, Any], config: dict[str, Any], row: ExecutionStep) -> Outcome:
