@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
+from app.core.waiting import first_of
 from app.logs import get_logger
 from app.workers import register
 from resolvers.context import Services
@@ -73,21 +74,13 @@ class Runner:
                 await asyncio.sleep(0)
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_first(self.wake, stop), POLL_SECONDS)
+                await asyncio.wait_for(first_of(self.wake, stop), POLL_SECONDS)
 
     async def shutdown(self) -> None:
         for task, _ in list(self.tasks.values()):
             task.cancel()
         await asyncio.gather(*(task for task, _ in list(self.tasks.values())), return_exceptions=True)
 
-
-async def _first(*events: asyncio.Event) -> None:
-    waiters = [asyncio.create_task(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
 
 
 @register("workflow-runner")

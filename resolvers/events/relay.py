@@ -17,6 +17,7 @@ import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.core.after_commit import atomic, on_commit
+from app.core.waiting import first_of
 from models.db import pg_fetch
 from models.events import Event, UnrelayedEvent
 from resolvers.context import Services
@@ -95,15 +96,6 @@ async def run_relay(services: Services, stop: asyncio.Event) -> None:
             if await relay_once(services) >= BATCH_SIZE:
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(_first(wake, stop), POLL_SECONDS)
+                await asyncio.wait_for(first_of(wake, stop), POLL_SECONDS)
     finally:
         await sub.close()
-
-
-async def _first(*events: asyncio.Event) -> None:
-    waiters = [asyncio.create_task(e.wait()) for e in events]
-    try:
-        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for w in waiters:
-            w.cancel()
