@@ -79,7 +79,8 @@ class ExecutionRun:
         outcome: Outcome | None = None
         try:
             # templates filled in, the config must now fit its schema strictly (a templated method too)
-            rendered = check_config(step["type"], render(step.get("config", {}), self.scope()), templates=False)
+            rendered = check_config(step["type"], steps.as_sent(step["type"], render(step.get("config", {}),
+                                                                                   self.scope())), templates=False)
         except MissingValue as missing:
             rendered, outcome = None, Failed(f"step {step['name']!r}: {missing}", retryable=False)
         except Invalid as refused:

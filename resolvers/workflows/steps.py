@@ -27,6 +27,19 @@ from resolvers.workflows.outcomes import Done, Failed, Outcome, Wait
 APPROVAL_RECHECK_SECONDS = 30.0  # a decision's wake-up can race the wait being stored: look again this often
 
 
+def as_sent(step_type: str, config: Any) -> Any:
+    """Header values travel as text: a header that is one template of a number is sent as its digits."""
+    if step_type == "http_request" and isinstance(config, dict) and isinstance(config.get("headers"), dict):
+        headers = {k: v if isinstance(v, str) or v is None or isinstance(v, dict | list) else _text(v)
+                   for k, v in config["headers"].items()}
+        return {**config, "headers": headers}
+    return config
+
+
+def _text(value: Any) -> str:
+    return "true" if value is True else "false" if value is False else str(value)
+
+
 async def http_request(ctx: Context, config: dict[str, Any], key: str, call_timeout: float) -> Outcome:
     """The http connector's `request`, with the step's credential (provider `http`) if it names one."""
     secrets = await _http_secrets(ctx, config.get("credentialId"))
