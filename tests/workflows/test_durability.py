@@ -1,0 +1,276 @@
+"""Workflow durability: a worker killed mid-step, cancel, retry from the failed step, concurrency.
+
+The kill test runs a `gatehouse serve` and a `gatehouse worker` subprocess on their own database,
+so the in-process test server's runner cannot take the execution over in their place. The others
+use the in-process test server and its in-process runner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+import pytest
+from aiohttp import web
+
+from models.workflows import Execution
+from tests.conftest import PG_ROOT, REDIS_URL, TEST_DB, Tenant, free_port
+from tests.connectors.fakes.base import FakeProvider, json_response, serving
+from tests.processes import gatehouse_env, run_cli, running
+from tests.workflows.helpers import create_workflow, execute, settled
+
+PROCS_DB = f"{TEST_DB}_wfprocs"
+
+
+async def eventually(check: Callable[[], bool | Awaitable[bool]], within: float, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        result = check()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {within}s")
+        await asyncio.sleep(interval)
+
+
+class Endpoints(FakeProvider):
+    """Local endpoints the workflow steps call; every request is recorded by path (FakeProvider).
+
+    `/fast/{name}` answers at once; `/slow/{name}` sleeps `slow_seconds` on its first call (fast after),
+    noticing when the caller hangs up; `/flaky/{name}` answers 400 on its first call, 200 after;
+    `/busy/{name}` takes `busy_seconds` every time and records when each call entered and left.
+    """
+
+    def __init__(self, slow_seconds: float = 5.0, busy_seconds: float = 1.0) -> None:
+        super().__init__()
+        self.slow_seconds, self.busy_seconds = slow_seconds, busy_seconds
+        self.hung_up: list[float] = []  # when the caller closed a slow call's connection
+        self.spans: list[tuple[float, float]] = []
+        self.app.router.add_route("*", "/fast/{name}", self.fast)
+        self.app.router.add_route("*", "/slow/{name}", self.slow)
+        self.app.router.add_route("*", "/flaky/{name}", self.flaky)
+        self.app.router.add_route("*", "/busy/{name}", self.busy)
+
+    def calls(self, path: str) -> list[Any]:
+        return [seen for seen in self.requests if seen.path == path]
+
+    def url(self, path: str) -> str:
+        return f"{self.base_url}{path}"
+
+    async def fast(self, request: web.Request) -> web.Response:
+        return json_response({"path": request.path, "call": len(self.calls(request.path))})
+
+    async def slow(self, request: web.Request) -> web.Response:
+        if len(self.calls(request.path)) == 1:
+            deadline = time.monotonic() + self.slow_seconds
+            try:
+                while time.monotonic() < deadline:
+                    transport = request.transport
+                    if transport is None or transport.is_closing():
+                        self.hung_up.append(time.monotonic())
+                        break
+                    await asyncio.sleep(0.02)
+            except asyncio.CancelledError:
+                self.hung_up.append(time.monotonic())
+                raise
+        return json_response({"path": request.path, "call": len(self.calls(request.path))})
+
+    async def flaky(self, request: web.Request) -> web.Response:
+        if len(self.calls(request.path)) == 1:
+            return json_response({"error": "bad request"}, status=400)
+        return json_response({"path": request.path, "call": len(self.calls(request.path))})
+
+    async def busy(self, request: web.Request) -> web.Response:
+        entered = time.monotonic()
+        await asyncio.sleep(self.busy_seconds)
+        self.spans.append((entered, time.monotonic()))
+        return json_response({"path": request.path})
+
+
+def http_step(name: str, url: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "type": "http_request", "config": {"method": "POST", "url": url, "body": {}}, **extra}
+
+
+# ------------------------------------------------------------------- a worker killed mid-step
+
+
+@pytest.fixture
+async def procs_db() -> AsyncIterator[str]:
+    conn = await asyncpg.connect(f"{PG_ROOT}/postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{PROCS_DB}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{PROCS_DB}"')
+    finally:
+        await conn.close()
+    yield f"{PG_ROOT}/{PROCS_DB}"
+
+
+async def status_in(database_url: str, execution_id: str) -> str | None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return await conn.fetchval("SELECT status FROM executions WHERE id = $1", execution_id)  # type: ignore[no-any-return]
+    finally:
+        await conn.close()
+
+
+async def test_killed_worker_step_is_run_again_with_the_same_key(procs_db: str) -> None:
+    env = gatehouse_env(
+        DATABASE_URL=procs_db, REDIS_URL=REDIS_URL, GATEHOUSE_ALLOW_PRIVATE_TARGETS="true",
+        GATEHOUSE_INPROCESS_WORKERS="false", GATEHOUSE_WORKFLOW_LEASE_SECONDS="2", GATEHOUSE_DB_POOL_SIZE="4",
+        GATEHOUSE_LOG_JSON="false",
+    )
+    migrated = run_cli("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    created = run_cli("create-org", "acme", "--plan", "enterprise", "--json", env=env)
+    assert created.returncode == 0, created.stderr
+    key = orjson.loads(created.stdout)["apiKey"]
+    endpoints = Endpoints(slow_seconds=5.0)
+    port = free_port()
+    async with serving(endpoints):
+        with running("serve", "--port", str(port), env=env, port=port):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"x-api-key": key},
+                                         timeout=10) as c:
+                workflow = await create_workflow(c, [
+                    http_step("step1", endpoints.url("/fast/step1")),
+                    http_step("step2", endpoints.url("/slow/step2"), timeoutMs=30_000),
+                    http_step("step3", endpoints.url("/fast/step3")),
+                ])
+                execution_id = await execute(c, workflow["id"])
+                with running("worker", env=env) as first:
+                    await eventually(lambda: len(endpoints.calls("/slow/step2")) == 1, within=30)
+                    first.kill()  # SIGKILL: no clean shutdown, the lease is left to expire
+                    first.wait()
+                assert await status_in(procs_db, execution_id) == "running"
+                with running("worker", env=env):
+                    await eventually(lambda: _finished(procs_db, execution_id), within=30, interval=0.1)
+                response = await c.get(f"/api/v1/executions/{execution_id}")
+    assert response.status_code == 200, response.text
+    execution = response.json()
+    assert execution["status"] == "completed", execution
+    assert len(endpoints.calls("/fast/step1")) == 1
+    assert len(endpoints.calls("/fast/step3")) == 1
+    step2_calls = endpoints.calls("/slow/step2")
+    assert len(step2_calls) == 2
+    assert [seen.headers["Idempotency-Key"] for seen in step2_calls] == [f"{execution_id}:step2"] * 2
+    steps = {step["name"]: step for step in execution["steps"]}
+    assert steps["step2"]["attempts"] == 2
+    assert steps["step2"]["status"] == "completed"
+    assert steps["step1"]["attempts"] == 1
+    assert steps["step3"]["attempts"] == 1
+
+
+async def _finished(database_url: str, execution_id: str) -> bool:
+    return await status_in(database_url, execution_id) in ("completed", "failed", "cancelled")
+
+
+# -------------------------------------------------------------------------------------- cancel
+
+
+async def test_cancel_interrupts_the_running_call(tenant: Tenant) -> None:
+    endpoints = Endpoints(slow_seconds=10.0)
+    async with serving(endpoints), tenant.client() as c:
+        workflow = await create_workflow(c, [
+            http_step("first", endpoints.url("/fast/first")),
+            http_step("wait", endpoints.url("/slow/wait"), timeoutMs=60_000),
+            http_step("after", endpoints.url("/fast/after")),
+        ])
+        execution_id = await execute(c, workflow["id"])
+        await eventually(lambda: len(endpoints.calls("/slow/wait")) == 1, within=10)
+        retried = await c.post(f"/api/v1/executions/{execution_id}", json={"action": "retry"})
+        assert retried.status_code == 409, retried.text  # a running execution cannot be retried
+        asked = time.monotonic()
+        cancelled = await c.post(f"/api/v1/executions/{execution_id}", json={"action": "cancel"})
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["status"] == "cancelled"
+        await eventually(lambda: _status_is(execution_id, "cancelled"), within=1.0)
+        await eventually(lambda: bool(endpoints.hung_up), within=2.0)
+        assert endpoints.hung_up[0] - asked < 2.0
+        await asyncio.sleep(1.5)
+        execution = await settled(c, execution_id)
+        again = await c.post(f"/api/v1/executions/{execution_id}", json={"action": "cancel"})
+    assert execution["status"] == "cancelled"
+    assert endpoints.calls("/fast/after") == []
+    assert len(endpoints.calls("/slow/wait")) == 1
+    steps = {step["name"]: step for step in execution["steps"]}
+    assert steps["first"]["status"] == "completed"
+    assert steps["wait"]["status"] == "cancelled"
+    assert "after" not in steps
+    assert again.status_code == 409, again.text
+
+
+async def _status_is(execution_id: str, status: str) -> bool:
+    return (await Execution.get(id=execution_id)).status == status
+
+
+# --------------------------------------------------------------------------------------- retry
+
+
+async def test_retry_runs_again_from_the_failed_step(tenant: Tenant) -> None:
+    endpoints = Endpoints()
+    async with serving(endpoints), tenant.client() as c:
+        workflow = await create_workflow(c, [
+            http_step("one", endpoints.url("/fast/one")),
+            http_step("two", endpoints.url("/flaky/two")),
+            http_step("three", endpoints.url("/fast/three")),
+        ])
+        failed = await settled(c, await execute(c, workflow["id"]))
+        assert failed["status"] == "failed", failed
+        assert endpoints.calls("/fast/three") == []
+
+        retried = await c.post(f"/api/v1/executions/{failed['id']}", json={"action": "retry"})
+        assert retried.status_code == 200, retried.text
+        assert retried.json()["id"] != failed["id"]
+        assert retried.json()["retryOf"] == failed["id"]
+        second = await settled(c, retried.json()["id"])
+
+        from_start = await c.post(f"/api/v1/executions/{failed['id']}", json={"action": "retry", "fromStart": True})
+        assert from_start.status_code == 200, from_start.text
+        third = await settled(c, from_start.json()["id"])
+
+        completed_again = await c.post(f"/api/v1/executions/{second['id']}", json={"action": "retry"})
+
+    old = {step["name"]: step for step in failed["steps"]}
+    assert old["two"]["status"] == "failed"
+    assert second["status"] == "completed", second
+    assert second["retryOf"] == failed["id"]
+    new = {step["name"]: step for step in second["steps"]}
+    assert new["one"]["reused"] is True
+    assert new["one"]["output"] == old["one"]["output"]
+    assert new["two"]["reused"] is False and new["two"]["status"] == "completed"
+    assert new["three"]["reused"] is False and new["three"]["status"] == "completed"
+
+    assert third["status"] == "completed", third
+    assert third["retryOf"] == failed["id"]
+    assert third["id"] not in (failed["id"], second["id"])
+    assert all(step["reused"] is False for step in third["steps"])
+    assert [step["status"] for step in third["steps"]] == ["completed"] * 3
+
+    # one: the first run and the run from the start; two: every run; three: the two retries
+    assert len(endpoints.calls("/fast/one")) == 2
+    assert len(endpoints.calls("/flaky/two")) == 3
+    assert len(endpoints.calls("/fast/three")) == 2
+    assert completed_again.status_code == 409, completed_again.text
+
+
+# --------------------------------------------------------------------------------- concurrency
+
+
+async def test_concurrency_one_never_overlaps(tenant: Tenant) -> None:
+    endpoints = Endpoints(busy_seconds=1.0)
+    async with serving(endpoints), tenant.client() as c:
+        workflow = await create_workflow(c, [http_step("busy", endpoints.url("/busy/it"))], concurrency=1)
+        assert workflow["concurrency"] == 1
+        first = await execute(c, workflow["id"])
+        second = await execute(c, workflow["id"])
+        done = [await settled(c, first), await settled(c, second, within=20)]
+    assert [execution["status"] for execution in done] == ["completed", "completed"]
+    assert len(endpoints.spans) == 2
+    (_, first_left), (second_entered, _) = sorted(endpoints.spans)
+    assert second_entered >= first_left
