@@ -22,6 +22,9 @@ class Budget:
     step_timeout: float = 300.0  # upper bound for any one load process
     read_actions: int = 500  # actions made once for figure 3's reads
     profile_seconds: float = 5.0  # py-spy sampling per profiled path
+    workflow_executions: int = 3000  # figure 7's backlog, and its baseline's direct calls
+    workflow_concurrency: int = 64  # GATEHOUSE_WORKFLOW_CONCURRENCY (its default), and the baseline's lanes
+    workflow_latency_samples: int = 200  # figure 7's executions one at a time, each paired with a direct call
 
 
 FULL = Budget()
@@ -34,6 +37,8 @@ QUICK = replace(
     fleet_duration=0.5,
     fleet_drain=5.0,
     read_actions=100,
+    workflow_executions=100,
+    workflow_latency_samples=20,
     profile_seconds=1.0,
     sender_configs=("httpx 1 client, concurrency 8", "httpx 8 clients", "aiohttp 1 session, concurrency 32"),
     engine_seconds=0.05,

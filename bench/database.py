@@ -1,4 +1,5 @@
-"""The bench database: recreated empty at the start of each Gatehouse run, and the relay's backlog.
+"""The bench database: recreated empty at the start of each Gatehouse run, the relay's backlog, and
+figure 7's executions.
 
 A fresh `gatehouse_bench` per run keeps runs comparable (tables and indexes start empty instead of
 growing by tens of thousands of actions each run) and makes `make bench` work from a clean checkout.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -45,6 +48,11 @@ async def _unrelayed(database_url: str) -> int:
         await conn.close()
 
 
+def unrelayed(database_url: str) -> int:
+    """How many committed events the relay has not published yet."""
+    return asyncio.run(_unrelayed(database_url))
+
+
 def wait_relayed(database_url: str, limit_s: float) -> int:
     """Wait until the relay has published every committed event (or `limit_s` passed); the backlog left."""
     deadline = time.monotonic() + limit_s
@@ -53,3 +61,35 @@ def wait_relayed(database_url: str, limit_s: float) -> int:
         time.sleep(0.5)
         left = asyncio.run(_unrelayed(database_url))
     return left
+
+
+_PROGRESS = """
+SELECT count(*) FILTER (WHERE status = 'completed') AS completed,
+       count(*) FILTER (WHERE status IN ('failed', 'cancelled')) AS failed,
+       count(started_at) AS started,
+       min(started_at) AS first_started,
+       max(finished_at) AS last_finished,
+       min(error) AS first_error
+FROM executions WHERE id = ANY($1::text[])
+"""
+
+
+async def _progress(database_url: str, ids: list[str]) -> dict[str, Any]:
+    conn = await asyncpg.connect(database_url)
+    try:
+        return dict(await conn.fetchrow(_PROGRESS, ids))
+    finally:
+        await conn.close()
+
+
+def wait_executions(
+    database_url: str, ids: list[str], until: Callable[[dict[str, Any]], bool], limit_s: float, interval: float
+) -> dict[str, Any]:
+    """Poll the executions `ids` until `until(progress)` holds (or `limit_s` passed): how many
+    started, completed and failed, the first start and the last finish (the worker's timestamps)."""
+    deadline = time.monotonic() + limit_s
+    progress = asyncio.run(_progress(database_url, ids))
+    while not until(progress) and time.monotonic() < deadline:
+        time.sleep(interval)
+        progress = asyncio.run(_progress(database_url, ids))
+    return progress

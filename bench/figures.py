@@ -149,8 +149,36 @@ FIGURES = [
     Figure("6. bare sender, best httpx", "1/s", ("baseline.senders", "httpx")),
     Figure("6. bare sender, best aiohttp", "1/s", ("baseline.senders", "aiohttp")),
     Figure("6. receiver capacity (client-bound)", "req/s", ("baseline.receiver", "rps")),
-    Figure("7. workflow executions/s", "1/s", ("gatehouse.workflows", "per_s")),
-    Figure("7. workflow overhead per step", "ms", ("gatehouse.workflows", "step_overhead_ms")),
+    Figure(
+        "7. workflow executions/s, one worker, C=64",
+        "1/s",
+        ("gatehouse.workflows", "per_s"),
+        ("baseline.workflows_direct", "per_s"),
+        Goal("ratio", ">=", 0.5),
+    ),
+    Figure(
+        "7. overhead per step, p50 at concurrency 1",
+        "ms",
+        ("gatehouse.workflows", "latency.step_overhead_ms.p50"),
+        goal=Goal("value", "<=", 5),
+    ),
+    Figure(
+        "7. (detail) execute to completed vs direct call, p50",
+        "ms",
+        ("gatehouse.workflows", "latency.workflow_ms.p50"),
+        ("gatehouse.workflows", "latency.direct_ms.p50"),
+    ),
+    Figure(
+        "7. (detail) execute committed to run started, p50",
+        "ms",
+        ("gatehouse.workflows", "latency.breakdown_ms_p50.pickup"),
+    ),
+    Figure(
+        "7. (detail) worker CPU per execution",
+        "us",
+        ("gatehouse.workflows", "worker_cpu_us_per_execution"),
+        ("baseline.workflows_direct", "cpu_us_per_call"),
+    ),
 ]
 
 

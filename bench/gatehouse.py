@@ -3,9 +3,9 @@
 Everything Gatehouse-specific is here: how to start `gatehouse serve` / `gatehouse worker`, how an
 organization and key are made (`gatehouse create-org NAME --plan enterprise --json`), the setup each
 figure needs over the documented REST contract (`POST /policy`, `POST /api/v1/webhooks`,
-`POST /actions`), and the GraphQL documents the figures send. Assumptions that the schema has not
-confirmed yet are module constants marked UNCONFIRMED; a figure whose code cannot run yet raises
-NotWired and the table says so instead of guessing a number.
+`POST /actions`, `POST /api/v1/workflows` and its `execute`), and the GraphQL documents the figures
+send. Assumptions that the schema has not confirmed yet are module constants marked UNCONFIRMED; a
+figure whose code cannot run yet raises NotWired and the table says so instead of guessing a number.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ PENDING_SUBSCRIPTION = DEFAULT_QUERY  # PendingApprovalChange { event approval {
 # figure's proposals pending even when all figures share one organization (--api-key).
 PENDING_TYPE = "bench_pending_review"
 PENDING_PROPOSAL = {**DEFAULT_PROPOSAL, "type": PENDING_TYPE}
+WORKFLOWS_PATH = "/api/v1/workflows"
 
 
 class NotWired(RuntimeError):
@@ -165,26 +166,53 @@ def create_webhook(base_url: str, org: Org, url: str) -> dict[str, Any]:
     return post_json(base_url + "/api/v1/webhooks", org, body)
 
 
-async def _propose_many(base_url: str, org: Org, count: int, concurrency: int) -> list[str]:
-    target = Target.from_url(base_url)
+async def _post_many(url: str, org: Org, bodies: list[dict[str, Any]], answer: str, concurrency: int) -> list[str]:
+    """POST every body on `concurrency` kept-alive connections; the `answer` field of each answer."""
+    target = Target.from_url(url)
     headers = {"content-type": "application/json", **org.headers}
-    raw = encode_request(target, "POST", path_of(base_url + "/actions"), headers, json.dumps(DEFAULT_PROPOSAL).encode())
+    raws = iter([encode_request(target, "POST", path_of(url), headers, json.dumps(body).encode()) for body in bodies])
     pool, ids = Pool(target), []
 
-    async def lane(share: int) -> None:
-        for _ in range(share):
+    async def lane() -> None:
+        for raw in raws:
             response = await pool.send(raw)
-            ids.append(json.loads(response.body)["actionId"])
+            ids.append(json.loads(response.body)[answer])
 
-    shares = [count // concurrency + (i < count % concurrency) for i in range(concurrency)]
-    await asyncio.gather(*(lane(share) for share in shares))
+    await asyncio.gather(*(lane() for _ in range(concurrency)))
     pool.close()
     return ids
 
 
 def propose_many(base_url: str, org: Org, count: int, concurrency: int = 16) -> list[str]:
     """Create `count` actions quickly (setup for reads and for the webhook backlog)."""
-    return asyncio.run(_propose_many(base_url, org, count, concurrency))
+    return asyncio.run(_post_many(base_url + "/actions", org, [DEFAULT_PROPOSAL] * count, "actionId", concurrency))
+
+
+def one_step_workflow(call_url: str) -> dict[str, Any]:
+    """Figure 7's workflow: one `http_request` step POSTing the execution's input number to `call_url`."""
+    config = {"method": "POST", "url": call_url, "body": {"n": "{{ input.n }}"}}
+    step = {"name": "call", "type": "http_request", "config": config}
+    return {"name": "bench one step", "definition": {"steps": [step]}}
+
+
+def execute_many(base_url: str, org: Org, workflow_id: str, count: int, concurrency: int = 32) -> list[str]:
+    """Queue `count` executions through the API (setup for figure 7's backlog); their ids."""
+    url = f"{base_url}{WORKFLOWS_PATH}/{workflow_id}/execute"
+    bodies = [{"input": {"n": number}} for number in range(count)]
+    return asyncio.run(_post_many(url, org, bodies, "executionId", concurrency))
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Figure 7's organization, its one-step workflow and the receiver the step calls."""
+
+    org: Org
+    workflow_id: str
+    receiver: Service
+
+    @property
+    def call_url(self) -> str:
+        return self.receiver.url + "/hook"
 
 
 class GatehouseSide:
@@ -193,7 +221,8 @@ class GatehouseSide:
     Figures 1-3 and 5 share one organization holding exactly 100 active policies: 99 for unrelated
     action types (every proposal is evaluated against them and matches none, so its answer is the
     baseline's) and 1 that sends figure 5's own action type to manual approval. Figure 6 has its
-    own organization, because its webhook would otherwise deliver every other figure's events.
+    own organization, because its webhook would otherwise deliver every other figure's events, and
+    so has figure 7 (its workflow events go to no other figure's webhook).
     """
 
     def __init__(self, config: GatehouseConfig, budget: Budget) -> None:
@@ -203,6 +232,7 @@ class GatehouseSide:
         self.worker: Service | None = None
         self._shared: Org | None = None
         self._hooks: Org | None = None
+        self._flows: Flows | None = None
         self.read_paths: str | None = None
 
     def _serve(self, name: str) -> Service:
@@ -228,14 +258,17 @@ class GatehouseSide:
             self.config.base_url = self.server.url
 
     def stop(self) -> None:
-        for service in (self.worker, self.hook_receiver, self.server):
+        flow_receiver = None if self._flows is None else self._flows.receiver
+        for service in (self.worker, self.hook_receiver, flow_receiver, self.server):
             if service is not None:
                 service.stop()
 
-    def start_worker(self) -> Service:
-        """`gatehouse worker` (relay, webhook delivery, expiry), as production runs it beside serve."""
+    def start_worker(self, env: dict[str, str] | None = None) -> Service:
+        """`gatehouse worker` (relay, webhook delivery, expiry, workflow runner), as production runs
+        it beside serve; `env` adds settings (a running worker is kept as it is)."""
         if self.worker is None or self.worker.process is None or self.worker.process.poll() is not None:
-            self.worker = Service("gatehouse-worker", self.config.worker_cmd, env=self.config.env).start()
+            env = {**self.config.env, **(env or {})}
+            self.worker = Service("gatehouse-worker", self.config.worker_cmd, env=env).start()
         return self.worker
 
     def stop_worker(self) -> None:
@@ -377,9 +410,87 @@ class GatehouseSide:
         return {"per_s": delivery_rate(counts),
                 "worker_cpu_us_per_delivery": None if cpu is None else round(cpu * 1e6, 1), **counts}
 
+    def _workflow_setup(self) -> Flows:
+        """Figure 7's own organization (its workflow events reach no other figure), a receiver that
+        checks no signature (a step's call is not signed) and the one-step workflow (made once)."""
+        if self._flows is None:
+            org = create_org(self.config, f"bench-workflows-{time.time_ns()}")
+            port = free_port()
+            cmd = [PYTHON, "-m", "bench.baselines.receiver", "--port", str(port)]
+            receiver = Service("receiver-workflows", cmd, port, "/count").start()
+            try:
+                created = post_json(self.base_url + WORKFLOWS_PATH, org, one_step_workflow(receiver.url + "/hook"))
+            except BaseException:
+                receiver.stop()
+                raise
+            self._flows = Flows(org, str(created["id"]), receiver)
+        return self._flows
+
     def workflows(self) -> dict[str, Any]:
-        """Figure 7: executions/s of a one-step http_request workflow, overhead per step vs direct."""
-        raise NotWired("workflows do not exist yet")
+        """Figure 7. Throughput: a backlog of N executions queued through the API while no worker
+        runs, then one worker at GATEHOUSE_WORKFLOW_CONCURRENCY = C; executions/s from the first
+        run's start to the last one's finish (the worker's own timestamps, so its start-up is not
+        counted). Then, with that worker idle, the overhead per step at concurrency 1
+        (bench.workflow_latency)."""
+        flows, budget = self._workflow_setup(), self.budget
+        database_url, limit = self.config.env["DATABASE_URL"], budget.step_timeout
+        if database.unrelayed(database_url):
+            self.drained_worker()  # earlier figures' events relayed first, so the runs' own are all it relays
+        self.stop_worker()
+        _reset(flows.receiver.url)
+        ids = execute_many(self.base_url, flows.org, flows.workflow_id, budget.workflow_executions)
+        count = len(ids)
+        try:
+            worker = self.start_worker({"GATEHOUSE_WORKFLOW_CONCURRENCY": str(budget.workflow_concurrency)})
+            database.wait_executions(database_url, ids, lambda p: p["started"] > 0, limit, 0.005)
+            cpu_before = sysstat.process_cpu_s(worker.pid)
+            done = database.wait_executions(
+                database_url, ids, lambda p: p["completed"] + p["failed"] >= count, limit, 0.05
+            )
+            cpu_after = sysstat.process_cpu_s(worker.pid)
+            calls = _wait_for_deliveries(flows.receiver.url, count, 5)["count"]  # each run called once
+            left = database.wait_relayed(database_url, limit)  # the runs' events relayed: the worker is idle
+            if left:
+                raise RuntimeError(f"the relay left {left} events unpublished")
+            idle_cpu = sysstat.process_cpu_s(worker.pid)
+            latency = self._step_latency(flows)
+            latency["worker_cpu_us_per_execution"] = _cpu_us(idle_cpu, sysstat.process_cpu_s(worker.pid),
+                                                             latency["samples"] + 1)  # + the warm-up
+        finally:
+            self.stop_worker()
+        span = (done["last_finished"] - done["first_started"]).total_seconds() if done["completed"] else 0.0
+        return {
+            "per_s": round(done["completed"] / span, 1) if span > 0 else None,
+            "executions": count,
+            "completed": done["completed"],
+            "requests": done["completed"],
+            "errors": count - done["completed"],
+            "first_error": done["first_error"],
+            "receiver_calls": calls,
+            "span_s": round(span, 3),
+            "concurrency": budget.workflow_concurrency,
+            "worker_cpu_us_per_execution": _cpu_us(cpu_before, cpu_after, count),
+            "latency": latency,
+        }
+
+    def _step_latency(self, flows: Flows) -> dict[str, Any]:
+        """Figure 7's overhead per step at concurrency 1, in its own process (see bench.workflow_latency)."""
+        cmd = [
+            PYTHON,
+            "-m",
+            "bench.workflow_latency",
+            "--execute-url",
+            f"{self.base_url}{WORKFLOWS_PATH}/{flows.workflow_id}/execute",
+            "--api-key",
+            flows.org.api_key,
+            "--call-url",
+            flows.call_url,
+            "--database-url",
+            self.config.env["DATABASE_URL"],
+            "-n",
+            str(self.budget.workflow_latency_samples),
+        ]
+        return run_json(cmd, self.budget.step_timeout)
 
     def profile(self) -> list[Path]:
         """py-spy samples of the server while proposeAction, then POST /actions, run under load
@@ -412,6 +523,11 @@ def delivery_rate(counts: dict[str, Any]) -> float | None:
     """Deliveries per second at the receiver, first to last (a worker's start-up is not counted)."""
     span = (counts.get("last") or 0) - (counts.get("first") or 0)
     return round((counts["count"] - 1) / span, 1) if span > 0 else None
+
+
+def _cpu_us(before: float | None, after: float | None, count: int) -> float | None:
+    """A process's CPU per unit of work, in microseconds, from two readings."""
+    return None if before is None or after is None or count <= 0 else round((after - before) * 1e6 / count, 1)
 
 
 def _reset(receiver_url: str) -> None:

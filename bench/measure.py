@@ -151,6 +151,23 @@ def senders(receiver: Service, budget: Budget) -> dict[str, Any]:
     }
 
 
+def direct_calls(receiver: Service, budget: Budget) -> dict[str, Any]:
+    """Figure 7's baseline: the workflow step's call made directly, one httpx client, same concurrency."""
+    cmd = [
+        PYTHON,
+        "-m",
+        "bench.baselines.direct_calls",
+        "--url",
+        receiver.url + "/hook",
+        "-n",
+        str(budget.workflow_executions),
+        "-c",
+        str(budget.workflow_concurrency),
+    ]
+    result = run_json(cmd, budget.step_timeout)
+    return {**result, "requests": result["calls"]}
+
+
 def subscription_baseline(budget: Budget) -> dict[str, Any]:
     """Figure 5's baseline on a fresh server process, so its memory figure starts from zero each round."""
     port = free_port()

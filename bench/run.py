@@ -4,10 +4,10 @@
                         [--cli-cmd CMD] [--serve-cmd CMD] [--worker-cmd CMD]] [--out bench/results.json]
 
 Starts each baseline (bench/baselines/) and, with --gatehouse, `gatehouse serve` (one uvicorn
-process) and, for the webhook figure, `gatehouse worker`; drives both sides with the same load
-generator (bench/load.py, its own process); runs every measurement once per round, the Gatehouse
-side and its baseline back to back in alternating order; prints one table of medians (min..max)
-and writes results.json. Without --gatehouse only the baselines run and the Gatehouse rows say so.
+process) and, for the fan-out, webhook and workflow figures, `gatehouse worker`; drives both sides
+with the same load generator (bench/load.py, its own process); runs every measurement once per
+round, the Gatehouse side and its baseline back to back in alternating order; prints one table of
+medians (min..max) and writes results.json. Without --gatehouse only the baselines run and the Gatehouse rows say so.
 """
 
 from __future__ import annotations
@@ -80,6 +80,9 @@ def start_baselines() -> dict[str, Service]:
         port = free_port()
         receiver = [PYTHON, "-m", "bench.baselines.receiver", "--port", str(port), "--secret", SECRET]
         services["receiver"] = Service("receiver", receiver, port, "/count").start()
+        port = free_port()  # figure 7's calls are not signed: a receiver that checks nothing, like Gatehouse's
+        plain = [PYTHON, "-m", "bench.baselines.receiver", "--port", str(port)]
+        services["plain_receiver"] = Service("receiver-plain", plain, port, "/count").start()
     except BaseException:
         stop_all(services)
         raise
@@ -115,7 +118,7 @@ def step_pairs(
         (ours("webhooks"), floor("senders", measure.senders, receiver)),
         (None, floor("receiver", measure.receiver_capacity, receiver) if budget.receiver_capacity else None),
         (ours("fanout"), floor("subscription", measure.subscription_baseline)),
-        (ours("workflows"), None),
+        (ours("workflows"), floor("workflows_direct", measure.direct_calls, services["plain_receiver"])),
     ]
 
 
