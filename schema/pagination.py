@@ -1,9 +1,9 @@
-"""Relay connections built from resolvers' keyset pages."""
+"""Relay connections built from resolvers' keyset pages, and the arguments every list takes."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
 
@@ -11,23 +11,30 @@ from resolvers.pagination import Page
 
 T = TypeVar("T")
 
+First = Annotated[int, strawberry.argument(description="How many items to return, 1 to 200.")]
+After = Annotated[
+    str | None, strawberry.argument(description="The `endCursor` of the page before; left out for the first page.")
+]
 
-@strawberry.type
+
+@strawberry.type(description="Where a page ends and whether more follow.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="True when another page follows this one.")
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last item: pass it as `after` for the next page. Null when empty."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page and its cursor.")
 class Edge(Generic[T]):
-    node: T
-    cursor: str
+    node: T = strawberry.field(description="The item.")
+    cursor: str = strawberry.field(description="The item's position, opaque: pass it as `after` to read on from it.")
 
 
-@strawberry.type
+@strawberry.type(description="One page of a list, newest first (a Relay connection).")
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The page's items, newest first.")
+    page_info: PageInfo = strawberry.field(description="Where the page ends and whether more follow.")
 
     @classmethod
     def from_page(cls, page: Page[Any], convert: Callable[[Any], T]) -> Connection[T]:

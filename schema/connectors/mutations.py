@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -23,6 +23,8 @@ from schema.connectors.types import (
 from schema.context import GraphQLContext
 
 Ctx = Info[GraphQLContext, None]
+CredentialId = Annotated[strawberry.ID, strawberry.argument(description="The credential's id (`cred_...`).")]
+ConnectorId = Annotated[strawberry.ID, strawberry.argument(description="The connector's id (`conn_...`).")]
 
 
 def _given(data: object, names: dict[str, str]) -> dict[str, Any]:
@@ -37,38 +39,57 @@ _CONNECTOR = {"name": "name", "type": "type", "credential_id": "credential_id", 
 
 @strawberry.type
 class ConnectorMutations:
-    @strawberry.mutation(description="Create a credential; its data is encrypted and never returned.")
-    async def create_credential(self, info: Ctx, input: CreateCredentialInput) -> Credential:
+    @strawberry.mutation(description="Create a credential; its data is encrypted and never returned "
+                         "(scope credentials:write).")
+    async def create_credential(
+        self, info: Ctx, input: Annotated[CreateCredentialInput, strawberry.argument(description="The new credential.")]
+    ) -> Credential:
         spec = CredentialSpec(**_given(input, _CREDENTIAL))
         return Credential.from_row(await credentials.create(info.context.ctx, spec))
 
-    @strawberry.mutation(description="Replace the name, description, metadata and/or data given.")
-    async def update_credential(self, info: Ctx, id: strawberry.ID, input: UpdateCredentialInput) -> Credential:
+    @strawberry.mutation(description="Replace the name, description, metadata and/or data given "
+                         "(scope credentials:write).")
+    async def update_credential(
+        self, info: Ctx, id: CredentialId,
+        input: Annotated[UpdateCredentialInput, strawberry.argument(description="The fields to replace.")],
+    ) -> Credential:
         spec = CredentialSpec(**_given(input, _CREDENTIAL))
         return Credential.from_row(await credentials.update(info.context.ctx, str(id), spec))
 
-    @strawberry.mutation(description="Delete a credential no connector uses.")
-    async def delete_credential(self, info: Ctx, id: strawberry.ID) -> Credential:
+    @strawberry.mutation(description="Delete a credential no connector uses (scope credentials:write).")
+    async def delete_credential(self, info: Ctx, id: CredentialId) -> Credential:
         return Credential.from_row(await credentials.delete(info.context.ctx, str(id)))
 
-    @strawberry.mutation(description="Create a connector instance.")
-    async def create_connector(self, info: Ctx, input: CreateConnectorInput) -> Connector:
+    @strawberry.mutation(description="Create a connector instance (scope connectors:write).")
+    async def create_connector(
+        self, info: Ctx, input: Annotated[CreateConnectorInput, strawberry.argument(description="The new connector.")]
+    ) -> Connector:
         spec = ConnectorSpec(**_given(input, _CONNECTOR))
         return Connector.from_row(await connectors.create(info.context.ctx, spec))
 
-    @strawberry.mutation(description="Change the name, credential and/or config given.")
-    async def update_connector(self, info: Ctx, id: strawberry.ID, input: UpdateConnectorInput) -> Connector:
+    @strawberry.mutation(description="Change the name, credential and/or config given (scope connectors:write).")
+    async def update_connector(
+        self, info: Ctx, id: ConnectorId,
+        input: Annotated[UpdateConnectorInput, strawberry.argument(description="The fields to change.")],
+    ) -> Connector:
         spec = ConnectorSpec(**_given(input, _CONNECTOR))
         return Connector.from_row(await connectors.update(info.context.ctx, str(id), spec))
 
-    @strawberry.mutation(description="Delete a connector instance and its call log.")
-    async def delete_connector(self, info: Ctx, id: strawberry.ID) -> Connector:
+    @strawberry.mutation(description="Delete a connector instance and its call log (scope connectors:write).")
+    async def delete_connector(self, info: Ctx, id: ConnectorId) -> Connector:
         return Connector.from_row(await connectors.delete(info.context.ctx, str(id)))
 
-    @strawberry.mutation(description="Run one action; CONNECTOR_FAILED (with retryable) when the provider fails.")
+    @strawberry.mutation(description="Run one action (scope connectors:write); CONNECTOR_FAILED (with "
+                         "retryable) when the provider fails.")
     async def run_connector_action(
-        self, info: Ctx, connector_id: strawberry.ID, action: str, input: strawberry.scalars.JSON,
-        idempotency_key: str | None = None,
+        self, info: Ctx, connector_id: ConnectorId,
+        action: Annotated[str, strawberry.argument(description="The action's name (see the connector's `actions`).")],
+        input: Annotated[strawberry.scalars.JSON, strawberry.argument(
+            description="The action's input, as its `inputSchema` describes it."
+        )],
+        idempotency_key: Annotated[str | None, strawberry.argument(
+            description="A key that makes retries safe where the provider supports it."
+        )] = None,
     ) -> ConnectorRun:
         result = await running.run_action(info.context.ctx, str(connector_id), action, input,
                                           idempotency_key=idempotency_key)

@@ -12,38 +12,40 @@ from models.connectors import Connector as ConnectorRow
 from models.connectors import ConnectorCall as CallRow
 from models.connectors import Credential as CredentialRow
 from resolvers.connectors.connectors import instance_actions
+from schema.enums import ConnectorCallStatus, CredentialType
+from schema.node import Node
 
 
 @strawberry.type(description="A credential as readers see it: field names and a fingerprint, never the data.")
-class Credential:
-    id: strawberry.ID
-    name: str
-    description: str | None
-    type: str
-    provider: str
-    fields: list[str]
-    fingerprint: str
-    key_id: str
-    metadata: JSON
-    created_at: datetime
-    updated_at: datetime
+class Credential(Node):
+    id: strawberry.ID = strawberry.field(description="The credential's id (`cred_...`).")
+    name: str = strawberry.field(description="Its name.")
+    description: str | None = strawberry.field(description="What it is for.")
+    type: CredentialType = strawberry.field(description="The kind of secret it holds.")
+    provider: str = strawberry.field(description="The provider it is for: `slack`, `stripe`, `smtp`, ...")
+    fields: list[str] = strawberry.field(description="The names of the fields its data holds (never the values).")
+    fingerprint: str = strawberry.field(description="A short fingerprint of its data, to tell versions apart.")
+    key_id: str = strawberry.field(description="The id of the encryption key that seals its data.")
+    metadata: JSON = strawberry.field(description="Free-form, non-secret information kept with it.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
 
     @classmethod
     def from_row(cls, row: CredentialRow) -> Credential:
         return cls(
-            id=strawberry.ID(row.id), name=row.name, description=row.description, type=row.type,
+            id=strawberry.ID(row.id), name=row.name, description=row.description, type=CredentialType(row.type),
             provider=row.provider, fields=list(row.field_names), fingerprint=row.fingerprint, key_id=row.key_id,
             metadata=dict(row.metadata),  # type: ignore[arg-type]
             created_at=row.created_at, updated_at=row.updated_at,
         )
 
 
-@strawberry.type
+@strawberry.type(description="One action a connector offers.")
 class ConnectorAction:
-    name: str
-    description: str
-    input_schema: JSON
-    output_schema: JSON
+    name: str = strawberry.field(description="Its name, as runConnectorAction and connector steps take it.")
+    description: str = strawberry.field(description="What it does.")
+    input_schema: JSON = strawberry.field(description="The JSON Schema of its input.")
+    output_schema: JSON = strawberry.field(description="The JSON Schema of its output.")
 
     @classmethod
     def from_description(cls, described: dict[str, Any]) -> ConnectorAction:
@@ -51,37 +53,38 @@ class ConnectorAction:
                    input_schema=described["inputSchema"], output_schema=described["outputSchema"])
 
 
-@strawberry.type
+@strawberry.type(description="A kind of connector Gatehouse can run, from the catalogue.")
 class ConnectorType:
-    type: str
-    name: str
-    description: str
-    credential_type: str
-    credential_provider: str
-    credential_required: bool
-    required_fields: list[str]
-    config_schema: JSON
-    actions: list[ConnectorAction]
+    type: str = strawberry.field(description="Its type, as a connector instance's `type` names it.")
+    name: str = strawberry.field(description="Its display name.")
+    description: str = strawberry.field(description="What it connects to.")
+    credential_type: CredentialType = strawberry.field(description="The type of credential it uses.")
+    credential_provider: str = strawberry.field(description="The provider its credential must be for.")
+    credential_required: bool = strawberry.field(description="Whether an instance needs a credential.")
+    required_fields: list[str] = strawberry.field(description="The fields its credential's data must hold.")
+    config_schema: JSON = strawberry.field(description="The JSON Schema of an instance's config.")
+    actions: list[ConnectorAction] = strawberry.field(description="The actions it offers.")
 
     @classmethod
     def from_description(cls, d: dict[str, Any]) -> ConnectorType:
         return cls(
-            type=d["type"], name=d["name"], description=d["description"], credential_type=d["credentialType"],
+            type=d["type"], name=d["name"], description=d["description"],
+            credential_type=CredentialType(d["credentialType"]),
             credential_provider=d["credentialProvider"], credential_required=d["credentialRequired"],
             required_fields=d["requiredFields"], config_schema=d["configSchema"],
             actions=[ConnectorAction.from_description(a) for a in d["actions"]],
         )
 
 
-@strawberry.type
-class Connector:
-    id: strawberry.ID
-    name: str
-    type: str
-    credential_id: strawberry.ID | None
-    config: JSON
-    created_at: datetime
-    updated_at: datetime
+@strawberry.type(description="A connector instance: a connector type with its credential and config.")
+class Connector(Node):
+    id: strawberry.ID = strawberry.field(description="The connector's id (`conn_...`).")
+    name: str = strawberry.field(description="Its name.")
+    type: str = strawberry.field(description="Its connector type (see `connectorCatalogue`).")
+    credential_id: strawberry.ID | None = strawberry.field(description="The credential it uses, if any.")
+    config: JSON = strawberry.field(description="Its config, as its type's `configSchema` describes it.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
     row: strawberry.Private[ConnectorRow]
 
     @strawberry.field(description="The actions this instance offers, with their JSON Schemas.")
@@ -98,65 +101,70 @@ class Connector:
         )
 
 
-@strawberry.type
-class ConnectorCall:
-    id: strawberry.ID
-    connector_id: strawberry.ID
-    action: str
-    status: str
-    duration_ms: int
-    retryable: bool
-    provider_status: int | None
-    error: str | None
-    created_at: datetime
+@strawberry.type(description="One run of one connector action: what ran, when, how long, how it ended.")
+class ConnectorCall(Node):
+    id: strawberry.ID = strawberry.field(description="The call's id (`call_...`).")
+    connector_id: strawberry.ID = strawberry.field(description="The connector's id.")
+    action: str = strawberry.field(description="The action that ran.")
+    status: ConnectorCallStatus = strawberry.field(description="How it ended.")
+    duration_ms: int = strawberry.field(description="How long it took, in milliseconds.")
+    retryable: bool = strawberry.field(description="When it failed: whether the same call may succeed later.")
+    provider_status: int | None = strawberry.field(description="The provider's HTTP status, if it answered.")
+    error: str | None = strawberry.field(description="The provider's error, if it failed.")
+    created_at: datetime = strawberry.field(description="When it ran.")
 
     @classmethod
     def from_row(cls, row: CallRow) -> ConnectorCall:
         return cls(
             id=strawberry.ID(row.id), connector_id=strawberry.ID(row.connector_id), action=row.action,
-            status=row.status, duration_ms=row.duration_ms, retryable=row.retryable,
+            status=ConnectorCallStatus(row.status), duration_ms=row.duration_ms, retryable=row.retryable,
             provider_status=row.provider_status, error=row.error, created_at=row.created_at,
         )
 
 
-@strawberry.type
+@strawberry.type(description="The answer to runConnectorAction.")
 class ConnectorRun:
-    output: JSON
-    duration_ms: int
-    call_id: strawberry.ID
+    output: JSON = strawberry.field(description="The action's output, as its `outputSchema` describes it.")
+    duration_ms: int = strawberry.field(description="How long the call took, in milliseconds.")
+    call_id: strawberry.ID = strawberry.field(description="The id of the call in the connector's call log.")
 
 
-@strawberry.input
+@strawberry.input(description="A new credential.")
 class CreateCredentialInput:
-    name: str
-    type: str
-    provider: str
-    data: JSON
-    description: str | None = None
-    metadata: JSON | None = None
+    name: str = strawberry.field(description="Its name.")
+    type: str = strawberry.field(description="A CredentialType value: `oauth`, `api_key`, `token`, `basic` or "
+                                             "`custom`.")
+    provider: str = strawberry.field(description="The provider it is for: `slack`, `stripe`, `smtp`, ...")
+    data: JSON = strawberry.field(description="The secret fields: an object, encrypted and never returned.")
+    description: str | None = strawberry.field(default=None, description="What it is for.")
+    metadata: JSON | None = strawberry.field(default=None, description="Free-form, non-secret information.")
 
 
-@strawberry.input
+@strawberry.input(description="The fields of a credential to replace; those left out keep their value.")
 class UpdateCredentialInput:
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    type: str | None = strawberry.UNSET
-    provider: str | None = strawberry.UNSET
-    data: JSON | None = strawberry.UNSET
-    metadata: JSON | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="A new name.")
+    description: str | None = strawberry.field(default=strawberry.UNSET, description="A new description.")
+    type: str | None = strawberry.field(default=strawberry.UNSET, description="Its CredentialType value; it cannot "
+                                                                              "change.")
+    provider: str | None = strawberry.field(default=strawberry.UNSET, description="Its provider; it cannot change.")
+    data: JSON | None = strawberry.field(default=strawberry.UNSET, description="New secret fields, replacing all.")
+    metadata: JSON | None = strawberry.field(default=strawberry.UNSET, description="New metadata.")
 
 
-@strawberry.input
+@strawberry.input(description="A new connector instance.")
 class CreateConnectorInput:
-    name: str
-    type: str
-    credential_id: strawberry.ID | None = None
-    config: JSON | None = None
+    name: str = strawberry.field(description="Its name.")
+    type: str = strawberry.field(description="Its connector type (see `connectorCatalogue`).")
+    credential_id: strawberry.ID | None = strawberry.field(default=None, description="The credential it uses, of "
+                                                                                     "its type's provider.")
+    config: JSON | None = strawberry.field(default=None, description="Its config, as its type's `configSchema` "
+                                                                     "describes it.")
 
 
-@strawberry.input
+@strawberry.input(description="The fields of a connector to change; those left out keep their value.")
 class UpdateConnectorInput:
-    name: str | None = strawberry.UNSET
-    type: str | None = strawberry.UNSET
-    credential_id: strawberry.ID | None = strawberry.UNSET
-    config: JSON | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="A new name.")
+    type: str | None = strawberry.field(default=strawberry.UNSET, description="Its connector type; it cannot change.")
+    credential_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="Another "
+                                                                                                "credential.")
+    config: JSON | None = strawberry.field(default=strawberry.UNSET, description="A new config, replacing it.")

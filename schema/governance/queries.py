@@ -2,46 +2,59 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from resolvers.governance import actions, approvals, policies
 from schema.context import GraphQLContext
 from schema.governance.types import Action, Approval, Policy
-from schema.pagination import Connection
+from schema.pagination import After, Connection, First
 
 I = Info[GraphQLContext, None]  # noqa: E741
+ActionId = Annotated[strawberry.ID, strawberry.argument(description="The action's id (`act_...`).")]
+ApprovalId = Annotated[strawberry.ID, strawberry.argument(description="The approval's id (`apr_...`).")]
+PolicyId = Annotated[strawberry.ID, strawberry.argument(description="The policy's id (`pol_...`).")]
+ActionStatusFilter = Annotated[str | None, strawberry.argument(
+    description="Only actions in this status: an ActionStatus value (`pending_approval`, `approved`, ...)."
+)]
+ActionTypeFilter = Annotated[str | None, strawberry.argument(description="Only actions of this type, exactly.")]
+PolicyStatusFilter = Annotated[str | None, strawberry.argument(
+    description="Only policies in this status: a PolicyStatus value (`active` or `archived`)."
+)]
 
 
 @strawberry.type
 class GovernanceQueries:
-    @strawberry.field(description="One action of the organization.")
-    async def action(self, info: I, id: strawberry.ID) -> Action:
+    @strawberry.field(description="One action of the organization (scope actions:read).")
+    async def action(self, info: I, id: ActionId) -> Action:
         return Action.from_row(await actions.get(info.context.ctx, str(id)))
 
-    @strawberry.field(description="Actions, newest first.")
+    @strawberry.field(description="Actions, newest first (scope actions:read).")
     async def actions(
-        self, info: I, status: str | None = None, type: str | None = None, first: int = 50, after: str | None = None
+        self, info: I, status: ActionStatusFilter = None, type: ActionTypeFilter = None, first: First = 50,
+        after: After = None,
     ) -> Connection[Action]:
         page = await actions.list_actions(info.context.ctx, status=status, type=type, limit=first, cursor=after)
         return Connection.from_page(page, Action.from_row)
 
-    @strawberry.field(description="Policies, newest first.")
+    @strawberry.field(description="Policies, newest first (scope policies:read).")
     async def policies(
-        self, info: I, status: str | None = None, first: int = 50, after: str | None = None
+        self, info: I, status: PolicyStatusFilter = None, first: First = 50, after: After = None
     ) -> Connection[Policy]:
         page = await policies.list_policies(info.context.ctx, status=status, limit=first, cursor=after)
         return Connection.from_page(page, Policy.from_row)
 
-    @strawberry.field
-    async def policy(self, info: I, id: strawberry.ID) -> Policy:
+    @strawberry.field(description="One policy (scope policies:read).")
+    async def policy(self, info: I, id: PolicyId) -> Policy:
         return Policy.from_row(await policies.get(info.context.ctx, str(id)))
 
-    @strawberry.field(description="Approvals awaiting a human decision.")
-    async def pending_approvals(self, info: I, first: int = 50, after: str | None = None) -> Connection[Approval]:
+    @strawberry.field(description="Approvals awaiting a human decision, newest first (scope approvals:read).")
+    async def pending_approvals(self, info: I, first: First = 50, after: After = None) -> Connection[Approval]:
         page = await approvals.list_pending(info.context.ctx, limit=first, cursor=after)
         return Connection.from_page(page, Approval.from_row)
 
-    @strawberry.field
-    async def approval(self, info: I, id: strawberry.ID) -> Approval:
+    @strawberry.field(description="One approval, pending or decided (scope approvals:read).")
+    async def approval(self, info: I, id: ApprovalId) -> Approval:
         return Approval.from_row(await approvals.get(info.context.ctx, str(id)))

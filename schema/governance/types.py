@@ -16,110 +16,132 @@ from models.governance import Policy as PolicyRow
 from resolvers.governance.actions import approval_id_of
 from resolvers.governance.engine import Decision as EngineDecision
 from schema.context import GraphQLContext
+from schema.enums import (
+    ActionStatus,
+    ApprovalMode,
+    ApprovalStatus,
+    CheckStatus,
+    HistoryKind,
+    PolicyMode,
+    PolicyStatus,
+    by_value,
+)
 from schema.governance.loaders import ACTIONS, APPROVALS, HISTORY, POLICIES, loader
+from schema.node import Node
 from schema.wire import kept_in_wire_form
 
+_ACTION_STATUS = by_value(ActionStatus)  # proposeAction converts on every answer
+_CHECK_STATUS = by_value(CheckStatus)
+_APPROVAL_MODE = by_value(ApprovalMode)
 
-@strawberry.type
+
+@strawberry.type(description="Who proposed an action.")
 class Actor:
-    kind: str
-    name: str | None
-    provider: str | None
+    kind: str = strawberry.field(description="What proposed it: agent, human, system, ...")
+    name: str | None = strawberry.field(description="Its name, if given.")
+    provider: str | None = strawberry.field(description="Its provider (e.g. the model vendor), if given.")
 
 
-@strawberry.type
+@strawberry.type(description="One check an action needs (or an observe-mode policy would have needed).")
 class Check:
-    name: str
-    status: str
-    note: str | None
-    required: bool
+    name: str = strawberry.field(description="The check's name, as the policy's `require` lists it.")
+    status: CheckStatus = strawberry.field(description="Where the check stands.")
+    note: str | None = strawberry.field(description="The note the evidence gave, if any.")
+    required: bool = strawberry.field(description="False for checks only an observe-mode policy asked for.")
 
 
-@strawberry.type
+@strawberry.type(description="A decision as a proposal's answer shows it.")
 class Decision:
-    status: str
-    checks: list[Check]
-
-
-@strawberry.type
-class HistoryEntry:
-    id: strawberry.ID
-    kind: str
-    status: str
-    by: str | None
-    detail: JSON
-    created_at: datetime
-
-    @classmethod
-    def from_row(cls, row: HistoryRow) -> HistoryEntry:
-        return cls(id=strawberry.ID(row.id), kind=row.kind, status=row.status, by=row.by, detail=cast(JSON, row.detail),
-                   created_at=row.created_at)
-
-
-@strawberry.type
-class Policy:
-    id: strawberry.ID
-    name: str
-    description: str | None
-    mode: str
-    status: str
-    rules: JSON
-    version: int
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def from_row(cls, row: PolicyRow) -> Policy:
-        return cls(id=strawberry.ID(row.id), name=row.name, description=row.description, mode=row.mode,
-                   status=row.status, rules=cast(JSON, row.rules), version=row.version, created_at=row.created_at,
-                   updated_at=row.updated_at)
+    status: ActionStatus = strawberry.field(description="The decision.")
+    checks: list[Check] = strawberry.field(description="The checks and where they stand.")
 
 
 def _checks(rows: list[dict[str, Any]]) -> list[Check]:
-    return [Check(name=c["name"], status=c["status"], note=c.get("note"), required=c.get("required", True))
-            for c in rows]
+    return [Check(name=c["name"], status=_CHECK_STATUS[c["status"]], note=c.get("note"),
+                  required=c.get("required", True)) for c in rows]
 
 
-@strawberry.type
-class Action:
+@strawberry.type(description="One entry of an action's audit trail: what happened, when and by whom.")
+class HistoryEntry(Node):
+    id: strawberry.ID = strawberry.field(description="The entry's id (`hist_...`).")
+    kind: HistoryKind = strawberry.field(description="What happened.")
+    status: ActionStatus = strawberry.field(description="The action's status after it happened.")
+    by: str | None = strawberry.field(description="Who did it: an API key id, or `system:expiry`.")
+    detail: JSON = strawberry.field(description="What else was recorded: policy ids, check names, a reason, ...")
+    created_at: datetime = strawberry.field(description="When it happened.")
+
+    @classmethod
+    def from_row(cls, row: HistoryRow) -> HistoryEntry:
+        return cls(id=strawberry.ID(row.id), kind=HistoryKind(row.kind), status=ActionStatus(row.status), by=row.by,
+                   detail=cast(JSON, row.detail), created_at=row.created_at)
+
+
+@strawberry.type(description="Rules an organization applies to proposed actions.")
+class Policy(Node):
+    id: strawberry.ID = strawberry.field(description="The policy's id (`pol_...`).")
+    name: str = strawberry.field(description="The policy's name.")
+    description: str | None = strawberry.field(description="What the policy is for.")
+    mode: PolicyMode = strawberry.field(description="Whether its rules decide or are only observed.")
+    status: PolicyStatus = strawberry.field(description="Whether it is evaluated.")
+    rules: JSON = strawberry.field(description="The rules, normalised: `{when, require, approval, deny, expiresIn, "
+                                               "mode}` each.")
+    version: int = strawberry.field(description="Goes up by one with every change.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    updated_at: datetime = strawberry.field(description="When it last changed.")
+
+    @classmethod
+    def from_row(cls, row: PolicyRow) -> Policy:
+        return cls(id=strawberry.ID(row.id), name=row.name, description=row.description, mode=PolicyMode(row.mode),
+                   status=PolicyStatus(row.status), rules=cast(JSON, row.rules), version=row.version,
+                   created_at=row.created_at, updated_at=row.updated_at)
+
+
+@strawberry.type(description="An action an agent proposed, the decision on it and who made it.")
+class Action(Node):
     row: strawberry.Private[ActionRow]
-    id: strawberry.ID
-    type: str
-    actor: Actor
-    target: str | None
-    params: JSON
-    status: str
-    policy_ids: list[str]
-    approval_id: str | None
-    approval_mode: str | None
-    expires_at: datetime | None
-    decided_at: datetime | None
-    decided_by: str | None
-    reason: str | None
-    client_id: str | None
-    agent_id: str | None
-    created_at: datetime
+    id: strawberry.ID = strawberry.field(description="The action's id (`act_...`).")
+    type: str = strawberry.field(description="What the agent wants to do, e.g. `send_email`.")
+    actor: Actor = strawberry.field(description="Who proposed it.")
+    target: str | None = strawberry.field(description="What it acts on, if given.")
+    params: JSON = strawberry.field(description="Its parameters, as proposed.")
+    status: ActionStatus = strawberry.field(description="Where it stands.")
+    policy_ids: list[str] = strawberry.field(description="The ids of the policies whose rules matched it.")
+    approval_id: str | None = strawberry.field(description="Its approval's id (`apr_...`) when it waited for one.")
+    approval_mode: ApprovalMode | None = strawberry.field(
+        description="Who approves it once its checks have passed; null when it never waited."
+    )
+    expires_at: datetime | None = strawberry.field(description="When it expires if still undecided.")
+    decided_at: datetime | None = strawberry.field(description="When it was decided; null while pending.")
+    decided_by: str | None = strawberry.field(
+        description="Who decided: an API key id, `policy` or `system:expiry`; null while pending."
+    )
+    reason: str | None = strawberry.field(description="Why it was rejected, when a reason was given.")
+    client_id: str | None = strawberry.field(description="The id the client gave it (`id` in the proposal).")
+    agent_id: str | None = strawberry.field(description="The agent that proposed it, as the client named it.")
+    created_at: datetime = strawberry.field(description="When it was proposed.")
 
     @classmethod
     def from_row(cls, row: ActionRow) -> Action:
+        mode = row.approval_mode
         return cls(
             row=row, id=strawberry.ID(row.id), type=row.type,
             actor=Actor(kind=row.actor_kind, name=row.actor_name, provider=row.actor_provider),
-            target=row.target, params=cast(JSON, row.params), status=row.status, policy_ids=list(row.policy_ids),
-            approval_id=approval_id_of(row), approval_mode=row.approval_mode, expires_at=row.expires_at,
+            target=row.target, params=cast(JSON, row.params), status=_ACTION_STATUS[row.status],
+            policy_ids=list(row.policy_ids), approval_id=approval_id_of(row),
+            approval_mode=_APPROVAL_MODE[mode] if mode is not None else None, expires_at=row.expires_at,
             decided_at=row.decided_at, decided_by=row.decided_by, reason=row.reason, client_id=row.client_ref,
             agent_id=row.agent_id, created_at=row.created_at,
         )
 
     @strawberry.field(description="The decision as the proposal's answer shows it.")
     def decision(self) -> Decision:
-        return Decision(status=self.row.status, checks=_checks(self.row.checks))
+        return Decision(status=self.status, checks=_checks(self.row.checks))
 
-    @strawberry.field
+    @strawberry.field(description="The checks and where they stand (the same as `decision.checks`).")
     def checks(self) -> list[Check]:
         return _checks(self.row.checks)
 
-    @strawberry.field
+    @strawberry.field(description="The human decision it waits or waited for; null when it never waited.")
     async def approval(self, info: Info[GraphQLContext, None]) -> Approval | None:
         row = await loader(info, APPROVALS).load(self.row.id)
         return Approval.from_row(row) if row else None
@@ -134,115 +156,128 @@ class Action:
         return [HistoryEntry.from_row(r) for r in await loader(info, HISTORY).load(self.row.id)]
 
 
-@strawberry.type
-class Approval:
+@strawberry.type(description="The human decision an action in pending_approval waits for (one per action).")
+class Approval(Node):
     action_id: strawberry.Private[str]
-    id: strawberry.ID
-    status: str
-    decided_by: str | None
-    approver: str | None
-    reason: str | None
-    comment: str | None
-    created_at: datetime
-    decided_at: datetime | None
+    id: strawberry.ID = strawberry.field(description="The approval's id (`apr_...`, sharing its action's suffix).")
+    status: ApprovalStatus = strawberry.field(description="Where the decision stands.")
+    decided_by: str | None = strawberry.field(description="Who decided: an API key id; null while pending or "
+                                                          "when it expired.")
+    approver: str | None = strawberry.field(description="The approver's name, when the client gave one.")
+    reason: str | None = strawberry.field(description="Why it was rejected, when a reason was given.")
+    comment: str | None = strawberry.field(description="The comment given on approval.")
+    created_at: datetime = strawberry.field(description="When the action started waiting.")
+    decided_at: datetime | None = strawberry.field(description="When it was decided; null while pending.")
 
     @classmethod
     def from_row(cls, row: ApprovalRow) -> Approval:
-        return cls(action_id=row.action_id, id=strawberry.ID(row.id), status=row.status, decided_by=row.decided_by,
-                   approver=row.approver, reason=row.reason, comment=row.comment, created_at=row.created_at,
-                   decided_at=row.decided_at)
+        return cls(action_id=row.action_id, id=strawberry.ID(row.id), status=ApprovalStatus(row.status),
+                   decided_by=row.decided_by, approver=row.approver, reason=row.reason, comment=row.comment,
+                   created_at=row.created_at, decided_at=row.decided_at)
 
-    @strawberry.field
+    @strawberry.field(description="The action it decides.")
     async def action(self, info: Info[GraphQLContext, None]) -> Action:
         row = await loader(info, ACTIONS).load(self.action_id)
         return Action.from_row(row)
 
 
-@strawberry.type
+@strawberry.type(description="The answer to proposeAction.")
 class ProposeActionPayload:
-    action: Action
+    action: Action = strawberry.field(description="The action and its decision.")
     replayed: bool = strawberry.field(description="True when an idempotency key returned an earlier action.")
 
 
-@strawberry.type
+@strawberry.type(description="The answer to submitEvidence.")
 class EvidencePayload:
-    action: Action
-    ready_for_approval: bool
+    action: Action = strawberry.field(description="The action with its checks updated (and decided, if they "
+                                                  "decide it).")
+    ready_for_approval: bool = strawberry.field(description="True when every required check has passed and a "
+                                                            "human may now approve.")
 
 
-@strawberry.type
+@strawberry.type(description="The decision an action would get now; nothing was stored.")
 class SimulatedDecision:
-    status: str
-    policy_ids: list[str]
-    decision: Decision
-    approval: str | None
-    expires_in: int | None
-    observed: JSON
+    status: ActionStatus = strawberry.field(description="The decision it would get.")
+    policy_ids: list[str] = strawberry.field(description="The ids of the policies whose rules matched.")
+    decision: Decision = strawberry.field(description="The decision as a proposal's answer would show it.")
+    approval: ApprovalMode | None = strawberry.field(description="Who would approve it; null unless pending.")
+    expires_in: int | None = strawberry.field(description="Seconds it would wait before expiring; null unless "
+                                                          "pending.")
+    observed: JSON = strawberry.field(description="Per matching observe-mode rule, what enforcing it would have "
+                                                  "decided.")
 
     @classmethod
     def from_decision(cls, d: EngineDecision) -> SimulatedDecision:
-        checks = [Check(name=c.name, status=c.status, note=c.note, required=c.required) for c in d.checks]
-        return cls(status=d.status, policy_ids=list(d.policy_ids), decision=Decision(status=d.status, checks=checks),
-                   approval=d.approval, expires_in=d.expires_in, observed=cast(JSON, [o._asdict() for o in d.observed]))
+        status = _ACTION_STATUS[d.status]
+        checks = [Check(name=c.name, status=_CHECK_STATUS[c.status], note=c.note, required=c.required)
+                  for c in d.checks]
+        return cls(status=status, policy_ids=list(d.policy_ids), decision=Decision(status=status, checks=checks),
+                   approval=_APPROVAL_MODE[d.approval] if d.approval else None, expires_in=d.expires_in,
+                   observed=cast(JSON, [o._asdict() for o in d.observed]))
 
 
-@strawberry.input
+@strawberry.input(description="Who proposes an action.")
 class ActorInput:
-    kind: str
-    name: str | None = None
-    provider: str | None = None
+    kind: str = strawberry.field(description="What proposes it: agent, human, system, ... (required).")
+    name: str | None = strawberry.field(default=None, description="Its name.")
+    provider: str | None = strawberry.field(default=None, description="Its provider (e.g. the model vendor).")
 
 
-@strawberry.input
+@strawberry.input(description="The fields of a proposal, named as in the REST body (resolvers take that body).")
 class ProposeActionFields:
-    """The fields of a proposal, named as in the REST body (resolvers take that body)."""
-
-    type: str
-    actor: ActorInput
-    target: str | None = None
-    params: JSON | None = None
-    id: str | None = None
-    timestamp: str | None = None
-    agent_id: str | None = None
-    idempotency_key: str | None = None
+    type: str = strawberry.field(description="What the agent wants to do, e.g. `send_email`.")
+    actor: ActorInput = strawberry.field(description="Who proposes it.")
+    target: str | None = strawberry.field(default=None, description="What it acts on.")
+    params: JSON | None = strawberry.field(default=None, description="Its parameters: an object.")
+    id: str | None = strawberry.field(default=None, description="The client's own id for it (kept as `clientId`).")
+    timestamp: str | None = strawberry.field(default=None, description="When the client made it (ISO-8601).")
+    agent_id: str | None = strawberry.field(default=None, description="The agent that proposes it.")
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="A key that makes retries safe: the same key answers the earlier action."
+    )
 
 
 @kept_in_wire_form
-@strawberry.input
+@strawberry.input(description="A proposed action (reaches the resolver as its wire form, see schema/wire.py).")
 class ProposeActionInput(ProposeActionFields):
-    """Reaches the resolver as its wire form (see schema/wire.py)."""
+    pass
 
 
 @kept_in_wire_form
-@strawberry.input
+@strawberry.input(description="An action to decide without storing it, optionally against draft policies.")
 class SimulateDecisionInput(ProposeActionFields):
     policies: JSON | None = strawberry.field(default=None, description="Draft policies evaluated as if active.")
 
 
-@strawberry.input
+@strawberry.input(description="One evidence check.")
 class CheckInput:
-    name: str
-    passed: bool = strawberry.field(name="pass")
-    note: str | None = None
-    meta: JSON | None = None
+    name: str = strawberry.field(description="The check's name, as a policy's `require` lists it.")
+    passed: bool = strawberry.field(name="pass", description="Whether it passed.")
+    note: str | None = strawberry.field(default=None, description="A note shown with the check.")
+    meta: JSON | None = strawberry.field(default=None, description="Anything else to keep with it: an object.")
 
 
-@strawberry.input
+@strawberry.input(description="A new policy.")
 class CreatePolicyInput:
-    rules: JSON
-    name: str | None = None
-    description: str | None = None
-    mode: str = "enforce"
-    status: str = "active"
+    rules: JSON = strawberry.field(description="The rules: a list of `{when, require, approval, deny, expiresIn, "
+                                               "mode}`.")
+    name: str | None = strawberry.field(default=None, description="Its name.")
+    description: str | None = strawberry.field(default=None, description="What it is for.")
+    mode: str = strawberry.field(default="enforce", description="A PolicyMode value: `enforce` (the default) or "
+                                                                "`observe`.")
+    status: str = strawberry.field(default="active", description="A PolicyStatus value: `active` (the default) or "
+                                                                 "`archived`.")
 
 
-@strawberry.input
+@strawberry.input(description="The fields of a policy to replace; those left out keep their value.")
 class UpdatePolicyInput:
-    name: str | None = strawberry.UNSET
-    description: str | None = strawberry.UNSET
-    mode: str | None = strawberry.UNSET
-    status: str | None = strawberry.UNSET
-    rules: JSON | None = strawberry.UNSET
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="A new name.")
+    description: str | None = strawberry.field(default=strawberry.UNSET, description="A new description.")
+    mode: str | None = strawberry.field(default=strawberry.UNSET, description="A PolicyMode value: `enforce` or "
+                                                                              "`observe`.")
+    status: str | None = strawberry.field(default=strawberry.UNSET, description="A PolicyStatus value: `active` or "
+                                                                                "`archived`.")
+    rules: JSON | None = strawberry.field(default=strawberry.UNSET, description="New rules, replacing all of them.")
 
     def to_wire(self) -> dict[str, Any]:
         fields = ("name", "description", "mode", "status", "rules")

@@ -8,29 +8,33 @@ import strawberry
 
 from models.api_keys import ApiKey as ApiKeyRow
 from models.organizations import Organization as OrganizationRow
+from schema.enums import Plan
+from schema.node import Node
 
 
-@strawberry.type
-class Organization:
-    id: strawberry.ID
-    name: str
-    plan: str
+@strawberry.type(description="A customer of Gatehouse: every object belongs to one organization.")
+class Organization(Node):
+    id: strawberry.ID = strawberry.field(description="The organization's id (`org_...`).")
+    name: str = strawberry.field(description="Its name.")
+    plan: Plan = strawberry.field(description="Its plan, which sets its monthly quota of actions.")
 
     @classmethod
     def from_row(cls, row: OrganizationRow) -> Organization:
-        return cls(id=strawberry.ID(row.id), name=row.name, plan=row.plan)
+        return cls(id=strawberry.ID(row.id), name=row.name, plan=Plan(row.plan))
 
 
-@strawberry.type
-class ApiKey:
-    id: strawberry.ID
-    name: str
-    prefix: str
-    scopes: list[str]
-    rate_limit: int | None
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+@strawberry.type(description="An API key of the organization; its secret is never shown again after creation.")
+class ApiKey(Node):
+    id: strawberry.ID = strawberry.field(description="The key's id (`key_...`).")
+    name: str = strawberry.field(description="Its name.")
+    prefix: str = strawberry.field(description="The start of its secret, to recognise it by.")
+    scopes: list[str] = strawberry.field(
+        description="What it may do, as strings such as `actions:write` (the values of the Scope enum)."
+    )
+    rate_limit: int | None = strawberry.field(description="Its requests per minute; null for the default.")
+    created_at: datetime = strawberry.field(description="When it was created.")
+    last_used_at: datetime | None = strawberry.field(description="When it was last used, if ever.")
+    revoked_at: datetime | None = strawberry.field(description="When it was revoked; null while it works.")
 
     @classmethod
     def from_row(cls, row: ApiKeyRow) -> ApiKey:
@@ -46,20 +50,23 @@ class ApiKey:
         )
 
 
-@strawberry.type
+@strawberry.type(description="Who is calling: the organization and the API key of the request.")
 class Viewer:
-    organization: Organization
-    api_key: ApiKey
+    organization: Organization = strawberry.field(description="The calling organization.")
+    api_key: ApiKey = strawberry.field(description="The API key the request carries.")
 
 
-@strawberry.type
+@strawberry.type(description="A new API key and its secret.")
 class CreatedApiKey:
-    api_key: ApiKey
+    api_key: ApiKey = strawberry.field(description="The new key.")
     secret: str = strawberry.field(description="The key itself: shown once, never again.")
 
 
-@strawberry.input
+@strawberry.input(description="A new API key.")
 class CreateApiKeyInput:
-    name: str
-    scopes: list[str]
-    rate_limit: int | None = None
+    name: str = strawberry.field(description="Its name.")
+    scopes: list[str] = strawberry.field(
+        description="What it may do, as strings such as `actions:write` (the values of the Scope enum)."
+    )
+    rate_limit: int | None = strawberry.field(default=None, description="Requests per minute; the default when "
+                                                                        "left out.")

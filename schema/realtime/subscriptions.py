@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.events import feeds
 from resolvers.events.feeds import Envelope, Matcher
+from schema.enums import PendingChange
 from schema.realtime.types import (
     ActionSnapshot,
     ActionUpdate,
@@ -41,7 +42,7 @@ def _pending(event: Envelope) -> PendingApprovalChange:
     change, data = feeds.pending_change(event) or "created", event.get("data") or {}
     return PendingApprovalChange(
         seq=event["seq"], timestamp=event["timestamp"], event_id=strawberry.ID(event["id"]), event=event["event"],
-        change=change,
+        change=PendingChange(change),
         approval=ApprovalSnapshot.from_data(data, change), action=ActionSnapshot.from_data(data),
     )
 
@@ -85,18 +86,34 @@ class RealtimeSubscriptions:
     @strawberry.subscription(description="Every change to the pending set (scope approvals:read). "
                              "`since` (an event seq, exact, or an ISO-8601 timestamp) first replays what "
                              "changed after it.")
-    def pending_approvals(self, since: str | None = None) -> AsyncGenerator[PendingApprovalChange, None]:
+    def pending_approvals(
+        self, since: Annotated[str | None, strawberry.argument(
+            description="Replay the changes after this point first: an event `seq` or an ISO-8601 timestamp."
+        )] = None,
+    ) -> AsyncGenerator[PendingApprovalChange, None]:
         return _served_by_hub()
 
     @strawberry.subscription(description="Updates of one action, or of all the organization's (actions:read).")
-    def action_updated(self, id: strawberry.ID | None = None) -> AsyncGenerator[ActionUpdate, None]:
+    def action_updated(
+        self, id: Annotated[strawberry.ID | None, strawberry.argument(
+            description="The action's id (`act_...`); every action of the organization when left out."
+        )] = None,
+    ) -> AsyncGenerator[ActionUpdate, None]:
         return _served_by_hub()
 
     @strawberry.subscription(description="Updates of one workflow execution, or of all (workflows:read).")
-    def execution_updated(self, id: strawberry.ID | None = None) -> AsyncGenerator[ExecutionUpdate, None]:
+    def execution_updated(
+        self, id: Annotated[strawberry.ID | None, strawberry.argument(
+            description="The execution's id (`exec_...`); every execution of the organization when left out."
+        )] = None,
+    ) -> AsyncGenerator[ExecutionUpdate, None]:
         return _served_by_hub()
 
     @strawberry.subscription(description="Events of the catalogue, `types` may use globs like action.* "
                              "(events:read).")
-    def events(self, types: list[str] | None = None) -> AsyncGenerator[LiveEvent, None]:
+    def events(
+        self, types: Annotated[list[str] | None, strawberry.argument(
+            description="Event names or globs such as `action.*`; every event when left out."
+        )] = None,
+    ) -> AsyncGenerator[LiveEvent, None]:
         return _served_by_hub()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -20,6 +20,8 @@ from schema.webhooks.types import (
 )
 
 Ctx = Info[GraphQLContext, None]
+WebhookId = Annotated[strawberry.ID, strawberry.argument(description="The webhook's id (`wh_...`).")]
+DeliveryId = Annotated[strawberry.ID, strawberry.argument(description="The delivery's id (`dlv_...`).")]
 
 
 def spec_of(data: CreateWebhookInput | UpdateWebhookInput) -> WebhookSpec:
@@ -38,39 +40,50 @@ def spec_of(data: CreateWebhookInput | UpdateWebhookInput) -> WebhookSpec:
 
 @strawberry.type
 class WebhookMutations:
-    @strawberry.mutation(description="Create a webhook; its signing secret is returned once.")
-    async def create_webhook(self, info: Ctx, input: CreateWebhookInput) -> WebhookWithSecret:
+    @strawberry.mutation(description="Create a webhook; its signing secret is returned once (scope webhooks:write).")
+    async def create_webhook(
+        self, info: Ctx, input: Annotated[CreateWebhookInput, strawberry.argument(description="The new webhook.")]
+    ) -> WebhookWithSecret:
         created = await webhooks.create(info.context.ctx, spec_of(input))
         return WebhookWithSecret(webhook=Webhook.from_row(created.webhook), secret=created.secret)
 
-    @strawberry.mutation(description="Change the fields given.")
-    async def update_webhook(self, info: Ctx, id: strawberry.ID, input: UpdateWebhookInput) -> Webhook:
+    @strawberry.mutation(description="Change the fields given; enabling it clears its failure run "
+                         "(scope webhooks:write).")
+    async def update_webhook(
+        self, info: Ctx, id: WebhookId,
+        input: Annotated[UpdateWebhookInput, strawberry.argument(description="The fields to change.")],
+    ) -> Webhook:
         return Webhook.from_row(await webhooks.update(info.context.ctx, str(id), spec_of(input)))
 
-    @strawberry.mutation(description="Delete a webhook and its delivery log.")
-    async def delete_webhook(self, info: Ctx, id: strawberry.ID) -> Webhook:
+    @strawberry.mutation(description="Delete a webhook and its delivery log (scope webhooks:write).")
+    async def delete_webhook(self, info: Ctx, id: WebhookId) -> Webhook:
         return Webhook.from_row(await webhooks.delete(info.context.ctx, str(id)))
 
-    @strawberry.mutation(description="A new secret; the old one keeps signing during the grace period.")
-    async def rotate_webhook_secret(self, info: Ctx, id: strawberry.ID) -> WebhookWithSecret:
+    @strawberry.mutation(description="A new secret; the old one keeps signing during the grace period "
+                         "(scope webhooks:write).")
+    async def rotate_webhook_secret(self, info: Ctx, id: WebhookId) -> WebhookWithSecret:
         rotated = await webhooks.rotate_secret(info.context.ctx, str(id))
         return WebhookWithSecret(webhook=Webhook.from_row(rotated.webhook), secret=rotated.secret)
 
-    @strawberry.mutation(description="Re-enable a disabled webhook.")
-    async def enable_webhook(self, info: Ctx, id: strawberry.ID) -> Webhook:
+    @strawberry.mutation(description="Re-enable a disabled webhook (scope webhooks:write).")
+    async def enable_webhook(self, info: Ctx, id: WebhookId) -> Webhook:
         return Webhook.from_row(await webhooks.enable(info.context.ctx, str(id)))
 
-    @strawberry.mutation(description="Send a webhook.test event to this webhook.")
-    async def test_webhook(self, info: Ctx, id: strawberry.ID) -> WebhookDelivery:
+    @strawberry.mutation(description="Send a webhook.test event to this webhook (scope webhooks:write).")
+    async def test_webhook(self, info: Ctx, id: WebhookId) -> WebhookDelivery:
         return WebhookDelivery.from_row(await webhooks.send_test(info.context.ctx, str(id)))
 
-    @strawberry.mutation(description="Send one delivery again, with the same delivery id.")
+    @strawberry.mutation(description="Send one delivery again, with the same delivery id (scope webhooks:write).")
     async def redeliver_webhook(
-        self, info: Ctx, webhook_id: strawberry.ID, delivery_id: strawberry.ID
+        self, info: Ctx, webhook_id: WebhookId, delivery_id: DeliveryId
     ) -> WebhookDelivery:
         delivery = await deliveries.redeliver(info.context.ctx, str(webhook_id), str(delivery_id))
         return WebhookDelivery.from_row(delivery)
 
-    @strawberry.mutation(description="Send every failed delivery since a time again; returns how many.")
-    async def recover_webhook(self, info: Ctx, id: strawberry.ID, since: datetime) -> int:
+    @strawberry.mutation(description="Send every failed or dead delivery created since a time again; returns how "
+                         "many (scope webhooks:write).")
+    async def recover_webhook(
+        self, info: Ctx, id: WebhookId,
+        since: Annotated[datetime, strawberry.argument(description="Deliveries created at or after this time.")],
+    ) -> int:
         return await deliveries.recover(info.context.ctx, str(id), since)
