@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 import app.rest  # noqa: F401  (registers the REST endpoints)
 from app.auth import Authenticator
+from app.console import console_routes
 from app.core.settings import Settings, load_settings
 from app.errors import error_response
 from app.graphql import GatehouseGraphQL
@@ -48,6 +49,17 @@ SYSTEM_PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/openapi": {
         "get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OpenAPI"}}}
+    },
+    "/console": {
+        "get": {"summary": "The approvals console", "security": [], "responses": {"200": {"description": "HTML"}}}
+    },
+    "/console/{path}": {
+        "get": {
+            "summary": "The console's files; its client-side routes (approve/{actionId}, ...) answer index.html",
+            "security": [],
+            "parameters": [{"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "a console file"}, "404": {"description": "no such file"}},
+        }
     },
     "/graphql": {
         "post": {"summary": "GraphQL queries and mutations (WebSocket upgrade for subscriptions)",
@@ -91,6 +103,7 @@ def _routes(settings: Settings, documents: Documents) -> list[BaseRoute]:
         Route("/api/v1/openapi", openapi_endpoint),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", GraphQLWebSocket(documents)),
+        *console_routes(),
         *rest_routes(),
     ]
 

@@ -22,6 +22,14 @@ from app.metrics import observe_request
 from app.ratelimit import RateLimiter
 
 PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/v1/openapi"})
+CONSOLE_PREFIX = "/console"  # static files: the console authenticates its own GraphQL calls
+
+
+def is_public(path: str) -> bool:
+    """Paths served without an API key: the system routes and the console's files."""
+    return path in PUBLIC_PATHS or path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
+
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
 _log = get_logger("gatehouse.http")
 
@@ -41,7 +49,7 @@ class GatehouseMiddleware:
         limiter: Callable[[], RateLimiter],
         default_rate_limit: int,
         max_body_bytes: int,
-        allow_anonymous: Callable[[str], bool] = PUBLIC_PATHS.__contains__,
+        allow_anonymous: Callable[[str], bool] = is_public,
     ) -> None:
         self.app, self.authenticator, self.limiter = app, authenticator, limiter
         self.default_rate_limit, self.max_body_bytes = default_rate_limit, max_body_bytes

@@ -45,7 +45,8 @@ def history_row(action: Action, kind: str, by: str | None, detail: dict[str, Any
 
 
 def approval_url(services: Services, action_id: str) -> str:
-    return f"{services.settings.public_url.rstrip('/')}/approve/{action_id}"
+    """Where a reviewer sees and decides the action: the console's approval page."""
+    return f"{services.settings.public_url.rstrip('/')}/console/approve/{action_id}"
 
 
 def approval_id_of(action: Action) -> str | None:

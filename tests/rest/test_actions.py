@@ -72,7 +72,7 @@ async def test_document_examples_work_as_written(tenant: Tenant, client) -> None
         "action.approved",
     ]
     data = events[1].data
-    assert data["approvalUrl"] == f"https://gatehouse.test/approve/{action_id}"
+    assert data["approvalUrl"] == f"https://gatehouse.test/console/approve/{action_id}"
     assert {"actionId", "type", "actor", "params", "timestamp"} <= set(data)
 
 

@@ -16,7 +16,7 @@ from tests.webhooks.receiver import Reply, eventually, receiving, verify_signatu
 ACTION_DATA = {
     "actionId": "act_abc123", "type": "send_email", "actor": {"kind": "agent", "name": "marketing-bot"},
     "params": {"subject": "Welcome!", "recipient_count": 1},
-    "approvalUrl": "https://gatehouse.test/approve/act_abc123", "status": "approved",
+    "approvalUrl": "https://gatehouse.test/console/approve/act_abc123", "status": "approved",
 }
 
 
@@ -216,7 +216,7 @@ async def test_governance_decisions_arrive_as_signed_action_events(tenant: Tenan
         verify_standard(request, hook["secret"])
         assert body["actionId"] == proposed["actionId"] and body["type"] == "send_email"
         assert body["actor"]["name"] == "marketing-bot" and body["params"] == email["params"]
-        assert body["approvalUrl"] == f"https://gatehouse.test/approve/{proposed['actionId']}"
+        assert body["approvalUrl"] == f"https://gatehouse.test/console/approve/{proposed['actionId']}"
         assert body["data"]["actionId"] == proposed["actionId"]
 
 
