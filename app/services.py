@@ -6,8 +6,8 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from app.core.bus import RedisBus, build_bus
-from app.core.http import build_http_client
 from app.core.keys import load_keyring
+from app.core.senders import OutgoingClient
 from app.core.settings import Settings
 from app.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from models.db import close_database, migrate, open_database, release_database
@@ -24,7 +24,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     await open_database(settings)
     bus = build_bus(settings.redis_url)
     await bus.start()
-    http = build_http_client(allow_private=settings.allow_private_targets)
+    http = OutgoingClient(allow_private=settings.allow_private_targets)
     services = Services(settings=settings, bus=bus, http=http, keyring=keyring)
     try:
         yield services

@@ -10,6 +10,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
+from app.core.after_commit import in_atomic
 from app.core.settings import Settings
 from models import MODEL_MODULES
 
@@ -108,3 +109,12 @@ async def pg_execute(sql: str, *args: Any, conn: BaseDBAsyncClient | None = None
     """PostgreSQL only: run one statement that returns no rows, as `pg_fetch` does."""
     async with (conn or connections.get("default")).acquire_connection() as raw:
         await raw.execute(sql, *args)
+
+
+def connection_for_one_statement() -> BaseDBAsyncClient | None:
+    """The PostgreSQL connection when a hot path may write as one statement (its own transaction),
+    else None: SQLite, or inside a caller's `atomic()` block, takes the ORM path."""
+    conn = connections.get("default")
+    if conn.capabilities.dialect != "postgres" or in_atomic():
+        return None
+    return conn

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from app.core.bus import Bus
 from app.core.crypto import Keyring
+from app.core.senders import OutgoingClient
 from app.core.settings import Settings
 
 
@@ -18,7 +17,7 @@ class Services:
 
     settings: Settings
     bus: Bus
-    http: httpx.AsyncClient
+    http: OutgoingClient  # connector calls and http_request steps, behind the outgoing-URL guard
     keyring: Keyring | None = None  # seals credentials; every server and worker process opens one
     extras: dict[str, Any] = field(default_factory=dict)
 

@@ -1,10 +1,12 @@
-"""The webhook dispatcher's HTTP client: aiohttp behind the same URL guard as app.core.http.
+"""The outgoing HTTP clients: aiohttp behind the same URL guard as app.core.http. `WebhookSender`
+posts signed deliveries; `OutgoingClient` makes connector calls and workflow `http_request` steps.
 
 Why not the shared httpx client: measured on this machine (scripts/measure_senders.py, 3,000
 signed deliveries to a local receiver, two rounds), aiohttp reached 6,800-8,500 deliveries/s at
 115-150 us CPU each in every pool configuration, the best httpx configuration 1,200-1,750/s at
 560-770 us, and httpx with one client at concurrency 64 only 210-270/s (3.4 ms CPU each, its pool
-walk). httpx stays the client for everything else.
+walk). Connector calls moved for the same reason: in figure 7 the httpx call was 30% of the
+runner's CPU per execution at concurrency 1 (profiled, about 2 ms of a 2.2 ms bare call).
 
 The guard is the one in app.core.http: the URL's syntax and IP literals are checked before each
 request, and host names are resolved and checked by `GuardedResolver`, so aiohttp connects only to
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -148,3 +151,91 @@ def _unsafe_or(exc: BaseException) -> str:
 
 def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
+
+
+@dataclass(slots=True)
+class Response:
+    """An outgoing call's answer: status, headers (names lower-cased, repeated ones joined with
+    ", ", as httpx shows them) and the body read up to the caller's bound."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class CallFailed(Exception):
+    """No HTTP answer: refused, reset, timed out or unresolvable. `timed_out` says which."""
+
+    def __init__(self, message: str, *, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.message, self.timed_out = message, timed_out
+
+
+class OutgoingClient:
+    """One aiohttp session for the user-directed calls of one process (lazily opened in its loop)."""
+
+    def __init__(self, *, allow_private: bool, max_connections: int = 100) -> None:
+        self._allow_private = allow_private
+        self._max_connections = max_connections
+        self._session: aiohttp.ClientSession | None = None
+
+    def _open(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            connector = aiohttp.TCPConnector(
+                resolver=GuardedResolver(self._allow_private), limit=self._max_connections
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers={"User-Agent": USER_AGENT}, trust_env=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
+            )
+        return self._session
+
+    async def request(self, method: str, url: str, *, headers: Mapping[str, str], params: Mapping[str, str],
+                      body: bytes | None, time_limit: float, max_bytes: int) -> Response:
+        """Send once, never following a redirect; raises UnsafeURL for a URL the guard refuses
+        (nothing was sent), ValueError for one that cannot be used, CallFailed for no answer."""
+        check_url_syntax(url, self._allow_private)
+        target = URL(url)
+        if params:
+            target = target.update_query(dict(params))
+        try:
+            async with self._open().request(
+                method, target, headers=dict(headers), data=body, allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(total=time_limit),
+            ) as response:
+                content = await _read_bounded(response, max_bytes)
+                return Response(response.status, _plain_headers(response.headers), content)
+        except TimeoutError:
+            raise CallFailed(f"{target.host}: timed out after {time_limit:g} s", timed_out=True) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            if isinstance(exc.__cause__, UnsafeURL):
+                raise exc.__cause__ from None
+            if isinstance(exc, aiohttp.InvalidURL):
+                raise ValueError(str(exc)) from None
+            raise CallFailed(f"{target.host}: {type(exc).__name__}: {exc}"[:500]) from None
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+async def _read_bounded(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """At most `max_bytes` of the body; the rest is never read (the connection is then closed)."""
+    body = bytearray()
+    while len(body) < max_bytes:
+        chunk = await response.content.read(max_bytes - len(body))
+        if not chunk:
+            break
+        body += chunk
+    if len(body) >= max_bytes and not response.content.at_eof():
+        response.close()
+    return bytes(body)
+
+
+def _plain_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    plain: dict[str, str] = {}
+    for name, value in headers.items():
+        key = name.lower()
+        plain[key] = f"{plain[key]}, {value}" if key in plain else value
+    return plain

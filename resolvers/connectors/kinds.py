@@ -13,8 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
+from app.core.senders import OutgoingClient
 from app.core.settings import Settings
 
 JSON = dict[str, Any]
@@ -28,7 +27,7 @@ class ActionCall:
     secrets: JSON  # the credential's data; {} for a connector without a credential
     config: JSON  # the connector instance's config
     settings: Settings
-    http: httpx.AsyncClient  # guarded: app.core.http
+    http: OutgoingClient  # guarded: app.core.senders
     idempotency_key: str  # given by the caller (workflows keep it across retries), else fresh
     timeout: float
 

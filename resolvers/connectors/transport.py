@@ -4,13 +4,15 @@ which is the caller's input and nothing was sent)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
 import orjson
 
-from app.core.http import UnsafeURL, read_bounded
+from app.core.http import UnsafeURL
+from app.core.senders import CallFailed
 from resolvers.connectors.failures import ProviderFailure, is_retryable_status, retry_after_seconds
 from resolvers.connectors.kinds import ActionCall
 from resolvers.errors import Invalid
@@ -18,10 +20,10 @@ from resolvers.errors import Invalid
 
 @dataclass(slots=True)
 class Answer:
-    """A provider's HTTP answer, its body read up to the configured bound."""
+    """A provider's HTTP answer, its body read up to the configured bound; header names lower-cased."""
 
     status: int
-    headers: httpx.Headers
+    headers: Mapping[str, str]
     body: bytes
 
     def json(self) -> Any:
@@ -36,25 +38,35 @@ class Answer:
 
     @property
     def retry_after(self) -> float | None:
-        return retry_after_seconds(self.headers.get("Retry-After"))
+        return retry_after_seconds(self.headers.get("retry-after"))
 
 
-async def send(call: ActionCall, method: str, url: str, **request: Any) -> Answer:
-    """Send one request (httpx keyword arguments: headers, json, data, params, content)."""
+async def send(call: ActionCall, method: str, url: str, *, headers: Mapping[str, str] | None = None,
+               params: Mapping[str, str] | None = None, json: Any = None, data: Mapping[str, Any] | None = None,
+               content: bytes | None = None) -> Answer:
+    """Send one request: a `json` body, a form (`data`) or raw `content`, with `headers` and query `params`."""
+    sent = dict(headers or {})
+    names = {name.lower() for name in sent}
+    body = content
+    if json is not None:
+        body = orjson.dumps(json)
+        if "content-type" not in names:
+            sent["Content-Type"] = "application/json"
+    elif data is not None:
+        body = urlencode(data, doseq=True).encode()
+        if "content-type" not in names:
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
     try:
-        outgoing = call.http.build_request(method, url, timeout=call.timeout, **request)
-    except (httpx.InvalidURL, UnicodeError) as exc:
-        raise Invalid(f"url cannot be used: {exc}") from None
-    try:
-        response = await call.http.send(outgoing, stream=True)
-        body = await read_bounded(response, call.settings.connector_max_response_bytes)
+        answer = await call.http.request(method, url, headers=sent, params=params or {}, body=body,
+                                         time_limit=call.timeout,
+                                         max_bytes=call.settings.connector_max_response_bytes)
     except UnsafeURL as exc:
         raise Invalid(f"url: {exc}") from None
-    except httpx.TimeoutException:
-        raise ProviderFailure(f"{outgoing.url.host}: timed out after {call.timeout:g} s", retryable=True) from None
-    except httpx.HTTPError as exc:
-        raise ProviderFailure(f"{outgoing.url.host}: {type(exc).__name__}: {exc}", retryable=True) from None
-    return Answer(response.status_code, response.headers, body)
+    except (ValueError, UnicodeError) as exc:
+        raise Invalid(f"url cannot be used: {exc}") from None
+    except CallFailed as failure:
+        raise ProviderFailure(failure.message, retryable=True) from None
+    return Answer(answer.status, answer.headers, answer.body)
 
 
 def fail_unless_ok(answer: Answer, message: str) -> None:
@@ -63,7 +75,7 @@ def fail_unless_ok(answer: Answer, message: str) -> None:
     if 200 <= answer.status < 300:
         return
     if 300 <= answer.status < 400:
-        message = f"redirect to {answer.headers.get('Location', '?')} not followed"
+        message = f"redirect to {answer.headers.get('location', '?')} not followed"
     retryable = is_retryable_status(answer.status)
     raise ProviderFailure(
         f"HTTP {answer.status}: {message}", retryable=retryable, status=answer.status,

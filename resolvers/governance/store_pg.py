@@ -20,14 +20,13 @@ from __future__ import annotations
 from typing import Any, Final
 
 import asyncpg
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.exceptions import IntegrityError
 from tortoise.fields.data import JSON_DUMPS
 
-from app.core.after_commit import in_atomic
 from app.core.clock import utcnow
 from app.core.ids import new_id
+from models.db import connection_for_one_statement as connection_for_one_statement  # actions.py asks here
 from models.governance import Action
 from resolvers.context import Services
 from resolvers.events.outbox import schedule_wake
@@ -65,14 +64,6 @@ WITH a AS (
 )
 SELECT seq FROM e
 """
-
-
-def connection_for_one_statement() -> BaseDBAsyncClient | None:
-    """The PostgreSQL connection when the one-statement path applies, else None (use the ORM)."""
-    conn = connections.get("default")
-    if conn.capabilities.dialect != "postgres" or in_atomic():
-        return None
-    return conn
 
 
 async def store(conn: BaseDBAsyncClient, services: Services, fields: dict[str, Any], by: str | None) -> Action:

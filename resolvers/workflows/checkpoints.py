@@ -13,9 +13,11 @@ import orjson
 
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
+from models.db import connection_for_one_statement
 from models.workflows import Execution, ExecutionStep
 from resolvers.context import Services
-from resolvers.events.outbox import emit
+from resolvers.events.outbox import emit, schedule_wake
+from resolvers.workflows import checkpoints_pg
 from resolvers.workflows.leases import Claim
 
 CUT_MARKER = "[cut: over the step output limit]"
@@ -49,6 +51,9 @@ async def start_step(services: Services, claim: Claim, execution: Execution, pos
                      rendered: Any, row: ExecutionStep | None) -> ExecutionStep:
     """Mark the step running (a new attempt unless it was waiting); the first step also starts the run."""
     now = utcnow()
+    conn = connection_for_one_statement()
+    if conn is not None and row is None:
+        return await _start_fresh(services, conn, claim, execution, position, step, rendered, now)
     async with atomic():
         first = execution.started_at is None
         await _fenced(claim, status="running", started_at=execution.started_at or now)
@@ -69,20 +74,56 @@ async def start_step(services: Services, claim: Claim, execution: Execution, pos
     return row
 
 
+async def _start_fresh(services: Services, conn: Any, claim: Claim, execution: Execution, position: int,
+                       step: dict[str, Any], rendered: Any, now: datetime) -> ExecutionStep:
+    """PostgreSQL, a step never started before: one statement (checkpoints_pg)."""
+    first = execution.started_at is None
+    step_id = await checkpoints_pg.start_fresh_step(
+        conn, claim.execution_id, claim.lease, now, position, step["name"], step["type"], rendered,
+        _event(execution, status="running") if first else None)
+    if step_id is None:
+        raise LeaseLost(claim.execution_id)
+    if first:
+        execution.started_at = now
+        schedule_wake(services)
+    execution.status = "running"
+    return ExecutionStep(id=step_id, execution_id=execution.id, position=position, name=step["name"],
+                         type=step["type"], status="running", attempts=1, input=rendered, started_at=now)
+
+
 async def step_done(services: Services, claim: Claim, execution: Execution, row: ExecutionStep, output: Any,
-                    *, failed_error: str | None = None) -> None:
-    """Checkpoint a finished step (or one failed with continueOnError) and move the pointer on."""
+                    *, failed_error: str | None = None, completes: bool = False) -> None:
+    """Checkpoint a finished step (or one failed with continueOnError) and move the pointer on; with
+    `completes` (the last step) the execution completes with this step's output in the same write."""
     now = utcnow()
     status = "failed" if failed_error else "completed"
-    async with atomic():
-        await _fenced(claim, current_step=row.position + 1, next_run_at=now)
-        await ExecutionStep.filter(id=row.id).update(status=status, output=output, error=failed_error,
-                                                     finished_at=now)
-        await emit(services, execution.organization_id, "workflow.step_completed",
-                   _event(execution, step=row.name, position=row.position, status=status, attempts=row.attempts,
-                          error=failed_error))
+    step_event = _event(execution, step=row.name, position=row.position, status=status, attempts=row.attempts,
+                        error=failed_error)
+    completed_event = _event(execution, status="completed", output=output) if completes else None
+    conn = connection_for_one_statement()
+    if conn is not None:
+        held = await checkpoints_pg.step_done(
+            conn, claim.execution_id, claim.lease, now, step_id=row.id, next_step=row.position + 1, status=status,
+            output=output, error=failed_error, step_event=step_event, completed_event=completed_event)
+        if not held:
+            raise LeaseLost(claim.execution_id)
+        schedule_wake(services)
+    else:
+        async with atomic():
+            if completes:
+                await _fenced(claim, current_step=row.position + 1, status="completed", output=output,
+                              finished_at=now, claimed_until=None, next_run_at=None, waiting_action_id=None)
+            else:
+                await _fenced(claim, current_step=row.position + 1, next_run_at=now)
+            await ExecutionStep.filter(id=row.id).update(status=status, output=output, error=failed_error,
+                                                         finished_at=now)
+            await emit(services, execution.organization_id, "workflow.step_completed", step_event)
+            if completed_event is not None:  # document 002's webhook body, exactly
+                await emit(services, execution.organization_id, "workflow.completed", completed_event)
     row.status, row.output, row.error, row.finished_at = status, output, failed_error, now
     execution.current_step = row.position + 1
+    if completes:
+        execution.status = "completed"
 
 
 async def step_waits(claim: Claim, row: ExecutionStep, until: datetime, action_id: str | None) -> None:

@@ -8,11 +8,12 @@ reuses the outputs of the steps the old one completed (or, `fromStart`, none of 
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
 
-from app.core.after_commit import atomic, on_commit
+from app.core.after_commit import atomic, in_atomic, on_commit
 from app.core.clock import utcnow
 from app.core.ids import new_id
 from models.workflows import FINISHED, Execution, ExecutionStep, Workflow, WorkflowVersion
@@ -27,15 +28,24 @@ from resolvers.workflows.workflows import current_version, find
 WAKE_CHANNEL = "gatehouse:workflows:wake"
 CANCEL_CHANNEL = "gatehouse:workflows:cancel"
 MAX_INPUT_BYTES = 262_144
+_log = logging.getLogger("gatehouse.workflows")
 
 
 def wake_runners(services: Services) -> None:
     """After commit: tell the runners there is work, so they need not wait for their next poll."""
 
     async def wake() -> None:
-        await services.bus.publish(WAKE_CHANNEL, b"1")
+        await publish_wake(services)
 
     on_commit(wake)
+
+
+async def publish_wake(services: Services) -> None:
+    """Tell the runners now (the work is committed already); a lost wake costs their poll interval."""
+    try:
+        await services.bus.publish(WAKE_CHANNEL, b"1")
+    except Exception:
+        _log.exception("workflow wake failed; the runners' poll picks the work up")
 
 
 def _checked_input(value: Any) -> Any:
@@ -58,9 +68,12 @@ async def execute(ctx: Context, workflow_id: str, given: Any) -> Execution:
     """Queue a run of the workflow's current version (scope workflows:write)."""
     workflow = await find(ctx, workflow_id, "workflows:write")
     execution = new_execution(workflow, await current_version(workflow), _checked_input(given))
-    async with atomic():
+    if in_atomic():
         await execution.save()
         wake_runners(ctx.services)
+    else:  # one row: its own transaction, one round trip instead of BEGIN, INSERT, COMMIT
+        await execution.save()
+        await publish_wake(ctx.services)
     return execution
 
 

@@ -8,7 +8,7 @@ over) changes nothing. A per-workflow `concurrency` caps how many of its executi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tortoise.expressions import F, Q
@@ -26,6 +26,7 @@ UNFINISHED = ("pending", "running", "waiting")
 class Claim:
     execution_id: str
     lease: int
+    execution: Execution | None = field(default=None, compare=False, repr=False)  # as claimed (PostgreSQL)
 
 
 _CLAIM_PG = """
@@ -42,10 +43,10 @@ WITH due AS (
 UPDATE executions e
 SET claimed_until = $3, lease = e.lease + 1, updated_at = $1,
     status = CASE WHEN e.status = 'waiting' THEN 'running' ELSE e.status END
-FROM due WHERE e.id = due.id
-RETURNING e.id, e.lease, e.workflow_id,
-    (SELECT w.concurrency FROM workflows w WHERE w.id = e.workflow_id) AS concurrency,
-    (SELECT count(*) FROM executions r WHERE r.workflow_id = e.workflow_id AND r.claimed_until >= $1) AS held
+FROM due, workflows w WHERE e.id = due.id AND w.id = e.workflow_id
+RETURNING e.*, w.concurrency,
+    CASE WHEN w.concurrency IS NULL THEN 0 ELSE  -- counted only for capped workflows (a scan of their runs)
+        (SELECT count(*) FROM executions r WHERE r.workflow_id = e.workflow_id AND r.claimed_until >= $1) END AS held
 """
 
 
@@ -63,7 +64,7 @@ async def claim_due(services: Services, limit: int) -> list[Claim]:
     over: list[Claim] = []
     taken: dict[str, int] = {}
     for row in rows:
-        claim = Claim(row["id"], row["lease"])
+        claim = Claim(row["id"], row["lease"], Execution._init_from_db(**row))
         limit_of = row["concurrency"]
         taken[row["workflow_id"]] = taken.get(row["workflow_id"], 0) + 1
         fits = limit_of is None or row["held"] + taken[row["workflow_id"]] <= limit_of

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -26,15 +27,27 @@ from resolvers.workflows.leases import Claim
 from resolvers.workflows.outcomes import Done, Failed, Outcome, Wait
 from resolvers.workflows.templates import MissingValue, Scope, render
 
+DEFINITIONS_KEPT = 1024
+PLAN_TTL_SECONDS = 30.0
+PLANS_KEPT = 10_000
+_definitions: dict[tuple[str, int], dict[str, Any]] = {}
+_plans: dict[str, tuple[str, float]] = {}
 DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_BACKOFF_MS = 1000
 MAX_BACKOFF_SECONDS = 3600.0
 
 
 async def system_context(services: Services, organization_id: str, request_id: str) -> Context:
-    """The runner acts for the workflow's organization, with the rights a workflow step needs."""
-    organization = await Organization.get(id=organization_id)
-    return Context(organization_id, organization.plan, None, frozenset({"admin"}), request_id, services)
+    """The runner acts for the workflow's organization, with the rights a workflow step needs. The
+    plan (what an approval step's proposal counts against) is read at most every PLAN_TTL_SECONDS."""
+    now = time.monotonic()
+    known = _plans.get(organization_id)
+    if known is None or known[1] < now:
+        organization = await Organization.get(id=organization_id)
+        known = _plans[organization_id] = (organization.plan, now + PLAN_TTL_SECONDS)
+        if len(_plans) > PLANS_KEPT:
+            _plans.clear()
+    return Context(organization_id, known[0], None, frozenset({"admin"}), request_id, services)
 
 
 def idempotency_key(execution: Execution, step: dict[str, Any]) -> str:
@@ -70,8 +83,10 @@ class ExecutionRun:
         while self.execution.current_step < len(self.steps):
             if not await self.advance(self.execution.current_step):
                 return
-        last = self.rows.get(len(self.steps) - 1)
-        await checkpoints.finish(self.services, self.claim, self.execution, output=last.output if last else None)
+        if self.execution.status != "completed":  # the last step's checkpoint completes it; a retry of a
+            last = self.rows.get(len(self.steps) - 1)  # run whose steps were all reused gets here
+            await checkpoints.finish(self.services, self.claim, self.execution,
+                                     output=last.output if last else None)
 
     async def advance(self, position: int) -> bool:
         """Run the step at `position`; True when the run goes on to the next step."""
@@ -112,8 +127,10 @@ class ExecutionRun:
 
     async def settle(self, step: dict[str, Any], row: ExecutionStep, outcome: Outcome) -> bool:
         limit = self.services.settings.workflow_step_output_max_bytes
+        last = row.position == len(self.steps) - 1
         if isinstance(outcome, Done):
-            await checkpoints.step_done(self.services, self.claim, self.execution, row, capped(outcome.output, limit))
+            await checkpoints.step_done(self.services, self.claim, self.execution, row, capped(outcome.output, limit),
+                                        completes=last)
             return True
         if isinstance(outcome, Wait):
             await checkpoints.step_waits(self.claim, row, outcome.until, outcome.action_id)
@@ -124,21 +141,39 @@ class ExecutionRun:
             return False
         if step.get("continueOnError"):
             await checkpoints.step_done(self.services, self.claim, self.execution, row, None,
-                                        failed_error=outcome.error)
+                                        failed_error=outcome.error, completes=last)
             return True
         await checkpoints.finish(self.services, self.claim, self.execution, error=outcome.error, failed_step=row)
         return False
 
 
 async def run_claimed(services: Services, claim: Claim) -> None:
-    """Run a claimed execution as far as it goes now; a lost lease ends the pass quietly."""
-    execution = await Execution.get_or_none(id=claim.execution_id, lease=claim.lease)
+    """Run a claimed execution as far as it goes now; a lost lease ends the pass quietly.
+
+    The claim already carries the execution's row on PostgreSQL, a version's definition never
+    changes (kept per process), and an execution that never started (not a retry) has no step rows
+    yet: a fresh run reads nothing before its first step."""
+    execution = claim.execution or await Execution.get_or_none(id=claim.execution_id, lease=claim.lease)
     if execution is None or execution.status not in ("pending", "running"):
         return
-    version = await WorkflowVersion.get(id=execution.version_id)
-    rows = {row.position: row for row in await ExecutionStep.filter(execution_id=execution.id)}
+    definition = await definition_of(execution.workflow_id, execution.version_id)
+    fresh = execution.started_at is None and execution.retry_of is None
+    rows = {} if fresh else {row.position: row for row in await ExecutionStep.filter(execution_id=execution.id)}
     ctx = await system_context(services, execution.organization_id, execution.id)
     try:
-        await ExecutionRun(services, claim, execution, version.definition, rows, ctx).run()
+        await ExecutionRun(services, claim, execution, definition, rows, ctx).run()
     except LeaseLost:
         return
+
+
+async def definition_of(workflow_id: str, version_id: int) -> dict[str, Any]:
+    """A workflow version's definition: versions are written once, so each process keeps the ones it
+    ran (keyed with the workflow's id too: a row id alone comes back after a restored database)."""
+    key = (workflow_id, version_id)
+    definition = _definitions.get(key)
+    if definition is None:
+        definition = (await WorkflowVersion.get(id=version_id)).definition
+        if len(_definitions) >= DEFINITIONS_KEPT:
+            _definitions.pop(next(iter(_definitions)))
+        _definitions[key] = definition
+    return definition

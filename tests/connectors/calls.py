@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from app.core.http import build_http_client
+from app.core.senders import OutgoingClient
 from app.core.settings import load_settings
 from resolvers.connectors.kinds import ActionCall
 
@@ -18,6 +18,9 @@ async def action_call(
 ) -> AsyncIterator[ActionCall]:
     """`settings` override Settings fields (e.g. slack_api_url=fake.base_url)."""
     loaded = load_settings(allow_private_targets=True, **settings)
-    async with build_http_client(allow_private=True) as http:
+    http = OutgoingClient(allow_private=True)
+    try:
         yield ActionCall(input=input, secrets=secrets, config=config or {}, settings=loaded, http=http,
                          idempotency_key=idempotency_key, timeout=timeout)
+    finally:
+        await http.aclose()

@@ -18,6 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from app.core.after_commit import atomic
 from app.core.bus import build_bus
+from app.core.senders import OutgoingClient
 from app.core.settings import Settings
 from resolvers.context import Services
 from resolvers.events.outbox import emit
@@ -117,7 +118,7 @@ class Emitter:
     produces yet (workflow events, until workflows land)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.services = Services(settings, build_bus(settings.redis_url), httpx.AsyncClient())
+        self.services = Services(settings, build_bus(settings.redis_url), OutgoingClient(allow_private=False))
 
     async def emit(self, org_id: str, event_type: str, data: dict[str, Any]) -> int:
         async with atomic():

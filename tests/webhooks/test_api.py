@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.core.bus import Bus
-from app.core.http import build_http_client
-from app.core.senders import SendFailed, WebhookSender
+from app.core.senders import OutgoingClient, SendFailed, WebhookSender
 from app.core.settings import load_settings
 from models.webhooks import Webhook, WebhookDelivery
 from resolvers.context import Context, Services
@@ -23,7 +22,7 @@ METADATA = ["http://169.254.169.254/latest/meta-data", "http://[fd00:ec2::254]/l
 def strict_context(tenant: Tenant) -> Context:
     """A caller served by a deployment with GATEHOUSE_ALLOW_PRIVATE_TARGETS off (the default)."""
     settings = load_settings(database_url=DATABASE_URL, allow_private_targets=False)
-    services = Services(settings=settings, bus=Bus(), http=build_http_client(allow_private=False))
+    services = Services(settings=settings, bus=Bus(), http=OutgoingClient(allow_private=False))
     return Context(tenant.organization_id, "pro", None, frozenset({"admin"}), "req_test", services)
 
 

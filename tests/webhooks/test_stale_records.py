@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from app.core.bus import Bus
 from app.core.clock import utcnow
-from app.core.http import build_http_client
-from app.core.senders import Answer
+from app.core.senders import Answer, OutgoingClient
 from app.core.settings import Settings
 from models.webhooks import DeliveryAttempt, Webhook, WebhookDelivery
 from resolvers.context import Services
@@ -17,7 +16,7 @@ from tests.conftest import Tenant
 
 
 async def test_a_late_result_of_an_expired_lease_is_dropped(tenant: Tenant, settings: Settings) -> None:
-    services = Services(settings=settings, bus=Bus(), http=build_http_client(allow_private=True))
+    services = Services(settings=settings, bus=Bus(), http=OutgoingClient(allow_private=True))
     hook = await Webhook.create(id="wh_stale", organization_id=tenant.organization_id, name="x",
                                 url="https://example.com/h", events=["*"], secret="whsec_" + "A" * 43 + "=")
     # not due for an hour: the running dispatcher leaves it alone

@@ -75,7 +75,7 @@ async def request(call: ActionCall) -> dict[str, Any]:
                                 for k, v in call.input.get("query", {}).items()},
                         **body)
     fail_unless_ok(answer, answer.text())
-    parsed = answer.json() if "json" in answer.headers.get("Content-Type", "") else None
+    parsed = answer.json() if "json" in answer.headers.get("content-type", "") else None
     return {
         "status": answer.status,
         "headers": dict(answer.headers),
