@@ -18,11 +18,11 @@ from typing import Any
 
 import orjson
 from asyncpg import Record
-from tortoise.expressions import Q
 
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from models.db import pg_fetch
+from models.leases import lease_is_free, lease_statement
 from models.webhooks import Webhook, WebhookDelivery
 from resolvers.context import Services
 
@@ -70,23 +70,14 @@ class Lease:
     webhook: Target | None
 
 
-_LEASE = """
-WITH due AS (
-    SELECT id FROM webhook_deliveries
-    WHERE status = 'pending' AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1)
-    ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED
-), leased AS (
-    UPDATE webhook_deliveries d SET claimed_until = $3 FROM due WHERE d.id = due.id
-    RETURNING d.id, d.organization_id, d.webhook_id, d.event_id, d.event_type, d.payload,
-              d.attempts, d.next_attempt_at
-)
-SELECT l.*, w.id AS w_id, w.organization_id AS w_organization_id, w.name AS w_name, w.url AS w_url,
+_LEASE = lease_statement(
+    "webhook_deliveries", due="j.status = 'pending' AND j.next_attempt_at <= $1", order="j.next_attempt_at",
+    then="""SELECT l.*, w.id AS w_id, w.organization_id AS w_organization_id, w.name AS w_name, w.url AS w_url,
        w.headers::text AS w_headers, w.max_attempts AS w_max_attempts, w.backoff_ms AS w_backoff_ms,
        w.active AS w_active, w.consecutive_failures AS w_consecutive_failures, w.secret AS w_secret,
        w.previous_secret AS w_previous_secret, w.previous_secret_expires_at AS w_previous_secret_expires_at
 FROM leased l LEFT JOIN webhooks w ON w.id = l.webhook_id
-ORDER BY l.next_attempt_at
-"""
+ORDER BY l.next_attempt_at""")
 
 _RECORD = """
 WITH r AS (
@@ -136,7 +127,7 @@ async def _lease_with_orm(now: datetime, until: datetime, limit: int) -> list[Le
     async with atomic():
         rows = await (
             WebhookDelivery.filter(status="pending", next_attempt_at__lte=now)
-            .filter(Q(claimed_until=None) | Q(claimed_until__lt=now))
+            .filter(lease_is_free(now))
             .order_by("next_attempt_at")
             .limit(limit)
             .values(*DELIVERY_FIELDS)

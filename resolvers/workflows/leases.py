@@ -1,9 +1,10 @@
 """The runner's hold on executions: claim the due ones, renew while running, fence every write.
 
-The same durable-job pattern as webhook deliveries: a due row is claimed under FOR UPDATE SKIP
-LOCKED (PostgreSQL) with a `claimed_until` lease and an incremented `lease` number; every later
-write names that number, so a worker whose lease expired (and whose execution another worker took
-over) changes nothing. A per-workflow `concurrency` caps how many of its executions are held at once.
+The durable-job primitive webhook deliveries use too (models/leases.py): a due row is claimed under
+FOR UPDATE SKIP LOCKED (PostgreSQL) with a `claimed_until` lease and an incremented `lease` number
+(its fence); every later write names that number, so a worker whose lease expired (and whose
+execution another worker took over) changes nothing. A per-workflow `concurrency` caps how many
+of its executions are held at once.
 """
 
 from __future__ import annotations
@@ -11,11 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from tortoise.expressions import F, Q
+from tortoise.expressions import F
 
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from models.db import pg_fetch
+from models.leases import lease_is_free, lease_statement
 from models.workflows import Execution, Workflow
 from resolvers.context import Services
 
@@ -29,25 +31,19 @@ class Claim:
     execution: Execution | None = field(default=None, compare=False, repr=False)  # as claimed (PostgreSQL)
 
 
-_CLAIM_PG = """
-WITH due AS (
-    SELECT e.id FROM executions e
-    WHERE e.status IN ('pending', 'running', 'waiting') AND e.next_run_at <= $1
-      AND (e.claimed_until IS NULL OR e.claimed_until < $1)
+_CLAIM_PG = lease_statement(
+    "executions",
+    due="""j.status IN ('pending', 'running', 'waiting') AND j.next_run_at <= $1
       AND NOT EXISTS (
-          SELECT 1 FROM workflows w WHERE w.id = e.workflow_id AND w.concurrency IS NOT NULL
+          SELECT 1 FROM workflows w WHERE w.id = j.workflow_id AND w.concurrency IS NOT NULL
             AND w.concurrency <= (SELECT count(*) FROM executions r
-                                  WHERE r.workflow_id = e.workflow_id AND r.claimed_until >= $1))
-    ORDER BY e.next_run_at LIMIT $2 FOR UPDATE SKIP LOCKED
-)
-UPDATE executions e
-SET claimed_until = $3, lease = e.lease + 1, updated_at = $1,
-    status = CASE WHEN e.status = 'waiting' THEN 'running' ELSE e.status END
-FROM due, workflows w WHERE e.id = due.id AND w.id = e.workflow_id
-RETURNING e.*, w.concurrency,
+                                  WHERE r.workflow_id = j.workflow_id AND r.claimed_until >= $1))""",
+    order="j.next_run_at", fence="lease",
+    also_set=", updated_at = $1, status = CASE WHEN j.status = 'waiting' THEN 'running' ELSE j.status END",
+    then="""SELECT l.*, w.concurrency,
     CASE WHEN w.concurrency IS NULL THEN 0 ELSE  -- counted only for capped workflows (a scan of their runs)
-        (SELECT count(*) FROM executions r WHERE r.workflow_id = e.workflow_id AND r.claimed_until >= $1) END AS held
-"""
+        (SELECT count(*) FROM executions r WHERE r.workflow_id = l.workflow_id AND r.claimed_until >= $1) END AS held
+FROM leased l JOIN workflows w ON w.id = l.workflow_id""")
 
 
 def lease_until(services: Services, now: datetime) -> datetime:
@@ -79,7 +75,7 @@ async def _claim_orm(now: datetime, until: datetime, limit: int) -> list[Claim]:
     claims: list[Claim] = []
     async with atomic():
         due = await Execution.filter(
-            Q(claimed_until=None) | Q(claimed_until__lt=now), status__in=UNFINISHED, next_run_at__lte=now
+            lease_is_free(now), status__in=UNFINISHED, next_run_at__lte=now
         ).order_by("next_run_at").limit(limit)
         for execution in due:
             if not await _has_room(execution.workflow_id, now):
