@@ -7,8 +7,9 @@ changes), so the figure is `CompiledPolicies.decide` on a compiled index, with t
 reported beside it. The organization's policies are mostly unrelated to the action (one exact
 action type each) plus five that concern it (a params condition, an actor condition, an observe-mode
 rule, one requiring a check, one that does not hold), so every decision does real matching work.
-The `globs` variant writes every unrelated rule's action type as a glob, which no index can skip:
-it shows what an organization full of glob rules costs, and is a detail, not the figure.
+The `globs` variant writes every unrelated rule's action type as a glob (`other_type_N_*`): the
+index files globs by their literal start or end, and the figure compares 10,000 of them with 10
+plain policies (target: within 2x).
 """
 
 from __future__ import annotations

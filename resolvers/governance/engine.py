@@ -3,20 +3,22 @@
 No I/O: callers load the organisation's active policies, build a ``CompiledPolicies`` once (it can
 be cached until a policy changes) and call ``decide`` per action; they persist what comes back.
 
-Index: rules whose ``actionType`` is one exact name or a list of exact names sit in a dict keyed by
-that name; every other rule (a glob anywhere in the list, or no ``actionType``) sits in one
-"wildcard" bucket. Deciding looks up one dict entry and scans the wildcard bucket, so policies for
-unrelated action types cost nothing. Each entry carries a sequence number (policy order, then rule
-order) and the two buckets are merged on it, so results come out in policy order.
+Index: a rule is filed under its ``actionType`` patterns (exact names, and globs by their literal
+start or end: pattern_index.py); a rule without one, under its ``target`` patterns; only a rule with
+neither, or with a pattern that has nothing literal (``*``), is checked for every action. Deciding
+gathers the rules filed under the action's type and target (a few dict lookups), so policies for
+unrelated action types and targets cost nothing, globs included. Each entry carries a sequence
+number (policy order, then rule order) and candidates are put back in that order, so results come
+out in policy order. ``decide_without_index`` is the plain scan the index is tested against.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, NamedTuple
 
+from resolvers.governance.pattern_index import PatternIndex
 from resolvers.governance.rules import MODES, Approval, Mode, Rule, When
 
 Status = Literal["approved", "pending_approval", "rejected"]
@@ -112,44 +114,67 @@ class _Entry:
 class CompiledPolicies:
     """An index over one organisation's active policies; build once, decide many times."""
 
-    __slots__ = ("_by_type", "_wildcard")
+    __slots__ = ("_always", "_by_target", "_by_type")
 
-    def __init__(self, by_type: Mapping[str, tuple[_Entry, ...]], wildcard: tuple[_Entry, ...]) -> None:
+    def __init__(self, by_type: PatternIndex[_Entry], by_target: PatternIndex[_Entry],
+                 always: tuple[_Entry, ...]) -> None:
         self._by_type = by_type
-        self._wildcard = wildcard
+        self._by_target = by_target
+        self._always = always
 
     @classmethod
     def build(cls, policies: Sequence[PolicySpec]) -> CompiledPolicies:
-        by_type: dict[str, list[_Entry]] = {}
-        wildcard: list[_Entry] = []
+        by_type: PatternIndex[_Entry] = PatternIndex()
+        by_target: PatternIndex[_Entry] = PatternIndex()
+        always: list[_Entry] = []
         for entry in _entries(policies):
-            names = _exact_action_types(entry.rule)
-            if names is None:
-                wildcard.append(entry)
-            for name in names or ():
-                by_type.setdefault(name, []).append(entry)
-        return cls({name: tuple(entries) for name, entries in by_type.items()}, tuple(wildcard))
+            when = entry.rule.when
+            if when.action_type is not None and PatternIndex.can_file(when.action_type.patterns):
+                by_type.add(when.action_type.patterns, entry)
+            elif when.action_type is None and when.target is not None and PatternIndex.can_file(when.target.patterns):
+                by_target.add(when.target.patterns, entry)
+            else:
+                always.append(entry)
+        return cls(by_type, by_target, tuple(always))
 
     def decide(self, facts: ActionFacts) -> Decision:
         """Decide one action; see ``_verdict`` for how matching rules combine."""
-        matched = [entry for entry in self.candidates(facts.action_type) if _holds(entry.rule.when, facts)]
-        enforced = [entry.rule for entry in matched if entry.mode == "enforce"]
-        observed = tuple(_observation(entry) for entry in matched if entry.mode == "observe")
-        policy_ids = tuple(dict.fromkeys(entry.policy_id for entry in matched))
-        return _verdict(enforced, observed, policy_ids)
+        return _decide(self.candidates(facts), facts)
 
-    def candidates(self, action_type: str) -> Iterable[_Entry]:
-        """The rules an action of this type is checked against: its own and the wildcard ones, in
-        policy order. The index keeps this short however many policies the organization has."""
-        exact = self._by_type.get(action_type, ())
-        if not (exact and self._wildcard):
-            return exact or self._wildcard
-        return heapq.merge(exact, self._wildcard, key=lambda entry: entry.seq)
+    def candidates(self, facts: ActionFacts) -> Sequence[_Entry]:
+        """The rules an action is checked against, in policy order: those filed under its type or
+        target, and those that must always be checked. The index keeps this short however many
+        policies the organization has."""
+        found = self._by_type.candidates(facts.action_type)
+        found.extend(self._by_target.candidates(facts.target))
+        if not found:
+            return self._always
+        found.extend(self._always)
+        if len(found) == 1:
+            return found
+        return sorted({entry.seq: entry for entry in found}.values(), key=_by_seq)
 
 
 def decide(policies: Sequence[PolicySpec], facts: ActionFacts) -> Decision:
     """One-off decision; prefer a cached ``CompiledPolicies`` when deciding many actions."""
     return CompiledPolicies.build(policies).decide(facts)
+
+
+def decide_without_index(policies: Sequence[PolicySpec], facts: ActionFacts) -> Decision:
+    """Every rule checked, in order: the reference the index must agree with (tests, backtests)."""
+    return _decide(list(_entries(policies)), facts)
+
+
+def _decide(candidates: Iterable[_Entry], facts: ActionFacts) -> Decision:
+    matched = [entry for entry in candidates if _holds(entry.rule.when, facts)]
+    enforced = [entry.rule for entry in matched if entry.mode == "enforce"]
+    observed = tuple(_observation(entry) for entry in matched if entry.mode == "observe")
+    policy_ids = tuple(dict.fromkeys(entry.policy_id for entry in matched))
+    return _verdict(enforced, observed, policy_ids)
+
+
+def _by_seq(entry: _Entry) -> int:
+    return entry.seq
 
 
 def _entries(policies: Sequence[PolicySpec]) -> Iterator[_Entry]:
@@ -159,14 +184,6 @@ def _entries(policies: Sequence[PolicySpec]) -> Iterator[_Entry]:
         for index, rule in enumerate(policy.rules):
             yield _Entry(seq, policy.id, index, rule, rule.mode or policy.mode)
             seq += 1
-
-
-def _exact_action_types(rule: Rule) -> tuple[str, ...] | None:
-    """The names a rule can be filed under, or None when it must be checked for every action."""
-    condition = rule.when.action_type
-    if condition is None or condition.globs:
-        return None
-    return condition.patterns
 
 
 def _holds(when: When, facts: ActionFacts) -> bool:

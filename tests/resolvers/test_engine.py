@@ -401,7 +401,7 @@ def test_unrelated_policies_are_not_scanned() -> None:
     policies = [policy(f"pol_{i}", {"when": {"actionType": f"type_{i}"}}) for i in range(2000)]
     policies.append(policy("pol_glob", {"when": {"actionType": "type_1*"}}))
     compiled = CompiledPolicies.build(policies)
-    assert [entry.policy_id for entry in compiled.candidates("type_1500")] == ["pol_1500", "pol_glob"]
+    assert [entry.policy_id for entry in compiled.candidates(facts("type_1500"))] == ["pol_1500", "pol_glob"]
     assert compiled.decide(facts("type_1500")).policy_ids == ("pol_1500", "pol_glob")
 
 
