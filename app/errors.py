@@ -24,6 +24,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "RATE_LIMITED": 429,
     "INTERNAL": 500,
     "CONNECTOR_FAILED": 502,
+    "SERVICE_UNAVAILABLE": 503,
 }
 
 

@@ -14,6 +14,7 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from app.context import build_context
+from app.core.outages import RETRY_AFTER_SECONDS
 from schema.context import GraphQLContext
 
 
@@ -21,6 +22,7 @@ class GatehouseGraphQL(GraphQL[GraphQLContext, None]):
     """Builds the same resolvers.Context as REST does, so both doors share one service layer."""
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Any:
+        request.state.graphql_response = response  # process_result may set its status (503)
         return GraphQLContext(ctx=build_context(request))
 
     def decode_json(self, data: str | bytes) -> object:
@@ -38,7 +40,13 @@ class GatehouseGraphQL(GraphQL[GraphQLContext, None]):
     async def process_result(self, request: Request | WebSocket, result: ExecutionResult) -> GraphQLHTTPResponse:
         """Syntax errors never reach the schema's extensions: give them their code here."""
         response = await super().process_result(request, result)  # type: ignore[arg-type]
+        unavailable = False
         for error in response.get("errors") or []:
             extensions: dict[str, Any] = error.setdefault("extensions", {})  # type: ignore[attr-defined]
             extensions.setdefault("code", "BAD_REQUEST")
+            unavailable = unavailable or extensions["code"] == "SERVICE_UNAVAILABLE"
+        sub_response = getattr(request.state, "graphql_response", None)
+        if unavailable and isinstance(sub_response, Response):  # as REST answers it: retry, don't alert
+            sub_response.status_code = 503
+            sub_response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response

@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import Authenticator, presented_key
 from app.core.ids import random_base62
+from app.core.outages import RETRY_AFTER_SECONDS, is_outage
 from app.errors import error_response
 from app.logs import get_logger
 from app.metrics import observe_request
@@ -76,7 +77,14 @@ class GatehouseMiddleware:
             await self._handle(scope, headers, self._bounded(receive), send_wrapper, state)
         except BodyTooLarge:
             await self._fail(send_wrapper, state, "PAYLOAD_TOO_LARGE", "request body is too large")
-        except Exception:
+        except Exception as exc:
+            if is_outage(exc):  # the database or Redis is unreachable: retrying will work, alerting won't help
+                _log.warning("backing service unavailable", request_id=request_id, path=scope["path"],
+                             error=f"{type(exc).__name__}: {exc}"[:300])
+                await self._fail(send_wrapper, state, "SERVICE_UNAVAILABLE",
+                                 "a backing service is unavailable; retry shortly",
+                                 {"Retry-After": str(RETRY_AFTER_SECONDS)})
+                return
             _log.exception("unhandled error", request_id=request_id, path=scope["path"])
             await self._fail(send_wrapper, state, "INTERNAL", f"internal error (request id {request_id})")
         finally:
@@ -117,10 +125,11 @@ class GatehouseMiddleware:
 
         return bounded_receive
 
-    async def _fail(self, send: Send, state: dict, code: str, message: str) -> None:
+    async def _fail(self, send: Send, state: dict, code: str, message: str,
+                    headers: dict[str, str] | None = None) -> None:
         if state["started"]:
             return  # too late for a clean answer: the connection is closed by the server
-        response = error_response(code, message)
+        response = error_response(code, message, headers)
 
         async def no_body() -> Message:
             return {"type": "http.disconnect"}

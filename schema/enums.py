@@ -195,3 +195,6 @@ class ErrorCode(Enum):
     CONNECTOR_FAILED = value("CONNECTOR_FAILED", description="A connector's provider failed the call (502); "
                                                              "extensions add `retryable`, `callId`, "
                                                              "`providerStatus` and `retryAfter`.")
+    SERVICE_UNAVAILABLE = value("SERVICE_UNAVAILABLE", description="The database or Redis is unreachable for a "
+                                                                   "moment (503, with Retry-After): send the same "
+                                                                   "request again.")

@@ -1,0 +1,36 @@
+"""Tell a lost backing service from a bug: the first deserves 503 and a retry, the second a 500.
+
+A request caught while PostgreSQL restarts or Redis is unreachable did nothing wrong and will
+succeed if sent again; answering 500 INTERNAL makes clients and load balancers alert instead of
+retry. These are the exceptions the drivers raise when a connection is lost, refused or cannot be
+made (found anywhere in the cause chain: Tortoise and the app wrap them).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+import redis.exceptions
+from tortoise.exceptions import DBConnectionError
+
+RETRY_AFTER_SECONDS = 1
+_LOST: tuple[type[BaseException], ...] = (
+    asyncpg.PostgresConnectionError,  # connection does not exist / failure / rejected
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash shutdown, cannot connect now
+    asyncpg.exceptions.TooManyConnectionsError,
+    DBConnectionError,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    ConnectionError,  # refused, reset, broken pipe
+)
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) is a backing service being unreachable."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _LOST):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -1,0 +1,179 @@
+"""Outages answer honestly: a request caught while PostgreSQL is down gets 503 SERVICE_UNAVAILABLE
+with Retry-After (REST and GraphQL), never 500, and the same request works again once it is back;
+while Redis is down the server keeps answering (it needs Redis for nothing a request must wait on).
+
+Each test runs its own PostgreSQL cluster or Redis server on a free port, so stopping it disturbs
+nothing else: `gatehouse serve` is a real process, and the services are really stopped and started.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from models.events import Event
+from tests.conftest import DATABASE_URL, Tenant, free_port
+from tests.processes import gatehouse_env, run_cli, running
+
+PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
+PROPOSAL = {"type": "send_email", "actor": {"kind": "agent", "name": "outage-bot"}, "params": {"to": "a@b.c"}}
+PROPOSE = ("mutation($input: ProposeActionInput!) { proposeAction(input: $input) { action { id status } } }")
+LIST = "{ actions(first: 5) { edges { node { id } } } }"
+
+
+class PrivatePostgres:
+    """A throwaway cluster: initdb as the postgres user, started and stopped with pg_ctl."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.port = root, free_port()
+        self.data = root / "data"
+
+    def _as_postgres(self, *args: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True, timeout=120)
+
+    def init(self) -> None:
+        assert PG_BIN is not None
+        shutil.chown(self.root, "postgres")
+        self._as_postgres(str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options, "-l",
+                          str(self.root / "log"), "-w", "start")
+
+    def stop(self) -> None:
+        self._as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+
+@contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    if PG_BIN is None or shutil.which("runuser") is None:
+        pytest.skip("no PostgreSQL server binaries (initdb, pg_ctl) on this machine")
+    with tempfile.TemporaryDirectory(prefix="gatehouse-pg-") as root:
+        cluster = PrivatePostgres(Path(root))
+        cluster.init()
+        cluster.start()
+        try:
+            yield cluster
+        finally:
+            subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(cluster.data),
+                            "-m", "immediate", "stop"], capture_output=True, timeout=60)
+
+
+def _redis_server(port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    _wait_port(port)
+    return proc
+
+
+@contextmanager
+def private_redis() -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    port = free_port()
+    proc = _redis_server(port)
+    try:
+        yield port, proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+@contextmanager
+def redis_on(port: int) -> Iterator[None]:
+    """Redis back on the same port (empty: it keeps nothing), for the rest of the block."""
+    proc = _redis_server(port)
+    try:
+        yield
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _wait_port(port: int) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+def _organization(env: dict[str, str]) -> str:
+    migrated = run_cli("migrate", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    created = run_cli("create-org", "outages", "--json", env=env)
+    assert created.returncode == 0, created.stderr
+    return str(json.loads(created.stdout.strip().splitlines()[-1])["apiKey"])
+
+
+def _assert_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "1"
+
+
+def test_postgres_down_answers_503_on_rest_and_graphql_then_recovers() -> None:
+    with private_postgres() as pg:
+        env = gatehouse_env(DATABASE_URL=pg.url, GATEHOUSE_INPROCESS_WORKERS="false")
+        key = _organization(env)
+        port = free_port()
+        with (running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port),
+              httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"},
+                           timeout=30) as c):
+            assert c.post("/actions", json=PROPOSAL).status_code == 201  # the key is now known (cached)
+            pg.stop()
+            rest = c.post("/actions", json=PROPOSAL)
+            graphql = c.post("/graphql", json={"query": LIST})
+            pg.start()
+            again = None
+            for _ in range(50):  # the pool reconnects on its own; the first tries may still find it gone
+                again = c.post("/actions", json={**PROPOSAL, "params": {"to": "again@b.c"}})
+                if again.status_code != 503:
+                    break
+                time.sleep(0.2)
+            listed = c.post("/graphql", json={"query": LIST})
+    _assert_unavailable(rest)
+    assert rest.json()["error"] == "SERVICE_UNAVAILABLE" and "retry" in rest.json()["message"]
+    _assert_unavailable(graphql)
+    assert graphql.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert again is not None and again.status_code == 201, again.text
+    assert len(listed.json()["data"]["actions"]["edges"]) == 2  # nothing half-written by the failed request
+
+
+async def test_redis_down_degrades_to_this_process_and_never_500s(tenant: Tenant) -> None:
+    """Redis carries the bus and the shared rate-limit counts, neither of which a proposal must
+    wait for: without it the server counts in memory and the relay's poll replaces its wake. So
+    proposals keep succeeding (no 503 at all, better than retrying), and come out as events."""
+    with private_redis() as (redis_port, redis_proc):
+        env = gatehouse_env(DATABASE_URL=DATABASE_URL, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+                            GATEHOUSE_INPROCESS_WORKERS="false")
+        port = free_port()
+        with running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=tenant.headers,
+                                         timeout=30) as c:
+                assert (await c.post("/actions", json=PROPOSAL)).status_code == 201
+                redis_proc.kill()
+                redis_proc.wait()
+                rest = await c.post("/actions", json=PROPOSAL)
+                graphql = await c.post("/graphql", json={"query": PROPOSE, "variables": {"input": PROPOSAL}})
+                with redis_on(redis_port):
+                    after = await c.post("/actions", json=PROPOSAL)
+    assert rest.status_code == 201, rest.text
+    assert graphql.status_code == 200 and graphql.json()["data"]["proposeAction"]["action"]["status"] == "approved"
+    assert after.status_code == 201, after.text
+    stored = await Event.filter(organization_id=tenant.organization_id, type="action.approved").count()
+    assert stored == 4  # every proposal's event is in the outbox, Redis or not
