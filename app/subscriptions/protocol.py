@@ -1,15 +1,16 @@
 """graphql-transport-ws and the legacy graphql-ws, spoken to one client per Connection.
 
-Close codes (graphql-transport-ws): 4400 malformed message, 4401 subscribe before the ack, 4403
-bad or revoked key (also when a key is revoked while connected, or its agent is disabled), 4406
-unknown subprotocol, 4408 no `connection_init` in time, 4409 duplicate operation id, 4429 second
+Close codes (graphql-transport-ws): 4400 malformed message, 4401 subscribe before the ack, 4403 bad
+or revoked key (also when a key is revoked while connected, or its agent is disabled), 4406 unknown
+subprotocol, 4408 no `connection_init` in time, 4409 duplicate operation id, 4429 second
 `connection_init`. Gatehouse adds 1013 "try again later": the client's bounded send queue is full
-(it stopped reading or reads too slowly). The connection is closed rather than silently dropping events: a dashboard reconnects
-and resubscribes to pendingApprovals with `since` = the last seq it saw, and the replay fills the
-gap. A client that stopped reading usually cannot receive that close frame (its socket buffers are
-full): after CLOSE_TIMEOUT_SECONDS the TCP connection is dropped and the client sees 1006. Memory
-per connection is bounded by the queue (settings.ws_send_queue_frames frames, each one rendered
-event) plus the transport's write buffer (its 64 KB high-water mark: sends wait below it).
+(it stopped reading or reads too slowly). The connection is closed rather than silently dropping
+events: a dashboard reconnects and resubscribes to pendingApprovals with `since` = the last seq it
+saw, and the replay fills the gap. A client that stopped reading usually cannot receive that close
+frame (its socket buffers are full): after CLOSE_TIMEOUT_SECONDS the TCP connection is dropped and
+the client sees 1006. Memory per connection is bounded by the queue (settings.ws_send_queue_frames
+frames, each one rendered event) plus the transport's write buffer (its 64 KB high-water mark: sends
+wait below it).
 
 Keep-alive: legacy graphql-ws clients get `ka` right after `connection_ack`, then every
 settings.ws_keepalive_seconds. graphql-transport-ws clients send `ping` (any time, even before
