@@ -53,7 +53,8 @@ async def test_a_bound_key_never_approves_or_rejects(tenant: Tenant) -> None:
             assert response.status_code == 403, path
             assert response.json() == {"error": "FORBIDDEN",
                                        "message": "a key bound to an agent cannot approve or reject actions"}
-    out = await bound.graphql("mutation($id: ID!) { rejectAction(approvalId: $id) { id } }", {"id": second["approvalId"]})
+    reject = "mutation($id: ID!) { rejectAction(approvalId: $id) { id } }"
+    out = await bound.graphql(reject, {"id": second["approvalId"]})
     assert out["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert {a.status for a in await Action.all()} == {"pending_approval"}
 
