@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Action',
             name='actor_verified',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
         ops.AddIndex(
             model_name='Action',
