@@ -14,7 +14,7 @@ from tortoise.models import Model
 
 
 class Agent(Model):
-    """One agent of an organization; `disabled` is the kill switch (rows are never deleted)."""
+    """One agent of an organization, kept when disabled (the kill switch), never deleted."""
 
     id = fields.CharField(max_length=32, primary_key=True)
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(

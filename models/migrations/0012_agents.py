@@ -32,7 +32,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'agents', 'app': 'models', 'unique_together': (('organization_id', 'slug'),), 'indexes': [Index(fields=['organization_id', 'created_at', 'id'])], 'pk_attr': 'id', 'table_description': 'One agent of an organization; `disabled` is the kill switch (rows are never deleted).'},
+            options={'table': 'agents', 'app': 'models', 'unique_together': (('organization_id', 'slug'),), 'indexes': [Index(fields=['organization_id', 'created_at', 'id'])], 'pk_attr': 'id', 'table_description': 'One agent of an organization, kept when disabled (the kill switch), never deleted.'},
             bases=['Model'],
         ),
         ops.AddField(
