@@ -110,7 +110,7 @@ def _replay(earlier: Action, spec: ProposalIn) -> Proposal:
 async def _stored(ctx: Context, spec: ProposalIn, proposer: Proposer, verdict: Verdict, key: str | None) -> Action:
     """Store the proposal as its agent's; a pending action of an agent disabled meanwhile is rejected
     at once (the second look of resolvers/agents/killswitch.py)."""
-    action = await _store(ctx, spec, verdict.decision, key, proposer, verdict)
+    action = await _store(ctx, spec, key, proposer, verdict)
     agent = proposer.agent
     if agent is not None:
         agent_rates.observe(agent.id, action.status)
@@ -121,11 +121,11 @@ async def _stored(ctx: Context, spec: ProposalIn, proposer: Proposer, verdict: V
 
 
 def _action_fields(
-    ctx: Context, spec: ProposalIn, decision: Decision, key: str | None, proposer: Proposer, verdict: Verdict,
+    ctx: Context, spec: ProposalIn, key: str | None, proposer: Proposer, verdict: Verdict
 ) -> dict[str, Any]:
     """Every column of the new action row (the actor and agent as `identity.as_proposed` says)."""
     fingerprint = spec.fingerprint()
-    spec = as_proposed(spec, proposer)
+    spec, decision = as_proposed(spec, proposer), verdict.decision
     pending = decision.status == "pending_approval"
     now = utcnow()
     return dict(
@@ -141,10 +141,8 @@ def _action_fields(
     )
 
 
-async def _store(
-    ctx: Context, spec: ProposalIn, decision: Decision, key: str | None, proposer: Proposer, verdict: Verdict,
-) -> Action:
-    fields = _action_fields(ctx, spec, decision, key, proposer, verdict)
+async def _store(ctx: Context, spec: ProposalIn, key: str | None, proposer: Proposer, verdict: Verdict) -> Action:
+    fields = _action_fields(ctx, spec, key, proposer, verdict)
     if (conn := store_pg.connection_for_one_statement()) is not None:
         return await store_pg.store(conn, ctx.services, fields, decider(ctx))
     action = Action(**fields)

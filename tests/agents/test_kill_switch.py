@@ -94,3 +94,25 @@ async def test_disable_agent_mutation_and_self_declared_proposals(tenant: Tenant
         response = await c.post("/actions", json=body)
     assert response.json()["status"] == "rejected" and "disabled" in response.json()["decision"]["reason"]
     assert (await Agent.get(id=agent["id"])).blocked_actions == 1
+
+
+async def test_proposals_racing_the_switch_leave_nothing_pending(tenant: Tenant) -> None:
+    """Whichever way a proposal and the switch interleave, no action of the agent stays pending and
+    its counts still add up."""
+    async with tenant.client() as c:
+        assert (await c.post("/policy", json=REVIEWED)).status_code == 201
+    agent = await register(tenant, "racer")
+    key = await bound_key(tenant, agent["id"])
+
+    async def disable_soon() -> None:
+        await asyncio.sleep(0.05)
+        async with tenant.client() as c:
+            assert (await c.delete(f"/agents/{agent['id']}")).status_code == 200
+
+    answers, _ = await asyncio.gather(asyncio.gather(*[propose(tenant, key, "racer") for _ in range(30)]),
+                                      disable_soon())
+    assert {a.status_code for a in answers} == {201}
+    actions = await Action.filter(agent_id=agent["id"])
+    assert len(actions) == 30 and {a.status for a in actions} == {"rejected"}
+    row = await Agent.get(id=agent["id"])
+    assert (row.total_actions, row.blocked_actions, row.pending_actions, row.approved_actions) == (30, 30, 0, 0)
