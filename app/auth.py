@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from app.core.bus import Bus
 from app.core.crypto import hash_api_key
+from resolvers.agents import liveness
 from resolvers.keys import api_keys
 
 CACHE_SECONDS = 5.0
@@ -28,6 +30,7 @@ class Caller:
     plan: str
     scopes: frozenset[str]
     rate_limit: int | None
+    agent_id: str | None = None
 
 
 def presented_key(headers: Mapping[str, str]) -> str | None:
@@ -62,20 +65,27 @@ class Authenticator:
         cached = self._cache.get(digest)
         now = time.monotonic()
         if cached and cached[1] > now:
-            self._touch(cached[0].key_id, now)
+            self._touch(cached[0], now)
             return cached[0]
         key = await api_keys.find_active_key(secret)
         if key is None:
             return None
-        caller = Caller(key.id, key.organization_id, key.organization.plan, frozenset(key.scopes), key.rate_limit)
+        caller = Caller(key.id, key.organization_id, key.organization.plan, frozenset(key.scopes), key.rate_limit,
+                        key.agent_id)
         self._cache[digest] = (caller, now + CACHE_SECONDS)
-        self._touch(key.id, now)
+        self._touch(caller, now)
         return caller
 
-    def _touch(self, key_id: str, now: float) -> None:
-        if self._touched.get(key_id, 0.0) > now:
+    def _touch(self, caller: Caller, now: float) -> None:
+        """Record use of the key, and that its agent is alive, at most once a minute each."""
+        if caller.agent_id is not None and liveness.due(caller.agent_id):
+            self._spawn(liveness.seen(caller.agent_id))
+        if self._touched.get(caller.key_id, 0.0) > now:
             return
-        self._touched[key_id] = now + TOUCH_EVERY_SECONDS
-        task = asyncio.create_task(api_keys.touch(key_id))
+        self._touched[caller.key_id] = now + TOUCH_EVERY_SECONDS
+        self._spawn(api_keys.touch(caller.key_id))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

@@ -102,9 +102,11 @@ async def _create_key(settings: Settings, args: argparse.Namespace) -> None:
 
     async def work() -> None:
         scopes = [s.strip() for s in args.scopes.split(",") if s.strip()]
-        created = await issue_for_organization(args.org, name=args.name, scopes=scopes, rate_limit=args.rate_limit)
+        created = await issue_for_organization(args.org, name=args.name, scopes=scopes, rate_limit=args.rate_limit,
+                                               agent_id=args.agent)
         if args.json:
-            _print_json({"id": created.key.id, "apiKey": created.secret, "scopes": created.key.scopes})
+            _print_json({"id": created.key.id, "apiKey": created.secret, "scopes": created.key.scopes,
+                         "agentId": created.key.agent_id})
         else:
             print(f"key: {created.key.id}\nAPI key (shown once): {created.secret}")
 
@@ -157,6 +159,7 @@ def _parser() -> argparse.ArgumentParser:
     key.add_argument("--name", required=True)
     key.add_argument("--scopes", required=True, help="comma-separated, e.g. actions:write,policies:read")
     key.add_argument("--rate-limit", type=int, default=None)
+    key.add_argument("--agent", default=None, help="bind the key to this agent id (agt_...): it proposes as it only")
     key.add_argument("--json", action="store_true")
     rotate = sub.add_parser("rotate-keys", help="re-encrypt every credential under the first encryption key")
     rotate.add_argument("--batch-size", type=int, default=100)

@@ -19,6 +19,7 @@ def context_for(caller: Caller, services: Services, request_id: str | None = Non
         scopes=caller.scopes,
         request_id=request_id or random_base62(20),
         services=services,
+        agent_id=caller.agent_id,
     )
 
 

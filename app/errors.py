@@ -45,7 +45,7 @@ def domain_error_response(err: DomainError) -> Response:
     """The REST answer for a domain error, with Retry-After where it applies."""
     headers = None
     if isinstance(err, RateLimited):
-        headers = {"Retry-After": str(err.retry_after)}
+        headers = {**err.headers, "Retry-After": str(err.retry_after)}
     elif isinstance(err, UpstreamFailed) and err.retryable and err.retry_after is not None:
         headers = {"Retry-After": str(math.ceil(err.retry_after))}
     return error_response(err.code, err.message, headers, err.details if err.expose_details else None)

@@ -32,6 +32,7 @@ from app.subscriptions.hub import Hub
 from app.subscriptions.protocol import GraphQLWebSocket
 from app.workers import run_workers
 from models.db import database_ready
+from resolvers.agents import caps
 from schema import build_schema
 
 _CODE_BY_STATUS = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 400: "BAD_REQUEST"}
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         async with open_services(settings) as services:
             app.state.services = services
             app.state.limiter = build_rate_limiter(services)
+            services.extras[caps.LIMITER] = app.state.limiter  # per-agent proposal caps count with it
             await authenticator.listen(services.bus)
             await hub.start(services.bus)
             stop = asyncio.Event()

@@ -1,4 +1,8 @@
-"""Prometheus metrics: request counts and latencies by route template, served at /metrics."""
+"""Prometheus metrics: request counts and latencies by route template, served at /metrics.
+
+Per-agent proposal rates are counted where proposals are decided (app/core/agent_rates.py, bounded
+labels) and served here with everything else in the default registry.
+"""
 
 from __future__ import annotations
 

@@ -70,7 +70,10 @@ class GatehouseMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state["status"], state["started"] = message["status"], True
-                MutableHeaders(scope=message).update(state["extra"])
+                headers = MutableHeaders(scope=message)
+                for name, value in state["extra"].items():  # a response's own budget (an agent's cap) wins
+                    if name not in headers:
+                        headers[name] = value
             await send(message)
 
         try:

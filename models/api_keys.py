@@ -19,6 +19,7 @@ class ApiKey(Model):
     display_prefix = fields.CharField(max_length=16)
     scopes: list[str] = fields.JSONField(default=list)  # type: ignore[assignment]
     rate_limit = fields.IntField(null=True)
+    agent_id = fields.CharField(max_length=32, null=True)  # bound to one agent: it proposes as that agent only
     created_at = fields.DatetimeField(auto_now_add=True)
     last_used_at = fields.DatetimeField(null=True)
     revoked_at = fields.DatetimeField(null=True)

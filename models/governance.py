@@ -47,6 +47,7 @@ class Action(Model):
     actor_kind = fields.CharField(max_length=100)
     actor_name = fields.CharField(max_length=200, null=True)
     actor_provider = fields.CharField(max_length=200, null=True)
+    actor_verified = fields.BooleanField(default=False, db_default=False)  # proposed with a key bound to the agent
     target = fields.TextField(null=True)
     params: dict[str, Any] = fields.JSONField(default=dict)  # type: ignore[assignment]
     status = fields.CharField(max_length=32)
@@ -73,6 +74,7 @@ class Action(Model):
             ("organization_id", "status", "created_at"),
             ("status", "expires_at"),
             ("organization_id", "created_at", "id"),
+            ("organization_id", "agent_id", "created_at", "id"),
         )
 
 

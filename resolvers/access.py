@@ -5,7 +5,9 @@ from __future__ import annotations
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Invalid
 
-RESOURCES = ("actions", "approvals", "policies", "workflows", "credentials", "connectors", "webhooks", "events")
+RESOURCES = (
+    "actions", "approvals", "policies", "workflows", "credentials", "connectors", "webhooks", "events", "agents",
+)
 WRITE_SCOPES = frozenset(f"{r}:write" for r in RESOURCES if r != "events")
 READ_SCOPES = frozenset(f"{r}:read" for r in RESOURCES)
 KNOWN_SCOPES = WRITE_SCOPES | READ_SCOPES | {"admin", "*:read"}
@@ -21,8 +23,15 @@ def denial_reason(scopes: frozenset[str], needed: str) -> str | None:
     return f"this API key lacks the '{needed}' scope"
 
 
+DECIDING_SCOPE = "approvals:write"
+
+
 def require(ctx: Context, needed: str) -> None:
-    """Raise Forbidden unless the caller's key carries `needed`."""
+    """Raise Forbidden unless the caller's key carries `needed`. A key bound to an agent never
+    decides (approves or rejects) anything, whatever its scopes: an agent does not decide its own
+    requests."""
+    if needed == DECIDING_SCOPE and ctx.agent_id is not None:
+        raise Forbidden("a key bound to an agent cannot approve or reject actions")
     reason = denial_reason(ctx.scopes, needed)
     if reason is not None:
         raise Forbidden(reason)

@@ -32,6 +32,7 @@ class Context:
     scopes: frozenset[str]
     request_id: str
     services: Services
+    agent_id: str | None = None  # the agent the API key is bound to: it proposes as that agent only
 
     @property
     def settings(self) -> Settings:

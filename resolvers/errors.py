@@ -67,9 +67,10 @@ class Conflict(DomainError):
 class RateLimited(DomainError):
     code = "RATE_LIMITED"
 
-    def __init__(self, message: str, *, retry_after: int) -> None:
+    def __init__(self, message: str, *, retry_after: int, headers: dict[str, str] | None = None) -> None:
         super().__init__(message, details={"retryAfter": retry_after})
         self.retry_after = retry_after
+        self.headers = headers or {}  # the budget that ran out (X-RateLimit-*), when not the key's own
 
 
 class UpstreamFailed(DomainError):

@@ -7,6 +7,8 @@ from graphql import ASTValidationRule
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 
 from app.core.settings import Settings
+from schema.agents.mutations import AgentMutations
+from schema.agents.queries import AgentQueries
 from schema.connectors.mutations import ConnectorMutations
 from schema.connectors.queries import ConnectorQueries
 from schema.governance.mutations import GovernanceMutations
@@ -24,9 +26,10 @@ from schema.workflows.queries import WorkflowQueries
 
 QUERY_TYPES: tuple[type, ...] = (
     NodeQueries, KeyQueries, GovernanceQueries, WebhookQueries, ConnectorQueries, WorkflowQueries, ReferenceQueries,
+    AgentQueries,
 )
 MUTATION_TYPES: tuple[type, ...] = (
-    KeyMutations, GovernanceMutations, WebhookMutations, ConnectorMutations, WorkflowMutations,
+    KeyMutations, GovernanceMutations, WebhookMutations, ConnectorMutations, WorkflowMutations, AgentMutations,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (RealtimeSubscriptions,)
 

@@ -88,6 +88,14 @@ class HistoryKind(Enum):
     expired = value("expired", description="It expired undecided.")
 
 
+@strawberry.enum(description="Where an agent stands; `disabled` is the kill switch: its proposals are rejected.")
+class AgentStatus(Enum):
+    active = value("active", description="Proposing.")
+    idle = value("idle", description="Registered, not currently working (proposals are still decided).")
+    error = value("error", description="Reported failing (proposals are still decided).")
+    disabled = value("disabled", description="Stopped: its proposals are rejected at once, its pending ones were.")
+
+
 @strawberry.enum(description="How a change affects the set of pending approvals.")
 class PendingChange(Enum):
     created = value("created", description="An action started waiting: add it.")
@@ -174,6 +182,8 @@ class Scope(Enum):
     webhooks_read = value("webhooks:read", description="`webhooks:read`: read webhooks and their deliveries.")
     webhooks_write = value("webhooks:write", description="`webhooks:write`: change, test and redeliver webhooks.")
     events_read = value("events:read", description="`events:read`: subscribe to the event feed.")
+    agents_read = value("agents:read", description="`agents:read`: read agents, their counts and actions.")
+    agents_write = value("agents:write", description="`agents:write`: register, change and disable agents.")
     all_read = value("*:read", description="`*:read`: read everything.")
     admin = value("admin", description="`admin`: everything, including API keys.")
 

@@ -19,6 +19,7 @@ from models.connectors import ConnectorCall as ConnectorCallRow
 from models.governance import ActionHistory as HistoryRow
 from models.webhooks import WebhookDelivery as DeliveryRow
 from resolvers.access import require
+from resolvers.agents import registry
 from resolvers.connectors import connectors
 from resolvers.context import Context
 from resolvers.credentials import credentials
@@ -28,6 +29,7 @@ from resolvers.keys import api_keys, organizations
 from resolvers.lookup import owned
 from resolvers.webhooks import deliveries, webhooks
 from resolvers.workflows import executions, workflows
+from schema.agents.types import Agent
 from schema.connectors.types import Connector, ConnectorCall, Credential
 from schema.context import GraphQLContext
 from schema.governance.types import Action, Approval, HistoryEntry, Policy
@@ -98,10 +100,14 @@ async def _execution(ctx: Context, id: str) -> Node:
     return Execution.from_row(await executions.get(ctx, id))
 
 
+async def _agent(ctx: Context, id: str) -> Node:
+    return Agent.from_row(await registry.get(ctx, id))
+
+
 FETCHERS: dict[str, Fetch] = {
     "act": _action, "apr": _approval, "pol": _policy, "hist": _history, "key": _api_key, "org": _organization,
     "wh": _webhook, "dlv": _delivery, "cred": _credential, "conn": _connector, "call": _call, "wf": _workflow,
-    "exec": _execution,
+    "exec": _execution, "agt": _agent,
 }
 
 

@@ -2,6 +2,7 @@
 
 from app.rest import (  # noqa: F401
     actions,
+    agents,
     api_keys,
     approvals,
     connectors,

@@ -38,7 +38,11 @@ class ProposalOut(BaseModel):
 
 
 def decision_of(action: Action) -> dict[str, Any]:
-    return {"status": action.status, "checks": public_checks(action)}
+    """`{status, checks}`, and the `reason` when one was given (the kill switch names the agent)."""
+    decision: dict[str, Any] = {"status": action.status, "checks": public_checks(action)}
+    if action.reason is not None:
+        decision["reason"] = action.reason
+    return decision
 
 
 def serialise_proposal(action: Action) -> dict[str, Any]:

@@ -18,6 +18,8 @@ class CreateApiKeyBody(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(min_length=1)
     rateLimit: int | None = Field(None, ge=1, le=api_keys.MAX_RATE_LIMIT)
+    agentId: str | None = Field(None, min_length=1, max_length=64, description="Bind the key to this agent: it "
+                                "proposes as that agent only and never approves or rejects")
 
 
 class ApiKeyOut(BaseModel):
@@ -26,6 +28,7 @@ class ApiKeyOut(BaseModel):
     prefix: str
     scopes: list[str]
     rateLimit: int | None
+    agentId: str | None
     createdAt: str
     lastUsedAt: str | None
     revokedAt: str | None
@@ -42,6 +45,7 @@ def serialise_key(key: ApiKey) -> dict[str, Any]:
         "prefix": key.display_prefix,
         "scopes": key.scopes,
         "rateLimit": key.rate_limit,
+        "agentId": key.agent_id,
         "createdAt": isoformat_z(key.created_at),
         "lastUsedAt": isoformat_z(key.last_used_at),
         "revokedAt": isoformat_z(key.revoked_at),
@@ -52,7 +56,8 @@ def serialise_key(key: ApiKey) -> dict[str, Any]:
           response=CreatedApiKeyOut, status=201)
 async def create_api_key(call: RestCall) -> dict[str, Any]:
     body: CreateApiKeyBody = call.body
-    created = await api_keys.create(call.ctx, name=body.name, scopes=body.scopes, rate_limit=body.rateLimit)
+    created = await api_keys.create(call.ctx, name=body.name, scopes=body.scopes, rate_limit=body.rateLimit,
+                                    agent_id=body.agentId)
     return {**serialise_key(created.key), "key": created.secret}
 
 

@@ -21,6 +21,7 @@ import orjson
 
 from app.core.bus import Bus, Subscription
 from app.subscriptions.documents import Documents, Prepared
+from resolvers.agents.killswitch import DISABLED_CHANNEL
 from resolvers.events.feeds import Envelope, Matcher
 from resolvers.events.outbox import EVENTS_CHANNEL
 from resolvers.keys.api_keys import REVOKED_CHANNEL
@@ -33,6 +34,7 @@ class Outlet(Protocol):
     """What the hub needs from a client connection."""
 
     key_id: str | None
+    agent_id: str | None
 
     def push(self, frame: str) -> None: ...
 
@@ -88,13 +90,15 @@ class Subscriber:
 
 
 class Hub:
-    """Routes events by organization and document; closes the connections of revoked keys."""
+    """Routes events by organization and document; closes the connections of revoked keys and
+disabled agents."""
 
     def __init__(self, documents: Documents, send_queue_frames: int) -> None:
         self.documents = documents
         self._limit = send_queue_frames
         self._groups: dict[str, dict[str, Group]] = defaultdict(dict)
         self._by_key: dict[str, set[Outlet]] = defaultdict(set)
+        self._by_agent: dict[str, set[Outlet]] = defaultdict(set)
         self._bus_subscriptions: list[Subscription] = []
         self.rendered = 0  # executions, for tests and metrics: one per event per group
 
@@ -102,6 +106,7 @@ class Hub:
         self._bus_subscriptions = [
             await bus.subscribe(EVENTS_CHANNEL, self._on_event),
             await bus.subscribe(REVOKED_CHANNEL, self._on_revoked),
+            await bus.subscribe(DISABLED_CHANNEL, self._on_agent_disabled),
         ]
 
     async def stop(self) -> None:
@@ -111,12 +116,15 @@ class Hub:
     def attach(self, outlet: Outlet) -> None:
         if outlet.key_id:
             self._by_key[outlet.key_id].add(outlet)
+        if outlet.agent_id:
+            self._by_agent[outlet.agent_id].add(outlet)
 
     def detach(self, outlet: Outlet) -> None:
-        if outlet.key_id and outlet.key_id in self._by_key:
-            self._by_key[outlet.key_id].discard(outlet)
-            if not self._by_key[outlet.key_id]:
-                del self._by_key[outlet.key_id]
+        for index, name in ((self._by_key, outlet.key_id), (self._by_agent, outlet.agent_id)):
+            if name and name in index:
+                index[name].discard(outlet)
+                if not index[name]:
+                    del index[name]
 
     def join(self, outlet: Outlet, frame_prefix: str, organization_id: str, prepared: Prepared,
              matcher: Matcher, payload: Callable[[Envelope], object]) -> Subscriber:
@@ -167,3 +175,8 @@ class Hub:
     def _on_revoked(self, _channel: str, message: bytes) -> None:
         for outlet in tuple(self._by_key.get(message.decode(), ())):
             outlet.close_soon(4403, "API key revoked")
+
+    def _on_agent_disabled(self, _channel: str, message: bytes) -> None:
+        """The kill switch: every connection of a key bound to the agent closes at once."""
+        for outlet in tuple(self._by_agent.get(message.decode(), ())):
+            outlet.close_soon(4403, "agent disabled")

@@ -1,15 +1,16 @@
 """graphql-transport-ws and the legacy graphql-ws, spoken to one client per Connection.
 
-Close codes (graphql-transport-ws): 4400 malformed message, 4401 subscribe before the ack, 4403
-bad or revoked key (also when a key is revoked while connected), 4406 unknown subprotocol, 4408 no
-`connection_init` in time, 4409 duplicate operation id, 4429 second `connection_init`. Gatehouse
-adds 1013 "try again later": the client's bounded send queue is full (it stopped reading or reads
-too slowly). The connection is closed rather than silently dropping events: a dashboard reconnects
-and resubscribes to pendingApprovals with `since` = the last seq it saw, and the replay fills the
-gap. A client that stopped reading usually cannot receive that close frame (its socket buffers are
-full): after CLOSE_TIMEOUT_SECONDS the TCP connection is dropped and the client sees 1006. Memory
-per connection is bounded by the queue (settings.ws_send_queue_frames frames, each one rendered
-event) plus the transport's write buffer (its 64 KB high-water mark: sends wait below it).
+Close codes (graphql-transport-ws): 4400 malformed message, 4401 subscribe before the ack, 4403 bad
+or revoked key (also when a key is revoked while connected, or its agent is disabled), 4406 unknown
+subprotocol, 4408 no `connection_init` in time, 4409 duplicate operation id, 4429 second
+`connection_init`. Gatehouse adds 1013 "try again later": the client's bounded send queue is full
+(it stopped reading or reads too slowly). The connection is closed rather than silently dropping
+events: a dashboard reconnects and resubscribes to pendingApprovals with `since` = the last seq it
+saw, and the replay fills the gap. A client that stopped reading usually cannot receive that close
+frame (its socket buffers are full): after CLOSE_TIMEOUT_SECONDS the TCP connection is dropped and
+the client sees 1006. Memory per connection is bounded by the queue (settings.ws_send_queue_frames
+frames, each one rendered event) plus the transport's write buffer (its 64 KB high-water mark: sends
+wait below it).
 
 Keep-alive: legacy graphql-ws clients get `ka` right after `connection_ack`, then every
 settings.ws_keepalive_seconds. graphql-transport-ws clients send `ping` (any time, even before
@@ -33,6 +34,7 @@ from app.auth import Authenticator, Caller, presented_key
 from app.context import context_for
 from app.subscriptions.documents import Documents, OperationError, Prepared, error_payload
 from app.subscriptions.hub import Hub, Subscriber
+from resolvers.agents import killswitch
 from resolvers.context import Context, Services
 from resolvers.errors import DomainError
 from resolvers.events import feeds
@@ -65,6 +67,7 @@ class Connection:
         self.settings = self.services.settings
         self.queue: asyncio.Queue[str] = asyncio.Queue(self.settings.ws_send_queue_frames)
         self.key_id: str | None = None
+        self.agent_id: str | None = None  # the agent the key is bound to: its kill switch closes this
         self.secret: str | None = None
         self.acked = False
         self.operations: dict[str, Subscriber | asyncio.Task[None]] = {}
@@ -158,7 +161,10 @@ class Connection:
         if caller is None:
             self.close_soon(4403, "Forbidden: missing, invalid or revoked API key")
             return
-        self.key_id, self.acked = caller.key_id, True
+        if caller.agent_id is not None and not await killswitch.enabled(caller.organization_id, caller.agent_id):
+            self.close_soon(4403, "Forbidden: the agent of this API key is disabled")
+            return
+        self.key_id, self.agent_id, self.acked = caller.key_id, caller.agent_id, True
         self.hub.attach(self)
         self.push('{"type":"connection_ack"}')
         if self.protocol == LEGACY_WS:

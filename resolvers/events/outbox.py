@@ -46,6 +46,9 @@ CATALOGUE = (
     "connector.updated",
     "connector.deleted",
     "connector.call_failed",
+    "agent.registered",
+    "agent.updated",
+    "agent.disabled",
 )
 
 

@@ -16,11 +16,14 @@ from typing import Any, Final
 
 from tortoise.exceptions import IntegrityError
 
+from app.core import agent_rates
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from app.core.ids import new_id
 from models.governance import Action, Approval, Policy
 from resolvers.access import require
+from resolvers.agents import caps, counters, killswitch
+from resolvers.agents.identity import Proposer, as_proposed, proposer_of
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.governance import quota, store_pg
@@ -43,9 +46,30 @@ class Proposal:
     replayed: bool = False
 
 
-def facts_of(spec: ProposalIn) -> ActionFacts:
+def facts_of(spec: ProposalIn, verified: bool = False) -> ActionFacts:
     actor = spec.actor
-    return ActionFacts(spec.type, actor.kind, actor.name, actor.provider, spec.target, spec.params or {})
+    return ActionFacts(spec.type, actor.kind, actor.name, actor.provider, spec.target, spec.params or {},
+                       spec.agentId, verified)
+
+
+@dataclass(slots=True, frozen=True)
+class Verdict:
+    """The decision on a proposal and, when the kill switch made it, its reason and decider."""
+
+    decision: Decision
+    reason: str | None = None
+    by: str = "policy"
+
+
+async def _decide(ctx: Context, spec: ProposalIn, proposer: Proposer) -> Verdict:
+    """The kill switch first (a disabled agent is rejected, not 401), then its cap, then the policies."""
+    agent = proposer.agent
+    if agent is not None and agent.status == "disabled":
+        return Verdict(Decision("rejected"), killswitch.reason_for(agent), killswitch.BY)
+    if agent is not None:
+        await caps.take(ctx, agent)
+    policies = await compiled_policies(ctx.services, ctx.organization_id)
+    return Verdict(policies.decide(facts_of(spec, proposer.verified)))
 
 
 async def propose(ctx: Context, data: Any, *, idempotency_key: str | None = None) -> Proposal:
@@ -57,10 +81,11 @@ async def propose(ctx: Context, data: Any, *, idempotency_key: str | None = None
         raise Invalid("idempotency key must be at most 255 characters")
     if key is not None and (earlier := await _by_key(ctx, key)) is not None:
         return _replay(earlier, spec)
-    decision = (await compiled_policies(ctx.services, ctx.organization_id)).decide(facts_of(spec))
-    month = await quota.take(ctx.organization_id, ctx.plan)
+    proposer = await proposer_of(ctx, spec)
+    verdict = await _decide(ctx, as_proposed(spec, proposer), proposer)
+    month = await quota.take(ctx.organization_id, ctx.plan) if verdict.reason is None else None
     try:
-        return Proposal(await _store(ctx, spec, decision, key))
+        return Proposal(await _stored(ctx, spec, proposer, verdict, key))
     except IntegrityError:
         await quota.give_back(ctx.organization_id, month)
         earlier = await _by_key(ctx, key) if key is not None else None
@@ -82,8 +107,25 @@ def _replay(earlier: Action, spec: ProposalIn) -> Proposal:
     return Proposal(earlier, replayed=True)
 
 
-def _action_fields(ctx: Context, spec: ProposalIn, decision: Decision, key: str | None) -> dict[str, Any]:
-    """Every column of the new action row."""
+async def _stored(ctx: Context, spec: ProposalIn, proposer: Proposer, verdict: Verdict, key: str | None) -> Action:
+    """Store the proposal as its agent's; a pending action of an agent disabled meanwhile is rejected
+    at once (the second look of resolvers/agents/killswitch.py)."""
+    action = await _store(ctx, spec, key, proposer, verdict)
+    agent = proposer.agent
+    if agent is not None:
+        agent_rates.observe(agent.id, action.status)
+        if action.status == "pending_approval" and not await killswitch.still_enabled(agent):
+            await killswitch.reject_pending(ctx.services, agent)
+            action = await Action.get(id=action.id)
+    return action
+
+
+def _action_fields(
+    ctx: Context, spec: ProposalIn, key: str | None, proposer: Proposer, verdict: Verdict
+) -> dict[str, Any]:
+    """Every column of the new action row (the actor and agent as `identity.as_proposed` says)."""
+    fingerprint = spec.fingerprint()
+    spec, decision = as_proposed(spec, proposer), verdict.decision
     pending = decision.status == "pending_approval"
     now = utcnow()
     return dict(
@@ -93,14 +135,14 @@ def _action_fields(ctx: Context, spec: ProposalIn, decision: Decision, key: str 
         checks=checks_to_rows(decision.checks), observed=[o._asdict() for o in decision.observed],
         approval_mode=decision.approval, created_at=now,
         expires_at=now + timedelta(seconds=decision.expires_in or 0) if pending else None,
-        decided_at=None if pending else now, decided_by=None if pending else "policy",
+        decided_at=None if pending else now, decided_by=None if pending else verdict.by,
         client_ref=spec.id, client_timestamp=spec.timestamp, agent_id=spec.agentId,
-        idempotency_key=key, request_hash=spec.fingerprint(), reason=None,
+        idempotency_key=key, request_hash=fingerprint, reason=verdict.reason, actor_verified=proposer.verified,
     )
 
 
-async def _store(ctx: Context, spec: ProposalIn, decision: Decision, key: str | None) -> Action:
-    fields = _action_fields(ctx, spec, decision, key)
+async def _store(ctx: Context, spec: ProposalIn, key: str | None, proposer: Proposer, verdict: Verdict) -> Action:
+    fields = _action_fields(ctx, spec, key, proposer, verdict)
     if (conn := store_pg.connection_for_one_statement()) is not None:
         return await store_pg.store(conn, ctx.services, fields, decider(ctx))
     action = Action(**fields)
@@ -115,6 +157,7 @@ async def _store_orm(ctx: Context, action: Action) -> None:
         if action.status == "pending_approval":
             await Approval.create(id=approval_id_of(action), organization_id=ctx.organization_id, action_id=action.id)
         await history_row(action, "proposed", decider(ctx), {"policyIds": action.policy_ids}).save()
+        await counters.proposed(action)
         await announce(ctx.services, action)
 
 

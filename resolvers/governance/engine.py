@@ -37,6 +37,8 @@ class ActionFacts:
     actor_provider: str | None = None
     target: str | None = None
     params: Mapping[str, Any] = field(default_factory=dict, hash=False)
+    agent_id: str | None = None  # the agent the action is counted for (self-declared unless verified)
+    actor_verified: bool = False  # proposed with a key bound to that agent
 
 
 @dataclass(frozen=True)
@@ -194,8 +196,11 @@ def _holds(when: When, facts: ActionFacts) -> bool:
         (when.actor_name, facts.actor_name),
         (when.actor_provider, facts.actor_provider),
         (when.target, facts.target),
+        (when.agent_id, facts.agent_id),
     )
     if not all(cond.matches(value) for cond, value in texts if cond is not None):
+        return False
+    if when.actor_verified is not None and when.actor_verified != facts.actor_verified:
         return False
     return all(cond.holds(facts.params) for cond in when.params)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from models.governance import Action, Approval
+from resolvers.agents import counters
 from resolvers.context import Services
 from resolvers.governance.records import announce, history_row
 
@@ -28,6 +29,7 @@ async def expire_due(services: Services) -> int:
         for action in due:
             action.status, action.decided_at, action.decided_by = "expired", now, SYSTEM
             await action.save(using_db=conn, update_fields=["status", "decided_at", "decided_by"])
+            await counters.decided(action, conn)  # its agent's pending count, in this transaction
             await Approval.filter(action_id=action.id, status="pending").using_db(conn).update(
                 status="expired", decided_at=now, decided_by=None
             )

@@ -10,6 +10,7 @@ from typing import Any
 
 from app.core.clock import utcnow
 from models.governance import Action, Approval
+from resolvers.agents import counters
 from resolvers.context import Context
 from resolvers.errors import Conflict
 from resolvers.lookup import owned
@@ -37,9 +38,11 @@ async def close_approval(action: Action, by: str | None, conn: Any, **fields: An
 
 
 async def save_decided(action: Action, by: str | None, conn: Any) -> None:
-    """Persist the action's status, checks and who decided."""
+    """Persist the action's status, checks and who decided; a decided action leaves its agent's
+    pending count in the same transaction (resolvers/agents/counters.py)."""
     if action.status != "pending_approval":
         action.decided_at = utcnow()
         action.decided_by = by
     fields = ["status", "checks", "decided_at", "decided_by", "reason"]
     await action.save(using_db=conn, update_fields=fields)
+    await counters.decided(action, conn)

@@ -12,11 +12,12 @@ from app.core.after_commit import atomic, on_commit
 from app.core.ids import new_id
 from models.governance import Policy
 from resolvers.access import require
+from resolvers.agents.references import check_agents
 from resolvers.context import Context
 from resolvers.errors import Invalid
 from resolvers.governance.cache import policies_changed
 from resolvers.governance.inputs import PolicyIn, PolicyPatch, parse
-from resolvers.governance.rules import RuleError, validate_rules
+from resolvers.governance.rules import RuleError, agent_ids_named, validate_rules
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 
@@ -32,6 +33,16 @@ def normalised_rules(raw: Any) -> list[dict[str, Any]]:
         raise Invalid(f"{err.path}: {err.message}", details={"path": err.path}) from None
 
 
+async def checked_rules(ctx: Context, raw: Any) -> list[dict[str, Any]]:
+    """`normalised_rules`, and every exact `agentId` a rule names is an agent of the organization."""
+    try:
+        rules = validate_rules(raw)
+    except RuleError as err:
+        raise Invalid(f"{err.path}: {err.message}", details={"path": err.path}) from None
+    await check_agents(ctx.organization_id, agent_ids_named(rules), "rules.when.agentId")
+    return [rule.to_json() for rule in rules]
+
+
 def _changed(ctx: Context) -> None:
     async def drop() -> None:
         await policies_changed(ctx.services, ctx.organization_id)
@@ -43,7 +54,7 @@ async def create(ctx: Context, data: Any) -> Policy:
     """A new policy; a nameless one (as the public SDK sends) gets a generated name."""
     require(ctx, "policies:write")
     spec = parse(PolicyIn, data)
-    rules = normalised_rules(spec.rules)
+    rules = await checked_rules(ctx, spec.rules)
     policy_id = new_id("pol")
     async with atomic():
         policy = await Policy.create(
@@ -97,7 +108,7 @@ async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
     patch = parse(PolicyPatch, data)
     changes = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if v is not None or k == "description"}
     if "rules" in changes:
-        changes["rules"] = normalised_rules(changes["rules"])
+        changes["rules"] = await checked_rules(ctx, changes["rules"])
     async with atomic() as conn:
         policy = await _locked(ctx, policy_id, conn)
         for key, value in changes.items():

@@ -32,8 +32,9 @@ def public_checks(action: Action) -> list[dict[str, Any]]:
 
 
 def actor_of(action: Action) -> dict[str, Any]:
+    """The actor as proposed, and whether a key bound to that agent proved it (`verified`)."""
     actor = {"kind": action.actor_kind, "name": action.actor_name, "provider": action.actor_provider}
-    return {key: value for key, value in actor.items() if value is not None}
+    return {**{key: value for key, value in actor.items() if value is not None}, "verified": action.actor_verified}
 
 
 def history_row(action: Action, kind: str, by: str | None, detail: dict[str, Any] | None = None) -> ActionHistory:

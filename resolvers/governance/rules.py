@@ -8,6 +8,9 @@ become the nested form; ``params.amount`` in ``when`` moves under ``params``; a 
 becomes ``{"eq": value}``; ``approval`` and ``deny`` are always present. A param value that is an
 object is read as an operator object; to compare with an object, write ``{"eq": {...}}``.
 A ``null`` rule key, ``when`` field or actor field counts as absent; a param's ``null`` is ``{"eq": null}``.
+``agentId`` matches the registered agent an action is counted for (names and globs, like the text
+fields); ``actor.verified`` (true or false) matches whether a key bound to that agent proposed it, so
+a policy can refuse self-declared actors (``{"actor": {"verified": false}}`` with ``deny``).
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ Mode = Literal["enforce", "observe"]
 APPROVALS: Final[tuple[Approval, ...]] = ("manual", "auto")
 MODES: Final[tuple[Mode, ...]] = ("enforce", "observe")
 RULE_FIELDS: Final = frozenset({"when", "require", "approval", "deny", "expiresIn", "mode"})
-TEXT_FIELDS: Final = ("actionType", "actor.kind", "actor.name", "actor.provider", "target")
+TEXT_FIELDS: Final = ("actionType", "actor.kind", "actor.name", "actor.provider", "target", "agentId")
 ACTOR_FIELDS: Final = ("kind", "name", "provider")
+ACTOR_KEYS: Final = frozenset({*ACTOR_FIELDS, "verified"})
 ORDERING_OPERATORS: Final = frozenset({"gt", "gte", "lt", "lte"})
 MAX_REGEX_LENGTH: Final = 256
 
@@ -112,16 +116,22 @@ class When:
     actor_provider: TextCondition | None = None
     target: TextCondition | None = None
     params: tuple[ParamCondition, ...] = ()
+    agent_id: TextCondition | None = None
+    actor_verified: bool | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.action_type:
             out["actionType"] = self.action_type.to_json()
         actor = dict(zip(ACTOR_FIELDS, (self.actor_kind, self.actor_name, self.actor_provider), strict=True))
-        if any(actor.values()):
+        if any(actor.values()) or self.actor_verified is not None:
             out["actor"] = {key: cond.to_json() for key, cond in actor.items() if cond}
+            if self.actor_verified is not None:
+                out["actor"]["verified"] = self.actor_verified
         if self.target:
             out["target"] = self.target.to_json()
+        if self.agent_id:
+            out["agentId"] = self.agent_id.to_json()
         if self.params:
             out["params"] = {".".join(c.path): c.to_json() for c in self.params}
         return out
@@ -218,8 +228,9 @@ def _when(raw: object, path: str) -> When:
         return When()
     texts: dict[str, TextCondition] = {}
     params: dict[tuple[str, ...], ParamCondition] = {}
+    flags: dict[str, bool] = {}
     for key, value in _object(raw, path).items():
-        _when_entry(key, value, f"{path}.{key}", texts, params)
+        _when_entry(key, value, f"{path}.{key}", texts, params, flags)
     return When(
         action_type=texts.get("actionType"),
         actor_kind=texts.get("actor.kind"),
@@ -227,6 +238,8 @@ def _when(raw: object, path: str) -> When:
         actor_provider=texts.get("actor.provider"),
         target=texts.get("target"),
         params=tuple(params.values()),
+        agent_id=texts.get("agentId"),
+        actor_verified=flags.get("actor.verified"),
     )
 
 
@@ -236,15 +249,22 @@ def _when_entry(
     path: str,
     texts: dict[str, TextCondition],
     params: dict[tuple[str, ...], ParamCondition],
+    flags: dict[str, bool],
 ) -> None:
     """Route one ``when`` key to the text or param conditions it adds (a param's null means eq null)."""
     if value is None and not key.startswith("params."):
         return
     if key in TEXT_FIELDS:
         _add_text(key, value, path, texts)
+    elif key == "actor.verified":
+        _add_flag(key, value, path, flags)
     elif key == "actor":
-        for actor_key, actor_value in _object(value, path, frozenset(ACTOR_FIELDS)).items():
-            if actor_value is not None:
+        for actor_key, actor_value in _object(value, path, ACTOR_KEYS).items():
+            if actor_value is None:
+                continue
+            if actor_key == "verified":
+                _add_flag("actor.verified", actor_value, f"{path}.verified", flags)
+            else:
                 _add_text(f"actor.{actor_key}", actor_value, f"{path}.{actor_key}", texts)
     elif key == "params":
         for param_key, spec in _object(value, path).items():
@@ -259,6 +279,19 @@ def _add_text(name: str, raw: object, path: str, texts: dict[str, TextCondition]
     if name in texts:
         raise RuleError(path, f"'{name}' is given twice")
     texts[name] = _text(raw, path)
+
+
+def _add_flag(name: str, raw: object, path: str, flags: dict[str, bool]) -> None:
+    if name in flags:
+        raise RuleError(path, f"'{name}' is given twice")
+    if not isinstance(raw, bool):
+        raise RuleError(path, "must be true or false")
+    flags[name] = raw
+
+
+def agent_ids_named(rules: list[Rule]) -> set[str]:
+    """The exact agent ids the rules' ``agentId`` conditions name (globs name no one in particular)."""
+    return {p for rule in rules if rule.when.agent_id for p in rule.when.agent_id.exact}
 
 
 def _text(raw: object, path: str) -> TextCondition:

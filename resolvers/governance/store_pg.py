@@ -10,7 +10,8 @@ A reused idempotency key still fails on the unique constraint (Tortoise raises I
 the caller's replay logic is unchanged.
 
 The rows are exactly the ORM path's (``actions._store_orm``): the action built in memory, its
-approval, the ``proposed`` history entry and the ``action.<status>`` event with `records.event_data`.
+approval, the ``proposed`` history entry and the ``action.<status>`` event with `records.event_data`,
+and its agent's counts move in the same statement (resolvers/agents/counters.py).
 The relay is woken once the statement has returned, as `outbox.emit` does after commit. SQLite keeps
 the ORM path (embedded mode), as does a proposal made inside a caller's `atomic()` block.
 """
@@ -28,6 +29,7 @@ from app.core.clock import utcnow
 from app.core.ids import new_id
 from models.db import connection_for_one_statement as connection_for_one_statement  # actions.py asks here
 from models.governance import Action
+from resolvers.agents.counters import proposal_cte
 from resolvers.context import Services
 from resolvers.events.outbox import schedule_wake
 from resolvers.governance.records import approval_id_of, event_data
@@ -36,9 +38,11 @@ _ACTION_COLUMNS: Final = (
     "id", "organization_id", "type", "actor_kind", "actor_name", "actor_provider", "target", "params",
     "status", "policy_ids", "checks", "observed", "approval_mode", "expires_at", "decided_at", "decided_by",
     "reason", "client_ref", "client_timestamp", "agent_id", "idempotency_key", "request_hash", "created_at",
+    "actor_verified",
 )
 _JSON_COLUMNS: Final = frozenset({"params", "policy_ids", "checks", "observed"})
 _N = len(_ACTION_COLUMNS)  # the action takes $1..$N: $1 is its id, $2 its organization, $9 its status
+_AGENT = f"${_ACTION_COLUMNS.index('agent_id') + 1}"
 
 _STORE: Final = f"""
 WITH a AS (
@@ -61,6 +65,8 @@ WITH a AS (
     RETURNING seq
 ), q AS (
     INSERT INTO events_unrelayed (seq) SELECT seq FROM e
+), c AS (
+    {proposal_cte("$9", _AGENT, "$2", f"${_N + 2}")} AND EXISTS (SELECT 1 FROM a)
 )
 SELECT seq FROM e
 """

@@ -10,6 +10,7 @@ from app.core.ids import new_id
 from models.api_keys import ApiKey
 from models.organizations import Organization
 from resolvers.access import require, validate_scopes
+from resolvers.agents.references import check_agents
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.lookup import owned
@@ -28,8 +29,10 @@ class CreatedKey:
     secret: str
 
 
-async def issue_key(org_id: str, *, name: str, scopes: list[str], rate_limit: int | None) -> CreatedKey:
-    """Create a key row for `org_id` (no access check: callers have done it)."""
+async def issue_key(
+    org_id: str, *, name: str, scopes: list[str], rate_limit: int | None, agent_id: str | None = None
+) -> CreatedKey:
+    """Create a key row for `org_id` (no access check: callers have done it, and checked `agent_id`)."""
     secret = new_api_key()
     key = await ApiKey.create(
         id=new_id("key"),
@@ -39,17 +42,26 @@ async def issue_key(org_id: str, *, name: str, scopes: list[str], rate_limit: in
         display_prefix=secret[:7],
         scopes=validate_scopes(scopes),
         rate_limit=rate_limit,
+        agent_id=agent_id,
     )
     return CreatedKey(key, secret)
 
 
 async def issue_for_organization(
-    org_id: str, *, name: str, scopes: list[str], rate_limit: int | None
+    org_id: str, *, name: str, scopes: list[str], rate_limit: int | None, agent_id: str | None = None
 ) -> CreatedKey:
     """A key made by an operator (the CLI): the checks `create` makes, and the organization must exist."""
     if not await Organization.exists(id=org_id):
         raise NotFound(f"organization {org_id} not found")
-    return await issue_key(org_id, name=_check_key_input(name, rate_limit), scopes=scopes, rate_limit=rate_limit)
+    name = _check_key_input(name, rate_limit)
+    await _check_agent(org_id, agent_id)
+    return await issue_key(org_id, name=name, scopes=scopes, rate_limit=rate_limit, agent_id=agent_id)
+
+
+async def _check_agent(org_id: str, agent_id: str | None) -> None:
+    """A key may be bound only to an agent of its own organization (400 otherwise, nothing stored)."""
+    if agent_id is not None:
+        await check_agents(org_id, [agent_id], "agentId")
 
 
 def _check_key_input(name: str, rate_limit: int | None) -> str:
@@ -59,12 +71,14 @@ def _check_key_input(name: str, rate_limit: int | None) -> str:
     return name
 
 
-async def create(ctx: Context, *, name: str, scopes: list[str], rate_limit: int | None = None) -> CreatedKey:
-    """Issue a key in the caller's organization (scope `admin`)."""
+async def create(
+    ctx: Context, *, name: str, scopes: list[str], rate_limit: int | None = None, agent_id: str | None = None
+) -> CreatedKey:
+    """Issue a key in the caller's organization (scope `admin`), optionally bound to one of its agents."""
     require(ctx, "admin")
-    return await issue_key(
-        ctx.organization_id, name=_check_key_input(name, rate_limit), scopes=scopes, rate_limit=rate_limit
-    )
+    name = _check_key_input(name, rate_limit)
+    await _check_agent(ctx.organization_id, agent_id)
+    return await issue_key(ctx.organization_id, name=name, scopes=scopes, rate_limit=rate_limit, agent_id=agent_id)
 
 
 async def list_keys(ctx: Context, *, limit: int | None = None, cursor: str | None = None) -> Page[ApiKey]:

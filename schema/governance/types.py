@@ -40,6 +40,8 @@ class Actor:
     kind: str = strawberry.field(description="What proposed it: agent, human, system, ...")
     name: str | None = strawberry.field(description="Its name, if given.")
     provider: str | None = strawberry.field(description="Its provider (e.g. the model vendor), if given.")
+    verified: bool = strawberry.field(description="True when a key bound to this agent proposed it; false when "
+                                                  "the actor was only named in the proposal (self-declared).")
 
 
 @strawberry.type(description="One check an action needs (or an observe-mode policy would have needed).")
@@ -54,6 +56,8 @@ class Check:
 class Decision:
     status: ActionStatus = strawberry.field(description="The decision.")
     checks: list[Check] = strawberry.field(description="The checks and where they stand.")
+    reason: str | None = strawberry.field(default=None, description="Why it was rejected, when a reason was given "
+                                                                    "(the kill switch names the disabled agent).")
 
 
 def _checks(rows: list[dict[str, Any]]) -> list[Check]:
@@ -117,7 +121,8 @@ class Action(Node):
     )
     reason: str | None = strawberry.field(description="Why it was rejected, when a reason was given.")
     client_id: str | None = strawberry.field(description="The id the client gave it (`id` in the proposal).")
-    agent_id: str | None = strawberry.field(description="The agent that proposed it, as the client named it.")
+    agent_id: str | None = strawberry.field(description="The agent it is counted for: a key's own agent "
+                                                        "(`actor.verified`), else as the client named it.")
     created_at: datetime = strawberry.field(description="When it was proposed.")
 
     @classmethod
@@ -125,7 +130,8 @@ class Action(Node):
         mode = row.approval_mode
         return cls(
             row=row, id=strawberry.ID(row.id), type=row.type,
-            actor=Actor(kind=row.actor_kind, name=row.actor_name, provider=row.actor_provider),
+            actor=Actor(kind=row.actor_kind, name=row.actor_name, provider=row.actor_provider,
+                        verified=row.actor_verified),
             target=row.target, params=cast(JSON, row.params), status=_ACTION_STATUS[row.status],
             policy_ids=list(row.policy_ids), approval_id=approval_id_of(row),
             approval_mode=_APPROVAL_MODE[mode] if mode is not None else None, expires_at=row.expires_at,
@@ -135,7 +141,7 @@ class Action(Node):
 
     @strawberry.field(description="The decision as the proposal's answer shows it.")
     def decision(self) -> Decision:
-        return Decision(status=self.status, checks=_checks(self.row.checks))
+        return Decision(status=self.status, checks=_checks(self.row.checks), reason=self.row.reason)
 
     @strawberry.field(description="The checks and where they stand (the same as `decision.checks`).")
     def checks(self) -> list[Check]:

@@ -20,7 +20,8 @@ class KeyMutations:
         input: Annotated[CreateApiKeyInput, strawberry.argument(description="The new key.")],
     ) -> CreatedApiKey:
         created = await api_keys.create(
-            info.context.ctx, name=input.name, scopes=input.scopes, rate_limit=input.rate_limit
+            info.context.ctx, name=input.name, scopes=input.scopes, rate_limit=input.rate_limit,
+            agent_id=input.agent_id,
         )
         return CreatedApiKey(api_key=ApiKey.from_row(created.key), secret=created.secret)
 

@@ -32,6 +32,8 @@ class ApiKey(Node):
         description="What it may do, as strings such as `actions:write` (the values of the Scope enum)."
     )
     rate_limit: int | None = strawberry.field(description="Its requests per minute; null for the default.")
+    agent_id: str | None = strawberry.field(description="The agent it is bound to (it proposes as that agent only "
+                                                        "and never approves or rejects); null when unbound.")
     created_at: datetime = strawberry.field(description="When it was created.")
     last_used_at: datetime | None = strawberry.field(description="When it was last used, if ever.")
     revoked_at: datetime | None = strawberry.field(description="When it was revoked; null while it works.")
@@ -44,6 +46,7 @@ class ApiKey(Node):
             prefix=row.display_prefix,
             scopes=list(row.scopes),
             rate_limit=row.rate_limit,
+            agent_id=row.agent_id,
             created_at=row.created_at,
             last_used_at=row.last_used_at,
             revoked_at=row.revoked_at,
@@ -70,3 +73,5 @@ class CreateApiKeyInput:
     )
     rate_limit: int | None = strawberry.field(default=None, description="Requests per minute; the default when "
                                                                         "left out.")
+    agent_id: str | None = strawberry.field(default=None, description="Bind the key to this agent (`agt_...`): it "
+                                                                      "proposes as that agent only.")

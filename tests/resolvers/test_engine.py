@@ -68,6 +68,11 @@ def required(decision: Decision) -> list[str]:
         ([{"when": {"actor": {"colour": "x"}}}], "rules[0].when.actor.colour", "unknown field"),
         ([{"when": {"actor": "agent"}}], "rules[0].when.actor", "must be an object"),
         ([{"when": {"actor.kind": "a", "actor": {"kind": "b"}}}], "rules[0].when.actor.kind", "twice"),
+        ([{"when": {"actor": {"verified": "yes"}}}], "rules[0].when.actor.verified", "true or false"),
+        ([{"when": {"actor.verified": 1}}], "rules[0].when.actor.verified", "true or false"),
+        ([{"when": {"actor.verified": True, "actor": {"verified": True}}}], "rules[0].when.actor.verified", "twice"),
+        ([{"when": {"agentId": []}}], "rules[0].when.agentId", "non-empty list"),
+        ([{"when": {"agentId": 7}}], "rules[0].when.agentId", "must be a string"),
         ([{"when": {"params.amount": 1, "params": {"amount": 2}}}], "rules[0].when.params.amount", "twice"),
         ([{"when": {"actionType": 3}}], "rules[0].when.actionType", "string"),
         ([{"when": {"actionType": []}}], "rules[0].when.actionType", "non-empty list"),
@@ -279,6 +284,21 @@ def test_actor_conditions_flat_and_nested() -> None:
     assert one_rule_matches({"actor.provider": ["openai", "anthropic"]}, bot)
     assert not one_rule_matches({"actor.kind": "human"}, bot)
     assert not one_rule_matches({"actor.provider": "*"}, facts(actor_kind="agent"))
+
+
+def test_agent_id_and_verified_actor_conditions() -> None:
+    proven = facts(actor_kind="agent", actor_name="bot", agent_id="agt_1", actor_verified=True)
+    claimed = facts(actor_kind="agent", actor_name="bot", agent_id="agt_1")
+    assert one_rule_matches({"agentId": "agt_1"}, proven) and one_rule_matches({"agentId": "agt_1"}, claimed)
+    assert one_rule_matches({"agentId": ["agt_2", "agt_*"]}, proven)
+    assert not one_rule_matches({"agentId": "agt_2"}, proven)
+    assert not one_rule_matches({"agentId": "agt_1"}, facts())  # no agent: never matches a condition on it
+    assert one_rule_matches({"actor": {"name": "bot", "verified": True}}, proven)
+    assert not one_rule_matches({"actor": {"name": "bot", "verified": True}}, claimed)
+    assert one_rule_matches({"actor.verified": False}, claimed) and one_rule_matches({}, claimed)
+    [rule] = validate_rules([{"when": {"actor.verified": True, "agentId": "agt_1"}}])
+    assert rule.to_json()["when"] == {"actor": {"verified": True}, "agentId": "agt_1"}
+    assert validate_rules([rule.to_json()]) == [rule]
 
 
 def test_all_conditions_must_hold() -> None:
@@ -498,6 +518,8 @@ whens = st.fixed_dictionaries(
     optional={
         "actionType": type_conditions,
         "actor.kind": st.sampled_from(["agent", "human", ["agent", "system"]]),
+        "actor.verified": st.booleans(),
+        "agentId": st.sampled_from(["agt_1", "agt_2", ["agt_1", "agt_3"], "agt_*"]),
         "params": st.dictionaries(st.sampled_from(["amount", "meta.size"]), param_specs, max_size=2),
     },
 )
@@ -535,6 +557,8 @@ action_facts = st.builds(
     ActionFacts,
     action_type=st.sampled_from(TYPES),
     actor_kind=st.sampled_from(["agent", "human", "system", None]),
+    agent_id=st.sampled_from(["agt_1", "agt_2", "agent-7", None]),
+    actor_verified=st.booleans(),
     params=st.fixed_dictionaries(
         {},
         optional={"amount": st.integers(0, 10), "meta": st.fixed_dictionaries({"size": st.integers(0, 10)})},

@@ -1,0 +1,1 @@
+"""GraphQL for agents: types, queries, mutations."""
