@@ -26,7 +26,7 @@ from resolvers.errors import Conflict, Invalid
 from resolvers.governance import quota, store_pg
 from resolvers.governance.cache import compiled_policies, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
-from resolvers.governance.inputs import PolicyIn, ProposalIn, parse
+from resolvers.governance.inputs import PolicyIn, ProposalIn, checked_metadata, parse
 from resolvers.governance.policies import normalised_rules
 from resolvers.governance.records import announce, approval_id_of, checks_to_rows, decider, history_row
 from resolvers.lookup import owned
@@ -96,6 +96,7 @@ def _action_fields(ctx: Context, spec: ProposalIn, decision: Decision, key: str 
         decided_at=None if pending else now, decided_by=None if pending else "policy",
         client_ref=spec.id, client_timestamp=spec.timestamp, agent_id=spec.agentId,
         idempotency_key=key, request_hash=spec.fingerprint(), reason=None,
+        metadata=checked_metadata(spec.metadata), grant_consumed_at=None, grant_consumed_by=None,
     )
 
 

@@ -41,6 +41,7 @@ class ProposalIn(BaseModel):
     timestamp: str | None = Field(None, max_length=64)
     agentId: str | None = Text
     idempotencyKey: str | None = Field(None, min_length=1, max_length=255)
+    metadata: dict[str, Any] | None = None  # the caller's own context, echoed in every event of the action
 
     def fingerprint(self) -> str:
         """What must be equal for a retry to count as the same proposal (not id or timestamp)."""
@@ -86,6 +87,16 @@ class PolicyPatch(BaseModel):
     mode: Literal["enforce", "observe"] | None = None
     status: Literal["active", "archived"] | None = None
     rules: list[Any] | None = Field(None, max_length=500)
+
+
+MAX_METADATA_BYTES = 16_384
+
+
+def checked_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A proposal's `metadata` (echoed in every event of the action), at most 16 KiB as JSON."""
+    if value is not None and len(orjson.dumps(value)) > MAX_METADATA_BYTES:
+        raise Invalid(f"metadata: must be at most {MAX_METADATA_BYTES} bytes as JSON")
+    return value
 
 
 NUL_REFUSED = "text must not contain NUL (U+0000) characters"

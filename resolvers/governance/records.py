@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from app.core.after_commit import on_commit
 from app.core.clock import isoformat_z, utcnow
 from app.core.ids import new_id
 from models.governance import Action, ActionHistory
 from resolvers.context import Context, Services
 from resolvers.events.outbox import emit
 from resolvers.governance.engine import CheckState
+
+DECIDED_CHANNEL = "gatehouse:actions:decided"  # an action id, published once its decision committed
 
 
 def checks_to_rows(checks: Sequence[CheckState]) -> list[dict[str, Any]]:
@@ -68,12 +71,21 @@ def event_data(services: Services, action: Action) -> dict[str, Any]:
         "decision": {"status": action.status, "checks": public_checks(action)},
         "reason": action.reason,
         "approvalId": approval_id_of(action),  # set when the action waited for a human (subscriptions)
+        "metadata": action.metadata,  # as the proposer gave it, in every event of the action
     }
 
 
 async def announce(services: Services, action: Action) -> None:
-    """Emit ``action.<status>`` for the action's new status, inside the caller's transaction."""
+    """Emit ``action.<status>`` for the action's new status, inside the caller's transaction; a
+    decision also wakes, after commit, the requests long-polling this action (governance/waiting.py)."""
     await emit(services, action.organization_id, f"action.{action.status}", event_data(services, action))
+    if action.status != "pending_approval":
+        action_id = action.id
+
+        async def wake() -> None:
+            await services.bus.publish(DECIDED_CHANNEL, action_id.encode())
+
+        on_commit(wake)
 
 
 def decider(ctx: Context) -> str | None:

@@ -15,6 +15,7 @@ from models.governance import Approval as ApprovalRow
 from models.governance import Policy as PolicyRow
 from resolvers.governance.actions import approval_id_of
 from resolvers.governance.engine import Decision as EngineDecision
+from resolvers.governance.grants import GrantState, grant_of
 from schema.context import GraphQLContext
 from schema.enums import (
     ActionStatus,
@@ -119,6 +120,8 @@ class Action(Node):
     client_id: str | None = strawberry.field(description="The id the client gave it (`id` in the proposal).")
     agent_id: str | None = strawberry.field(description="The agent that proposed it, as the client named it.")
     created_at: datetime = strawberry.field(description="When it was proposed.")
+    metadata: JSON | None = strawberry.field(description="The proposer's own context, echoed in every event of "
+                                                         "the action.")
 
     @classmethod
     def from_row(cls, row: ActionRow) -> Action:
@@ -130,8 +133,12 @@ class Action(Node):
             policy_ids=list(row.policy_ids), approval_id=approval_id_of(row),
             approval_mode=_APPROVAL_MODE[mode] if mode is not None else None, expires_at=row.expires_at,
             decided_at=row.decided_at, decided_by=row.decided_by, reason=row.reason, client_id=row.client_ref,
-            agent_id=row.agent_id, created_at=row.created_at,
+            agent_id=row.agent_id, created_at=row.created_at, metadata=cast(JSON, row.metadata),
         )
+
+    @strawberry.field(description="Its single-use grant: what an executor consumes before running it.")
+    def grant(self) -> Grant:
+        return Grant.from_state(grant_of(self.row))
 
     @strawberry.field(description="The decision as the proposal's answer shows it.")
     def decision(self) -> Decision:
@@ -154,6 +161,20 @@ class Action(Node):
     @strawberry.field(description="The audit trail, oldest first.")
     async def history(self, info: Info[GraphQLContext, None]) -> list[HistoryEntry]:
         return [HistoryEntry.from_row(r) for r in await loader(info, HISTORY).load(self.row.id)]
+
+
+@strawberry.type(description="An approved action's single-use grant, bound to a hash of what was approved.")
+class Grant:
+    status: str = strawberry.field(description="`none` (not approved), `active` (usable once) or `consumed`.")
+    hash: str | None = strawberry.field(description="Hex SHA-256 of organization, type, target and effective params "
+                                                    "(canonical JSON); null unless approved.")
+    consumed_at: datetime | None = strawberry.field(description="When it was used; null until then.")
+    consumed_by: str | None = strawberry.field(description="The API key that used it.")
+
+    @classmethod
+    def from_state(cls, state: GrantState) -> Grant:
+        return cls(status=state.status, hash=state.hash, consumed_at=state.consumed_at,
+                   consumed_by=state.consumed_by)
 
 
 @strawberry.type(description="The human decision an action in pending_approval waits for (one per action).")
