@@ -11,10 +11,12 @@ from app.core.clock import isoformat_z
 from app.rest.lists import ListQuery, list_response
 from app.rest.routing import RestCall, endpoint, json_response
 from models.governance import Action
+from models.notifications import Notification
 from resolvers.governance import actions, grants, waiting
 from resolvers.governance.grants import grant_of
 from resolvers.governance.inputs import ProposalIn
 from resolvers.governance.records import actor_of, public_checks
+from resolvers.notifications import reads as notifications
 
 TAGS = ["actions"]
 
@@ -131,3 +133,36 @@ async def list_actions(call: RestCall) -> Response:
     q: ActionListQuery = call.query
     page = await actions.list_actions(call.ctx, status=q.status, type=q.type, limit=q.limit, cursor=q.cursor)
     return list_response(call.request, page.items, page.next_cursor, serialise_action)
+
+
+class NotificationOut(BaseModel):
+    id: str
+    actionId: str
+    event: str
+    connectorId: str
+    connectorAction: str
+    policyId: str
+    status: str = Field(description="pending (to be sent or retried), sent or failed (given up)")
+    attempts: int
+    nextAttemptAt: str | None
+    lastError: str | None
+    lastCallId: str | None = Field(description="the connector call of the last attempt (its call log)")
+    sentAt: str | None
+    createdAt: str | None
+
+
+def serialise_notification(row: Notification) -> dict[str, Any]:
+    return {
+        "id": row.id, "actionId": row.action_id, "event": row.event_type, "connectorId": row.connector_id,
+        "connectorAction": row.connector_action, "policyId": row.policy_id, "status": row.status,
+        "attempts": row.attempts,
+        "nextAttemptAt": isoformat_z(row.next_attempt_at) if row.status == "pending" else None,
+        "lastError": row.last_error, "lastCallId": row.last_call_id, "sentAt": isoformat_z(row.sent_at),
+        "createdAt": isoformat_z(row.created_at),
+    }
+
+
+@endpoint("GET", "/actions/{id}/notifications", summary="The notices sent to a policy's notify connectors",
+          tags=TAGS, response=list[NotificationOut])
+async def list_notifications(call: RestCall) -> list[dict[str, Any]]:
+    return [serialise_notification(row) for row in await notifications.for_action(call.ctx, call.path["id"])]

@@ -76,6 +76,7 @@ class PolicyIn(BaseModel):
     mode: Literal["enforce", "observe"] = "enforce"
     status: Literal["active", "archived"] = "active"
     rules: list[Any] = Field(max_length=500)
+    notify: list[Any] | None = None  # connectors told about matching actions (resolvers/notifications/targets.py)
 
 
 class PolicyPatch(BaseModel):
@@ -87,6 +88,7 @@ class PolicyPatch(BaseModel):
     mode: Literal["enforce", "observe"] | None = None
     status: Literal["active", "archived"] | None = None
     rules: list[Any] | None = Field(None, max_length=500)
+    notify: list[Any] | None = None
 
 
 MAX_METADATA_BYTES = 16_384

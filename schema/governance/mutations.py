@@ -56,7 +56,7 @@ class GovernanceMutations:
         self, info: I, input: Annotated[CreatePolicyInput, strawberry.argument(description="The new policy.")]
     ) -> Policy:
         body = {"name": input.name, "description": input.description, "mode": input.mode, "status": input.status,
-                "rules": input.rules}
+                "rules": input.rules, "notify": input.notify}
         return Policy.from_row(await policies.create(info.context.ctx, body))
 
     @strawberry.mutation(description="Replace the given fields; the version goes up (scope policies:write).")

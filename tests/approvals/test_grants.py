@@ -52,7 +52,8 @@ async def test_pending_and_rejected_actions_carry_no_grant(tenant: Tenant) -> No
         assert refused.status_code == 409 and "not approved" in refused.json()["message"]
         assert (await c.get(f"/actions/{pending['actionId']}")).json()["grant"]["status"] == "none"
         await approve(c, pending["actionId"])
-        assert (await c.post(f"/actions/{pending['actionId']}/consume", json={"params": EMAIL["params"]})).status_code == 200
+        used = await c.post(f"/actions/{pending['actionId']}/consume", json={"params": EMAIL["params"]})
+        assert used.status_code == 200
 
 
 async def test_bad_input_is_400_and_changes_nothing(tenant: Tenant, other_tenant: Tenant) -> None:

@@ -78,7 +78,8 @@ async def test_metadata_is_echoed_in_every_event_of_the_action(tenant: Tenant) -
         await make_policy(c)
         action = await propose(c, metadata=metadata)
         await approve(c, action["actionId"])
-        assert (await c.post(f"/actions/{action['actionId']}/consume", json={"params": EMAIL["params"]})).status_code == 200
+        used = await c.post(f"/actions/{action['actionId']}/consume", json={"params": EMAIL["params"]})
+        assert used.status_code == 200
         assert (await c.get(f"/actions/{action['actionId']}")).json()["metadata"] == metadata
         too_big = await c.post("/api/v1/actions", json={**EMAIL, "metadata": {"x": "y" * 20_000}})
         assert too_big.status_code == 400 and "metadata" in too_big.json()["message"]
