@@ -23,7 +23,7 @@ from models.governance import Action, Approval, Policy
 from resolvers.access import require
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
-from resolvers.governance import quota, store_pg
+from resolvers.governance import grant_window, quota, store_pg
 from resolvers.governance.cache import compiled_policies, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
 from resolvers.governance.inputs import PolicyIn, ProposalIn, checked_metadata, parse
@@ -58,9 +58,10 @@ async def propose(ctx: Context, data: Any, *, idempotency_key: str | None = None
     if key is not None and (earlier := await _by_key(ctx, key)) is not None:
         return _replay(earlier, spec)
     decision = (await compiled_policies(ctx.services, ctx.organization_id)).decide(facts_of(spec))
+    standing = await grant_window.standing_approval(ctx, spec, decision) if decision.grant_for else None
     month = await quota.take(ctx.organization_id, ctx.plan)
     try:
-        return Proposal(await _store(ctx, spec, decision, key))
+        return Proposal(await _store(ctx, spec, decision, key, standing))
     except IntegrityError:
         await quota.give_back(ctx.organization_id, month)
         earlier = await _by_key(ctx, key) if key is not None else None
@@ -100,22 +101,30 @@ def _action_fields(ctx: Context, spec: ProposalIn, decision: Decision, key: str 
     )
 
 
-async def _store(ctx: Context, spec: ProposalIn, decision: Decision, key: str | None) -> Action:
+async def _store(
+    ctx: Context, spec: ProposalIn, decision: Decision, key: str | None, standing: Action | None = None
+) -> Action:
     fields = _action_fields(ctx, spec, decision, key)
-    if (conn := store_pg.connection_for_one_statement()) is not None:
+    if standing is not None:  # approved at once by a human approval's grantFor window
+        fields |= dict(status="approved", approval_mode=None, expires_at=None, decided_at=fields["created_at"],
+                       decided_by=f"{grant_window.GRANT_PREFIX}{standing.id}")
+    elif (conn := store_pg.connection_for_one_statement()) is not None:
         return await store_pg.store(conn, ctx.services, fields, decider(ctx))
     action = Action(**fields)
-    await _store_orm(ctx, action)
+    await _store_orm(ctx, action, standing)
     return action
 
 
-async def _store_orm(ctx: Context, action: Action) -> None:
+async def _store_orm(ctx: Context, action: Action, standing: Action | None = None) -> None:
     """The same rows through the ORM in one transaction (SQLite, or inside a caller's transaction)."""
     async with atomic():
         await action.save(force_create=True)
         if action.status == "pending_approval":
             await Approval.create(id=approval_id_of(action), organization_id=ctx.organization_id, action_id=action.id)
         await history_row(action, "proposed", decider(ctx), {"policyIds": action.policy_ids}).save()
+        if standing is not None:
+            for row in grant_window.record_use(action, standing, decider(ctx)):
+                await row.save()
         await announce(ctx.services, action)
 
 

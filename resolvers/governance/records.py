@@ -72,7 +72,14 @@ def event_data(services: Services, action: Action) -> dict[str, Any]:
         "reason": action.reason,
         "approvalId": approval_id_of(action),  # set when the action waited for a human (subscriptions)
         "metadata": action.metadata,  # as the proposer gave it, in every event of the action
+        **_granted_by(action),
     }
+
+
+def _granted_by(action: Action) -> dict[str, str]:
+    """`grantedBy`: the action whose grantFor window approved this one (governance/grant_window.py)."""
+    by = action.decided_by
+    return {"grantedBy": by[6:]} if by is not None and by.startswith("grant:") else {}
 
 
 async def announce(services: Services, action: Action) -> None:
