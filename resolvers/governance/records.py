@@ -71,6 +71,7 @@ def event_data(services: Services, action: Action) -> dict[str, Any]:
         "decision": {"status": action.status, "checks": public_checks(action)},
         "reason": action.reason,
         "approvalId": approval_id_of(action),  # set when the action waited for a human (subscriptions)
+        "policyIds": action.policy_ids,  # whose rules matched: their `notify` connectors hear of it
         "metadata": action.metadata,  # as the proposer gave it, in every event of the action
         **_granted_by(action),
     }
