@@ -174,7 +174,7 @@ class Action(Node):
 
 
 @strawberry.type(description="One notice of an action event to one connector, and where its delivery stands.")
-class Notification:
+class Notification(Node):
     id: strawberry.ID = strawberry.field(description="The notification's id (`ntf_...`).")
     event: str = strawberry.field(description="The action event it tells of, e.g. `action.pending_approval`.")
     connector_id: str = strawberry.field(description="The connector it goes through.")
