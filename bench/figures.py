@@ -198,9 +198,10 @@ FIGURES = [
         goal=Goal("value", "<=", 1),
     ),
     Figure(
-        "8. (detail) long-poll answer after its approval, p50",
+        "8. (detail) long-poll answer from its approval sent, vs the approval's own answer, p50",
         "ms",
         ("gatehouse.long_polls", "wake_ms.p50"),
+        ("gatehouse.long_polls", "approve_ms.p50"),
     ),
 ]
 

@@ -61,18 +61,23 @@ def client(args: argparse.Namespace, connections: int) -> httpx.AsyncClient:
                              limits=limits, timeout=args.wait + 30)
 
 
-async def approve_all(args: argparse.Namespace, ids: list[str]) -> dict[str, float]:
-    """Approve every action, 32 at a time; when each approval was sent (its poll may well be
-    answered before the approval's own answer arrives: the wake goes out at commit)."""
+async def approve_all(args: argparse.Namespace, ids: list[str]) -> tuple[dict[str, float], list[float]]:
+    """Approve every action, 32 at a time: when each approval was sent (its poll may well be
+    answered before the approval's own answer arrives: the wake goes out at commit), and how long
+    each approval request took (the floor under the poll's answer)."""
     sent: dict[str, float] = {}
+    took: list[float] = []
     async with client(args, 32) as c:
+
+        async def approve(action_id: str) -> None:
+            sent[action_id] = time.monotonic()
+            answer = await c.post(f"/approvals/apr_{action_id[4:]}/approve")
+            answer.raise_for_status()
+            took.append(time.monotonic() - sent[action_id])
+
         for start in range(0, len(ids), 32):
-            chunk = ids[start:start + 32]
-            sent |= dict.fromkeys(chunk, time.monotonic())
-            answers = await asyncio.gather(*(c.post(f"/approvals/apr_{i[4:]}/approve") for i in chunk))
-            for answer in answers:
-                answer.raise_for_status()
-    return sent
+            await asyncio.gather(*(approve(i) for i in ids[start:start + 32]))
+    return sent, took
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -93,7 +98,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(SETTLE_SECONDS)
         waiting = await reading(db, args.server_pid)
         early = len(answered)
-        approved = await approve_all(args, ids)
+        approved, approvals = await approve_all(args, ids)
         statuses = await asyncio.gather(*polls)
     await db.close()
     wakes = [answered[i] - approved[i] for i in ids]
@@ -102,7 +107,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "rss_kb_per_poll": None if idle["rss_mb"] is None or waiting["rss_mb"] is None
         else round((waiting["rss_mb"] - idle["rss_mb"]) * 1024 / args.n, 2),
         "answered_before_decision": early, "answered_approved": statuses.count("approved"),
-        "wake_ms": latency_summary_ms(wakes),
+        "wake_ms": latency_summary_ms(wakes), "approve_ms": latency_summary_ms(approvals),
     }
 
 
