@@ -7,6 +7,7 @@ for those whose actions matched no policy; the senders are woken through the bus
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Final
 
 import orjson
@@ -23,6 +24,7 @@ from resolvers.events.relay import add_sink
 from resolvers.notifications.messages import NOTIFIED_EVENTS, input_for
 
 WAKE_CHANNEL: Final = "gatehouse:notifications:wake"
+_log = logging.getLogger("gatehouse.notifications")
 
 
 @add_sink
@@ -38,7 +40,7 @@ async def notify_policies(services: Services, events: list[Committed]) -> None:
     connectors = await Connector.filter(id__in={t["connector"] for ts in targets.values() for _, t in ts}) \
         .values_list("id", "type", "organization_id")
     types = {(org, cid): kind for cid, kind, org in connectors}
-    rows = [row for e in wanted for row in _rows(e, policy_ids.get(e.data["actionId"], []), targets, types)]
+    rows = [row for e in wanted for row in _safe_rows(e, policy_ids.get(e.data["actionId"], []), targets, types)]
     if rows:
         await Notification.bulk_create(rows)
         _wake(services)
@@ -67,6 +69,17 @@ async def _targets(policy_ids: dict[str, list[str]]) -> dict[str, list[tuple[str
         if notify:
             targets[row["id"]] = [(row["id"], entry) for entry in notify]
     return targets
+
+
+def _safe_rows(event: Committed, policy_ids: list[str], targets: dict[str, list[tuple[str, dict[str, Any]]]],
+               types: dict[tuple[str, str], str]) -> list[Notification]:
+    """`_rows`, but an event whose notice cannot be built is logged and skipped: a notice must
+    never hold up the relay (webhooks and subscribers wait on it)."""
+    try:
+        return _rows(event, policy_ids, targets, types)
+    except Exception:
+        _log.exception("notification for event %s could not be built", event.id)
+        return []
 
 
 def _rows(event: Committed, policy_ids: list[str], targets: dict[str, list[tuple[str, dict[str, Any]]]],

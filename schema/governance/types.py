@@ -288,6 +288,8 @@ class ProposeActionFields:
     idempotency_key: str | None = strawberry.field(
         default=None, description="A key that makes retries safe: the same key answers the earlier action."
     )
+    metadata: JSON | None = strawberry.field(default=None, description="The proposer's own context (an object, "
+                                                                       "at most 16 KiB), echoed in every event.")
 
 
 @kept_in_wire_form

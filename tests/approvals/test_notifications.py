@@ -87,6 +87,9 @@ async def test_pending_and_decided_notices_reach_slack_and_email(tenant: Tenant)
                                    "lastCallId } } }", {"id": action["actionId"]})
     assert {n["connectorId"] for n in graphql["data"]["action"]["notifications"]} == {slack_id, mail_id}
     assert all(n["lastCallId"] for n in graphql["data"]["action"]["notifications"])
+    node = await tenant.graphql("query($id: ID!) { node(id: $id) { ... on Notification { status event } } }",
+                                {"id": listed[0]["id"]})
+    assert node["data"]["node"]["status"] == "sent"
 
 
 async def test_channels_down_do_not_delay_the_decision_and_deliver_once_back(tenant: Tenant) -> None:

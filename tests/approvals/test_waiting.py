@@ -85,6 +85,9 @@ async def test_metadata_is_echoed_in_every_event_of_the_action(tenant: Tenant) -
         assert too_big.status_code == 400 and "metadata" in too_big.json()["message"]
         not_object = await c.post("/api/v1/actions", json={**EMAIL, "metadata": [1]})
         assert not_object.status_code == 400
+    proposed = await tenant.graphql("mutation($i: ProposeActionInput!) { proposeAction(input: $i) { action { "
+                                    "metadata } } }", {"i": {**EMAIL, "metadata": metadata}})
+    assert proposed["data"]["proposeAction"]["action"]["metadata"] == metadata
     events = await Event.filter(organization_id=tenant.organization_id).order_by("seq")
     types = [e.type for e in events if e.data.get("actionId") == action["actionId"]]
     assert types == ["action.pending_approval", "action.approved", "action.grant_consumed"]
