@@ -180,6 +180,30 @@ FIGURES = [
         ("gatehouse.workflows", "worker_cpu_us_per_execution"),
         ("baseline.workflows_direct", "cpu_us_per_call"),
     ),
+    Figure(
+        "8. server memory, 500 long-polls waiting (vs idle)",
+        "MB",
+        ("gatehouse.long_polls", "waiting.rss_mb"),
+        ("gatehouse.long_polls", "idle.rss_mb"),
+    ),
+    Figure(
+        "8. PostgreSQL connections, 500 long-polls waiting (vs idle)",
+        "conns",
+        ("gatehouse.long_polls", "waiting.pg_connections"),
+        ("gatehouse.long_polls", "idle.pg_connections"),
+    ),
+    Figure(
+        "8. busy PostgreSQL connections while 500 long-polls wait",
+        "conns",
+        ("gatehouse.long_polls", "waiting.pg_busy"),
+        goal=Goal("value", "<=", 1),
+    ),
+    Figure(
+        "8. (detail) long-poll answer from its approval sent, vs the approval's own answer, p50",
+        "ms",
+        ("gatehouse.long_polls", "wake_ms.p50"),
+        ("gatehouse.long_polls", "approve_ms.p50"),
+    ),
 ]
 
 

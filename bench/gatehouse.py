@@ -371,6 +371,16 @@ class GatehouseSide:
         finally:
             self.stop_worker()
 
+    def long_polls(self) -> dict[str, Any]:
+        """Figure 8: `budget.long_polls` concurrent long-polls on the figure server, its own
+        organization; no worker runs (a decision wakes its poll through the bus, not the relay)."""
+        self.stop_worker()
+        org = create_org(self.config, f"bench-long-poll-{time.time_ns()}")
+        cmd = [PYTHON, "-m", "bench.long_poll", "--base-url", self.base_url, "--api-key", org.api_key,
+               "--database-url", self.config.env["DATABASE_URL"], "-n", str(self.budget.long_polls)]
+        cmd += ["--server-pid", str(self.pid)] if self.pid else []
+        return run_json(cmd, self.budget.step_timeout)
+
     def _webhook_receiver(self) -> tuple[Org, Service]:
         """The webhook organization, its one webhook and the receiver it points at (made once)."""
         if self._hooks is None or self.hook_receiver is None:

@@ -9,4 +9,5 @@ MODEL_MODULES = [
     "models.connectors",
     "models.workflows",
     "models.agents",
+    "models.notifications",
 ]

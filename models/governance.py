@@ -26,6 +26,8 @@ class Policy(Model):
     mode = fields.CharField(max_length=16, default="enforce")
     status = fields.CharField(max_length=16, default="active")
     rules: list[dict[str, Any]] = fields.JSONField(default=list)  # type: ignore[assignment]
+    # connectors told when a matching action waits, escalates or is decided: [{connector, action, input}]
+    notify: list[dict[str, Any]] | None = fields.JSONField(null=True)  # type: ignore[assignment]
     version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
@@ -64,6 +66,9 @@ class Action(Model):
     agent_id = fields.CharField(max_length=200, null=True)
     idempotency_key = fields.CharField(max_length=255, null=True)
     request_hash = fields.CharField(max_length=64, null=True)
+    metadata: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
+    grant_consumed_at = fields.DatetimeField(null=True)  # its single-use grant was used (governance/grants.py)
+    grant_consumed_by = fields.CharField(max_length=32, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -86,6 +86,9 @@ class HistoryKind(Enum):
     approved = value("approved", description="A human approved it.")
     rejected = value("rejected", description="A human rejected it.")
     expired = value("expired", description="It expired undecided.")
+    grant_consumed = value("grant_consumed", description="Its single-use grant was used by an executor.")
+    granted = value("granted", description="Approved at once by an earlier approval's `grantFor` window.")
+    grant_used = value("grant_used", description="Its `grantFor` window approved a later action (in `detail`).")
 
 
 @strawberry.enum(description="Where an agent stands; `disabled` is the kill switch: its proposals are rejected.")

@@ -3,7 +3,7 @@
 The id's prefix picks the fetcher; each one calls the resolver behind the type's own query
 (`action(id:)` -> `actions.get`, ...), so scopes and tenancy apply exactly as there: another
 organization's id is NOT_FOUND, a key without the scope is FORBIDDEN. An unknown prefix is
-NOT_FOUND too. Deliveries, connector calls and history entries have no query of their own; their
+NOT_FOUND too. Deliveries, connector calls, history entries and notifications have no query of their own; their
 fetchers check the scope their lists need and find the row with the organization's lookup.
 """
 
@@ -17,6 +17,7 @@ from strawberry.types import Info
 
 from models.connectors import ConnectorCall as ConnectorCallRow
 from models.governance import ActionHistory as HistoryRow
+from models.notifications import Notification as NotificationRow
 from models.webhooks import WebhookDelivery as DeliveryRow
 from resolvers.access import require
 from resolvers.agents import registry
@@ -32,7 +33,7 @@ from resolvers.workflows import executions, workflows
 from schema.agents.types import Agent
 from schema.connectors.types import Connector, ConnectorCall, Credential
 from schema.context import GraphQLContext
-from schema.governance.types import Action, Approval, HistoryEntry, Policy
+from schema.governance.types import Action, Approval, HistoryEntry, Notification, Policy
 from schema.keys.types import ApiKey, Organization
 from schema.node import Node
 from schema.webhooks.types import Webhook, WebhookDelivery
@@ -56,6 +57,11 @@ async def _policy(ctx: Context, id: str) -> Node:
 async def _history(ctx: Context, id: str) -> Node:
     require(ctx, "actions:read")  # what Action.history needs
     return HistoryEntry.from_row(await owned(HistoryRow, ctx, id, "history entry"))
+
+
+async def _notification(ctx: Context, id: str) -> Node:
+    require(ctx, "actions:read")  # what Action.notifications needs
+    return Notification.from_row(await owned(NotificationRow, ctx, id, "notification"))
 
 
 async def _api_key(ctx: Context, id: str) -> Node:
@@ -107,7 +113,7 @@ async def _agent(ctx: Context, id: str) -> Node:
 FETCHERS: dict[str, Fetch] = {
     "act": _action, "apr": _approval, "pol": _policy, "hist": _history, "key": _api_key, "org": _organization,
     "wh": _webhook, "dlv": _delivery, "cred": _credential, "conn": _connector, "call": _call, "wf": _workflow,
-    "exec": _execution, "agt": _agent,
+    "exec": _execution, "agt": _agent, "ntf": _notification,
 }
 
 

@@ -11,9 +11,12 @@ from app.core.clock import isoformat_z
 from app.rest.lists import ListQuery, list_response
 from app.rest.routing import RestCall, endpoint, json_response
 from models.governance import Action
-from resolvers.governance import actions
+from models.notifications import Notification
+from resolvers.governance import actions, grants, waiting
+from resolvers.governance.grants import grant_of
 from resolvers.governance.inputs import ProposalIn
 from resolvers.governance.records import actor_of, public_checks
+from resolvers.notifications import reads as notifications
 
 TAGS = ["actions"]
 
@@ -21,6 +24,32 @@ TAGS = ["actions"]
 class ActionListQuery(ListQuery):
     status: str | None = None
     type: str | None = Field(None, max_length=200)
+
+
+class ActionGetQuery(BaseModel):
+    """`wait` (0-60 s): long-poll until the action is decided, then answer it as it stands."""
+
+    model_config = ConfigDict(extra="ignore")
+    wait: int | None = Field(None, ge=0, le=60, description="seconds to wait for a decision (0-60)")
+
+
+class ConsumeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    params: dict[str, Any] = Field(default_factory=dict, description="the params the executor is about to use")
+
+
+class GrantOut(BaseModel):
+    status: str = Field(description="none (not approved), active (usable once) or consumed")
+    hash: str | None = Field(None, description="hex SHA-256 of organization, type, target and effective params")
+    consumedAt: str | None = None
+    consumedBy: str | None = None
+
+
+class ConsumeOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    actionId: str
+    status: str
+    grant: GrantOut
 
 
 class DecisionOut(BaseModel):
@@ -74,6 +103,8 @@ def serialise_action(action: Action) -> dict[str, Any]:
         "agentId": action.agent_id,
         "timestamp": action.client_timestamp or isoformat_z(action.created_at),
         "createdAt": isoformat_z(action.created_at),
+        "metadata": action.metadata,
+        "grant": grant_of(action).to_wire(),
     }
 
 
@@ -85,9 +116,20 @@ async def propose_action(call: RestCall) -> Response:
     return json_response(serialise_proposal(proposal.action), 200 if proposal.replayed else 201)
 
 
-@endpoint("GET", "/actions/{id}", summary="Get an action", tags=TAGS, also_at_root=True)
+@endpoint("GET", "/actions/{id}", summary="Get an action; with `wait`, once it is decided (long-poll)", tags=TAGS,
+          query=ActionGetQuery, also_at_root=True)
 async def get_action(call: RestCall) -> dict[str, Any]:
-    return serialise_action(await actions.get(call.ctx, call.path["id"]))
+    q: ActionGetQuery = call.query
+    if q.wait is None:
+        return serialise_action(await actions.get(call.ctx, call.path["id"]))
+    return serialise_action(await waiting.get_when_decided(call.ctx, call.path["id"], q.wait))
+
+
+@endpoint("POST", "/actions/{id}/consume", summary="Use an approved action's single-use grant", tags=TAGS,
+          body=ConsumeIn, response=ConsumeOut, also_at_root=True, errors=(409,))
+async def consume_grant(call: RestCall) -> dict[str, Any]:
+    action = await grants.consume(call.ctx, call.path["id"], call.body.model_dump())
+    return {"actionId": action.id, "status": action.status, "grant": grant_of(action).to_wire()}
 
 
 @endpoint("GET", "/actions", summary="List actions", tags=TAGS, query=ActionListQuery, also_at_root=True)
@@ -95,3 +137,36 @@ async def list_actions(call: RestCall) -> Response:
     q: ActionListQuery = call.query
     page = await actions.list_actions(call.ctx, status=q.status, type=q.type, limit=q.limit, cursor=q.cursor)
     return list_response(call.request, page.items, page.next_cursor, serialise_action)
+
+
+class NotificationOut(BaseModel):
+    id: str
+    actionId: str
+    event: str
+    connectorId: str
+    connectorAction: str
+    policyId: str
+    status: str = Field(description="pending (to be sent or retried), sent or failed (given up)")
+    attempts: int
+    nextAttemptAt: str | None
+    lastError: str | None
+    lastCallId: str | None = Field(description="the connector call of the last attempt (its call log)")
+    sentAt: str | None
+    createdAt: str | None
+
+
+def serialise_notification(row: Notification) -> dict[str, Any]:
+    return {
+        "id": row.id, "actionId": row.action_id, "event": row.event_type, "connectorId": row.connector_id,
+        "connectorAction": row.connector_action, "policyId": row.policy_id, "status": row.status,
+        "attempts": row.attempts,
+        "nextAttemptAt": isoformat_z(row.next_attempt_at) if row.status == "pending" else None,
+        "lastError": row.last_error, "lastCallId": row.last_call_id, "sentAt": isoformat_z(row.sent_at),
+        "createdAt": isoformat_z(row.created_at),
+    }
+
+
+@endpoint("GET", "/actions/{id}/notifications", summary="The notices sent to a policy's notify connectors",
+          tags=TAGS, response=list[NotificationOut])
+async def list_notifications(call: RestCall) -> list[dict[str, Any]]:
+    return [serialise_notification(row) for row in await notifications.for_action(call.ctx, call.path["id"])]

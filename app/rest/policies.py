@@ -31,6 +31,7 @@ def serialise_policy(policy: Policy) -> dict[str, Any]:
         "mode": policy.mode,
         "status": policy.status,
         "rules": policy.rules,
+        "notify": policy.notify or [],
         "version": policy.version,
         "createdAt": isoformat_z(policy.created_at),
         "updatedAt": isoformat_z(policy.updated_at),

@@ -32,6 +32,7 @@ CATALOGUE = (
     "action.approved",
     "action.rejected",
     "action.expired",
+    "action.grant_consumed",
     "workflow.started",
     "workflow.step_completed",
     "workflow.completed",

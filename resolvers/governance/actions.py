@@ -26,10 +26,10 @@ from resolvers.agents import caps, counters, killswitch
 from resolvers.agents.identity import Proposer, as_proposed, proposer_of
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
-from resolvers.governance import quota, store_pg
+from resolvers.governance import grant_window, quota, store_pg
 from resolvers.governance.cache import compiled_policies, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
-from resolvers.governance.inputs import PolicyIn, ProposalIn, parse
+from resolvers.governance.inputs import PolicyIn, ProposalIn, checked_metadata, parse
 from resolvers.governance.policies import normalised_rules
 from resolvers.governance.records import announce, approval_id_of, checks_to_rows, decider, history_row
 from resolvers.lookup import owned
@@ -83,9 +83,12 @@ async def propose(ctx: Context, data: Any, *, idempotency_key: str | None = None
         return _replay(earlier, spec)
     proposer = await proposer_of(ctx, spec)
     verdict = await _decide(ctx, as_proposed(spec, proposer), proposer)
+    decision = verdict.decision
+    standing = (await grant_window.standing_approval(ctx, as_proposed(spec, proposer), decision)
+                if verdict.reason is None and decision.grant_for else None)
     month = await quota.take(ctx.organization_id, ctx.plan) if verdict.reason is None else None
     try:
-        return Proposal(await _stored(ctx, spec, proposer, verdict, key))
+        return Proposal(await _stored(ctx, spec, proposer, verdict, key, standing))
     except IntegrityError:
         await quota.give_back(ctx.organization_id, month)
         earlier = await _by_key(ctx, key) if key is not None else None
@@ -107,10 +110,11 @@ def _replay(earlier: Action, spec: ProposalIn) -> Proposal:
     return Proposal(earlier, replayed=True)
 
 
-async def _stored(ctx: Context, spec: ProposalIn, proposer: Proposer, verdict: Verdict, key: str | None) -> Action:
+async def _stored(ctx: Context, spec: ProposalIn, proposer: Proposer, verdict: Verdict, key: str | None,
+                  standing: Action | None = None) -> Action:
     """Store the proposal as its agent's; a pending action of an agent disabled meanwhile is rejected
     at once (the second look of resolvers/agents/killswitch.py)."""
-    action = await _store(ctx, spec, key, proposer, verdict)
+    action = await _store(ctx, spec, key, proposer, verdict, standing)
     agent = proposer.agent
     if agent is not None:
         agent_rates.observe(agent.id, action.status)
@@ -138,19 +142,24 @@ def _action_fields(
         decided_at=None if pending else now, decided_by=None if pending else verdict.by,
         client_ref=spec.id, client_timestamp=spec.timestamp, agent_id=spec.agentId,
         idempotency_key=key, request_hash=fingerprint, reason=verdict.reason, actor_verified=proposer.verified,
+        metadata=checked_metadata(spec.metadata), grant_consumed_at=None, grant_consumed_by=None,
     )
 
 
-async def _store(ctx: Context, spec: ProposalIn, key: str | None, proposer: Proposer, verdict: Verdict) -> Action:
+async def _store(ctx: Context, spec: ProposalIn, key: str | None, proposer: Proposer, verdict: Verdict,
+                 standing: Action | None = None) -> Action:
     fields = _action_fields(ctx, spec, key, proposer, verdict)
-    if (conn := store_pg.connection_for_one_statement()) is not None:
+    if standing is not None:  # approved at once by a human approval's grantFor window
+        fields |= dict(status="approved", approval_mode=None, expires_at=None, decided_at=fields["created_at"],
+                       decided_by=f"{grant_window.GRANT_PREFIX}{standing.id}")
+    elif (conn := store_pg.connection_for_one_statement()) is not None:
         return await store_pg.store(conn, ctx.services, fields, decider(ctx))
     action = Action(**fields)
-    await _store_orm(ctx, action)
+    await _store_orm(ctx, action, standing)
     return action
 
 
-async def _store_orm(ctx: Context, action: Action) -> None:
+async def _store_orm(ctx: Context, action: Action, standing: Action | None = None) -> None:
     """The same rows through the ORM in one transaction (SQLite, or inside a caller's transaction)."""
     async with atomic():
         await action.save(force_create=True)
@@ -158,6 +167,9 @@ async def _store_orm(ctx: Context, action: Action) -> None:
             await Approval.create(id=approval_id_of(action), organization_id=ctx.organization_id, action_id=action.id)
         await history_row(action, "proposed", decider(ctx), {"policyIds": action.policy_ids}).save()
         await counters.proposed(action)
+        if standing is not None:
+            for row in grant_window.record_use(action, standing, decider(ctx)):
+                await row.save()
         await announce(ctx.services, action)
 
 

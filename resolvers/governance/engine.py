@@ -84,6 +84,7 @@ class Decision:
     approval: Approval | None = None
     expires_in: int | None = None
     observed: tuple[Observation, ...] = ()
+    grant_for: int | None = None  # set when pending and every enforced matching rule gives `grantFor`
 
 
 @dataclass(frozen=True)
@@ -226,7 +227,17 @@ def _verdict(
     if not enforced or (not required and approval == "auto"):
         return Decision("approved", policy_ids, extras, observed=observed)
     checks = tuple(CheckState(name, "pending") for name in required) + extras
-    return Decision("pending_approval", policy_ids, checks, approval, _expires_in(enforced), observed)
+    return Decision("pending_approval", policy_ids, checks, approval, _expires_in(enforced), observed,
+                    _grant_for(enforced))
+
+
+def _grant_for(enforced: Sequence[Rule]) -> int | None:
+    """The shortest `grantFor` window, only when every enforced matching rule gives one: a rule
+    without it still wants a human for each action."""
+    windows = [rule.grant_for for rule in enforced]
+    if not windows or any(w is None for w in windows):
+        return None
+    return min(w for w in windows if w is not None)
 
 
 def _observed_checks(observed: Iterable[Observation], required: tuple[str, ...]) -> tuple[CheckState, ...]:

@@ -41,6 +41,7 @@ class ProposalIn(BaseModel):
     timestamp: str | None = Field(None, max_length=64)
     agentId: str | None = Text
     idempotencyKey: str | None = Field(None, min_length=1, max_length=255)
+    metadata: dict[str, Any] | None = None  # the caller's own context, echoed in every event of the action
 
     def fingerprint(self) -> str:
         """What must be equal for a retry to count as the same proposal (not id or timestamp)."""
@@ -75,6 +76,7 @@ class PolicyIn(BaseModel):
     mode: Literal["enforce", "observe"] = "enforce"
     status: Literal["active", "archived"] = "active"
     rules: list[Any] = Field(max_length=500)
+    notify: list[Any] | None = None  # connectors told about matching actions (resolvers/notifications/targets.py)
 
 
 class PolicyPatch(BaseModel):
@@ -86,6 +88,17 @@ class PolicyPatch(BaseModel):
     mode: Literal["enforce", "observe"] | None = None
     status: Literal["active", "archived"] | None = None
     rules: list[Any] | None = Field(None, max_length=500)
+    notify: list[Any] | None = None
+
+
+MAX_METADATA_BYTES = 16_384
+
+
+def checked_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A proposal's `metadata` (echoed in every event of the action), at most 16 KiB as JSON."""
+    if value is not None and len(orjson.dumps(value)) > MAX_METADATA_BYTES:
+        raise Invalid(f"metadata: must be at most {MAX_METADATA_BYTES} bytes as JSON")
+    return value
 
 
 NUL_REFUSED = "text must not contain NUL (U+0000) characters"

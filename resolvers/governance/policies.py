@@ -19,6 +19,7 @@ from resolvers.governance.cache import policies_changed
 from resolvers.governance.inputs import PolicyIn, PolicyPatch, parse
 from resolvers.governance.rules import RuleError, agent_ids_named, validate_rules
 from resolvers.lookup import owned
+from resolvers.notifications.targets import checked_notify
 from resolvers.pagination import Page, paginate
 
 STATUSES: Final = ("active", "archived")
@@ -55,11 +56,12 @@ async def create(ctx: Context, data: Any) -> Policy:
     require(ctx, "policies:write")
     spec = parse(PolicyIn, data)
     rules = await checked_rules(ctx, spec.rules)
+    notify = await checked_notify(ctx, spec.notify)
     policy_id = new_id("pol")
     async with atomic():
         policy = await Policy.create(
             id=policy_id, organization_id=ctx.organization_id, name=spec.name or f"policy-{policy_id[4:12]}",
-            description=spec.description, mode=spec.mode, status=spec.status, rules=rules,
+            description=spec.description, mode=spec.mode, status=spec.status, rules=rules, notify=notify,
         )
         _changed(ctx)
     return policy
@@ -109,6 +111,8 @@ async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
     changes = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if v is not None or k == "description"}
     if "rules" in changes:
         changes["rules"] = await checked_rules(ctx, changes["rules"])
+    if "notify" in patch.model_fields_set:
+        changes["notify"] = await checked_notify(ctx, patch.notify)
     async with atomic() as conn:
         policy = await _locked(ctx, policy_id, conn)
         for key, value in changes.items():

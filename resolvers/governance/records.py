@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from app.core.after_commit import on_commit
 from app.core.clock import isoformat_z, utcnow
 from app.core.ids import new_id
 from models.governance import Action, ActionHistory
 from resolvers.context import Context, Services
 from resolvers.events.outbox import emit
 from resolvers.governance.engine import CheckState
+
+DECIDED_CHANNEL = "gatehouse:actions:decided"  # an action id, published once its decision committed
 
 
 def checks_to_rows(checks: Sequence[CheckState]) -> list[dict[str, Any]]:
@@ -69,12 +72,29 @@ def event_data(services: Services, action: Action) -> dict[str, Any]:
         "decision": {"status": action.status, "checks": public_checks(action)},
         "reason": action.reason,
         "approvalId": approval_id_of(action),  # set when the action waited for a human (subscriptions)
+        "policyIds": action.policy_ids,  # whose rules matched: their `notify` connectors hear of it
+        "metadata": action.metadata,  # as the proposer gave it, in every event of the action
+        **_granted_by(action),
     }
 
 
+def _granted_by(action: Action) -> dict[str, str]:
+    """`grantedBy`: the action whose grantFor window approved this one (governance/grant_window.py)."""
+    by = action.decided_by
+    return {"grantedBy": by[6:]} if by is not None and by.startswith("grant:") else {}
+
+
 async def announce(services: Services, action: Action) -> None:
-    """Emit ``action.<status>`` for the action's new status, inside the caller's transaction."""
+    """Emit ``action.<status>`` for the action's new status, inside the caller's transaction; a
+    decision also wakes, after commit, the requests long-polling this action (governance/waiting.py)."""
     await emit(services, action.organization_id, f"action.{action.status}", event_data(services, action))
+    if action.status != "pending_approval":
+        action_id = action.id
+
+        async def wake() -> None:
+            await services.bus.publish(DECIDED_CHANNEL, action_id.encode())
+
+        on_commit(wake)
 
 
 def decider(ctx: Context) -> str | None:

@@ -36,7 +36,9 @@ Mode = Literal["enforce", "observe"]
 
 APPROVALS: Final[tuple[Approval, ...]] = ("manual", "auto")
 MODES: Final[tuple[Mode, ...]] = ("enforce", "observe")
-RULE_FIELDS: Final = frozenset({"when", "require", "approval", "deny", "expiresIn", "mode"})
+RULE_FIELDS: Final = frozenset({"when", "require", "approval", "deny", "expiresIn", "mode", "grantFor"})
+DURATION_UNITS: Final = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+MAX_GRANT_SECONDS: Final = 30 * 86_400
 TEXT_FIELDS: Final = ("actionType", "actor.kind", "actor.name", "actor.provider", "target", "agentId")
 ACTOR_FIELDS: Final = ("kind", "name", "provider")
 ACTOR_KEYS: Final = frozenset({*ACTOR_FIELDS, "verified"})
@@ -147,6 +149,7 @@ class Rule:
     deny: bool = False
     expires_in: int | None = None
     mode: Mode | None = None
+    grant_for: int | None = None  # seconds a human approval re-approves the same actor, type and target
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"when": self.when.to_json(), "require": list(self.require)}
@@ -155,6 +158,8 @@ class Rule:
             out["expiresIn"] = self.expires_in
         if self.mode is not None:
             out["mode"] = self.mode
+        if self.grant_for is not None:
+            out["grantFor"] = duration_text(self.grant_for)
         return out
 
 
@@ -174,6 +179,7 @@ def _rule(raw: object, path: str) -> Rule:
         deny=_deny(fields.get("deny"), f"{path}.deny"),
         expires_in=_expires_in(fields.get("expiresIn"), f"{path}.expiresIn"),
         mode=_choice(fields.get("mode"), MODES, f"{path}.mode"),
+        grant_for=_grant_for(fields.get("grantFor"), f"{path}.grantFor"),
     )
 
 
@@ -221,6 +227,28 @@ def _expires_in(raw: object, path: str) -> int | None:
     if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
         raise RuleError(path, "must be a positive whole number of seconds")
     return raw
+
+
+def _grant_for(raw: object, path: str) -> int | None:
+    """A duration: `10m`, `2h`, `1d`, `90s` or whole seconds; positive, at most 30 days."""
+    if raw is None:
+        return None
+    seconds: int | None = None
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        seconds = raw
+    elif isinstance(raw, str) and (found := re.fullmatch(r"([0-9]{1,7})([smhd])", raw)):
+        seconds = int(found.group(1)) * DURATION_UNITS[found.group(2)]
+    if seconds is None or not 0 < seconds <= MAX_GRANT_SECONDS:
+        raise RuleError(path, "must be a duration such as 90s, 10m, 2h or 1d (at most 30d)")
+    return seconds
+
+
+def duration_text(seconds: int) -> str:
+    """Seconds in the largest unit that divides them: 600 -> `10m`."""
+    for unit, size in DURATION_UNITS.items():
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
 
 
 def _when(raw: object, path: str) -> When:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import strawberry
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from resolvers.governance import actions, approvals, evidence, policies
+from resolvers.governance import actions, approvals, evidence, grants, policies
 from schema.context import GraphQLContext
 from schema.governance.types import (
     Action,
@@ -55,7 +56,7 @@ class GovernanceMutations:
         self, info: I, input: Annotated[CreatePolicyInput, strawberry.argument(description="The new policy.")]
     ) -> Policy:
         body = {"name": input.name, "description": input.description, "mode": input.mode, "status": input.status,
-                "rules": input.rules}
+                "rules": input.rules, "notify": input.notify}
         return Policy.from_row(await policies.create(info.context.ctx, body))
 
     @strawberry.mutation(description="Replace the given fields; the version goes up (scope policies:write).")
@@ -83,6 +84,16 @@ class GovernanceMutations:
                                                                       "approval.")] = None,
     ) -> Approval:
         return Approval.from_row(await approvals.reject(info.context.ctx, str(approval_id), reason=reason))
+
+    @strawberry.mutation(description="Use an approved action's single-use grant with the params about to be run: "
+                                     "once only, and only with the approved params (CONFLICT otherwise; scope "
+                                     "actions:write).")
+    async def consume_grant(
+        self, info: I, action_id: ActionId,
+        params: Annotated[JSON | None, strawberry.argument(description="The params the executor is about to "
+                                                                       "use: an object.")] = None,
+    ) -> Action:
+        return Action.from_row(await grants.consume(info.context.ctx, str(action_id), {"params": params}))
 
     @strawberry.mutation(description="The decision an action would get now; nothing is stored (scope policies:read).")
     async def simulate_decision(

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.governance import actions, approvals, policies
+from resolvers.governance import actions, approvals, policies, waiting
 from schema.context import GraphQLContext
 from schema.governance.types import Action, Approval, Policy
 from schema.pagination import After, Connection, First
@@ -19,6 +19,9 @@ PolicyId = Annotated[strawberry.ID, strawberry.argument(description="The policy'
 ActionStatusFilter = Annotated[str | None, strawberry.argument(
     description="Only actions in this status: an ActionStatus value (`pending_approval`, `approved`, ...)."
 )]
+WaitSeconds = Annotated[int | None, strawberry.argument(
+    description="Long-poll: seconds (0-60) to wait for a decision; the action as it stands when they pass."
+)]
 ActionTypeFilter = Annotated[str | None, strawberry.argument(description="Only actions of this type, exactly.")]
 PolicyStatusFilter = Annotated[str | None, strawberry.argument(
     description="Only policies in this status: a PolicyStatus value (`active` or `archived`)."
@@ -27,9 +30,13 @@ PolicyStatusFilter = Annotated[str | None, strawberry.argument(
 
 @strawberry.type
 class GovernanceQueries:
-    @strawberry.field(description="One action of the organization (scope actions:read).")
-    async def action(self, info: I, id: ActionId) -> Action:
-        return Action.from_row(await actions.get(info.context.ctx, str(id)))
+    @strawberry.field(description="One action of the organization (scope actions:read); with `wait`, answered once "
+                                  "it is decided or after that many seconds (0-60), whichever comes first.")
+    async def action(self, info: I, id: ActionId, wait: WaitSeconds = None) -> Action:
+        if wait is None:
+            return Action.from_row(await actions.get(info.context.ctx, str(id)))
+        seconds = waiting.wait_seconds(wait)
+        return Action.from_row(await waiting.get_when_decided(info.context.ctx, str(id), seconds or 0))
 
     @strawberry.field(description="Actions, newest first (scope actions:read).")
     async def actions(

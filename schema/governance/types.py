@@ -13,8 +13,11 @@ from models.governance import Action as ActionRow
 from models.governance import ActionHistory as HistoryRow
 from models.governance import Approval as ApprovalRow
 from models.governance import Policy as PolicyRow
+from models.notifications import Notification as NotificationRow
 from resolvers.governance.actions import approval_id_of
 from resolvers.governance.engine import Decision as EngineDecision
+from resolvers.governance.grants import GrantState, grant_of
+from resolvers.notifications import reads as notification_reads
 from schema.context import GraphQLContext
 from schema.enums import (
     ActionStatus,
@@ -89,6 +92,8 @@ class Policy(Node):
     status: PolicyStatus = strawberry.field(description="Whether it is evaluated.")
     rules: JSON = strawberry.field(description="The rules, normalised: `{when, require, approval, deny, expiresIn, "
                                                "mode}` each.")
+    notify: JSON = strawberry.field(description="Connectors told when a matching action waits, escalates or is "
+                                                "decided: `[{connector, action, input}]`.")
     version: int = strawberry.field(description="Goes up by one with every change.")
     created_at: datetime = strawberry.field(description="When it was created.")
     updated_at: datetime = strawberry.field(description="When it last changed.")
@@ -97,6 +102,7 @@ class Policy(Node):
     def from_row(cls, row: PolicyRow) -> Policy:
         return cls(id=strawberry.ID(row.id), name=row.name, description=row.description, mode=PolicyMode(row.mode),
                    status=PolicyStatus(row.status), rules=cast(JSON, row.rules), version=row.version,
+                   notify=cast(JSON, row.notify or []),
                    created_at=row.created_at, updated_at=row.updated_at)
 
 
@@ -124,6 +130,8 @@ class Action(Node):
     agent_id: str | None = strawberry.field(description="The agent it is counted for: a key's own agent "
                                                         "(`actor.verified`), else as the client named it.")
     created_at: datetime = strawberry.field(description="When it was proposed.")
+    metadata: JSON | None = strawberry.field(description="The proposer's own context, echoed in every event of "
+                                                         "the action.")
 
     @classmethod
     def from_row(cls, row: ActionRow) -> Action:
@@ -136,8 +144,17 @@ class Action(Node):
             policy_ids=list(row.policy_ids), approval_id=approval_id_of(row),
             approval_mode=_APPROVAL_MODE[mode] if mode is not None else None, expires_at=row.expires_at,
             decided_at=row.decided_at, decided_by=row.decided_by, reason=row.reason, client_id=row.client_ref,
-            agent_id=row.agent_id, created_at=row.created_at,
+            agent_id=row.agent_id, created_at=row.created_at, metadata=cast(JSON, row.metadata),
         )
+
+    @strawberry.field(description="The notices sent to its policies' notify connectors, oldest first.")
+    async def notifications(self, info: Info[GraphQLContext, None]) -> list[Notification]:
+        rows = await notification_reads.for_action(info.context.ctx, self.row.id)
+        return [Notification.from_row(r) for r in rows]
+
+    @strawberry.field(description="Its single-use grant: what an executor consumes before running it.")
+    def grant(self) -> Grant:
+        return Grant.from_state(grant_of(self.row))
 
     @strawberry.field(description="The decision as the proposal's answer shows it.")
     def decision(self) -> Decision:
@@ -160,6 +177,42 @@ class Action(Node):
     @strawberry.field(description="The audit trail, oldest first.")
     async def history(self, info: Info[GraphQLContext, None]) -> list[HistoryEntry]:
         return [HistoryEntry.from_row(r) for r in await loader(info, HISTORY).load(self.row.id)]
+
+
+@strawberry.type(description="One notice of an action event to one connector, and where its delivery stands.")
+class Notification(Node):
+    id: strawberry.ID = strawberry.field(description="The notification's id (`ntf_...`).")
+    event: str = strawberry.field(description="The action event it tells of, e.g. `action.pending_approval`.")
+    connector_id: str = strawberry.field(description="The connector it goes through.")
+    connector_action: str = strawberry.field(description="The connector action it runs.")
+    policy_id: str = strawberry.field(description="The policy whose `notify` named the connector.")
+    status: str = strawberry.field(description="`pending` (to be sent or retried), `sent` or `failed` (given up).")
+    attempts: int = strawberry.field(description="Attempts made so far.")
+    last_error: str | None = strawberry.field(description="Why the last attempt failed.")
+    last_call_id: str | None = strawberry.field(description="The connector call of the last attempt.")
+    sent_at: datetime | None = strawberry.field(description="When it was delivered.")
+    created_at: datetime = strawberry.field(description="When it was queued.")
+
+    @classmethod
+    def from_row(cls, row: NotificationRow) -> Notification:
+        return cls(id=strawberry.ID(row.id), event=row.event_type, connector_id=row.connector_id,
+                   connector_action=row.connector_action, policy_id=row.policy_id, status=row.status,
+                   attempts=row.attempts, last_error=row.last_error, last_call_id=row.last_call_id,
+                   sent_at=row.sent_at, created_at=row.created_at)
+
+
+@strawberry.type(description="An approved action's single-use grant, bound to a hash of what was approved.")
+class Grant:
+    status: str = strawberry.field(description="`none` (not approved), `active` (usable once) or `consumed`.")
+    hash: str | None = strawberry.field(description="Hex SHA-256 of organization, type, target and effective params "
+                                                    "(canonical JSON); null unless approved.")
+    consumed_at: datetime | None = strawberry.field(description="When it was used; null until then.")
+    consumed_by: str | None = strawberry.field(description="The API key that used it.")
+
+    @classmethod
+    def from_state(cls, state: GrantState) -> Grant:
+        return cls(status=state.status, hash=state.hash, consumed_at=state.consumed_at,
+                   consumed_by=state.consumed_by)
 
 
 @strawberry.type(description="The human decision an action in pending_approval waits for (one per action).")
@@ -241,6 +294,8 @@ class ProposeActionFields:
     idempotency_key: str | None = strawberry.field(
         default=None, description="A key that makes retries safe: the same key answers the earlier action."
     )
+    metadata: JSON | None = strawberry.field(default=None, description="The proposer's own context (an object, "
+                                                                       "at most 16 KiB), echoed in every event.")
 
 
 @kept_in_wire_form
@@ -273,6 +328,9 @@ class CreatePolicyInput:
                                                                 "`observe`.")
     status: str = strawberry.field(default="active", description="A PolicyStatus value: `active` (the default) or "
                                                                  "`archived`.")
+    notify: JSON | None = strawberry.field(default=None, description="Connectors to tell when a matching action "
+                                                                     "waits, escalates or is decided: connector ids "
+                                                                     "or `{connector, action, input}`.")
 
 
 @strawberry.input(description="The fields of a policy to replace; those left out keep their value.")
@@ -284,7 +342,9 @@ class UpdatePolicyInput:
     status: str | None = strawberry.field(default=strawberry.UNSET, description="A PolicyStatus value: `active` or "
                                                                                 "`archived`.")
     rules: JSON | None = strawberry.field(default=strawberry.UNSET, description="New rules, replacing all of them.")
+    notify: JSON | None = strawberry.field(default=strawberry.UNSET, description="New notify connectors, replacing "
+                                                                               "all of them.")
 
     def to_wire(self) -> dict[str, Any]:
-        fields = ("name", "description", "mode", "status", "rules")
+        fields = ("name", "description", "mode", "status", "rules", "notify")
         return {f: getattr(self, f) for f in fields if getattr(self, f) is not strawberry.UNSET}

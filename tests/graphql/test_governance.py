@@ -106,7 +106,7 @@ class _QueryCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()
-        if "SKIP LOCKED" not in text and any(table in text for table in self.TABLES):
+        if "SKIP LOCKED" not in text and "/* relay:" not in text and any(table in text for table in self.TABLES):
             self.count += 1
 
 

@@ -170,14 +170,15 @@ def _options(mode: Mode, certificate: Certificate | None) -> dict[str, Any]:
 
 @asynccontextmanager
 async def serving_smtp(relay: FakeRelay, certificate: Certificate | None = None, mode: Mode = "starttls",
-                       **smtp_options: Any) -> AsyncIterator[FakeRelay]:
-    """Serve `relay` on 127.0.0.1 and a free port (set on relay.port) for the block's duration.
+                       port: int = 0, **smtp_options: Any) -> AsyncIterator[FakeRelay]:
+    """Serve `relay` on 127.0.0.1 and `port` (0: a free one; set on relay.port) for the block's duration.
     `smtp_options` go to aiosmtpd's SMTP (e.g. auth_exclude_mechanism=["PLAIN"])."""
     loop = asyncio.get_running_loop()
     options = {"hostname": "relay.test", "authenticator": relay.authenticate, "loop": loop,
                **_options(mode, certificate), **smtp_options}
     ssl_context = _server_context(certificate) if mode == "tls" and certificate else None
-    server = await loop.create_server(lambda: RecordingSMTP(relay, **options), "127.0.0.1", 0, ssl=ssl_context)
+    server = await loop.create_server(lambda: RecordingSMTP(relay, **options), "127.0.0.1", port, ssl=ssl_context,
+                                      reuse_address=True)
     relay.port = server.sockets[0].getsockname()[1]
     try:
         yield relay
