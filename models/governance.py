@@ -64,6 +64,12 @@ class Action(Model):
     idempotency_key = fields.CharField(max_length=255, null=True)
     request_hash = fields.CharField(max_length=64, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # review (issue 14): how humans decide it, who proposed it, approvals so far, the params as proposed
+    proposed_by = fields.CharField(max_length=32, null=True)
+    review: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
+    votes: list[dict[str, Any]] | None = fields.JSONField(null=True, default=list)  # type: ignore[assignment]
+    original_params: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
+    escalated_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "actions"

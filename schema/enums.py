@@ -83,9 +83,11 @@ class PolicyStatus(Enum):
 class HistoryKind(Enum):
     proposed = value("proposed", description="The action was proposed and decided by the policies.")
     evidence_added = value("evidence_added", description="Evidence checks were submitted.")
-    approved = value("approved", description="A human approved it.")
-    rejected = value("rejected", description="A human rejected it.")
+    approved = value("approved", description="A human approved it (or its deadline did, onExpire: approve).")
+    rejected = value("rejected", description="A human rejected it (or its deadline did, onExpire: reject).")
     expired = value("expired", description="It expired undecided.")
+    approval_recorded = value("approval_recorded", description="One key's approval counted; more are needed.")
+    escalated = value("escalated", description="Its deadline re-opened it to the escalateTo group.")
 
 
 @strawberry.enum(description="How a change affects the set of pending approvals.")

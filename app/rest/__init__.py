@@ -8,6 +8,7 @@ from app.rest import (  # noqa: F401
     credentials,
     evidence,
     policies,
+    reviewers,
     webhooks,
     workflows,
 )

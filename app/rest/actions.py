@@ -11,9 +11,10 @@ from app.core.clock import isoformat_z
 from app.rest.lists import ListQuery, list_response
 from app.rest.routing import RestCall, endpoint, json_response
 from models.governance import Action
-from resolvers.governance import actions
+from resolvers.governance import actions, review
 from resolvers.governance.inputs import ProposalIn
-from resolvers.governance.records import actor_of, public_checks
+from resolvers.governance.records import actor_of
+from resolvers.governance.records import decision_of as wire_decision
 
 TAGS = ["actions"]
 
@@ -38,7 +39,7 @@ class ProposalOut(BaseModel):
 
 
 def decision_of(action: Action) -> dict[str, Any]:
-    return {"status": action.status, "checks": public_checks(action)}
+    return wire_decision(action)
 
 
 def serialise_proposal(action: Action) -> dict[str, Any]:
@@ -70,6 +71,9 @@ def serialise_action(action: Action) -> dict[str, Any]:
         "agentId": action.agent_id,
         "timestamp": action.client_timestamp or isoformat_z(action.created_at),
         "createdAt": isoformat_z(action.created_at),
+        "proposedBy": action.proposed_by,
+        "originalParams": action.original_params,
+        "review": review.summary(action),
     }
 
 

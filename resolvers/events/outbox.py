@@ -32,6 +32,7 @@ CATALOGUE = (
     "action.approved",
     "action.rejected",
     "action.expired",
+    "action.escalated",
     "workflow.started",
     "workflow.step_completed",
     "workflow.completed",
@@ -46,6 +47,9 @@ CATALOGUE = (
     "connector.updated",
     "connector.deleted",
     "connector.call_failed",
+    "reviewer_group.created",
+    "reviewer_group.updated",
+    "reviewer_group.deleted",
 )
 
 

@@ -24,6 +24,7 @@ from resolvers.access import require
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.governance import quota, store_pg
+from resolvers.governance.approvers import eligible_keys
 from resolvers.governance.cache import compiled_policies, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
 from resolvers.governance.inputs import PolicyIn, ProposalIn, parse
@@ -58,9 +59,10 @@ async def propose(ctx: Context, data: Any, *, idempotency_key: str | None = None
     if key is not None and (earlier := await _by_key(ctx, key)) is not None:
         return _replay(earlier, spec)
     decision = (await compiled_policies(ctx.services, ctx.organization_id)).decide(facts_of(spec))
+    review = await review_of(ctx, decision)
     month = await quota.take(ctx.organization_id, ctx.plan)
     try:
-        return Proposal(await _store(ctx, spec, decision, key))
+        return Proposal(await _store(ctx, spec, decision, key, review))
     except IntegrityError:
         await quota.give_back(ctx.organization_id, month)
         earlier = await _by_key(ctx, key) if key is not None else None
@@ -82,7 +84,18 @@ def _replay(earlier: Action, spec: ProposalIn) -> Proposal:
     return Proposal(earlier, replayed=True)
 
 
-def _action_fields(ctx: Context, spec: ProposalIn, decision: Decision, key: str | None) -> dict[str, Any]:
+async def review_of(ctx: Context, decision: Decision) -> dict[str, Any] | None:
+    """How a pending action is to be reviewed, with the keys that may decide it resolved now."""
+    if decision.status != "pending_approval" or decision.review is None:
+        return None
+    review = decision.review.to_json()
+    review["eligible"] = await eligible_keys(ctx.organization_id, decision.review.approvers)
+    return review
+
+
+def _action_fields(
+    ctx: Context, spec: ProposalIn, decision: Decision, key: str | None, review: dict[str, Any] | None
+) -> dict[str, Any]:
     """Every column of the new action row."""
     pending = decision.status == "pending_approval"
     now = utcnow()
@@ -96,11 +109,14 @@ def _action_fields(ctx: Context, spec: ProposalIn, decision: Decision, key: str 
         decided_at=None if pending else now, decided_by=None if pending else "policy",
         client_ref=spec.id, client_timestamp=spec.timestamp, agent_id=spec.agentId,
         idempotency_key=key, request_hash=spec.fingerprint(), reason=None,
+        proposed_by=ctx.key_id, review=review, votes=[], original_params=None, escalated_at=None,
     )
 
 
-async def _store(ctx: Context, spec: ProposalIn, decision: Decision, key: str | None) -> Action:
-    fields = _action_fields(ctx, spec, decision, key)
+async def _store(
+    ctx: Context, spec: ProposalIn, decision: Decision, key: str | None, review: dict[str, Any] | None
+) -> Action:
+    fields = _action_fields(ctx, spec, decision, key, review)
     if (conn := store_pg.connection_for_one_statement()) is not None:
         return await store_pg.store(conn, ctx.services, fields, decider(ctx))
     action = Action(**fields)

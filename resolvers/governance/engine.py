@@ -17,12 +17,14 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, NamedTuple
 
-from resolvers.governance.rules import MODES, Approval, Mode, Rule, When
+from resolvers.governance.rules import MODES, Approval, Mode, ReviewRule, Rule, When
 
 Status = Literal["approved", "pending_approval", "rejected"]
 CheckStatus = Literal["pending", "passed", "failed", "observed"]
 
 DEFAULT_EXPIRES_IN: Final = 86_400
+# When matching rules disagree on `onExpire`, the most cautious outcome wins, in this order.
+EXPIRY_CAUTION: Final = ("reject", "expire", "escalate", "approve")
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,31 @@ class Observation(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Review:
+    """How the matching enforce rules want a pending action reviewed, combined.
+
+    ``quorum``: some rule set ``approvals`` or ``approvers``, so ``approvals`` distinct keys (the
+    largest any rule asks) other than the proposer's must approve, chosen among the union of the
+    rules' ``approvers`` (anyone with approvals:write when none is named). ``allow_edit`` holds when
+    some rule allows editing and none forbids it. ``on_expire`` is the most cautious outcome asked.
+    """
+
+    quorum: bool = False
+    approvals: int = 1
+    approvers: tuple[str, ...] = ()
+    allow_edit: bool = False
+    on_expire: str = "expire"
+    escalate_to: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"quorum": self.quorum, "approvals": self.approvals, "approvers": list(self.approvers),
+                "allowEdit": self.allow_edit, "onExpire": self.on_expire, "escalateTo": self.escalate_to}
+
+
+@dataclass(frozen=True)
 class Decision:
-    """The engine's answer. ``approval`` and ``expires_in`` are set only when pending."""
+    """The engine's answer. ``approval``, ``expires_in`` and ``review`` are set only when pending
+    (``review`` only when a matching rule sets one of its keys)."""
 
     status: Status
     policy_ids: tuple[str, ...] = ()
@@ -80,6 +105,7 @@ class Decision:
     approval: Approval | None = None
     expires_in: int | None = None
     observed: tuple[Observation, ...] = ()
+    review: Review | None = None
 
 
 @dataclass(frozen=True)
@@ -204,7 +230,30 @@ def _verdict(
     if not enforced or (not required and approval == "auto"):
         return Decision("approved", policy_ids, extras, observed=observed)
     checks = tuple(CheckState(name, "pending") for name in required) + extras
-    return Decision("pending_approval", policy_ids, checks, approval, _expires_in(enforced), observed)
+    review = _review([rule.review for rule in enforced if rule.review is not None], bool(required))
+    if review is not None and review.quorum:
+        approval = "manual"
+    return Decision("pending_approval", policy_ids, checks, approval, _expires_in(enforced), observed, review)
+
+
+def _review(rules: Sequence[ReviewRule], requires_evidence: bool) -> Review | None:
+    """Combine the review keys of the matching rules (see `Review`); None when no rule sets any."""
+    if not rules:
+        return None
+    quorum = [r for r in rules if r.quorum]
+    asked = {r.on_expire for r in rules if r.on_expire is not None}
+    on_expire = next((o for o in EXPIRY_CAUTION if o in asked), "expire")
+    if on_expire == "approve" and requires_evidence:
+        on_expire = "expire"  # another rule requires evidence: never approve unchecked
+    edits = [r.allow_edit for r in rules if r.allow_edit is not None]
+    return Review(
+        quorum=bool(quorum),
+        approvals=max((r.approvals or 1 for r in quorum), default=1),
+        approvers=tuple(dict.fromkeys(ref for r in rules for ref in r.approvers)),
+        allow_edit=bool(edits) and all(edits),
+        on_expire=on_expire,
+        escalate_to=next((r.escalate_to for r in rules if r.on_expire == "escalate"), None),
+    )
 
 
 def _observed_checks(observed: Iterable[Observation], required: tuple[str, ...]) -> tuple[CheckState, ...]:

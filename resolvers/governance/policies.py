@@ -14,6 +14,7 @@ from models.governance import Policy
 from resolvers.access import require
 from resolvers.context import Context
 from resolvers.errors import Invalid
+from resolvers.governance.approvers import resolve_rules
 from resolvers.governance.cache import policies_changed
 from resolvers.governance.inputs import PolicyIn, PolicyPatch, parse
 from resolvers.governance.rules import RuleError, validate_rules
@@ -43,7 +44,7 @@ async def create(ctx: Context, data: Any) -> Policy:
     """A new policy; a nameless one (as the public SDK sends) gets a generated name."""
     require(ctx, "policies:write")
     spec = parse(PolicyIn, data)
-    rules = normalised_rules(spec.rules)
+    rules = await resolve_rules(ctx.organization_id, normalised_rules(spec.rules))
     policy_id = new_id("pol")
     async with atomic():
         policy = await Policy.create(
@@ -97,7 +98,7 @@ async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
     patch = parse(PolicyPatch, data)
     changes = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if v is not None or k == "description"}
     if "rules" in changes:
-        changes["rules"] = normalised_rules(changes["rules"])
+        changes["rules"] = await resolve_rules(ctx.organization_id, normalised_rules(changes["rules"]))
     async with atomic() as conn:
         policy = await _locked(ctx, policy_id, conn)
         for key, value in changes.items():

@@ -37,8 +37,9 @@ _ACTION_COLUMNS: Final = (
     "id", "organization_id", "type", "actor_kind", "actor_name", "actor_provider", "target", "params",
     "status", "policy_ids", "checks", "observed", "approval_mode", "expires_at", "decided_at", "decided_by",
     "reason", "client_ref", "client_timestamp", "agent_id", "idempotency_key", "request_hash", "created_at",
+    "proposed_by", "review", "votes", "original_params", "escalated_at",
 )
-_JSON_COLUMNS: Final = frozenset({"params", "policy_ids", "checks", "observed"})
+_JSON_COLUMNS: Final = frozenset({"params", "policy_ids", "checks", "observed", "review", "votes", "original_params"})
 _N = len(_ACTION_COLUMNS)  # the action takes $1..$N: $1 is its id, $2 its organization, $9 its status
 
 _STORE: Final = f"""
@@ -112,4 +113,4 @@ def _values(services: Services, action: Action, by: str | None) -> list[Any]:
 
 def _column(action: Action, name: str) -> Any:
     value = getattr(action, name)
-    return JSON_DUMPS(value) if name in _JSON_COLUMNS else value
+    return JSON_DUMPS(value) if name in _JSON_COLUMNS and value is not None else value

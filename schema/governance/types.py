@@ -15,6 +15,7 @@ from models.governance import Approval as ApprovalRow
 from models.governance import Policy as PolicyRow
 from resolvers.governance.actions import approval_id_of
 from resolvers.governance.engine import Decision as EngineDecision
+from resolvers.governance.review import summary as review_summary
 from schema.context import GraphQLContext
 from schema.enums import (
     ActionStatus,
@@ -28,6 +29,7 @@ from schema.enums import (
 )
 from schema.governance.loaders import ACTIONS, APPROVALS, HISTORY, POLICIES, loader
 from schema.node import Node
+from schema.reviewers.types import Review
 from schema.wire import kept_in_wire_form
 
 _ACTION_STATUS = by_value(ActionStatus)  # proposeAction converts on every answer
@@ -54,6 +56,8 @@ class Check:
 class Decision:
     status: ActionStatus = strawberry.field(description="The decision.")
     checks: list[Check] = strawberry.field(description="The checks and where they stand.")
+    edited: bool = strawberry.field(default=False, description="True when an approver changed the params "
+                                                               "(allowEdit); `originalParams` keeps them.")
 
 
 def _checks(rows: list[dict[str, Any]]) -> list[Check]:
@@ -103,7 +107,8 @@ class Action(Node):
     type: str = strawberry.field(description="What the agent wants to do, e.g. `send_email`.")
     actor: Actor = strawberry.field(description="Who proposed it.")
     target: str | None = strawberry.field(description="What it acts on, if given.")
-    params: JSON = strawberry.field(description="Its parameters, as proposed.")
+    params: JSON = strawberry.field(description="Its effective parameters: as proposed, or as an approver "
+                                                "edited them.")
     status: ActionStatus = strawberry.field(description="Where it stands.")
     policy_ids: list[str] = strawberry.field(description="The ids of the policies whose rules matched it.")
     approval_id: str | None = strawberry.field(description="Its approval's id (`apr_...`) when it waited for one.")
@@ -135,7 +140,22 @@ class Action(Node):
 
     @strawberry.field(description="The decision as the proposal's answer shows it.")
     def decision(self) -> Decision:
-        return Decision(status=self.status, checks=_checks(self.row.checks))
+        return Decision(status=self.status, checks=_checks(self.row.checks),
+                        edited=self.row.original_params is not None)
+
+    @strawberry.field(description="The params as proposed, when an approver edited them; null otherwise.")
+    def original_params(self) -> JSON | None:
+        return cast(JSON, self.row.original_params)
+
+    @strawberry.field(description="The API key that proposed it.")
+    def proposed_by(self) -> str | None:
+        return self.row.proposed_by
+
+    @strawberry.field(description="Approvals needed and from whom, edits, the deadline's outcome; null when its "
+                                  "rules set none of approvals, approvers, allowEdit, onExpire.")
+    def review(self) -> Review | None:
+        summary = review_summary(self.row)
+        return Review.from_summary(summary) if summary is not None else None
 
     @strawberry.field(description="The checks and where they stand (the same as `decision.checks`).")
     def checks(self) -> list[Check]:
