@@ -7,7 +7,7 @@ from tortoise.models import Model
 
 
 class ReviewerGroup(Model):
-    """A team of approving keys; rules refer to it by id (a name given in a rule is stored as the id)."""
+    """A team of approving keys. Rules refer to it by id (a name given in a rule is stored as the id)."""
 
     id = fields.CharField(max_length=32, primary_key=True)
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(

@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'reviewer_groups', 'app': 'models', 'unique_together': (('organization_id', 'name'),), 'pk_attr': 'id', 'table_description': 'A team of approving keys; rules refer to it by id (a name given in a rule is stored as the id).'},
+            options={'table': 'reviewer_groups', 'app': 'models', 'unique_together': (('organization_id', 'name'),), 'pk_attr': 'id', 'table_description': 'A team of approving keys. Rules refer to it by id (a name given in a rule is stored as the id).'},
             bases=['Model'],
         ),
         ops.AddField(
