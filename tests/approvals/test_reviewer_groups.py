@@ -39,7 +39,8 @@ async def test_rest_crud_with_events(tenant: Tenant) -> None:
 async def test_graphql_crud(tenant: Tenant) -> None:
     alice = await make_key(tenant, "alice", ["approvals:write"])
     created = await tenant.graphql(
-        f"mutation($m: [String!]!) {{ createReviewerGroup(input: {{name: \"ops\", members: $m}}) {{ {GROUP_FIELDS} }} }}",
+        f"mutation($m: [String!]!) {{ createReviewerGroup(input: {{name: \"ops\", members: $m}}) "
+        f"{{ {GROUP_FIELDS} }} }}",
         {"m": [alice.id]})
     assert "errors" not in created, created
     group = created["data"]["createReviewerGroup"]
