@@ -280,7 +280,8 @@ class CheckInput:
 @strawberry.input(description="A new policy.")
 class CreatePolicyInput:
     rules: JSON = strawberry.field(description="The rules: a list of `{when, require, approval, deny, expiresIn, "
-                                               "mode}`.")
+                                               "mode}`, optionally with `approvals`, `approvers`, `allowEdit`, "
+                                               "`onExpire` and `escalateTo`.")
     name: str | None = strawberry.field(default=None, description="Its name.")
     description: str | None = strawberry.field(default=None, description="What it is for.")
     mode: str = strawberry.field(default="enforce", description="A PolicyMode value: `enforce` (the default) or "
