@@ -225,6 +225,9 @@ class SimulatedDecision:
                                                           "pending.")
     observed: JSON = strawberry.field(description="Per matching observe-mode rule, what enforcing it would have "
                                                   "decided.")
+    review: JSON | None = strawberry.field(default=None, description="How it would be reviewed (`quorum`, "
+                                           "`approvals`, `approvers`, `allowEdit`, `onExpire`, `escalateTo`); null "
+                                           "when no matching rule sets these keys.")
 
     @classmethod
     def from_decision(cls, d: EngineDecision) -> SimulatedDecision:
@@ -233,7 +236,8 @@ class SimulatedDecision:
                   for c in d.checks]
         return cls(status=status, policy_ids=list(d.policy_ids), decision=Decision(status=status, checks=checks),
                    approval=_APPROVAL_MODE[d.approval] if d.approval else None, expires_in=d.expires_in,
-                   observed=cast(JSON, [o._asdict() for o in d.observed]))
+                   observed=cast(JSON, [o._asdict() for o in d.observed]),
+                   review=cast(JSON, d.review.to_json()) if d.review is not None else None)
 
 
 @strawberry.input(description="Who proposes an action.")
