@@ -7,6 +7,7 @@ from typing import Any
 
 import strawberry
 
+from app.core.clock import parse_timestamp
 from models.reviewers import ReviewerGroup as GroupRow
 from schema.node import Node
 
@@ -31,7 +32,7 @@ class ApprovalVote:
     key_id: str | None = strawberry.field(description="The approving API key's id.")
     comment: str | None = strawberry.field(description="The comment it gave.")
     approver: str | None = strawberry.field(description="The approver's name, when the client gave one.")
-    at: str = strawberry.field(description="When it approved (ISO-8601 UTC).")
+    at: datetime = strawberry.field(description="When it approved.")
 
 
 @strawberry.type(description="How a pending action is reviewed: approvals needed, from whom, and what happens "
@@ -49,17 +50,17 @@ class Review:
     allow_edit: bool = strawberry.field(description="Whether an approver may approve with edited params.")
     on_expire: str = strawberry.field(description="What the deadline does: expire, reject, approve or escalate.")
     escalate_to: str | None = strawberry.field(description="The reviewer group it escalates to.")
-    escalated_at: str | None = strawberry.field(description="When it escalated, if it did.")
+    escalated_at: datetime | None = strawberry.field(description="When it escalated, if it did.")
 
     @classmethod
     def from_summary(cls, s: dict[str, Any]) -> Review:
         votes = [ApprovalVote(key_id=v.get("keyId"), comment=v.get("comment"), approver=v.get("approver"),
-                              at=v["at"]) for v in s["approvedBy"]]
+                              at=parse_timestamp(v["at"])) for v in s["approvedBy"]]
         return cls(approvals_required=s["approvalsRequired"], approvals_received=s["approvalsReceived"],
                    approvals_remaining=s["approvalsRemaining"], approved_by=votes, approvers=s["approvers"],
                    waiting_for=s["waitingFor"], proposer_may_approve=s["proposerMayApprove"],
                    allow_edit=s["allowEdit"], on_expire=s["onExpire"], escalate_to=s["escalateTo"],
-                   escalated_at=s["escalatedAt"])
+                   escalated_at=parse_timestamp(s["escalatedAt"]) if s["escalatedAt"] else None)
 
 
 @strawberry.input(description="A new reviewer group.")
