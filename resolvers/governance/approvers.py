@@ -27,10 +27,14 @@ class Directory:
         self.key_ids = frozenset(key_ids)
 
     @classmethod
-    async def load(cls, organization_id: str) -> Directory:
-        groups = await ReviewerGroup.filter(organization_id=organization_id)
+    async def load(cls, organization_id: str, conn: Any = None) -> Directory:
+        """With `conn` (a transaction on PostgreSQL) the groups stay locked until it ends, so a group
+        cannot be deleted or shrunk between this check and the policy naming it being stored."""
+        query = ReviewerGroup.filter(organization_id=organization_id).order_by("id")  # one lock order
+        if conn is not None and conn.capabilities.dialect == "postgres":
+            query = query.select_for_update().using_db(conn)
         keys = await ApiKey.filter(organization_id=organization_id, revoked_at=None).values_list("id", flat=True)
-        return cls(groups, [str(k) for k in keys])
+        return cls(await query, [str(k) for k in keys])
 
     def group(self, ref: str) -> ReviewerGroup | None:
         return self.groups.get(ref) or self.by_name.get(ref)
@@ -86,11 +90,13 @@ def check_sizes(directory: Directory, rule: Mapping[str, Any], path: str) -> Non
             raise _fail(f"{path}.escalateTo", f"{needed} approvals needed but the group holds only {size} key(s)")
 
 
-async def resolve_rules(organization_id: str, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def resolve_rules(
+    organization_id: str, rules: list[dict[str, Any]], conn: Any = None
+) -> list[dict[str, Any]]:
     """Every rule's approver references as ids, checked (rules without them are left as they are)."""
     if not any("approvers" in r or "escalateTo" in r for r in rules):
         return rules
-    directory = await Directory.load(organization_id)
+    directory = await Directory.load(organization_id, conn)
     return [resolve_rule(directory, rule, f"rules[{i}]") for i, rule in enumerate(rules)]
 
 

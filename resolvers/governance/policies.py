@@ -44,12 +44,13 @@ async def create(ctx: Context, data: Any) -> Policy:
     """A new policy; a nameless one (as the public SDK sends) gets a generated name."""
     require(ctx, "policies:write")
     spec = parse(PolicyIn, data)
-    rules = await resolve_rules(ctx.organization_id, normalised_rules(spec.rules))
+    rules = normalised_rules(spec.rules)
     policy_id = new_id("pol")
-    async with atomic():
+    async with atomic() as conn:
+        rules = await resolve_rules(ctx.organization_id, rules, conn)  # groups locked until commit
         policy = await Policy.create(
             id=policy_id, organization_id=ctx.organization_id, name=spec.name or f"policy-{policy_id[4:12]}",
-            description=spec.description, mode=spec.mode, status=spec.status, rules=rules,
+            description=spec.description, mode=spec.mode, status=spec.status, rules=rules, using_db=conn,
         )
         _changed(ctx)
     return policy
@@ -98,8 +99,10 @@ async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
     patch = parse(PolicyPatch, data)
     changes = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if v is not None or k == "description"}
     if "rules" in changes:
-        changes["rules"] = await resolve_rules(ctx.organization_id, normalised_rules(changes["rules"]))
+        changes["rules"] = normalised_rules(changes["rules"])
     async with atomic() as conn:
+        if "rules" in changes:
+            changes["rules"] = await resolve_rules(ctx.organization_id, changes["rules"], conn)
         policy = await _locked(ctx, policy_id, conn)
         for key, value in changes.items():
             setattr(policy, key, value)
