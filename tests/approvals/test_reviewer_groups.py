@@ -3,7 +3,13 @@ scopes, and deletion refused while a policy rule names the group."""
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
+
 from models.events import Event
+from models.governance import Policy
+from models.reviewers import ReviewerGroup
 from tests.approvals.helpers import create_group, create_policy, make_key, refused, snapshot
 from tests.conftest import Tenant
 
@@ -110,3 +116,23 @@ async def test_delete_and_shrink_refused_while_a_rule_names_the_group(tenant: Te
         assert (await c.put(f"/policy/{policy['id']}", json={"rules": [{"when": {"actionType": "refund"}}]})
                 ).status_code == 200
         assert (await c.delete(f"/api/v1/reviewer-groups/{group['id']}")).status_code == 200
+
+
+async def test_a_policy_never_names_a_group_deleted_at_the_same_time(tenant: Tenant) -> None:
+    alice = await make_key(tenant, "alice", ["approvals:write"])
+    groups = [await create_group(tenant, f"g{i}", [alice.id]) for i in range(8)]
+
+    async def name_it(c: httpx.AsyncClient, group: dict) -> int:
+        rules = [{"when": {"actionType": "x"}, "approvers": [group["name"]]}]
+        return (await c.post("/policy", json={"rules": rules})).status_code
+
+    async def delete_it(c: httpx.AsyncClient, group: dict) -> int:
+        return (await c.delete(f"/api/v1/reviewer-groups/{group['id']}")).status_code
+
+    async with tenant.client() as c:
+        results = await asyncio.gather(*(f(c, g) for g in groups for f in (name_it, delete_it)))
+    assert set(results) <= {200, 201, 400, 409}
+    existing = {g.id for g in await ReviewerGroup.filter(organization_id=tenant.organization_id)}
+    for policy in await Policy.filter(organization_id=tenant.organization_id):
+        assert set(policy.rules[0]["approvers"]) <= existing
+    assert all((a == 201) != (b == 200) for a, b in zip(results[::2], results[1::2], strict=True))
