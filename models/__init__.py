@@ -10,4 +10,5 @@ MODEL_MODULES = [
     "models.workflows",
     "models.agents",
     "models.notifications",
+    "models.reviewers",
 ]

@@ -70,6 +70,12 @@ class Action(Model):
     grant_consumed_at = fields.DatetimeField(null=True)  # its single-use grant was used (governance/grants.py)
     grant_consumed_by = fields.CharField(max_length=32, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # review (issue 14): how humans decide it, who proposed it, approvals so far, the params as proposed
+    proposed_by = fields.CharField(max_length=32, null=True)
+    review: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
+    votes: list[dict[str, Any]] | None = fields.JSONField(null=True, default=list)  # type: ignore[assignment]
+    original_params: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
+    escalated_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "actions"

@@ -19,6 +19,7 @@ from schema.nodes import NodeQueries
 from schema.operation import OperationPolicy
 from schema.realtime.subscriptions import RealtimeSubscriptions
 from schema.reference import ReferenceQueries
+from schema.reviewers.operations import ReviewerMutations, ReviewerQueries
 from schema.webhooks.mutations import WebhookMutations
 from schema.webhooks.queries import WebhookQueries
 from schema.workflows.mutations import WorkflowMutations
@@ -27,9 +28,11 @@ from schema.workflows.queries import WorkflowQueries
 QUERY_TYPES: tuple[type, ...] = (
     NodeQueries, KeyQueries, GovernanceQueries, WebhookQueries, ConnectorQueries, WorkflowQueries, ReferenceQueries,
     AgentQueries,
+    ReviewerQueries,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     KeyMutations, GovernanceMutations, WebhookMutations, ConnectorMutations, WorkflowMutations, AgentMutations,
+    ReviewerMutations,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (RealtimeSubscriptions,)
 

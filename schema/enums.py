@@ -83,12 +83,14 @@ class PolicyStatus(Enum):
 class HistoryKind(Enum):
     proposed = value("proposed", description="The action was proposed and decided by the policies.")
     evidence_added = value("evidence_added", description="Evidence checks were submitted.")
-    approved = value("approved", description="A human approved it.")
-    rejected = value("rejected", description="A human rejected it.")
+    approved = value("approved", description="A human approved it (or its deadline did, onExpire: approve).")
+    rejected = value("rejected", description="A human rejected it (or its deadline did, onExpire: reject).")
     expired = value("expired", description="It expired undecided.")
     grant_consumed = value("grant_consumed", description="Its single-use grant was used by an executor.")
     granted = value("granted", description="Approved at once by an earlier approval's `grantFor` window.")
     grant_used = value("grant_used", description="Its `grantFor` window approved a later action (in `detail`).")
+    approval_recorded = value("approval_recorded", description="One key's approval counted; more are needed.")
+    escalated = value("escalated", description="Its deadline re-opened it to the escalateTo group.")
 
 
 @strawberry.enum(description="Where an agent stands; `disabled` is the kill switch: its proposals are rejected.")

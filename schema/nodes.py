@@ -25,7 +25,7 @@ from resolvers.connectors import connectors
 from resolvers.context import Context
 from resolvers.credentials import credentials
 from resolvers.errors import NotFound
-from resolvers.governance import actions, approvals, policies
+from resolvers.governance import actions, approvals, policies, reviewers
 from resolvers.keys import api_keys, organizations
 from resolvers.lookup import owned
 from resolvers.webhooks import deliveries, webhooks
@@ -36,6 +36,7 @@ from schema.context import GraphQLContext
 from schema.governance.types import Action, Approval, HistoryEntry, Notification, Policy
 from schema.keys.types import ApiKey, Organization
 from schema.node import Node
+from schema.reviewers.types import ReviewerGroup
 from schema.webhooks.types import Webhook, WebhookDelivery
 from schema.workflows.types import Execution, Workflow
 
@@ -110,10 +111,14 @@ async def _agent(ctx: Context, id: str) -> Node:
     return Agent.from_row(await registry.get(ctx, id))
 
 
+async def _reviewer_group(ctx: Context, id: str) -> Node:
+    return ReviewerGroup.from_row(await reviewers.get(ctx, id))
+
+
 FETCHERS: dict[str, Fetch] = {
     "act": _action, "apr": _approval, "pol": _policy, "hist": _history, "key": _api_key, "org": _organization,
     "wh": _webhook, "dlv": _delivery, "cred": _credential, "conn": _connector, "call": _call, "wf": _workflow,
-    "exec": _execution, "agt": _agent, "ntf": _notification,
+    "exec": _execution, "agt": _agent, "ntf": _notification, "grp": _reviewer_group,
 }
 
 

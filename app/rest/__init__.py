@@ -9,6 +9,7 @@ from app.rest import (  # noqa: F401
     credentials,
     evidence,
     policies,
+    reviewers,
     webhooks,
     workflows,
 )

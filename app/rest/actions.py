@@ -12,10 +12,11 @@ from app.rest.lists import ListQuery, list_response
 from app.rest.routing import RestCall, endpoint, json_response
 from models.governance import Action
 from models.notifications import Notification
-from resolvers.governance import actions, grants, waiting
+from resolvers.governance import actions, grants, review, waiting
 from resolvers.governance.grants import grant_of
 from resolvers.governance.inputs import ProposalIn
-from resolvers.governance.records import actor_of, public_checks
+from resolvers.governance.records import actor_of
+from resolvers.governance.records import decision_of as wire_decision
 from resolvers.notifications import reads as notifications
 
 TAGS = ["actions"]
@@ -67,11 +68,7 @@ class ProposalOut(BaseModel):
 
 
 def decision_of(action: Action) -> dict[str, Any]:
-    """`{status, checks}`, and the `reason` when one was given (the kill switch names the agent)."""
-    decision: dict[str, Any] = {"status": action.status, "checks": public_checks(action)}
-    if action.reason is not None:
-        decision["reason"] = action.reason
-    return decision
+    return wire_decision(action)
 
 
 def serialise_proposal(action: Action) -> dict[str, Any]:
@@ -105,6 +102,9 @@ def serialise_action(action: Action) -> dict[str, Any]:
         "createdAt": isoformat_z(action.created_at),
         "metadata": action.metadata,
         "grant": grant_of(action).to_wire(),
+        "proposedBy": action.proposed_by,
+        "originalParams": action.original_params,
+        "review": review.summary(action),
     }
 
 

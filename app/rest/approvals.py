@@ -22,6 +22,9 @@ class ApproveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     approver: str | None = Field(None, max_length=200)
     comment: str | None = Field(None, max_length=MAX_TEXT)
+    params: dict[str, Any] | None = Field(
+        None, description="Edited params to approve instead of the proposed ones (rules with allowEdit: true)"
+    )
 
 
 class RejectBody(BaseModel):
@@ -66,7 +69,7 @@ async def get_approval(call: RestCall) -> dict[str, Any]:
 async def approve(call: RestCall) -> dict[str, Any]:
     body: ApproveBody = call.body
     approval = await approvals.approve(call.ctx, call.path["approvalId"], comment=body.comment,
-                                       approver=body.approver)
+                                       approver=body.approver, params=body.params)
     return serialise_approval(approval)
 
 
@@ -83,9 +86,21 @@ async def reject(call: RestCall) -> dict[str, Any]:
 async def approve_by_action(call: RestCall) -> dict[str, Any]:
     body: ApproveBody = call.body
     approval = await approvals.approve_action(
-        call.ctx, call.path["actionId"], comment=body.comment, approver=body.approver
+        call.ctx, call.path["actionId"], comment=body.comment, approver=body.approver, params=body.params
     )
     return serialise_approval(approval)
+
+
+@endpoint("POST", "/actions/{actionId}/approve", summary="Approve an action by its id (as /approvals/{id}/approve)",
+          tags=TAGS, body=ApproveBody, also_at_root=True, errors=(409,))
+async def approve_action_by_id(call: RestCall) -> dict[str, Any]:
+    return await approve_by_action(call)
+
+
+@endpoint("POST", "/actions/{actionId}/reject", summary="Reject an action by its id (as /approvals/{id}/reject)",
+          tags=TAGS, body=RejectBody, also_at_root=True, errors=(409,))
+async def reject_action_by_id(call: RestCall) -> dict[str, Any]:
+    return await reject_by_action(call)
 
 
 @endpoint("POST", "/reject/{actionId}", summary="Reject an action (SDK style)", tags=TAGS, body=RejectBody,

@@ -47,6 +47,7 @@ def serialise_decision(decision: Decision) -> dict[str, Any]:
         "approval": decision.approval,
         "expiresIn": decision.expires_in,
         "observed": [o._asdict() for o in decision.observed],
+        "review": decision.review.to_json() if decision.review is not None else None,
     }
 
 

@@ -33,6 +33,7 @@ CATALOGUE = (
     "action.rejected",
     "action.expired",
     "action.grant_consumed",
+    "action.escalated",
     "workflow.started",
     "workflow.step_completed",
     "workflow.completed",
@@ -50,6 +51,9 @@ CATALOGUE = (
     "agent.registered",
     "agent.updated",
     "agent.disabled",
+    "reviewer_group.created",
+    "reviewer_group.updated",
+    "reviewer_group.deleted",
 )
 
 

@@ -27,6 +27,7 @@ from resolvers.agents.identity import Proposer, as_proposed, proposer_of
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.governance import grant_window, quota, store_pg
+from resolvers.governance.approvers import eligible_keys
 from resolvers.governance.cache import compiled_policies, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
 from resolvers.governance.inputs import PolicyIn, ProposalIn, checked_metadata, parse
@@ -86,9 +87,10 @@ async def propose(ctx: Context, data: Any, *, idempotency_key: str | None = None
     decision = verdict.decision
     standing = (await grant_window.standing_approval(ctx, as_proposed(spec, proposer), decision)
                 if verdict.reason is None and decision.grant_for else None)
+    review = await review_of(ctx, decision) if standing is None and verdict.reason is None else None
     month = await quota.take(ctx.organization_id, ctx.plan) if verdict.reason is None else None
     try:
-        return Proposal(await _stored(ctx, spec, proposer, verdict, key, standing))
+        return Proposal(await _stored(ctx, spec, proposer, verdict, key, standing, review))
     except IntegrityError:
         await quota.give_back(ctx.organization_id, month)
         earlier = await _by_key(ctx, key) if key is not None else None
@@ -110,11 +112,20 @@ def _replay(earlier: Action, spec: ProposalIn) -> Proposal:
     return Proposal(earlier, replayed=True)
 
 
+async def review_of(ctx: Context, decision: Decision) -> dict[str, Any] | None:
+    """How a pending action is to be reviewed, with the keys that may decide it resolved now."""
+    if decision.status != "pending_approval" or decision.review is None:
+        return None
+    review = decision.review.to_json()
+    review["eligible"] = await eligible_keys(ctx.organization_id, decision.review.approvers)
+    return review
+
+
 async def _stored(ctx: Context, spec: ProposalIn, proposer: Proposer, verdict: Verdict, key: str | None,
-                  standing: Action | None = None) -> Action:
+                  standing: Action | None, review: dict[str, Any] | None) -> Action:
     """Store the proposal as its agent's; a pending action of an agent disabled meanwhile is rejected
     at once (the second look of resolvers/agents/killswitch.py)."""
-    action = await _store(ctx, spec, key, proposer, verdict, standing)
+    action = await _store(ctx, spec, key, proposer, verdict, standing, review)
     agent = proposer.agent
     if agent is not None:
         agent_rates.observe(agent.id, action.status)
@@ -125,7 +136,8 @@ async def _stored(ctx: Context, spec: ProposalIn, proposer: Proposer, verdict: V
 
 
 def _action_fields(
-    ctx: Context, spec: ProposalIn, key: str | None, proposer: Proposer, verdict: Verdict
+    ctx: Context, spec: ProposalIn, key: str | None, proposer: Proposer, verdict: Verdict,
+    review: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """Every column of the new action row (the actor and agent as `identity.as_proposed` says)."""
     fingerprint = spec.fingerprint()
@@ -143,12 +155,13 @@ def _action_fields(
         client_ref=spec.id, client_timestamp=spec.timestamp, agent_id=spec.agentId,
         idempotency_key=key, request_hash=fingerprint, reason=verdict.reason, actor_verified=proposer.verified,
         metadata=checked_metadata(spec.metadata), grant_consumed_at=None, grant_consumed_by=None,
+        proposed_by=ctx.key_id, review=review, votes=[], original_params=None, escalated_at=None,
     )
 
 
 async def _store(ctx: Context, spec: ProposalIn, key: str | None, proposer: Proposer, verdict: Verdict,
-                 standing: Action | None = None) -> Action:
-    fields = _action_fields(ctx, spec, key, proposer, verdict)
+                 standing: Action | None, review: dict[str, Any] | None) -> Action:
+    fields = _action_fields(ctx, spec, key, proposer, verdict, review)
     if standing is not None:  # approved at once by a human approval's grantFor window
         fields |= dict(status="approved", approval_mode=None, expires_at=None, decided_at=fields["created_at"],
                        decided_by=f"{grant_window.GRANT_PREFIX}{standing.id}")

@@ -14,6 +14,7 @@ from models.governance import Action, Approval
 from resolvers.access import require
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
+from resolvers.governance import review
 from resolvers.governance.engine import can_approve
 from resolvers.governance.lifecycle import close_approval, ensure_pending, locked_action, save_decided
 from resolvers.governance.records import announce, checks_of, decider, history_row
@@ -53,28 +54,35 @@ def _text(value: Any, name: str, limit: int = MAX_TEXT) -> str | None:
 
 
 async def approve(
-    ctx: Context, approval_id: str, *, comment: str | None = None, approver: str | None = None
+    ctx: Context, approval_id: str, *, comment: str | None = None, approver: str | None = None,
+    params: Any = None,
 ) -> Approval:
-    """Approve once every required check has passed (409 otherwise, or when already decided)."""
+    """Approve once every required check has passed (409 otherwise, or when already decided).
+
+    Under a rule with ``approvals``/``approvers`` this counts one key's approval and decides only
+    when enough distinct keys have approved; ``params`` edits the action where the rule allows it."""
     require(ctx, "approvals:write")
     comment, approver = _text(comment, "comment"), _text(approver, "approver", MAX_APPROVER)
-    return await _decide(ctx, approval_id, "approved", comment=comment, approver=approver)
+    return await _decide(ctx, approval_id, "approved", params, comment=comment, approver=approver)
 
 
 async def reject(
     ctx: Context, approval_id: str, *, reason: str | None = None, approver: str | None = None
 ) -> Approval:
-    """Reject a pending action, whatever its checks, with a reason (409 once decided or expired)."""
+    """Reject a pending action, whatever its checks, with a reason (409 once decided or expired).
+    One rejection decides, whatever approvals were counted before it."""
     require(ctx, "approvals:write")
     reason, approver = _text(reason, "reason"), _text(approver, "approver", MAX_APPROVER)
-    return await _decide(ctx, approval_id, "rejected", reason=reason, approver=approver)
+    return await _decide(ctx, approval_id, "rejected", None, reason=reason, approver=approver)
 
 
 async def approve_action(
-    ctx: Context, action_id: str, *, comment: str | None = None, approver: str | None = None
+    ctx: Context, action_id: str, *, comment: str | None = None, approver: str | None = None,
+    params: Any = None,
 ) -> Approval:
     """`approve`, addressed by action id as the public SDK does (409 if it never awaited approval)."""
-    return await approve(ctx, (await for_action(ctx, action_id)).id, comment=comment, approver=approver)
+    approval = await for_action(ctx, action_id)
+    return await approve(ctx, approval.id, comment=comment, approver=approver, params=params)
 
 
 async def reject_action(
@@ -84,21 +92,42 @@ async def reject_action(
     return await reject(ctx, (await for_action(ctx, action_id)).id, reason=reason, approver=approver)
 
 
-async def _decide(ctx: Context, approval_id: str, verdict: str, **fields: str | None) -> Approval:
+async def _decide(ctx: Context, approval_id: str, verdict: str, params: Any, **fields: str | None) -> Approval:
     approval = await get(ctx, approval_id)
     async with atomic() as conn:
         action = await locked_action(ctx, approval.action_id, conn)
         if approval.status != "pending" and action.status != "pending_approval":
             raise Conflict(f"approval {approval_id} is already {approval.status}")
         ensure_pending(action)
-        if verdict == "approved" and not can_approve(checks_of(action)):
-            missing = [c.name for c in checks_of(action) if c.required and c.status != "passed"]
-            raise Conflict(f"required checks have not all passed: {', '.join(missing)}")
+        review.check_may_decide(action, ctx.key_id)
+        detail: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
+        if verdict == "approved":
+            _check_ready(action)
+            if params is not None:
+                detail |= review.apply_edit(action, review.check_edit(action, params))
+            if not review.record_vote(action, ctx.key_id, fields.get("comment"), fields.get("approver")):
+                return await Approval.get(id=approval_id).select_related("action")  # counted once already
+            if review.remaining(action) > 0:
+                await _save_vote(ctx, action, conn, detail)
+                return await Approval.get(id=approval_id).select_related("action")
         action.status = verdict
         action.reason = fields.get("reason")  # type: ignore[assignment]
+        await action.save(using_db=conn, update_fields=["params", "original_params", "votes"])
         await save_decided(action, decider(ctx), conn)
         await close_approval(action, decider(ctx), conn, **fields)
-        detail = {k: v for k, v in fields.items() if v is not None}
         await history_row(action, verdict, decider(ctx), detail).save(using_db=conn)
         await announce(ctx.services, action)
     return await Approval.get(id=approval_id).select_related("action")
+
+
+def _check_ready(action: Action) -> None:
+    if not can_approve(checks_of(action)):
+        missing = [c.name for c in checks_of(action) if c.required and c.status != "passed"]
+        raise Conflict(f"required checks have not all passed: {', '.join(missing)}")
+
+
+async def _save_vote(ctx: Context, action: Action, conn: Any, detail: dict[str, Any]) -> None:
+    """One approval counted, more needed: the action stays pending; the history says who and how many."""
+    await action.save(using_db=conn, update_fields=["params", "original_params", "votes"])
+    detail = detail | {"approvalsReceived": len(action.votes or []), "approvalsRemaining": review.remaining(action)}
+    await history_row(action, "approval_recorded", decider(ctx), detail).save(using_db=conn)

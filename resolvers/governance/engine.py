@@ -19,12 +19,14 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, NamedTuple
 
 from resolvers.governance.pattern_index import PatternIndex
-from resolvers.governance.rules import MODES, Approval, Mode, Rule, When
+from resolvers.governance.rules import MODES, Approval, Mode, ReviewRule, Rule, When
 
 Status = Literal["approved", "pending_approval", "rejected"]
 CheckStatus = Literal["pending", "passed", "failed", "observed"]
 
 DEFAULT_EXPIRES_IN: Final = 86_400
+# When matching rules disagree on `onExpire`, the most cautious outcome wins, in this order.
+EXPIRY_CAUTION: Final = ("reject", "expire", "escalate", "approve")
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,31 @@ class Observation(NamedTuple):
 
 
 @dataclass(frozen=True)
+class Review:
+    """How the matching enforce rules want a pending action reviewed, combined.
+
+    ``quorum``: some rule set ``approvals`` or ``approvers``, so ``approvals`` distinct keys (the
+    largest any rule asks) other than the proposer's must approve, chosen among the union of the
+    rules' ``approvers`` (anyone with approvals:write when none is named). ``allow_edit`` holds when
+    some rule allows editing and none forbids it. ``on_expire`` is the most cautious outcome asked.
+    """
+
+    quorum: bool = False
+    approvals: int = 1
+    approvers: tuple[str, ...] = ()
+    allow_edit: bool = False
+    on_expire: str = "expire"
+    escalate_to: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"quorum": self.quorum, "approvals": self.approvals, "approvers": list(self.approvers),
+                "allowEdit": self.allow_edit, "onExpire": self.on_expire, "escalateTo": self.escalate_to}
+
+
+@dataclass(frozen=True)
 class Decision:
-    """The engine's answer. ``approval`` and ``expires_in`` are set only when pending."""
+    """The engine's answer. ``approval``, ``expires_in`` and ``review`` are set only when pending
+    (``review`` only when a matching rule sets one of its keys)."""
 
     status: Status
     policy_ids: tuple[str, ...] = ()
@@ -85,6 +110,7 @@ class Decision:
     expires_in: int | None = None
     observed: tuple[Observation, ...] = ()
     grant_for: int | None = None  # set when pending and every enforced matching rule gives `grantFor`
+    review: Review | None = None
 
 
 @dataclass(frozen=True)
@@ -227,8 +253,11 @@ def _verdict(
     if not enforced or (not required and approval == "auto"):
         return Decision("approved", policy_ids, extras, observed=observed)
     checks = tuple(CheckState(name, "pending") for name in required) + extras
+    review = _review([rule.review for rule in enforced if rule.review is not None], bool(required))
+    if review is not None and review.quorum:
+        approval = "manual"
     return Decision("pending_approval", policy_ids, checks, approval, _expires_in(enforced), observed,
-                    _grant_for(enforced))
+                    grant_for=_grant_for(enforced), review=review)
 
 
 def _grant_for(enforced: Sequence[Rule]) -> int | None:
@@ -238,6 +267,26 @@ def _grant_for(enforced: Sequence[Rule]) -> int | None:
     if not windows or any(w is None for w in windows):
         return None
     return min(w for w in windows if w is not None)
+
+
+def _review(rules: Sequence[ReviewRule], requires_evidence: bool) -> Review | None:
+    """Combine the review keys of the matching rules (see `Review`); None when no rule sets any."""
+    if not rules:
+        return None
+    quorum = [r for r in rules if r.quorum]
+    asked = {r.on_expire for r in rules if r.on_expire is not None}
+    on_expire = next((o for o in EXPIRY_CAUTION if o in asked), "expire")
+    if on_expire == "approve" and requires_evidence:
+        on_expire = "expire"  # another rule requires evidence: never approve unchecked
+    edits = [r.allow_edit for r in rules if r.allow_edit is not None]
+    return Review(
+        quorum=bool(quorum),
+        approvals=max((r.approvals or 1 for r in quorum), default=1),
+        approvers=tuple(dict.fromkeys(ref for r in rules for ref in r.approvers)),
+        allow_edit=bool(edits) and all(edits),
+        on_expire=on_expire,
+        escalate_to=next((r.escalate_to for r in rules if r.on_expire == "escalate"), None),
+    )
 
 
 def _observed_checks(observed: Iterable[Observation], required: tuple[str, ...]) -> tuple[CheckState, ...]:

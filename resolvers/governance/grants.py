@@ -30,7 +30,8 @@ from resolvers.lookup import owned
 
 
 def effective_params(action: Action) -> dict[str, Any]:
-    """The params the action was approved with (an approver's edit, once edits exist, goes here)."""
+    """The params the action was approved with: an approver's edit replaces `params` (the proposal's stay in
+    `original_params`), so the grant covers what was approved, not what was asked."""
     return action.params
 
 

@@ -15,6 +15,7 @@ from resolvers.access import require
 from resolvers.agents.references import check_agents
 from resolvers.context import Context
 from resolvers.errors import Invalid
+from resolvers.governance.approvers import resolve_rules
 from resolvers.governance.cache import policies_changed
 from resolvers.governance.inputs import PolicyIn, PolicyPatch, parse
 from resolvers.governance.rules import RuleError, agent_ids_named, validate_rules
@@ -58,10 +59,12 @@ async def create(ctx: Context, data: Any) -> Policy:
     rules = await checked_rules(ctx, spec.rules)
     notify = await checked_notify(ctx, spec.notify)
     policy_id = new_id("pol")
-    async with atomic():
+    async with atomic() as conn:
+        rules = await resolve_rules(ctx.organization_id, rules, conn)  # groups locked until commit
         policy = await Policy.create(
             id=policy_id, organization_id=ctx.organization_id, name=spec.name or f"policy-{policy_id[4:12]}",
             description=spec.description, mode=spec.mode, status=spec.status, rules=rules, notify=notify,
+            using_db=conn,
         )
         _changed(ctx)
     return policy
@@ -114,6 +117,8 @@ async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
     if "notify" in patch.model_fields_set:
         changes["notify"] = await checked_notify(ctx, patch.notify)
     async with atomic() as conn:
+        if "rules" in changes:
+            changes["rules"] = await resolve_rules(ctx.organization_id, changes["rules"], conn)
         policy = await _locked(ctx, policy_id, conn)
         for key, value in changes.items():
             setattr(policy, key, value)

@@ -58,8 +58,27 @@ def approval_id_of(action: Action) -> str | None:
     return f"apr_{action.id[4:]}" if action.approval_mode is not None else None
 
 
+def decision_of(action: Action) -> dict[str, Any]:
+    """The decision as the wire shows it; ``edited`` appears once an approver changed the params,
+    ``reason`` when one was given (a rejection's message for the agent; the kill switch names it)."""
+    decision: dict[str, Any] = {"status": action.status, "checks": public_checks(action)}
+    if action.reason is not None:
+        decision["reason"] = action.reason
+    if action.original_params is not None:
+        decision["edited"] = True
+    return decision
+
+
 def event_data(services: Services, action: Action) -> dict[str, Any]:
-    """The webhook example's fields plus the status and decision reached."""
+    """The webhook example's fields plus the status and decision reached (and, once edited, the
+    params as proposed beside the effective ``params``)."""
+    data = _event_fields(services, action)
+    if action.original_params is not None:
+        data["originalParams"] = action.original_params
+    return data
+
+
+def _event_fields(services: Services, action: Action) -> dict[str, Any]:
     return {
         "actionId": action.id,
         "type": action.type,
@@ -69,7 +88,7 @@ def event_data(services: Services, action: Action) -> dict[str, Any]:
         "approvalUrl": approval_url(services, action.id),
         "timestamp": isoformat_z(utcnow()),
         "status": action.status,
-        "decision": {"status": action.status, "checks": public_checks(action)},
+        "decision": decision_of(action),
         "reason": action.reason,
         "approvalId": approval_id_of(action),  # set when the action waited for a human (subscriptions)
         "policyIds": action.policy_ids,  # whose rules matched: their `notify` connectors hear of it

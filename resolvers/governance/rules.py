@@ -36,9 +36,15 @@ Mode = Literal["enforce", "observe"]
 
 APPROVALS: Final[tuple[Approval, ...]] = ("manual", "auto")
 MODES: Final[tuple[Mode, ...]] = ("enforce", "observe")
-RULE_FIELDS: Final = frozenset({"when", "require", "approval", "deny", "expiresIn", "mode", "grantFor"})
+RULE_FIELDS: Final = frozenset({
+    "when", "require", "approval", "deny", "expiresIn", "mode", "grantFor",
+    "approvals", "approvers", "allowEdit", "onExpire", "escalateTo",
+})
 DURATION_UNITS: Final = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
 MAX_GRANT_SECONDS: Final = 30 * 86_400
+ON_EXPIRE: Final = ("expire", "reject", "approve", "escalate")
+MAX_APPROVALS: Final = 100
+MAX_APPROVERS: Final = 100
 TEXT_FIELDS: Final = ("actionType", "actor.kind", "actor.name", "actor.provider", "target", "agentId")
 ACTOR_FIELDS: Final = ("kind", "name", "provider")
 ACTOR_KEYS: Final = frozenset({*ACTOR_FIELDS, "verified"})
@@ -150,6 +156,7 @@ class Rule:
     expires_in: int | None = None
     mode: Mode | None = None
     grant_for: int | None = None  # seconds a human approval re-approves the same actor, type and target
+    review: ReviewRule | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"when": self.when.to_json(), "require": list(self.require)}
@@ -160,6 +167,41 @@ class Rule:
             out["mode"] = self.mode
         if self.grant_for is not None:
             out["grantFor"] = duration_text(self.grant_for)
+        if self.review is not None:
+            out |= self.review.to_json()
+        return out
+
+
+@dataclass(frozen=True)
+class ReviewRule:
+    """How a rule wants humans to decide: ``approvals`` distinct keys among ``approvers`` (key ids,
+    group ids, or group names until the policy resolver turns them into ids), ``allowEdit``, and
+    what happens when nobody decides in time (``onExpire``, ``escalateTo``). Only keys the author
+    gave are kept, so a rule without them normalises exactly as before."""
+
+    approvals: int | None = None
+    approvers: tuple[str, ...] = ()
+    allow_edit: bool | None = None
+    on_expire: str | None = None
+    escalate_to: str | None = None
+
+    @property
+    def quorum(self) -> bool:
+        """Separation of duties applies: the proposer may never approve."""
+        return self.approvals is not None or bool(self.approvers)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.approvals is not None:
+            out["approvals"] = self.approvals
+        if self.approvers:
+            out["approvers"] = list(self.approvers)
+        if self.allow_edit is not None:
+            out["allowEdit"] = self.allow_edit
+        if self.on_expire is not None:
+            out["onExpire"] = self.on_expire
+        if self.escalate_to is not None:
+            out["escalateTo"] = self.escalate_to
         return out
 
 
@@ -172,7 +214,7 @@ def validate_rules(rules: object) -> list[Rule]:
 
 def _rule(raw: object, path: str) -> Rule:
     fields = _object(raw, path, RULE_FIELDS)
-    return Rule(
+    rule = Rule(
         when=_when(fields.get("when"), f"{path}.when"),
         require=_require(fields.get("require"), f"{path}.require"),
         approval=_choice(fields.get("approval"), APPROVALS, f"{path}.approval") or "manual",
@@ -180,7 +222,75 @@ def _rule(raw: object, path: str) -> Rule:
         expires_in=_expires_in(fields.get("expiresIn"), f"{path}.expiresIn"),
         mode=_choice(fields.get("mode"), MODES, f"{path}.mode"),
         grant_for=_grant_for(fields.get("grantFor"), f"{path}.grantFor"),
+        review=_review(fields, path),
     )
+    _check_review(rule, path)
+    return rule
+
+
+def _review(fields: dict[str, Any], path: str) -> ReviewRule | None:
+    """The review keys of a rule, each checked on its own; None when the rule sets none."""
+    review = ReviewRule(
+        approvals=_approvals(fields.get("approvals"), f"{path}.approvals"),
+        approvers=_approvers(fields.get("approvers"), f"{path}.approvers"),
+        allow_edit=_optional_bool(fields.get("allowEdit"), f"{path}.allowEdit"),
+        on_expire=_choice(fields.get("onExpire"), ON_EXPIRE, f"{path}.onExpire"),
+        escalate_to=_optional_name(fields.get("escalateTo"), f"{path}.escalateTo"),
+    )
+    return review if review.to_json() else None
+
+
+def _check_review(rule: Rule, path: str) -> None:
+    """What the review keys mean together (sizes against groups are checked by the policy resolver)."""
+    review = rule.review
+    if review is None:
+        return
+    if review.quorum and rule.approval == "auto":
+        raise RuleError(f"{path}.approval", "must be 'manual' when the rule sets approvals or approvers")
+    if review.on_expire == "approve" and rule.require:
+        raise RuleError(f"{path}.onExpire", "'approve' is refused on a rule that requires evidence")
+    if review.on_expire == "escalate" and review.escalate_to is None:
+        raise RuleError(f"{path}.escalateTo", "is required when onExpire is 'escalate' (a reviewer group)")
+    if review.escalate_to is not None and review.on_expire != "escalate":
+        raise RuleError(f"{path}.escalateTo", "is only allowed with onExpire: 'escalate'")
+
+
+def _approvals(raw: object, path: str) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= MAX_APPROVALS:
+        raise RuleError(path, f"must be a whole number from 1 to {MAX_APPROVALS}")
+    return raw
+
+
+def _approvers(raw: object, path: str) -> tuple[str, ...]:
+    """Key ids, reviewer group ids or group names; a non-empty list without repeats."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list | tuple) or not raw or len(raw) > MAX_APPROVERS:
+        raise RuleError(path, f"must be a non-empty list of at most {MAX_APPROVERS} key ids or reviewer groups")
+    return tuple(dict.fromkeys(_reference(item, f"{path}[{i}]") for i, item in enumerate(raw)))
+
+
+def _reference(raw: object, path: str) -> str:
+    name = _optional_name(raw, path)
+    if name is None:
+        raise RuleError(path, "must be a key id or a reviewer group's id or name")
+    return name
+
+
+def _optional_bool(raw: object, path: str) -> bool | None:
+    if raw is not None and not isinstance(raw, bool):
+        raise RuleError(path, "must be true or false")
+    return raw
+
+
+def _optional_name(raw: object, path: str) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw or len(raw) > 200 or "\x00" in raw:
+        raise RuleError(path, "must be a non-empty string of at most 200 characters")
+    return raw
 
 
 def _object(raw: object, path: str, allowed: frozenset[str] | None = None) -> dict[str, Any]:

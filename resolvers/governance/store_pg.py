@@ -39,8 +39,10 @@ _ACTION_COLUMNS: Final = (
     "status", "policy_ids", "checks", "observed", "approval_mode", "expires_at", "decided_at", "decided_by",
     "reason", "client_ref", "client_timestamp", "agent_id", "idempotency_key", "request_hash", "created_at",
     "actor_verified", "metadata", "grant_consumed_at", "grant_consumed_by",
+    "proposed_by", "review", "votes", "original_params", "escalated_at",
 )
-_JSON_COLUMNS: Final = frozenset({"params", "policy_ids", "checks", "observed", "metadata"})
+_JSON_COLUMNS: Final = frozenset({"params", "policy_ids", "checks", "observed", "metadata", "review", "votes",
+                                  "original_params"})
 _N = len(_ACTION_COLUMNS)  # the action takes $1..$N: $1 is its id, $2 its organization, $9 its status
 _AGENT = f"${_ACTION_COLUMNS.index('agent_id') + 1}"
 

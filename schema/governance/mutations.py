@@ -70,12 +70,17 @@ class GovernanceMutations:
     async def archive_policy(self, info: I, id: PolicyId) -> Policy:
         return Policy.from_row(await policies.archive(info.context.ctx, str(id)))
 
-    @strawberry.mutation(description="Approve once every required check has passed (scope approvals:write).")
+    @strawberry.mutation(description="Approve once every required check has passed; under a quorum rule this counts "
+                                     "one key's approval (scope approvals:write).")
     async def approve_action(
         self, info: I, approval_id: ApprovalId,
         comment: Annotated[str | None, strawberry.argument(description="A comment kept with the approval.")] = None,
+        params: Annotated[JSON | None, strawberry.argument(
+            description="Edited params to approve instead (only where the rule says allowEdit: true)."
+        )] = None,
     ) -> Approval:
-        return Approval.from_row(await approvals.approve(info.context.ctx, str(approval_id), comment=comment))
+        approval = await approvals.approve(info.context.ctx, str(approval_id), comment=comment, params=params)
+        return Approval.from_row(approval)
 
     @strawberry.mutation(description="Reject a pending action with a reason (scope approvals:write).")
     async def reject_action(

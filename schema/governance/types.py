@@ -17,6 +17,7 @@ from models.notifications import Notification as NotificationRow
 from resolvers.governance.actions import approval_id_of
 from resolvers.governance.engine import Decision as EngineDecision
 from resolvers.governance.grants import GrantState, grant_of
+from resolvers.governance.review import summary as review_summary
 from resolvers.notifications import reads as notification_reads
 from schema.context import GraphQLContext
 from schema.enums import (
@@ -31,6 +32,7 @@ from schema.enums import (
 )
 from schema.governance.loaders import ACTIONS, APPROVALS, HISTORY, POLICIES, loader
 from schema.node import Node
+from schema.reviewers.types import Review
 from schema.wire import kept_in_wire_form
 
 _ACTION_STATUS = by_value(ActionStatus)  # proposeAction converts on every answer
@@ -61,6 +63,8 @@ class Decision:
     checks: list[Check] = strawberry.field(description="The checks and where they stand.")
     reason: str | None = strawberry.field(default=None, description="Why it was rejected, when a reason was given "
                                                                     "(the kill switch names the disabled agent).")
+    edited: bool = strawberry.field(default=False, description="True when an approver changed the params "
+                                                               "(allowEdit); `originalParams` keeps them.")
 
 
 def _checks(rows: list[dict[str, Any]]) -> list[Check]:
@@ -113,7 +117,8 @@ class Action(Node):
     type: str = strawberry.field(description="What the agent wants to do, e.g. `send_email`.")
     actor: Actor = strawberry.field(description="Who proposed it.")
     target: str | None = strawberry.field(description="What it acts on, if given.")
-    params: JSON = strawberry.field(description="Its parameters, as proposed.")
+    params: JSON = strawberry.field(description="Its effective parameters: as proposed, or as an approver "
+                                                "edited them.")
     status: ActionStatus = strawberry.field(description="Where it stands.")
     policy_ids: list[str] = strawberry.field(description="The ids of the policies whose rules matched it.")
     approval_id: str | None = strawberry.field(description="Its approval's id (`apr_...`) when it waited for one.")
@@ -158,7 +163,22 @@ class Action(Node):
 
     @strawberry.field(description="The decision as the proposal's answer shows it.")
     def decision(self) -> Decision:
-        return Decision(status=self.status, checks=_checks(self.row.checks), reason=self.row.reason)
+        return Decision(status=self.status, checks=_checks(self.row.checks), reason=self.row.reason,
+                        edited=self.row.original_params is not None)
+
+    @strawberry.field(description="The params as proposed, when an approver edited them; null otherwise.")
+    def original_params(self) -> JSON | None:
+        return cast(JSON, self.row.original_params)
+
+    @strawberry.field(description="The API key that proposed it.")
+    def proposed_by(self) -> str | None:
+        return self.row.proposed_by
+
+    @strawberry.field(description="Approvals needed and from whom, edits, the deadline's outcome; null when its "
+                                  "rules set none of approvals, approvers, allowEdit, onExpire.")
+    def review(self) -> Review | None:
+        summary = review_summary(self.row)
+        return Review.from_summary(summary) if summary is not None else None
 
     @strawberry.field(description="The checks and where they stand (the same as `decision.checks`).")
     def checks(self) -> list[Check]:
@@ -264,6 +284,9 @@ class SimulatedDecision:
                                                           "pending.")
     observed: JSON = strawberry.field(description="Per matching observe-mode rule, what enforcing it would have "
                                                   "decided.")
+    review: JSON | None = strawberry.field(default=None, description="How it would be reviewed (`quorum`, "
+                                           "`approvals`, `approvers`, `allowEdit`, `onExpire`, `escalateTo`); null "
+                                           "when no matching rule sets these keys.")
 
     @classmethod
     def from_decision(cls, d: EngineDecision) -> SimulatedDecision:
@@ -272,7 +295,8 @@ class SimulatedDecision:
                   for c in d.checks]
         return cls(status=status, policy_ids=list(d.policy_ids), decision=Decision(status=status, checks=checks),
                    approval=_APPROVAL_MODE[d.approval] if d.approval else None, expires_in=d.expires_in,
-                   observed=cast(JSON, [o._asdict() for o in d.observed]))
+                   observed=cast(JSON, [o._asdict() for o in d.observed]),
+                   review=cast(JSON, d.review.to_json()) if d.review is not None else None)
 
 
 @strawberry.input(description="Who proposes an action.")
@@ -321,7 +345,8 @@ class CheckInput:
 @strawberry.input(description="A new policy.")
 class CreatePolicyInput:
     rules: JSON = strawberry.field(description="The rules: a list of `{when, require, approval, deny, expiresIn, "
-                                               "mode}`.")
+                                               "mode}`, optionally with `approvals`, `approvers`, `allowEdit`, "
+                                               "`onExpire` and `escalateTo`.")
     name: str | None = strawberry.field(default=None, description="Its name.")
     description: str | None = strawberry.field(default=None, description="What it is for.")
     mode: str = strawberry.field(default="enforce", description="A PolicyMode value: `enforce` (the default) or "

@@ -146,7 +146,7 @@ def test_objects_with_an_id_are_nodes(graphql_schema: GraphQLSchema) -> None:
     assert nodes == with_id - NOT_NODES
     assert {"Action", "Approval", "Policy", "ApiKey", "Organization", "Webhook", "WebhookDelivery", "Credential",
             "Connector", "ConnectorCall", "Workflow", "Execution", "HistoryEntry", "Agent",
-            "Notification"} == nodes
+            "Notification", "ReviewerGroup"} == nodes
     for name in nodes:
         id_type = graphql_schema.type_map[name].fields["id"].type  # type: ignore[union-attr]
         assert isinstance(id_type, GraphQLNonNull) and str(id_type.of_type) == "ID"
@@ -164,6 +164,7 @@ SETUP = """mutation($hook: CreateWebhookInput!, $cred: CreateCredentialInput!, $
   credential: createCredential(input: $cred) { id }
   connector: createConnector(input: {name: "web", type: "http"}) { id }
   workflow: createWorkflow(input: $wf) { id }
+  group: createReviewerGroup(input: {name: "ops"}) { id }
 }"""
 SETUP_VARIABLES = {
     "hook": {"name": "h", "url": "http://127.0.0.1:9/hook", "events": ["webhook.*"]},
@@ -196,6 +197,7 @@ async def _objects(tenant: Tenant) -> tuple[dict[str, str], str]:
         "Webhook": data["webhook"]["webhook"]["id"], "WebhookDelivery": second["data"]["delivery"]["id"],
         "Credential": data["credential"]["id"], "Connector": data["connector"]["id"], "ConnectorCall": call.id,
         "Workflow": data["workflow"]["id"], "Execution": second["data"]["execution"]["id"],
+        "ReviewerGroup": data["group"]["id"],
     }
     return ids, data["key"]["secret"]
 
@@ -211,6 +213,7 @@ OWN = {
     "Connector": ("id name type", "connector(id: $id)"),
     "Workflow": ("id name version", "workflow(id: $id)"),
     "Execution": ("id workflowId", "execution(id: $id)"),
+    "ReviewerGroup": ("id name members", "reviewerGroup(id: $id)"),
 }
 
 
