@@ -9,7 +9,7 @@ import orjson
 
 from models.events import Event
 from models.governance import Action, ActionHistory
-from tests.approvals.helpers import EMAIL, approve, make_policy, propose
+from tests.approvals.helpers import EMAIL, MANUAL_RULE, approve, make_policy, propose
 from tests.conftest import Tenant
 
 CONSUME = """mutation($id: ID!, $params: JSON) { consumeGrant(actionId: $id, params: $params) {
@@ -95,3 +95,17 @@ async def test_graphql_consume_grant_and_grant_field(tenant: Tenant) -> None:
     assert twice["errors"][0]["extensions"]["code"] == "CONFLICT"
     bad = await tenant.graphql(CONSUME, {"id": action["actionId"], "params": [1, 2]})
     assert bad["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR"
+
+
+async def test_an_edited_approval_grants_the_edited_params_only(tenant: Tenant) -> None:
+    """The grant covers what was approved: after edit-then-approve, the edited params, not the asked ones."""
+    async with tenant.client() as c:
+        await make_policy(c, rules=[{**MANUAL_RULE, "allowEdit": True}])
+        proposed = await propose(c)
+        edited = {**EMAIL["params"], "amount": 10}
+        approved = await c.post(f"/actions/{proposed['actionId']}/approve", json={"params": edited})
+        assert approved.status_code == 200, approved.text
+        asked = await c.post(f"/actions/{proposed['actionId']}/consume", json={"params": EMAIL["params"]})
+        used = await c.post(f"/actions/{proposed['actionId']}/consume", json={"params": edited})
+    assert asked.status_code == 409 and asked.json()["error"] == "CONFLICT", asked.text
+    assert used.status_code == 200 and used.json()["grant"]["status"] == "consumed", used.text
