@@ -8,4 +8,5 @@ MODEL_MODULES = [
     "models.webhooks",
     "models.connectors",
     "models.workflows",
+    "models.mcp",
 ]

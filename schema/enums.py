@@ -43,6 +43,7 @@ class ActionStatus(Enum):
     approved = value("approved", description="Allowed: by no matching rule, by its checks or by a human.")
     rejected = value("rejected", description="Refused: by a deny rule, a failed required check or a human.")
     expired = value("expired", description="Not decided within its expiry time.")
+    cancelled = value("cancelled", description="Withdrawn by its proposer while it was pending.")
 
 
 @strawberry.enum(description="The state of the human decision a pending action waits for.")
@@ -51,6 +52,7 @@ class ApprovalStatus(Enum):
     approved = value("approved", description="The action was approved.")
     rejected = value("rejected", description="The action was rejected.")
     expired = value("expired", description="The action expired before anyone decided.")
+    cancelled = value("cancelled", description="The proposer withdrew the action.")
 
 
 @strawberry.enum(description="Who gives the final approval once the required checks have passed.")
@@ -86,6 +88,7 @@ class HistoryKind(Enum):
     approved = value("approved", description="A human approved it.")
     rejected = value("rejected", description="A human rejected it.")
     expired = value("expired", description="It expired undecided.")
+    cancelled = value("cancelled", description="Its proposer withdrew it.")
 
 
 @strawberry.enum(description="How a change affects the set of pending approvals.")
@@ -94,6 +97,7 @@ class PendingChange(Enum):
     approved = value("approved", description="It was approved: remove it.")
     rejected = value("rejected", description="It was rejected: remove it.")
     expired = value("expired", description="It expired: remove it.")
+    cancelled = value("cancelled", description="Its proposer withdrew it: remove it.")
 
 
 @strawberry.enum(description="The state of one webhook delivery.")

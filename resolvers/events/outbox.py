@@ -32,6 +32,7 @@ CATALOGUE = (
     "action.approved",
     "action.rejected",
     "action.expired",
+    "action.cancelled",
     "workflow.started",
     "workflow.step_completed",
     "workflow.completed",
@@ -46,6 +47,11 @@ CATALOGUE = (
     "connector.updated",
     "connector.deleted",
     "connector.call_failed",
+    "mcp_server.created",
+    "mcp_server.updated",
+    "mcp_server.deleted",
+    "mcp.call_completed",
+    "mcp.call_failed",
 )
 
 

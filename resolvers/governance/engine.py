@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal, NamedTuple
 
 from resolvers.governance.rules import MODES, Approval, Mode, Rule, When
@@ -145,6 +145,19 @@ class CompiledPolicies:
         if not (exact and self._wildcard):
             return exact or self._wildcard
         return heapq.merge(exact, self._wildcard, key=lambda entry: entry.seq)
+
+
+def standing(compiled: CompiledPolicies, facts: ActionFacts) -> tuple[bool, bool]:
+    """(admitted, denied) of an action type before any params are known, for listing what an agent
+    may call: admitted when an enforce-mode rule matches whatever the params, denied when such a
+    rule has ``deny`` and no params condition (it refuses every call)."""
+    admitted = denied = False
+    for entry in compiled.candidates(facts.action_type):
+        if entry.mode != "enforce" or not _holds(replace(entry.rule.when, params=()), facts):
+            continue
+        admitted = True
+        denied = denied or (entry.rule.deny and not entry.rule.when.params)
+    return admitted, denied
 
 
 def decide(policies: Sequence[PolicySpec], facts: ActionFacts) -> Decision:

@@ -1,0 +1,75 @@
+"""Gatehouse as an MCP client of an upstream server, behind the outgoing-URL guard.
+
+The SDK's Streamable HTTP client speaks through an ``httpx2`` client; `GuardedMcpTransport` applies
+the same checks as app/core/http.py to each of its requests (scheme, credentials in the URL, and the
+resolved addresses, the connection pinned to the checked address for plain http). Upstream
+sampling and elicitation requests are refused: a gateway that lets the upstream ask the agent's
+model or user would hand the upstream the very channel the approval gate exists to control.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import unquote
+
+import httpx2
+from mcp import ClientSession
+from mcp import types as mcp_types
+from mcp.client.streamable_http import streamable_http_client
+
+from app.core.http import DEFAULT_PORTS, USER_AGENT, UnsafeURL, check_url_syntax, resolve_and_check
+
+REFUSED = "refused by Gatehouse: upstream servers may not ask the agent's client"
+
+
+class GuardedMcpTransport(httpx2.AsyncBaseTransport):
+    """Checks each request's URL and resolved addresses before the inner transport sends it."""
+
+    def __init__(self, allow_private: bool) -> None:
+        self._inner = httpx2.AsyncHTTPTransport()
+        self._allow_private = allow_private
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        url = request.url
+        try:
+            check_url_syntax(str(url), self._allow_private)
+            host = unquote(url.raw_host.decode("ascii"))
+            async with asyncio.timeout(10):
+                addresses = await resolve_and_check(host, url.port or DEFAULT_PORTS[url.scheme], self._allow_private)
+        except (UnsafeURL, OSError, TimeoutError) as exc:
+            raise httpx2.ConnectError(f"upstream refused by the outgoing-URL guard: {exc}", request=request) from exc
+        if url.scheme == "http":
+            request.url = url.copy_with(host=addresses[0])
+            request.headers.setdefault("Host", url.netloc.decode("ascii"))
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def _refuse_sampling(_context: Any, _params: mcp_types.CreateMessageRequestParams) -> mcp_types.ErrorData:
+    return mcp_types.ErrorData(code=mcp_types.INVALID_REQUEST, message=REFUSED)
+
+
+async def _refuse_elicitation(_context: Any, _params: mcp_types.ElicitRequestParams) -> mcp_types.ErrorData:
+    return mcp_types.ErrorData(code=mcp_types.INVALID_REQUEST, message=REFUSED)
+
+
+@asynccontextmanager
+async def upstream_session(
+    url: str, headers: dict[str, str], *, allow_private: bool, timeout: float = 30.0
+) -> AsyncIterator[ClientSession]:
+    """An initialised client session with the upstream (UnsafeURL before any I/O for a bad URL)."""
+    check_url_syntax(url, allow_private)
+    client = httpx2.AsyncClient(
+        transport=GuardedMcpTransport(allow_private), headers={"User-Agent": USER_AGENT, **headers},
+        timeout=httpx2.Timeout(timeout), follow_redirects=False, trust_env=False,
+    )
+    async with client, streamable_http_client(url, http_client=client) as (read, write):
+        async with ClientSession(read, write, read_timeout_seconds=timeout, sampling_callback=_refuse_sampling,
+                                 elicitation_callback=_refuse_elicitation) as session:
+            await session.initialize()
+            yield session

@@ -1,0 +1,48 @@
+"""Both MCP servers as routes of the main app, and their session managers for its lifespan.
+
+Stateless Streamable HTTP: every request stands alone, so any replica can answer any request and a
+long wait holds no server-side session. The app's middleware has authenticated and rate-limited
+each request before it arrives here; the SDK's bearer check (KeyVerifier) runs again inside.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.routing import BaseRoute, Route
+
+from app.auth import Authenticator
+from app.core.settings import Settings
+from app.mcp.gateway import build_gateway_server
+from app.mcp.native import build_native_server
+from app.mcp.security import KeyVerifier, auth_settings, transport_security
+
+NATIVE_PATH = "/mcp"
+GATEWAY_PATH = "/mcp/gateways/{name}"
+
+
+class McpDoor:
+    """The native server at /mcp and the gateway at /mcp/gateways/{name}."""
+
+    def __init__(self, settings: Settings, authenticator: Authenticator) -> None:
+        security = transport_security(settings)
+        self.native = build_native_server(settings, authenticator)
+        self._native_app = self.native.streamable_http_app(
+            streamable_http_path=NATIVE_PATH, stateless_http=True, transport_security=security,
+            max_request_body_size=settings.max_body_bytes,
+        )
+        self.gateway = build_gateway_server(settings, authenticator)
+        self._gateway_app = self.gateway.streamable_http_app(
+            streamable_http_path=GATEWAY_PATH, stateless_http=True, transport_security=security,
+            max_request_body_size=settings.max_body_bytes, auth=auth_settings(settings),
+            token_verifier=KeyVerifier(authenticator),
+        )
+
+    def routes(self) -> list[BaseRoute]:
+        return [Route(NATIVE_PATH, self._native_app), Route(GATEWAY_PATH, self._gateway_app)]
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        async with self.native.session_manager.run(), self.gateway.session_manager.run():
+            yield

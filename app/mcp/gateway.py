@@ -1,0 +1,79 @@
+"""The gateway door: /mcp/gateways/{name} offers an upstream server's tools behind the policies.
+
+A low-level SDK server (the tool list is the upstream's, known only per request): `tools/list` and
+`tools/call` map to resolvers/mcp/gateway.py and nothing else. The idempotency key of a call is the
+request's ``_meta["gatehouse/idempotency_key"]`` or the HTTP ``Idempotency-Key`` header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from mcp import types as mcp_types
+from mcp.server import Server, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from starlette.requests import Request
+
+from app.auth import Authenticator
+from app.context import build_context
+from app.core.settings import Settings
+from resolvers.context import Context
+from resolvers.errors import DomainError, NotFound
+from resolvers.mcp import gateway
+from resolvers.mcp.agent import answer
+
+META_KEY = "gatehouse/idempotency_key"
+
+
+def _request(ctx: ServerRequestContext[Any]) -> Request:
+    request = ctx.request
+    assert isinstance(request, Request)
+    return request
+
+
+def _gatehouse(ctx: ServerRequestContext[Any]) -> tuple[Context, str]:
+    request = _request(ctx)
+    return build_context(request), str(request.path_params.get("name", ""))
+
+
+def _text(value: Any) -> list[mcp_types.ContentBlock]:
+    return [mcp_types.TextContent(type="text", text=value if isinstance(value, str) else orjson.dumps(value).decode())]
+
+
+def _idempotency_key(ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams) -> str | None:
+    meta = params.meta.model_dump(by_alias=True) if params.meta is not None else {}
+    key = meta.get(META_KEY) or _request(ctx).headers.get("idempotency-key")
+    return str(key) if key else None
+
+
+async def list_tools(ctx: ServerRequestContext[Any], _params: mcp_types.PaginatedRequestParams | None
+                     ) -> mcp_types.ListToolsResult:
+    gh, name = _gatehouse(ctx)
+    try:
+        return mcp_types.ListToolsResult(tools=await gateway.list_tools(gh, name))
+    except NotFound as err:
+        raise MCPError(mcp_types.INVALID_PARAMS, err.message) from None
+    except DomainError as err:
+        raise MCPError(mcp_types.INTERNAL_ERROR, f"{err.code}: {err.message}") from None
+
+
+async def call_tool(ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams
+                    ) -> mcp_types.CallToolResult:
+    gh, name = _gatehouse(ctx)
+    try:
+        got = await gateway.call_tool(gh, name, params.name, params.arguments, _idempotency_key(ctx, params))
+    except DomainError as err:
+        return mcp_types.CallToolResult(content=_text(f"{err.code}: {err.message}"), is_error=True)
+    if got.outcome == "result" and got.result is not None:
+        return mcp_types.CallToolResult.model_validate(got.result)
+    notice = {**answer(gh, got.action), "message": got.message}
+    if got.outcome == "pending":
+        notice["message"] = ("A human must approve this call; Gatehouse will make it once approved. Read the "
+                             "result with get_action, or call again with the same idempotency key.")
+    return mcp_types.CallToolResult(content=_text(notice), is_error=got.outcome == "refused",
+                                    _meta={"gatehouse/action": notice})
+
+
+def build_gateway_server(_settings: Settings, _authenticator: Authenticator) -> Server[Any]:
+    return Server("gatehouse-gateway", on_list_tools=list_tools, on_call_tool=call_tool)
