@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     authenticator = Authenticator()
     documents = Documents(build_schema(settings), settings)
     hub = Hub(documents, settings.ws_send_queue_frames)
-    mcp = McpDoor(settings, authenticator)
+    mcp = McpDoor(settings, authenticator, lambda: application.state.services)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

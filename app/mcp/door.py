@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from app.auth import Authenticator
 from app.core.settings import Settings
+from app.mcp.context import ServicesOf
 from app.mcp.gateway import build_gateway_server
 from app.mcp.native import build_native_server
 from app.mcp.security import KeyVerifier, auth_settings, transport_security
@@ -25,14 +26,14 @@ GATEWAY_PATH = "/mcp/gateways/{name}"
 class McpDoor:
     """The native server at /mcp and the gateway at /mcp/gateways/{name}."""
 
-    def __init__(self, settings: Settings, authenticator: Authenticator) -> None:
+    def __init__(self, settings: Settings, authenticator: Authenticator, services_of: ServicesOf) -> None:
         security = transport_security(settings)
-        self.native = build_native_server(settings, authenticator)
+        self.native = build_native_server(settings, authenticator, services_of)
         self._native_app = self.native.streamable_http_app(
             streamable_http_path=NATIVE_PATH, stateless_http=True, transport_security=security,
             max_request_body_size=settings.max_body_bytes,
         )
-        self.gateway = build_gateway_server(settings, authenticator)
+        self.gateway = build_gateway_server(services_of)
         self._gateway_app = self.gateway.streamable_http_app(
             streamable_http_path=GATEWAY_PATH, stateless_http=True, transport_security=security,
             max_request_body_size=settings.max_body_bytes, auth=auth_settings(settings),

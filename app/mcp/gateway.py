@@ -15,9 +15,7 @@ from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from starlette.requests import Request
 
-from app.auth import Authenticator
-from app.context import build_context
-from app.core.settings import Settings
+from app.mcp.context import ServicesOf, mcp_context
 from resolvers.context import Context
 from resolvers.errors import DomainError, NotFound
 from resolvers.mcp import gateway
@@ -32,9 +30,15 @@ def _request(ctx: ServerRequestContext[Any]) -> Request:
     return request
 
 
-def _gatehouse(ctx: ServerRequestContext[Any]) -> tuple[Context, str]:
-    request = _request(ctx)
-    return build_context(request), str(request.path_params.get("name", ""))
+class GatewayHandlers:
+    """tools/list and tools/call of /mcp/gateways/{name}."""
+
+    def __init__(self, services_of: ServicesOf) -> None:
+        self._services_of = services_of
+
+    def gatehouse(self, ctx: ServerRequestContext[Any]) -> tuple[Context, str]:
+        request = _request(ctx)
+        return mcp_context(request, self._services_of), str(request.path_params.get("name", ""))
 
 
 def _text(value: Any) -> list[mcp_types.ContentBlock]:
@@ -47,9 +51,8 @@ def _idempotency_key(ctx: ServerRequestContext[Any], params: mcp_types.CallToolR
     return str(key) if key else None
 
 
-async def list_tools(ctx: ServerRequestContext[Any], _params: mcp_types.PaginatedRequestParams | None
-                     ) -> mcp_types.ListToolsResult:
-    gh, name = _gatehouse(ctx)
+async def list_tools(handlers: GatewayHandlers, ctx: ServerRequestContext[Any]) -> mcp_types.ListToolsResult:
+    gh, name = handlers.gatehouse(ctx)
     try:
         return mcp_types.ListToolsResult(tools=await gateway.list_tools(gh, name))
     except NotFound as err:
@@ -58,9 +61,9 @@ async def list_tools(ctx: ServerRequestContext[Any], _params: mcp_types.Paginate
         raise MCPError(mcp_types.INTERNAL_ERROR, f"{err.code}: {err.message}") from None
 
 
-async def call_tool(ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams
-                    ) -> mcp_types.CallToolResult:
-    gh, name = _gatehouse(ctx)
+async def call_tool(handlers: GatewayHandlers, ctx: ServerRequestContext[Any],
+                    params: mcp_types.CallToolRequestParams) -> mcp_types.CallToolResult:
+    gh, name = handlers.gatehouse(ctx)
     try:
         got = await gateway.call_tool(gh, name, params.name, params.arguments, _idempotency_key(ctx, params))
     except DomainError as err:
@@ -75,5 +78,15 @@ async def call_tool(ctx: ServerRequestContext[Any], params: mcp_types.CallToolRe
                                     _meta={"gatehouse/action": notice})
 
 
-def build_gateway_server(_settings: Settings, _authenticator: Authenticator) -> Server[Any]:
-    return Server("gatehouse-gateway", on_list_tools=list_tools, on_call_tool=call_tool)
+def build_gateway_server(services_of: ServicesOf) -> Server[Any]:
+    handlers = GatewayHandlers(services_of)
+
+    async def on_list_tools(ctx: ServerRequestContext[Any], _params: mcp_types.PaginatedRequestParams | None
+                            ) -> mcp_types.ListToolsResult:
+        return await list_tools(handlers, ctx)
+
+    async def on_call_tool(ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams
+                           ) -> mcp_types.CallToolResult:
+        return await call_tool(handlers, ctx, params)
+
+    return Server("gatehouse-gateway", on_list_tools=on_list_tools, on_call_tool=on_call_tool)

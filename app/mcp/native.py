@@ -14,10 +14,9 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
-from starlette.requests import Request
 
 from app.auth import Authenticator
-from app.context import build_context
+from app.mcp.context import ServicesOf, mcp_context
 from app.core.settings import Settings
 from app.mcp.security import KeyVerifier, auth_settings
 from resolvers.context import Context
@@ -91,10 +90,6 @@ class PermissionAnswer(BaseModel):
     message: str | None = None
 
 
-def _gatehouse(mctx: McpContext) -> Context:
-    request = mctx.request_context.request
-    assert isinstance(request, Request)
-    return build_context(request)
 
 
 async def _run(call: Awaitable[T]) -> T:
@@ -122,8 +117,12 @@ def _answer(ctx: Context, action: Any) -> ActionAnswer:
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
-def build_native_server(settings: Settings, authenticator: Authenticator) -> MCPServer:
+def build_native_server(settings: Settings, authenticator: Authenticator, services_of: ServicesOf) -> MCPServer:
     """The /mcp server with its tools and the gatehouse://actions/{id} resource."""
+
+    def _gatehouse(mctx: McpContext) -> Context:
+        return mcp_context(mctx.request_context.request, services_of)
+
     server = MCPServer("gatehouse", instructions=INSTRUCTIONS, token_verifier=KeyVerifier(authenticator),
                        auth=auth_settings(settings), log_level="WARNING")
 

@@ -11,7 +11,7 @@ from app.core.clock import isoformat_z
 from app.rest.lists import ListQuery, list_response
 from app.rest.routing import RestCall, endpoint, json_response
 from models.governance import Action
-from resolvers.governance import actions
+from resolvers.governance import actions, cancelling
 from resolvers.governance.inputs import ProposalIn
 from resolvers.governance.records import actor_of, public_checks
 
@@ -91,3 +91,15 @@ async def list_actions(call: RestCall) -> Response:
     q: ActionListQuery = call.query
     page = await actions.list_actions(call.ctx, status=q.status, type=q.type, limit=q.limit, cursor=q.cursor)
     return list_response(call.request, page.items, page.next_cursor, serialise_action)
+
+
+class CancelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(None, max_length=10_000, description="Why the proposer withdraws it")
+
+
+@endpoint("POST", "/actions/{id}/cancel", summary="Withdraw a pending action (only the key that proposed it, "
+          "or an admin key)", tags=TAGS, body=CancelBody, also_at_root=True, errors=(409,))
+async def cancel_action(call: RestCall) -> dict[str, Any]:
+    body: CancelBody = call.body
+    return serialise_action(await cancelling.cancel(call.ctx, call.path["id"], reason=body.reason))

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.governance import actions, approvals, evidence, policies
+from resolvers.governance import actions, approvals, cancelling, evidence, policies
 from schema.context import GraphQLContext
 from schema.governance.types import (
     Action,
@@ -83,6 +83,13 @@ class GovernanceMutations:
                                                                       "approval.")] = None,
     ) -> Approval:
         return Approval.from_row(await approvals.reject(info.context.ctx, str(approval_id), reason=reason))
+
+    @strawberry.mutation(description="Withdraw a pending action this key proposed (scope actions:write).")
+    async def cancel_action(
+        self, info: I, action_id: ActionId,
+        reason: Annotated[str | None, strawberry.argument(description="Why it is withdrawn.")] = None,
+    ) -> Action:
+        return Action.from_row(await cancelling.cancel(info.context.ctx, str(action_id), reason=reason))
 
     @strawberry.mutation(description="The decision an action would get now; nothing is stored (scope policies:read).")
     async def simulate_decision(
