@@ -46,7 +46,8 @@ def _text(value: Any) -> list[mcp_types.ContentBlock]:
 
 
 def _idempotency_key(ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams) -> str | None:
-    meta = params.meta.model_dump(by_alias=True) if params.meta is not None else {}
+    raw: Any = params.meta
+    meta = raw if isinstance(raw, dict) else raw.model_dump(by_alias=True) if raw is not None else {}
     key = meta.get(META_KEY) or _request(ctx).headers.get("idempotency-key")
     return str(key) if key else None
 

@@ -7,6 +7,7 @@ from app.rest import (  # noqa: F401
     connectors,
     credentials,
     evidence,
+    mcp_servers,
     policies,
     webhooks,
     workflows,
