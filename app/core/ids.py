@@ -12,7 +12,8 @@ _TO_ALPHABET = bytes(ord(_ALPHABET[b % 62]) for b in range(_UNBIASED_BELOW)) + b
 _BIASED = bytes(range(_UNBIASED_BELOW, 256))
 
 PREFIXES = frozenset(
-    {"org", "key", "act", "pol", "apr", "wf", "exec", "cred", "conn", "wh", "evt", "dlv", "hist", "call", "mcp", "mcall"}
+    {"org", "key", "act", "pol", "apr", "wf", "exec", "cred", "conn", "wh", "evt", "dlv", "hist", "call", "mcp",
+     "mcall"}
 )
 
 

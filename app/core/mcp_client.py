@@ -50,26 +50,29 @@ class GuardedMcpTransport(httpx2.AsyncBaseTransport):
         await self._inner.aclose()
 
 
-async def _refuse_sampling(_context: Any, _params: mcp_types.CreateMessageRequestParams) -> mcp_types.ErrorData:
+async def _refuse_sampling(context: Any, params: mcp_types.CreateMessageRequestParams) -> mcp_types.ErrorData:
     return mcp_types.ErrorData(code=mcp_types.INVALID_REQUEST, message=REFUSED)
 
 
-async def _refuse_elicitation(_context: Any, _params: mcp_types.ElicitRequestParams) -> mcp_types.ErrorData:
+async def _refuse_elicitation(context: Any, params: mcp_types.ElicitRequestParams) -> mcp_types.ErrorData:
     return mcp_types.ErrorData(code=mcp_types.INVALID_REQUEST, message=REFUSED)
 
 
 @asynccontextmanager
 async def upstream_session(
-    url: str, headers: dict[str, str], *, allow_private: bool, timeout: float = 30.0
+    url: str, headers: dict[str, str], *, allow_private: bool, seconds: float = 30.0
 ) -> AsyncIterator[ClientSession]:
     """An initialised client session with the upstream (UnsafeURL before any I/O for a bad URL)."""
     check_url_syntax(url, allow_private)
     client = httpx2.AsyncClient(
         transport=GuardedMcpTransport(allow_private), headers={"User-Agent": USER_AGENT, **headers},
-        timeout=httpx2.Timeout(timeout), follow_redirects=False, trust_env=False,
+        timeout=httpx2.Timeout(seconds), follow_redirects=False, trust_env=False,
     )
-    async with client, streamable_http_client(url, http_client=client) as (read, write):
-        async with ClientSession(read, write, read_timeout_seconds=timeout, sampling_callback=_refuse_sampling,
-                                 elicitation_callback=_refuse_elicitation) as session:
-            await session.initialize()
-            yield session
+    async with (
+        client,
+        streamable_http_client(url, http_client=client) as (read, write),
+        ClientSession(read, write, read_timeout_seconds=seconds, sampling_callback=_refuse_sampling,
+                      elicitation_callback=_refuse_elicitation) as session,
+    ):
+        await session.initialize()
+        yield session

@@ -16,8 +16,8 @@ from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from app.auth import Authenticator
-from app.mcp.context import ServicesOf, mcp_context
 from app.core.settings import Settings
+from app.mcp.context import ServicesOf, mcp_context
 from app.mcp.security import KeyVerifier, auth_settings
 from resolvers.context import Context
 from resolvers.errors import DomainError
@@ -86,7 +86,7 @@ class PermissionAnswer(BaseModel):
     """Claude Code's permission-prompt shape."""
 
     behavior: str = Field(description="allow | deny")
-    updatedInput: dict[str, Any] | None = None  # noqa: N815 (Claude Code's field name)
+    updatedInput: dict[str, Any] | None = None
     message: str | None = None
 
 
@@ -154,7 +154,9 @@ def build_native_server(settings: Settings, authenticator: Authenticator, servic
         return _answer(gh, await _run(_waited(gh, ctx, action_id, timeout_seconds)))
 
     @server.tool(annotations=READ)
-    async def get_action(action_id: Annotated[str, Field(min_length=1, max_length=64)], ctx: McpContext) -> ActionAnswer:
+    async def get_action(
+        action_id: Annotated[str, Field(min_length=1, max_length=64)], ctx: McpContext
+    ) -> ActionAnswer:
         """An action's status, decision and effective params (and a gateway call's upstream result)."""
         gh = _gatehouse(ctx)
         action = await _run(actions.get(gh, action_id))

@@ -33,7 +33,7 @@ async def cancel(ctx: Context, action_id: str, *, reason: str | None = None) -> 
         if "admin" not in ctx.scopes and await _proposed_by(action) != ctx.key_id:
             raise Forbidden("only the key that proposed this action may cancel it")
         ensure_pending(action)
-        action.status, action.reason = "cancelled", reason
+        action.status, action.reason = "cancelled", reason  # type: ignore[assignment]
         await save_decided(action, decider(ctx), conn)
         await close_approval(action, decider(ctx), conn, reason=reason)
         await history_row(action, "cancelled", decider(ctx), {"reason": reason} if reason else {}).save(using_db=conn)

@@ -9,6 +9,7 @@ every POLL_SECONDS covers a lost publish (Redis may restart without losing data)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import orjson
@@ -45,9 +46,7 @@ async def wait_decided(ctx: Context, action_id: str, seconds: float) -> Action:
             if action.status != "pending_approval" or left <= 0:
                 return action
             woken.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(woken.wait(), min(left, POLL_SECONDS))
-            except TimeoutError:
-                pass
     finally:
         await subscription.close()

@@ -82,4 +82,5 @@ def permission(action: Action) -> dict[str, Any]:
         return {"behavior": "allow", "updatedInput": effective_params(action)}
     if action.status == "pending_approval":
         return {"behavior": "deny", "message": f"Still waiting for a human decision on {action.id}; ask again later."}
-    return {"behavior": "deny", "message": f"Gatehouse {action.status} this: {reason_of(action) or 'refused by policy'}"}
+    why = reason_of(action) or "refused by policy"
+    return {"behavior": "deny", "message": f"Gatehouse {action.status} this: {why}"}

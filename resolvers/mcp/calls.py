@@ -11,6 +11,7 @@ and a second attempt could act twice. The result stays on the row; agents read i
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from tortoise.expressions import Subquery
@@ -86,7 +87,5 @@ async def run_forwarder(services: Services, stop: asyncio.Event, wake: asyncio.E
         while await forward_decided(services) == BATCH:
             pass
         wake.clear()
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), 1.0)
-        except TimeoutError:
-            pass

@@ -17,6 +17,7 @@ import jsonschema
 from mcp import types as mcp_types
 from tortoise.exceptions import IntegrityError
 
+from app.core.ids import new_id
 from models.governance import Action
 from models.mcp import McpCall, McpServer
 from resolvers.access import require
@@ -28,7 +29,6 @@ from resolvers.mcp.calls import forward
 from resolvers.mcp.catalogue import Offer, UpstreamFailed, action_type, offers, open_upstream, upstream_tools
 from resolvers.mcp.identity import actor_of
 from resolvers.mcp.servers import by_name
-from app.core.ids import new_id
 
 
 @dataclass(slots=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-
-import httpx
 from dataclasses import dataclass
 from typing import Any
+
+import httpx
 
 from app.core.after_commit import atomic
 from app.core.http import DEFAULT_PORTS, UnsafeURL, check_url_syntax, resolve_and_check

@@ -24,10 +24,13 @@ Connect = Callable[..., AbstractAsyncContextManager[ClientSession]]
 async def mcp_session(url: str, key: str | None, headers: dict[str, str] | None = None) -> AsyncIterator[ClientSession]:
     auth = {"Authorization": f"Bearer {key}"} if key else {}
     client = httpx2.AsyncClient(headers={**auth, **(headers or {})}, timeout=httpx2.Timeout(60))
-    async with client, streamable_http_client(url, http_client=client) as (read, write):
-        async with ClientSession(read, write) as session:
-            await session.initialize()
-            yield session
+    async with (
+        client,
+        streamable_http_client(url, http_client=client) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        yield session
 
 
 @pytest.fixture

@@ -38,7 +38,9 @@ def notice(result) -> dict:  # type: ignore[no-untyped-def]
     return json.loads(result.content[0].text)
 
 
-async def test_allowed_passes_denied_is_hidden_and_refused(tenant: Tenant, upstream: Upstream, connect: Connect) -> None:
+async def test_allowed_passes_denied_is_hidden_and_refused(
+    tenant: Tenant, upstream: Upstream, connect: Connect
+) -> None:
     await register(tenant, upstream.url)
     await policy(tenant, RULES)
     async with connect(GATEWAY) as session:

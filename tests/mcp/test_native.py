@@ -36,7 +36,7 @@ async def test_lists_tools_with_schemas_and_annotations(connect: Connect) -> Non
     async with connect() as session:
         tools = {t.name: t for t in (await session.list_tools()).tools}
         templates = (await session.list_resource_templates()).resource_templates
-    assert TOOLS <= set(tools)
+    assert set(tools) >= TOOLS
     propose = tools["propose_action"]
     assert propose.input_schema["properties"]["wait_seconds"]["maximum"] == 40
     assert "actor" not in propose.input_schema["properties"]
