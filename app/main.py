@@ -62,6 +62,17 @@ SYSTEM_PATHS: dict[str, dict[str, Any]] = {
             "responses": {"200": {"description": "a console file"}, "404": {"description": "no such file"}},
         }
     },
+    "/mcp": {
+        "post": {"summary": "The native MCP server (Streamable HTTP, JSON-RPC): propose_action, wait_for_decision, "
+                            "get_action, list_actions, cancel_action, describe_policies, request_permission",
+                 "responses": {"200": {"description": "JSON-RPC answer (JSON or an SSE stream)"}}},
+    },
+    "/mcp/gateways/{name}": {
+        "post": {"summary": "The MCP gateway in front of the upstream MCP server `name` (Streamable HTTP): its "
+                            "tools, each call decided by the policies",
+                 "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                 "responses": {"200": {"description": "JSON-RPC answer (JSON or an SSE stream)"}}},
+    },
     "/graphql": {
         "post": {"summary": "GraphQL queries and mutations (WebSocket upgrade for subscriptions)",
                  "responses": {"200": {"description": "GraphQL result"}}},

@@ -26,12 +26,14 @@ from resolvers.errors import NotFound
 from resolvers.governance import actions, approvals, policies
 from resolvers.keys import api_keys, organizations
 from resolvers.lookup import owned
+from resolvers.mcp import servers as mcp_servers
 from resolvers.webhooks import deliveries, webhooks
 from resolvers.workflows import executions, workflows
 from schema.connectors.types import Connector, ConnectorCall, Credential
 from schema.context import GraphQLContext
 from schema.governance.types import Action, Approval, HistoryEntry, Policy
 from schema.keys.types import ApiKey, Organization
+from schema.mcp.types import McpServer
 from schema.node import Node
 from schema.webhooks.types import Webhook, WebhookDelivery
 from schema.workflows.types import Execution, Workflow
@@ -90,6 +92,10 @@ async def _call(ctx: Context, id: str) -> Node:
     return ConnectorCall.from_row(await owned(ConnectorCallRow, ctx, id, "connector call"))
 
 
+async def _mcp_server(ctx: Context, id: str) -> Node:
+    return McpServer.from_row(await mcp_servers.find(ctx, id))
+
+
 async def _workflow(ctx: Context, id: str) -> Node:
     return Workflow.from_row(await workflows.find(ctx, id))
 
@@ -101,7 +107,7 @@ async def _execution(ctx: Context, id: str) -> Node:
 FETCHERS: dict[str, Fetch] = {
     "act": _action, "apr": _approval, "pol": _policy, "hist": _history, "key": _api_key, "org": _organization,
     "wh": _webhook, "dlv": _delivery, "cred": _credential, "conn": _connector, "call": _call, "wf": _workflow,
-    "exec": _execution,
+    "exec": _execution, "mcp": _mcp_server,
 }
 
 
