@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 
+import pytest
+from mcp.shared.exceptions import MCPError
+
 from models.governance import Action
 from models.mcp import McpCall
-from tests.conftest import Tenant
+from tests.conftest import Tenant, free_port
 from tests.mcp.conftest import Connect, Upstream, build_upstream
 from tests.mcp.test_native import APPROVE, REJECT, call, policy
 
@@ -149,3 +152,24 @@ async def test_other_organization_cannot_use_the_gateway(
         refused = await session.call_tool("read_file", {"path": "/a"})
     assert refused.is_error and "not found" in refused.content[0].text  # type: ignore[union-attr]
     assert upstream.calls == []
+
+
+async def test_upstream_elicitation_is_refused(tenant: Tenant, stateful_upstream: Upstream, connect: Connect) -> None:
+    await register(tenant, stateful_upstream.url)
+    await policy(tenant, {"name": "ask", "rules": [{"when": {"actionType": "mcp.files.ask_user"}, "approval": "auto"}]})
+    async with connect(GATEWAY) as session:
+        answer = await session.call_tool("ask_user", {})
+    assert stateful_upstream.count("ask_user") == 1
+    assert "elicitation failed" in answer.content[0].text  # type: ignore[union-attr]
+    assert "refused by Gatehouse" in answer.content[0].text  # type: ignore[union-attr]
+
+
+async def test_unreachable_upstream_is_never_allow(tenant: Tenant, connect: Connect) -> None:
+    await register(tenant, f"http://127.0.0.1:{free_port()}/mcp")
+    await policy(tenant, RULES)
+    async with connect(GATEWAY) as session:
+        with pytest.raises(MCPError, match="cannot be reached"):
+            await session.list_tools()
+        refused = await session.call_tool("read_file", {"path": "/a"})
+    assert refused.is_error and "cannot be reached" in refused.content[0].text  # type: ignore[union-attr]
+    assert await Action.all().count() == 0

@@ -181,3 +181,34 @@ async def test_actor_in_arguments_is_ignored(connect: Connect) -> None:
         answer = await call(session, "propose_action", type="refund", actor={"kind": "human", "name": "ceo"})
     row = await Action.get(id=answer["action_id"])
     assert (row.actor_kind, row.actor_name) == ("agent", "admin")
+
+
+async def test_mcp_requests_count_against_the_key_and_hosts_are_checked(tenant: Tenant, server: str) -> None:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    accept = {"Accept": "application/json, text/event-stream", **tenant.headers}
+    async with httpx.AsyncClient(base_url=server) as c:
+        first = await c.post("/mcp", json=body, headers=accept)
+        second = await c.post("/mcp", json=body, headers=accept)
+        foreign_host = await c.post("/mcp", json=body, headers={**accept, "Host": "evil.example"})
+        foreign_origin = await c.post("/mcp", json=body, headers={**accept, "Origin": "https://evil.example"})
+        own_origin = await c.post("/mcp", json=body, headers={**accept, "Origin": "https://gatehouse.test"})
+    assert first.status_code == 200 and second.status_code == 200
+    remaining = [int(r.headers["X-RateLimit-Remaining"]) for r in (first, second)]
+    assert remaining[1] == remaining[0] - 1
+    assert foreign_host.status_code == 421
+    assert foreign_origin.status_code == 403
+    assert own_origin.status_code == 200
+
+
+async def test_waiting_sends_progress_notifications(tenant: Tenant, connect: Connect) -> None:
+    await policy(tenant, MANUAL)
+    progress: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    async with connect() as session:
+        result = await session.call_tool("propose_action", {"type": "refund", "wait_seconds": 7},
+                                         progress_callback=on_progress)
+    assert not result.is_error and result.structured_content["status"] == "pending_approval"  # type: ignore[index]
+    assert progress and progress[0] >= 4.9
