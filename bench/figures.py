@@ -179,6 +179,32 @@ FIGURES = [
         ("gatehouse.workflows", "worker_cpu_us_per_execution"),
         ("baseline.workflows_direct", "cpu_us_per_call"),
     ),
+    Figure(
+        "8. propose_action over MCP vs POST /actions",
+        "req/s",
+        ("gatehouse.mcp", "propose.rps"),
+        ("gatehouse.mcp", "rest.rps"),
+        Goal("ratio", ">=", 0.5),
+    ),
+    Figure(
+        "8. propose_action over MCP, p99",
+        "ms",
+        ("gatehouse.mcp", "propose.latency_ms.p99"),
+        ("gatehouse.mcp", "rest.latency_ms.p99"),
+    ),
+    Figure(
+        "8. server CPU per MCP propose_action",
+        "us",
+        ("gatehouse.mcp", "propose.server_cpu_us_per_request"),
+        ("gatehouse.mcp", "rest.server_cpu_us_per_request"),
+    ),
+    Figure("8. gateway overhead per forwarded call, p50", "ms", ("gatehouse.mcp", "gateway.overhead_ms.p50")),
+    Figure(
+        "8. (detail) gateway call vs direct upstream call, p50",
+        "ms",
+        ("gatehouse.mcp", "gateway.gateway_ms.p50"),
+        ("gatehouse.mcp", "gateway.direct_ms.p50"),
+    ),
 ]
 
 

@@ -119,6 +119,7 @@ def step_pairs(
         (None, floor("receiver", measure.receiver_capacity, receiver) if budget.receiver_capacity else None),
         (ours("fanout"), floor("subscription", measure.subscription_baseline)),
         (ours("workflows"), floor("workflows_direct", measure.direct_calls, services["plain_receiver"])),
+        (ours("mcp"), None),  # its baselines (POST /actions, the upstream called directly) run inside it
     ]
 
 
