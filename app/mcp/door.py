@@ -8,6 +8,7 @@ each request before it arrives here; the SDK's bearer check (KeyVerifier) runs a
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from starlette.routing import BaseRoute, Route
@@ -21,6 +22,8 @@ from app.mcp.security import KeyVerifier, auth_settings, transport_security
 
 NATIVE_PATH = "/mcp"
 GATEWAY_PATH = "/mcp/gateways/{name}"
+# The SDK logs every stateless request's end at INFO ("Terminating session: None"): noise per call.
+QUIET_LOGGERS = ("mcp.server.streamable_http", "mcp.server.streamable_http_manager")
 
 
 class McpDoor:
@@ -28,6 +31,8 @@ class McpDoor:
 
     def __init__(self, settings: Settings, authenticator: Authenticator, services_of: ServicesOf) -> None:
         security = transport_security(settings)
+        for name in QUIET_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
         self.native = build_native_server(settings, authenticator, services_of)
         self._native_app = self.native.streamable_http_app(
             streamable_http_path=NATIVE_PATH, stateless_http=True, transport_security=security,
