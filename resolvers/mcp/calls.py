@@ -14,8 +14,6 @@ import asyncio
 import contextlib
 from typing import Any
 
-from mcp import ClientSession
-from mcp.types import CallToolResult
 from tortoise.expressions import Subquery
 
 from app.core.after_commit import atomic
@@ -33,15 +31,15 @@ BATCH = 50
 UNDECIDED = "pending_approval"
 
 
-async def forward(ctx: Context, call: McpCall, action: Action, session: ClientSession | None = None) -> McpCall:
-    """Call the upstream for an approved action's call row, unless someone already claimed it (over
-    `session` when the caller has one open with that upstream)."""
+async def forward(ctx: Context, call: McpCall, action: Action) -> McpCall:
+    """Call the upstream for an approved action's call row, unless someone already claimed it."""
     claimed = await McpCall.filter(id=call.id, status="waiting").update(status="calling")
     if not claimed:
         return await McpCall.get(id=call.id)
     server = await McpServer.get(id=call.server_id)
     try:
-        answer = await _call_upstream(ctx, server, call.tool, effective_params(action), session)
+        async with await open_upstream(ctx, server) as session:
+            answer = await session.call_tool(call.tool, effective_params(action))
         call.status, call.result = "completed", answer.model_dump(mode="json", by_alias=True, exclude_none=True)
     except Exception as exc:  # any failure is recorded; nothing is retried (see the module docstring)
         call.status, call.error = "failed", f"MCP server {server.name!r} failed: {type(exc).__name__}: {exc}"[:2000]
@@ -54,15 +52,6 @@ async def forward(ctx: Context, call: McpCall, action: Action, session: ClientSe
             "isError": bool((call.result or {}).get("isError")), "error": call.error,
         })
     return call
-
-
-async def _call_upstream(
-    ctx: Context, server: McpServer, tool: str, arguments: dict[str, Any], session: ClientSession | None
-) -> CallToolResult:
-    if session is not None:
-        return await session.call_tool(tool, arguments)
-    async with await open_upstream(ctx, server) as opened:
-        return await opened.call_tool(tool, arguments)
 
 
 async def forward_decided(services: Services) -> int:

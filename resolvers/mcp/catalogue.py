@@ -11,6 +11,9 @@ outright: no matching rule never means allow.
 from __future__ import annotations
 
 import hashlib
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +33,9 @@ from resolvers.mcp.identity import actor_of
 from resolvers.mcp.servers import auth_headers_of, find
 
 MAX_TOOLS = 1000
+LIST_TTL_SECONDS = 2.0
+LISTINGS_KEPT = 1000
+_listings: dict[tuple[str, str], tuple[float, list[mcp_types.Tool]]] = {}
 
 
 class UpstreamFailed(DomainError):
@@ -70,6 +76,45 @@ async def open_upstream(ctx: Context, server: McpServer) -> Any:
                                 allow_private=ctx.settings.allow_private_targets)
     except UnsafeURL as exc:
         raise UpstreamFailed(f"MCP server {server.name!r}: {exc}") from None
+
+
+@asynccontextmanager
+async def upstream(ctx: Context, server: McpServer) -> AsyncIterator[ClientSession]:
+    """A session with the upstream; any failure to reach it is UpstreamFailed (never allow)."""
+    try:
+        async with await open_upstream(ctx, server) as session:
+            yield session
+    except Exception as exc:
+        domain = _domain_error_in(exc)
+        if domain is not None:
+            raise domain from None
+        raise UpstreamFailed(f"MCP server {server.name!r} cannot be reached: {type(exc).__name__}") from None
+
+
+def _domain_error_in(exc: BaseException) -> DomainError | None:
+    """Our own refusal raised inside the session, perhaps wrapped by the SDK's task groups."""
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            if (found := _domain_error_in(inner)) is not None:
+                return found
+    return None
+
+
+async def listed_tools(ctx: Context, server: McpServer, *, fresh: bool) -> list[mcp_types.Tool]:
+    """The upstream's tools: asked again when `fresh` (tools/list, admitting) or when the last answer
+    is older than LIST_TTL_SECONDS (a call reuses a listing that young, saving a round trip)."""
+    key, now = (server.id, server.url), time.monotonic()
+    known = _listings.get(key)
+    if not fresh and known is not None and known[0] > now:
+        return known[1]
+    async with upstream(ctx, server) as session:
+        tools = await upstream_tools(session)
+    if len(_listings) >= LISTINGS_KEPT:
+        _listings.clear()
+    _listings[key] = (time.monotonic() + LIST_TTL_SECONDS, tools)
+    return tools
 
 
 async def upstream_tools(session: ClientSession) -> list[mcp_types.Tool]:
@@ -135,11 +180,4 @@ async def admit_tools(ctx: Context, server_id: str, names: list[str]) -> McpServ
 
 
 async def _judge(ctx: Context, server: McpServer) -> dict[str, Offer]:
-    try:
-        async with await open_upstream(ctx, server) as session:
-            tools = await upstream_tools(session)
-    except UpstreamFailed:
-        raise
-    except Exception as exc:
-        raise UpstreamFailed(f"MCP server {server.name!r} cannot be reached: {type(exc).__name__}") from None
-    return await offers(ctx, server, tools)
+    return await offers(ctx, server, await listed_tools(ctx, server, fresh=True))

@@ -10,13 +10,10 @@ upstream are refused before anything is proposed or called.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import jsonschema
-from mcp import ClientSession
 from mcp import types as mcp_types
 from tortoise.exceptions import IntegrityError
 
@@ -25,11 +22,11 @@ from models.governance import Action
 from models.mcp import McpCall, McpServer
 from resolvers.access import require
 from resolvers.context import Context
-from resolvers.errors import DomainError, Forbidden, Invalid, NotFound
+from resolvers.errors import Forbidden, Invalid, NotFound
 from resolvers.governance.actions import propose
 from resolvers.governance.outcome import reason_of
 from resolvers.mcp.calls import forward
-from resolvers.mcp.catalogue import Offer, UpstreamFailed, action_type, offers, open_upstream, upstream_tools
+from resolvers.mcp.catalogue import Offer, action_type, listed_tools, offers
 from resolvers.mcp.identity import actor_of
 from resolvers.mcp.servers import by_name
 
@@ -44,36 +41,11 @@ class GatewayAnswer:
     message: str | None = None
 
 
-@asynccontextmanager
-async def _upstream(ctx: Context, server: McpServer) -> AsyncIterator[ClientSession]:
-    """A session with the upstream; any failure to reach it is UpstreamFailed (never allow)."""
-    try:
-        async with await open_upstream(ctx, server) as session:
-            yield session
-    except Exception as exc:
-        domain = _domain_error_in(exc)
-        if domain is not None:
-            raise domain from None
-        raise UpstreamFailed(f"MCP server {server.name!r} cannot be reached: {type(exc).__name__}") from None
-
-
-def _domain_error_in(exc: BaseException) -> DomainError | None:
-    """Our own refusal raised inside the session, perhaps wrapped by the SDK's task groups."""
-    if isinstance(exc, DomainError):
-        return exc
-    if isinstance(exc, BaseExceptionGroup):
-        for inner in exc.exceptions:
-            if (found := _domain_error_in(inner)) is not None:
-                return found
-    return None
-
-
 async def list_tools(ctx: Context, server_name: str) -> list[mcp_types.Tool]:
     """The tools this caller may call: admitted by a policy, not denied outright, not held back."""
     require(ctx, "actions:write")
     server = await by_name(ctx, server_name)
-    async with _upstream(ctx, server) as session:
-        judged = await offers(ctx, server, await upstream_tools(session))
+    judged = await offers(ctx, server, await listed_tools(ctx, server, fresh=True))
     # Offered without their output schema: the gateway may answer a call with a pending notice or a
     # refusal, which a client would otherwise reject for not matching it.
     return [offer.tool.model_copy(update={"output_schema": None}) for offer in judged.values() if offer.offered]
@@ -89,8 +61,8 @@ def _check_arguments(offer: Offer, arguments: dict[str, Any]) -> None:
         raise Invalid(f"tool {offer.tool.name!r} has an invalid input schema upstream") from None
 
 
-async def _offer(ctx: Context, server: McpServer, session: ClientSession, tool: str) -> Offer:
-    offer = (await offers(ctx, server, await upstream_tools(session))).get(tool)
+async def _offer(ctx: Context, server: McpServer, tool: str) -> Offer:
+    offer = (await offers(ctx, server, await listed_tools(ctx, server, fresh=False))).get(tool)
     if offer is None:
         raise NotFound(f"MCP server {server.name!r} has no tool {tool!r}")
     if offer.held:
@@ -108,18 +80,15 @@ async def call_tool(
     require(ctx, "actions:write")
     server = await by_name(ctx, server_name)
     arguments = dict(arguments or {})
-    async with _upstream(ctx, server) as session:
-        offer = await _offer(ctx, server, session, tool)
-        _check_arguments(offer, arguments)
-        proposal = {"type": action_type(server, tool), "actor": await actor_of(ctx), "target": server.name,
-                    "params": arguments}
-        action = (await propose(ctx, proposal, idempotency_key=idempotency_key)).action
-        return await answer_for(ctx, server, tool, action, session)
+    offer = await _offer(ctx, server, tool)
+    _check_arguments(offer, arguments)
+    proposal = {"type": action_type(server, tool), "actor": await actor_of(ctx), "target": server.name,
+                "params": arguments}
+    action = (await propose(ctx, proposal, idempotency_key=idempotency_key)).action
+    return await answer_for(ctx, server, tool, action)
 
 
-async def answer_for(
-    ctx: Context, server: McpServer, tool: str, action: Action, session: ClientSession | None = None
-) -> GatewayAnswer:
+async def answer_for(ctx: Context, server: McpServer, tool: str, action: Action) -> GatewayAnswer:
     """The answer an action's current state gives (a retry of the same call reads the same row)."""
     if action.status in ("rejected", "expired", "cancelled"):
         return GatewayAnswer("refused", action, message=f"Gatehouse {action.status} this call: "
@@ -135,7 +104,7 @@ async def answer_for(
     if action.status == "pending_approval":
         return GatewayAnswer("pending", action)
     if call.status == "waiting":
-        call = await forward(ctx, call, action, session)
+        call = await forward(ctx, call, action)
     if call.status == "completed":
         return GatewayAnswer("result", action, result=call.result)
     if call.status == "failed":
