@@ -26,7 +26,12 @@ REFUSED = "refused by Gatehouse: upstream servers may not ask the agent's client
 
 
 class GuardedMcpTransport(httpx2.AsyncBaseTransport):
-    """Checks each request's URL and resolved addresses before the inner transport sends it."""
+    """Checks each request's URL and resolved addresses before the inner transport sends it.
+
+    One per process (and per `allow_private`), shared by every upstream session: its connection
+    pool and TLS context are made once (a new client per call spent most of a forwarded call's
+    time building its TLS context). Closing a client that uses it leaves it open.
+    """
 
     def __init__(self, allow_private: bool) -> None:
         self._inner = httpx2.AsyncHTTPTransport()
@@ -47,7 +52,16 @@ class GuardedMcpTransport(httpx2.AsyncBaseTransport):
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        """Kept open for the next session (see the class docstring)."""
+
+
+_transports: dict[bool, GuardedMcpTransport] = {}
+
+
+def shared_transport(allow_private: bool) -> GuardedMcpTransport:
+    if allow_private not in _transports:
+        _transports[allow_private] = GuardedMcpTransport(allow_private)
+    return _transports[allow_private]
 
 
 async def _refuse_sampling(context: Any, params: mcp_types.CreateMessageRequestParams) -> mcp_types.ErrorData:
@@ -65,7 +79,7 @@ async def upstream_session(
     """An initialised client session with the upstream (UnsafeURL before any I/O for a bad URL)."""
     check_url_syntax(url, allow_private)
     client = httpx2.AsyncClient(
-        transport=GuardedMcpTransport(allow_private), headers={"User-Agent": USER_AGENT, **headers},
+        transport=shared_transport(allow_private), headers={"User-Agent": USER_AGENT, **headers},
         timeout=httpx2.Timeout(seconds), follow_redirects=False, trust_env=False,
     )
     async with (
