@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'mcp_servers', 'app': 'models', 'unique_together': (('organization_id', 'name'),), 'pk_attr': 'id', 'table_description': 'An upstream MCP server (Streamable HTTP), reached through the outgoing-URL guard.'},
+            options={'table': 'mcp_servers', 'app': 'models', 'unique_together': (('organization_id', 'name'),), 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(
@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('finished_at', fields.DatetimeField(null=True, auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'mcp_calls', 'app': 'models', 'indexes': [Index(fields=['status', 'created_at'])], 'pk_attr': 'id', 'table_description': 'One gateway tool call that became an action; its upstream result once it ran.'},
+            options={'table': 'mcp_calls', 'app': 'models', 'indexes': [Index(fields=['status', 'created_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
     ]
