@@ -9,10 +9,11 @@ import time
 from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
+import orjson
 from mcp.server.mcpserver import Context as McpContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from app.auth import Authenticator
@@ -198,14 +199,16 @@ def build_native_server(settings: Settings, authenticator: Authenticator, servic
         input: Annotated[dict[str, Any], Field(description="The tool's input")],
         ctx: McpContext,
         tool_use_id: Annotated[str | None, Field(max_length=255)] = None,
-    ) -> PermissionAnswer:
+    ) -> Annotated[CallToolResult, PermissionAnswer]:
         """Claude Code's permission-prompt tool: allow (with the approved input) or deny (with why)."""
         gh = _gatehouse(ctx)
         key = f"permission:{tool_use_id}" if tool_use_id else None
         action = await _run(agent.propose_as_agent(gh, tool_name, None, input, None, key))
         if action.status == "pending_approval":
             action = await _run(_waited(gh, ctx, action.id, MAX_WAIT))
-        return PermissionAnswer.model_validate(agent.permission(action))
+        answer = agent.permission(action)  # its text is exactly Claude Code's shape: no null fields
+        return CallToolResult(content=[TextContent(type="text", text=orjson.dumps(answer).decode())],
+                              structured_content=answer)
 
     @server.resource("gatehouse://actions/{action_id}", name="action", mime_type="application/json",
                      description="An action as get_action answers it")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 import httpx
@@ -29,6 +30,8 @@ async def call(session: ClientSession, tool: str, **arguments: object) -> dict:
     result = await session.call_tool(tool, arguments)
     assert not result.is_error, result.content
     assert result.structured_content is not None
+    if tool == "request_permission":  # Claude Code reads the text: exactly the documented shape
+        assert json.loads(result.content[0].text) == result.structured_content  # type: ignore[union-attr]
     return result.structured_content
 
 
@@ -157,7 +160,7 @@ async def test_request_permission_shapes(tenant: Tenant, connect: Connect) -> No
         answer = await tenant.graphql(REJECT, {"id": "apr_" + action.id[4:], "r": "not on prod"})
         assert answer["data"]["rejectAction"]["status"] == "rejected", answer
         rejected = await waiting
-    assert allowed["behavior"] == "allow" and allowed["updatedInput"] == {"path": "/a"}
+    assert allowed == {"behavior": "allow", "updatedInput": {"path": "/a"}}
     assert denied["behavior"] == "deny" and denied["message"]
     assert rejected["behavior"] == "deny" and "not on prod" in rejected["message"]
 
