@@ -19,6 +19,7 @@ from app.mcp.context import ServicesOf
 from app.mcp.gateway import build_gateway_server
 from app.mcp.native import build_native_server
 from app.mcp.security import KeyVerifier, auth_settings, transport_security
+from app.mcp.streaming import AnswerForm
 
 NATIVE_PATH = "/mcp"
 GATEWAY_PATH = "/mcp/gateways/{name}"
@@ -34,10 +35,14 @@ class McpDoor:
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
         self.native = build_native_server(settings, authenticator, services_of)
-        self._native_app = self.native.streamable_http_app(
-            streamable_http_path=NATIVE_PATH, stateless_http=True, transport_security=security,
-            max_request_body_size=settings.max_body_bytes,
-        )
+        native_apps, self._native_managers = [], []
+        for json_response in (False, True):  # the streaming form, then the plain JSON one (app/mcp/streaming.py)
+            native_apps.append(self.native.streamable_http_app(
+                streamable_http_path=NATIVE_PATH, stateless_http=True, transport_security=security,
+                max_request_body_size=settings.max_body_bytes, json_response=json_response,
+            ))
+            self._native_managers.append(self.native.session_manager)
+        self._native_app = AnswerForm(streaming=native_apps[0], plain=native_apps[1])
         self.gateway = build_gateway_server(services_of)
         self._gateway_app = self.gateway.streamable_http_app(
             streamable_http_path=GATEWAY_PATH, stateless_http=True, transport_security=security,
@@ -50,5 +55,7 @@ class McpDoor:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        async with self.native.session_manager.run(), self.gateway.session_manager.run():
+        async with contextlib.AsyncExitStack() as stack:
+            for manager in (*self._native_managers, self.gateway.session_manager):
+                await stack.enter_async_context(manager.run())
             yield

@@ -3,9 +3,10 @@
 ``tools/call`` becomes an action ``mcp.<server>.<tool>`` (target: the server's name, params: the
 arguments) proposed as the caller's agent. Approved: forwarded at once and the upstream's answer
 returned. Pending: a pending answer; once a human approves, the call is forwarded by the worker, or
-by the agent's retry with the same idempotency key, whichever claims it first (resolvers/mcp/calls.py). Rejected, expired or cancelled: refused with the reason. A tool the
-policies do not admit, a held-back tool, arguments that break the tool's schema or an unreachable
-upstream are refused before anything is proposed or called.
+by the agent's retry with the same idempotency key, whichever claims it first (resolvers/mcp/calls.py).
+Rejected, expired or cancelled: refused with the reason. A tool the policies do not admit, a held-back
+tool, arguments that break the tool's schema or an unreachable upstream are refused before anything is
+proposed or called.
 """
 
 from __future__ import annotations

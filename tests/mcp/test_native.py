@@ -10,6 +10,7 @@ import httpx
 import pytest
 from mcp import ClientSession
 
+from app.mcp.streaming import may_wait
 from models.governance import Action
 from tests.conftest import Tenant
 from tests.mcp.conftest import Connect
@@ -215,3 +216,17 @@ async def test_waiting_sends_progress_notifications(tenant: Tenant, connect: Con
                                          progress_callback=on_progress)
     assert not result.is_error and result.structured_content["status"] == "pending_approval"  # type: ignore[index]
     assert progress and progress[0] >= 4.9
+
+
+def test_only_waiting_calls_stream() -> None:
+    def body(name: str, **arguments: object) -> bytes:
+        return json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                           "params": {"name": name, "arguments": arguments}}).encode()
+
+    assert may_wait(body("wait_for_decision", action_id="act_x"))
+    assert may_wait(body("request_permission", tool_name="Bash", input={}))
+    assert may_wait(body("propose_action", type="refund", wait_seconds=5))
+    assert not may_wait(body("propose_action", type="refund", wait_seconds=0))
+    assert not may_wait(body("get_action", action_id="act_x"))
+    assert not may_wait(b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}')
+    assert may_wait(b"not json")
