@@ -46,6 +46,7 @@ class McpDoor:
         self.gateway = build_gateway_server(services_of)
         self._gateway_app = self.gateway.streamable_http_app(
             streamable_http_path=GATEWAY_PATH, stateless_http=True, transport_security=security,
+            json_response=True,  # a gateway call never waits: nothing to stream
             max_request_body_size=settings.max_body_bytes, auth=auth_settings(settings),
             token_verifier=KeyVerifier(authenticator),
         )
