@@ -22,6 +22,7 @@ from app.core.settings import Settings, load_settings
 from app.errors import error_response
 from app.graphql import GatehouseGraphQL
 from app.logs import configure_logging
+from app.mcp.door import McpDoor
 from app.metrics import metrics_endpoint
 from app.middleware import GatehouseMiddleware
 from app.rest.openapi import openapi_endpoint
@@ -62,6 +63,17 @@ SYSTEM_PATHS: dict[str, dict[str, Any]] = {
             "responses": {"200": {"description": "a console file"}, "404": {"description": "no such file"}},
         }
     },
+    "/mcp": {
+        "post": {"summary": "The native MCP server (Streamable HTTP, JSON-RPC): propose_action, wait_for_decision, "
+                            "get_action, list_actions, cancel_action, describe_policies, request_permission",
+                 "responses": {"200": {"description": "JSON-RPC answer (JSON or an SSE stream)"}}},
+    },
+    "/mcp/gateways/{name}": {
+        "post": {"summary": "The MCP gateway in front of the upstream MCP server `name` (Streamable HTTP): its "
+                            "tools, each call decided by the policies",
+                 "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                 "responses": {"200": {"description": "JSON-RPC answer (JSON or an SSE stream)"}}},
+    },
     "/graphql": {
         "post": {"summary": "GraphQL queries and mutations (WebSocket upgrade for subscriptions)",
                  "responses": {"200": {"description": "GraphQL result"}}},
@@ -95,7 +107,7 @@ async def http_error(_request: Request, exc: Exception) -> Response:
     return error_response(code, exc.detail if isinstance(exc.detail, str) else code.lower())
 
 
-def _routes(settings: Settings, documents: Documents) -> list[BaseRoute]:
+def _routes(settings: Settings, documents: Documents, mcp: McpDoor) -> list[BaseRoute]:
     graphql = GatehouseGraphQL(documents.schema, graphql_ide="graphiql" if settings.dev else None)
     return [
         Route("/healthz", healthz),
@@ -104,6 +116,7 @@ def _routes(settings: Settings, documents: Documents) -> list[BaseRoute]:
         Route("/api/v1/openapi", openapi_endpoint),
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", GraphQLWebSocket(documents)),
+        *mcp.routes(),
         *console_routes(),
         *rest_routes(),
     ]
@@ -115,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     authenticator = Authenticator()
     documents = Documents(build_schema(settings), settings)
     hub = Hub(documents, settings.ws_send_queue_frames)
+    mcp = McpDoor(settings, authenticator, lambda: application.state.services)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -127,7 +141,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             stop = asyncio.Event()
             workers = asyncio.create_task(run_workers(services, stop)) if settings.run_workers_inprocess else None
             try:
-                yield
+                async with mcp.running():
+                    yield
             finally:
                 stop.set()
                 if workers is not None:
@@ -137,7 +152,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     application: Starlette
     application = Starlette(
-        routes=_routes(settings, documents),
+        routes=_routes(settings, documents, mcp),
         lifespan=lifespan,
         exception_handlers={HTTPException: http_error},
         middleware=[

@@ -204,6 +204,32 @@ FIGURES = [
         ("gatehouse.long_polls", "wake_ms.p50"),
         ("gatehouse.long_polls", "approve_ms.p50"),
     ),
+    Figure(
+        "9. propose_action over MCP vs POST /actions",
+        "req/s",
+        ("gatehouse.mcp", "propose.rps"),
+        ("gatehouse.mcp", "rest.rps"),
+        Goal("ratio", ">=", 0.5),
+    ),
+    Figure(
+        "9. propose_action over MCP, p99",
+        "ms",
+        ("gatehouse.mcp", "propose.latency_ms.p99"),
+        ("gatehouse.mcp", "rest.latency_ms.p99"),
+    ),
+    Figure(
+        "9. server CPU per MCP propose_action",
+        "us",
+        ("gatehouse.mcp", "propose.server_cpu_us_per_request"),
+        ("gatehouse.mcp", "rest.server_cpu_us_per_request"),
+    ),
+    Figure("9. gateway overhead per forwarded call, p50", "ms", ("gatehouse.mcp", "gateway.overhead_ms.p50")),
+    Figure(
+        "9. (detail) gateway call vs direct upstream call, p50",
+        "ms",
+        ("gatehouse.mcp", "gateway.gateway_ms.p50"),
+        ("gatehouse.mcp", "gateway.direct_ms.p50"),
+    ),
 ]
 
 

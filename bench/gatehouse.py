@@ -28,7 +28,7 @@ from bench.budget import Budget
 from bench.fleet import DEFAULT_PROPOSAL, DEFAULT_QUERY
 from bench.httpclient import Pool, Target, encode_request
 from bench.load import path_of
-from bench.procs import PYTHON, REPO_DIR, Service, free_port, run_json
+from bench.procs import PYTHON, REPO_DIR, Service, free_port, run_json, uvicorn_cmd
 
 DEFAULT_ENV = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/gatehouse_bench",
@@ -60,6 +60,13 @@ PENDING_SUBSCRIPTION = DEFAULT_QUERY  # PendingApprovalChange { event approval {
 PENDING_TYPE = "bench_pending_review"
 PENDING_PROPOSAL = {**DEFAULT_PROPOSAL, "type": PENDING_TYPE}
 WORKFLOWS_PATH = "/api/v1/workflows"
+# Figure 8: propose_action over MCP as one JSON-RPC POST (the stateless server needs no session), the
+# same proposal as figure 1's body; and the gateway in front of bench/baselines/mcp_upstream.py.
+MCP_HEADERS = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18"}
+MCP_ARGUMENTS = {key: DEFAULT_PROPOSAL.get(key) for key in ("type", "target", "params")}
+MCP_PROPOSE = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+               "params": {"name": "propose_action", "arguments": MCP_ARGUMENTS}}
+MCP_UPSTREAM_APP = "bench.baselines.mcp_upstream:app"
 
 
 class NotWired(RuntimeError):
@@ -234,6 +241,9 @@ class GatehouseSide:
         self._hooks: Org | None = None
         self._flows: Flows | None = None
         self.read_paths: str | None = None
+        self.mcp_upstream: Service | None = None
+        self._mcp_org: Org | None = None
+        self._mcp_rounds = 0
 
     def _serve(self, name: str) -> Service:
         port = free_port()
@@ -259,7 +269,7 @@ class GatehouseSide:
 
     def stop(self) -> None:
         flow_receiver = None if self._flows is None else self._flows.receiver
-        for service in (self.worker, self.hook_receiver, flow_receiver, self.server):
+        for service in (self.worker, self.hook_receiver, flow_receiver, self.mcp_upstream, self.server):
             if service is not None:
                 service.stop()
 
@@ -502,6 +512,45 @@ class GatehouseSide:
         ]
         return run_json(cmd, self.budget.step_timeout)
 
+    def mcp(self) -> dict[str, Any]:
+        """Figure 8. propose_action over MCP against POST /actions, the same proposal in the same
+        organization (figure 1's, 100 policies), back to back in alternating order; then the
+        gateway's overhead per forwarded call over calling the upstream directly (its own process,
+        bench.mcp_gateway_latency)."""
+        org = self.shared_org()
+        body, headers = json.dumps(MCP_PROPOSE), {**org.headers, **MCP_HEADERS}
+        _check_mcp_answer(post_raw(self.base_url + "/mcp", headers, body))
+        runs = {
+            "rest": lambda: self._rest_propose(self.budget),
+            "propose": lambda: measure.http_load(self.base_url + "/mcp", self.budget, "POST", body, headers,
+                                                 server_pid=self.pid),
+        }
+        order = list(runs) if self._mcp_rounds % 2 == 0 else list(runs)[::-1]
+        self._mcp_rounds += 1
+        result: dict[str, Any] = {name: runs[name]() for name in order}
+        result["gateway"] = self._gateway_latency()
+        result["requests"] = sum(int(result[n].get("requests") or 0) for n in ("rest", "propose", "gateway"))
+        result["errors"] = sum(int(result[n].get("errors") or 0) for n in ("rest", "propose", "gateway"))
+        result["first_error"] = next((result[n].get("first_error") for n in runs if result[n].get("first_error")),
+                                     None)
+        return result
+
+    def _gateway_latency(self) -> dict[str, Any]:
+        if self.mcp_upstream is None:
+            port = free_port()
+            self.mcp_upstream = Service("mcp-upstream", uvicorn_cmd(MCP_UPSTREAM_APP, port), port).start()
+        if self._mcp_org is None:
+            org = create_org(self.config, f"bench-mcp-{time.time_ns()}")
+            upstream = {"name": "bench", "url": self.mcp_upstream.url + "/mcp"}
+            post_json(self.base_url + "/api/v1/mcp-servers", org, upstream)
+            rule = {"when": {"actionType": "mcp.bench.echo"}, "approval": "auto"}
+            post_json(self.base_url + "/policy", org, {"name": "bench echo", "rules": [rule]})
+            self._mcp_org = org
+        cmd = [PYTHON, "-m", "bench.mcp_gateway_latency", "--gateway-url", self.base_url + "/mcp/gateways/bench",
+               "--upstream-url", self.mcp_upstream.url + "/mcp", "--api-key", self._mcp_org.api_key,
+               "-n", str(self.budget.workflow_latency_samples)]
+        return run_json(cmd, self.budget.step_timeout)
+
     def profile(self) -> list[Path]:
         """py-spy samples of the server while proposeAction, then POST /actions, run under load
         (after the figures, so sampling never perturbs them)."""
@@ -538,6 +587,19 @@ def delivery_rate(counts: dict[str, Any]) -> float | None:
 def _cpu_us(before: float | None, after: float | None, count: int) -> float | None:
     """A process's CPU per unit of work, in microseconds, from two readings."""
     return None if before is None or after is None or count <= 0 else round((after - before) * 1e6 / count, 1)
+
+
+def post_raw(url: str, headers: dict[str, str], body: str) -> str:
+    request = urllib.request.Request(url, data=body.encode(), method="POST",
+                                     headers={"content-type": "application/json", **headers})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return str(response.read().decode())
+
+
+def _check_mcp_answer(text: str) -> None:
+    """One MCP proposal answered a structured action before its load run (the load counts statuses only)."""
+    if '"action_id"' not in text or '"isError":true' in text.replace(" ", ""):
+        raise RuntimeError(f"propose_action over MCP did not answer an action: {text[:300]}")
 
 
 def _reset(receiver_url: str) -> None:

@@ -120,6 +120,7 @@ def step_pairs(
         (ours("fanout"), floor("subscription", measure.subscription_baseline)),
         (ours("workflows"), floor("workflows_direct", measure.direct_calls, services["plain_receiver"])),
         (ours("long_polls"), None),
+        (ours("mcp"), None),  # its baselines (POST /actions, the upstream called directly) run inside it
     ]
 
 

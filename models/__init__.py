@@ -11,4 +11,5 @@ MODEL_MODULES = [
     "models.agents",
     "models.notifications",
     "models.reviewers",
+    "models.mcp",
 ]

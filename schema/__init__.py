@@ -15,6 +15,8 @@ from schema.governance.mutations import GovernanceMutations
 from schema.governance.queries import GovernanceQueries
 from schema.keys.mutations import KeyMutations
 from schema.keys.queries import KeyQueries
+from schema.mcp.mutations import McpMutations
+from schema.mcp.queries import McpQueries
 from schema.nodes import NodeQueries
 from schema.operation import OperationPolicy
 from schema.realtime.subscriptions import RealtimeSubscriptions
@@ -29,10 +31,11 @@ QUERY_TYPES: tuple[type, ...] = (
     NodeQueries, KeyQueries, GovernanceQueries, WebhookQueries, ConnectorQueries, WorkflowQueries, ReferenceQueries,
     AgentQueries,
     ReviewerQueries,
+    McpQueries,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     KeyMutations, GovernanceMutations, WebhookMutations, ConnectorMutations, WorkflowMutations, AgentMutations,
-    ReviewerMutations,
+    ReviewerMutations, McpMutations,
 )
 SUBSCRIPTION_TYPES: tuple[type, ...] = (RealtimeSubscriptions,)
 

@@ -43,6 +43,7 @@ class ActionStatus(Enum):
     approved = value("approved", description="Allowed: by no matching rule, by its checks or by a human.")
     rejected = value("rejected", description="Refused: by a deny rule, a failed required check or a human.")
     expired = value("expired", description="Not decided within its expiry time.")
+    cancelled = value("cancelled", description="Withdrawn by its proposer while it was pending.")
 
 
 @strawberry.enum(description="The state of the human decision a pending action waits for.")
@@ -51,6 +52,7 @@ class ApprovalStatus(Enum):
     approved = value("approved", description="The action was approved.")
     rejected = value("rejected", description="The action was rejected.")
     expired = value("expired", description="The action expired before anyone decided.")
+    cancelled = value("cancelled", description="The proposer withdrew the action.")
 
 
 @strawberry.enum(description="Who gives the final approval once the required checks have passed.")
@@ -91,6 +93,7 @@ class HistoryKind(Enum):
     grant_used = value("grant_used", description="Its `grantFor` window approved a later action (in `detail`).")
     approval_recorded = value("approval_recorded", description="One key's approval counted; more are needed.")
     escalated = value("escalated", description="Its deadline re-opened it to the escalateTo group.")
+    cancelled = value("cancelled", description="Its proposer withdrew it.")
 
 
 @strawberry.enum(description="Where an agent stands; `disabled` is the kill switch: its proposals are rejected.")
@@ -107,6 +110,7 @@ class PendingChange(Enum):
     approved = value("approved", description="It was approved: remove it.")
     rejected = value("rejected", description="It was rejected: remove it.")
     expired = value("expired", description="It expired: remove it.")
+    cancelled = value("cancelled", description="Its proposer withdrew it: remove it.")
 
 
 @strawberry.enum(description="The state of one webhook delivery.")

@@ -28,6 +28,7 @@ from resolvers.errors import NotFound
 from resolvers.governance import actions, approvals, policies, reviewers
 from resolvers.keys import api_keys, organizations
 from resolvers.lookup import owned
+from resolvers.mcp import servers as mcp_servers
 from resolvers.webhooks import deliveries, webhooks
 from resolvers.workflows import executions, workflows
 from schema.agents.types import Agent
@@ -35,6 +36,7 @@ from schema.connectors.types import Connector, ConnectorCall, Credential
 from schema.context import GraphQLContext
 from schema.governance.types import Action, Approval, HistoryEntry, Notification, Policy
 from schema.keys.types import ApiKey, Organization
+from schema.mcp.types import McpServer
 from schema.node import Node
 from schema.reviewers.types import ReviewerGroup
 from schema.webhooks.types import Webhook, WebhookDelivery
@@ -99,6 +101,10 @@ async def _call(ctx: Context, id: str) -> Node:
     return ConnectorCall.from_row(await owned(ConnectorCallRow, ctx, id, "connector call"))
 
 
+async def _mcp_server(ctx: Context, id: str) -> Node:
+    return McpServer.from_row(await mcp_servers.find(ctx, id))
+
+
 async def _workflow(ctx: Context, id: str) -> Node:
     return Workflow.from_row(await workflows.find(ctx, id))
 
@@ -118,7 +124,7 @@ async def _reviewer_group(ctx: Context, id: str) -> Node:
 FETCHERS: dict[str, Fetch] = {
     "act": _action, "apr": _approval, "pol": _policy, "hist": _history, "key": _api_key, "org": _organization,
     "wh": _webhook, "dlv": _delivery, "cred": _credential, "conn": _connector, "call": _call, "wf": _workflow,
-    "exec": _execution, "agt": _agent, "ntf": _notification, "grp": _reviewer_group,
+    "exec": _execution, "agt": _agent, "ntf": _notification, "grp": _reviewer_group, "mcp": _mcp_server,
 }
 
 

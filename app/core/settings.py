@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     workflow_concurrency: int = Field(64, gt=0, le=1024)  # executions one worker runs at once
     workflow_lease_seconds: float = Field(30.0, ge=1)  # a dead worker's executions are taken over after it
     workflow_step_output_max_bytes: int = Field(262_144, gt=1024)
+    # MCP transport security (DNS rebinding): Host and Origin values /mcp accepts besides public_url's
+    # own and loopback; comma-separated, `name:*` allows any port
+    mcp_allowed_hosts: str = ""
+    mcp_allowed_origins: str = ""
 
     @field_validator("slack_api_url", "stripe_api_url", "discord_api_url")
     @classmethod

@@ -8,6 +8,7 @@ from app.rest import (  # noqa: F401
     connectors,
     credentials,
     evidence,
+    mcp_servers,
     policies,
     reviewers,
     webhooks,

@@ -12,7 +12,7 @@ from app.rest.lists import ListQuery, list_response
 from app.rest.routing import RestCall, endpoint, json_response
 from models.governance import Action
 from models.notifications import Notification
-from resolvers.governance import actions, grants, review, waiting
+from resolvers.governance import actions, cancelling, grants, review, waiting
 from resolvers.governance.grants import grant_of
 from resolvers.governance.inputs import ProposalIn
 from resolvers.governance.records import actor_of
@@ -170,3 +170,15 @@ def serialise_notification(row: Notification) -> dict[str, Any]:
           tags=TAGS, response=list[NotificationOut])
 async def list_notifications(call: RestCall) -> list[dict[str, Any]]:
     return [serialise_notification(row) for row in await notifications.for_action(call.ctx, call.path["id"])]
+
+
+class CancelBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(None, max_length=10_000, description="Why the proposer withdraws it")
+
+
+@endpoint("POST", "/actions/{id}/cancel", summary="Withdraw a pending action (only the key that proposed it, "
+          "or an admin key)", tags=TAGS, body=CancelBody, also_at_root=True, errors=(409,))
+async def cancel_action(call: RestCall) -> dict[str, Any]:
+    body: CancelBody = call.body
+    return serialise_action(await cancelling.cancel(call.ctx, call.path["id"], reason=body.reason))

@@ -25,7 +25,8 @@ from models.governance import Action
 LIVENESS_SECONDS: Final = 60
 AGENT_ID_PREFIX: Final = "agt_"
 BUCKET: Final = {"approved": "approved_actions", "pending_approval": "pending_actions",
-                 "rejected": "blocked_actions", "expired": "blocked_actions"}
+                 "rejected": "blocked_actions", "expired": "blocked_actions",
+                 "cancelled": "blocked_actions"}  # withdrawn by its proposer: it did not happen
 
 
 def proposal_cte(status: str, agent: str, org: str, now: str) -> str:

@@ -29,6 +29,7 @@ PENDING_CHANGES = {
     "action.approved": "approved",
     "action.rejected": "rejected",
     "action.expired": "expired",
+    "action.cancelled": "cancelled",
 }
 SCOPES = {
     "pendingApprovals": "approvals:read",
@@ -44,7 +45,7 @@ def authorize(ctx: Context, feed: str) -> None:
 
 
 def pending_change(event: Envelope) -> str | None:
-    """created/approved/rejected/expired when `event` changes the pending set, else None.
+    """created/approved/rejected/expired/cancelled when `event` changes the pending set, else None.
 
     A decision changes the pending set only for an action that waited for it: governance's events
     carry `approvalId` for those (an action approved or rejected by policy at once has none).
@@ -53,7 +54,7 @@ def pending_change(event: Envelope) -> str | None:
     if change is None:
         return None
     data = event.get("data") or {}
-    return change if change in ("created", "expired") or data.get("approvalId") else None
+    return change if change in ("created", "expired", "cancelled") or data.get("approvalId") else None
 
 
 def action_matcher(action_id: str | None) -> Matcher:

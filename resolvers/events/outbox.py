@@ -34,6 +34,7 @@ CATALOGUE = (
     "action.expired",
     "action.grant_consumed",
     "action.escalated",
+    "action.cancelled",
     "workflow.started",
     "workflow.step_completed",
     "workflow.completed",
@@ -54,6 +55,11 @@ CATALOGUE = (
     "reviewer_group.created",
     "reviewer_group.updated",
     "reviewer_group.deleted",
+    "mcp_server.created",
+    "mcp_server.updated",
+    "mcp_server.deleted",
+    "mcp.call_completed",
+    "mcp.call_failed",
 )
 
 

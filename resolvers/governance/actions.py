@@ -36,7 +36,7 @@ from resolvers.governance.records import announce, approval_id_of, checks_to_row
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 
-STATUSES: Final = ("approved", "pending_approval", "rejected", "expired")
+STATUSES: Final = ("approved", "pending_approval", "rejected", "expired", "cancelled")
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ out in policy order. ``decide_without_index`` is the plain scan the index is tes
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal, NamedTuple
 
 from resolvers.governance.pattern_index import PatternIndex
@@ -182,6 +182,19 @@ class CompiledPolicies:
         if len(found) == 1:
             return found
         return sorted({entry.seq: entry for entry in found}.values(), key=_by_seq)
+
+
+def standing(compiled: CompiledPolicies, facts: ActionFacts) -> tuple[bool, bool]:
+    """(admitted, denied) of an action type before any params are known, for listing what an agent
+    may call: admitted when an enforce-mode rule matches whatever the params, denied when such a
+    rule has ``deny`` and no params condition (it refuses every call)."""
+    admitted = denied = False
+    for entry in compiled.candidates(facts):
+        if entry.mode != "enforce" or not _holds(replace(entry.rule.when, params=()), facts):
+            continue
+        admitted = True
+        denied = denied or (entry.rule.deny and not entry.rule.when.params)
+    return admitted, denied
 
 
 def decide(policies: Sequence[PolicySpec], facts: ActionFacts) -> Decision:

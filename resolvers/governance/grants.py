@@ -25,14 +25,9 @@ from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.events.outbox import emit
 from resolvers.governance.inputs import unstorable
+from resolvers.governance.outcome import effective_params
 from resolvers.governance.records import decider, event_data, history_row
 from resolvers.lookup import owned
-
-
-def effective_params(action: Action) -> dict[str, Any]:
-    """The params the action was approved with: an approver's edit replaces `params` (the proposal's stay in
-    `original_params`), so the grant covers what was approved, not what was asked."""
-    return action.params
 
 
 def grant_hash(organization_id: str, action_type: str, target: str | None, params: Any) -> str:

@@ -68,7 +68,7 @@ def wait_seconds(raw: object) -> int | None:
     return seconds
 
 
-async def get_when_decided(ctx: Context, action_id: str, seconds: int) -> Action:
+async def get_when_decided(ctx: Context, action_id: str, seconds: float) -> Action:
     """The action once it is no longer pending, or as it stands after `seconds` (not an error)."""
     action = await actions.get(ctx, action_id)
     if action.status != "pending_approval" or seconds <= 0:
@@ -85,3 +85,8 @@ async def get_when_decided(ctx: Context, action_id: str, seconds: int) -> Action
     finally:
         waiters.forget(action.id, future)
     return action
+
+
+async def wait_decided(ctx: Context, action_id: str, seconds: float) -> Action:
+    """MCP's name for the same wait (`wait_for_decision`, `propose_action(wait_seconds)`)."""
+    return await get_when_decided(ctx, action_id, seconds)

@@ -8,7 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from resolvers.governance import actions, approvals, evidence, grants, policies
+from resolvers.governance import actions, approvals, cancelling, evidence, grants, policies
 from schema.context import GraphQLContext
 from schema.governance.types import (
     Action,
@@ -99,6 +99,12 @@ class GovernanceMutations:
                                                                        "use: an object.")] = None,
     ) -> Action:
         return Action.from_row(await grants.consume(info.context.ctx, str(action_id), {"params": params}))
+    @strawberry.mutation(description="Withdraw a pending action this key proposed (scope actions:write).")
+    async def cancel_action(
+        self, info: I, action_id: ActionId,
+        reason: Annotated[str | None, strawberry.argument(description="Why it is withdrawn.")] = None,
+    ) -> Action:
+        return Action.from_row(await cancelling.cancel(info.context.ctx, str(action_id), reason=reason))
 
     @strawberry.mutation(description="The decision an action would get now; nothing is stored (scope policies:read).")
     async def simulate_decision(

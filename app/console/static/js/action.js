@@ -169,7 +169,7 @@ function decided(action, session) {
     h("h2", { tabindex: "-1" }, "Decision"), h("div", { class: "outcome" }, badge(action.status)), ...lines);
 }
 
-const badgeWord = (status) => ({ approved: "Approved", rejected: "Rejected" })[status] ?? status;
+const badgeWord = (status) => ({ approved: "Approved", rejected: "Rejected", cancelled: "Withdrawn" })[status] ?? status;
 
 /** The checks and every evidence submission from the history. */
 function evidence(action) {

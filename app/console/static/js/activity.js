@@ -3,7 +3,7 @@
 import { actorLine, ago, badge, empty, h, localTime, notice, paged, replace } from "./render.js";
 
 const STATUSES = [["", "Any status"], ["approved", "Approved"], ["rejected", "Rejected"], ["expired", "Expired"],
-  ["pending_approval", "Pending approval"]];
+  ["cancelled", "Cancelled"], ["pending_approval", "Pending approval"]];
 
 export function mount(root, session) {
   const results = h("div", { class: "results", "aria-live": "polite" });

@@ -85,6 +85,7 @@ const STATUS = {
   approved: ["✓", "Approved"],
   rejected: ["✕", "Rejected"],
   expired: ["◷", "Expired"],
+  cancelled: ["⊘", "Cancelled"],
   passed: ["✓", "Passed"],
   failed: ["✕", "Failed"],
   pending: ["○", "Missing"],

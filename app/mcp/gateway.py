@@ -1,0 +1,93 @@
+"""The gateway door: /mcp/gateways/{name} offers an upstream server's tools behind the policies.
+
+A low-level SDK server (the tool list is the upstream's, known only per request): `tools/list` and
+`tools/call` map to resolvers/mcp/gateway.py and nothing else. The idempotency key of a call is the
+request's ``_meta["gatehouse/idempotency_key"]`` or the HTTP ``Idempotency-Key`` header.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from mcp import types as mcp_types
+from mcp.server import Server, ServerRequestContext
+from mcp.shared.exceptions import MCPError
+from starlette.requests import Request
+
+from app.mcp.context import ServicesOf, mcp_context
+from resolvers.context import Context
+from resolvers.errors import DomainError, NotFound
+from resolvers.mcp import gateway
+from resolvers.mcp.agent import answer
+
+META_KEY = "gatehouse/idempotency_key"
+
+
+def _request(ctx: ServerRequestContext[Any]) -> Request:
+    request = ctx.request
+    assert isinstance(request, Request)
+    return request
+
+
+class GatewayHandlers:
+    """tools/list and tools/call of /mcp/gateways/{name}."""
+
+    def __init__(self, services_of: ServicesOf) -> None:
+        self._services_of = services_of
+
+    def gatehouse(self, ctx: ServerRequestContext[Any]) -> tuple[Context, str]:
+        request = _request(ctx)
+        return mcp_context(request, self._services_of), str(request.path_params.get("name", ""))
+
+
+def _text(value: Any) -> list[mcp_types.ContentBlock]:
+    return [mcp_types.TextContent(type="text", text=value if isinstance(value, str) else orjson.dumps(value).decode())]
+
+
+def _idempotency_key(ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams) -> str | None:
+    raw: Any = params.meta
+    meta = raw if isinstance(raw, dict) else raw.model_dump(by_alias=True) if raw is not None else {}
+    key = meta.get(META_KEY) or _request(ctx).headers.get("idempotency-key")
+    return str(key) if key else None
+
+
+async def list_tools(handlers: GatewayHandlers, ctx: ServerRequestContext[Any]) -> mcp_types.ListToolsResult:
+    gh, name = handlers.gatehouse(ctx)
+    try:
+        return mcp_types.ListToolsResult(tools=await gateway.list_tools(gh, name))
+    except NotFound as err:
+        raise MCPError(mcp_types.INVALID_PARAMS, err.message) from None
+    except DomainError as err:
+        raise MCPError(mcp_types.INTERNAL_ERROR, f"{err.code}: {err.message}") from None
+
+
+async def call_tool(handlers: GatewayHandlers, ctx: ServerRequestContext[Any],
+                    params: mcp_types.CallToolRequestParams) -> mcp_types.CallToolResult:
+    gh, name = handlers.gatehouse(ctx)
+    try:
+        got = await gateway.call_tool(gh, name, params.name, params.arguments, _idempotency_key(ctx, params))
+    except DomainError as err:
+        return mcp_types.CallToolResult(content=_text(f"{err.code}: {err.message}"), is_error=True)
+    if got.outcome == "result" and got.result is not None:
+        return mcp_types.CallToolResult.model_validate(got.result)
+    notice = {**answer(gh, got.action), "message": got.message}
+    if got.outcome == "pending":
+        notice["message"] = ("A human must approve this call; Gatehouse will make it once approved. Read the "
+                             "result with get_action, or call again with the same idempotency key.")
+    return mcp_types.CallToolResult(content=_text(notice), is_error=got.outcome == "refused",
+                                    _meta={"gatehouse/action": notice})
+
+
+def build_gateway_server(services_of: ServicesOf) -> Server[Any]:
+    handlers = GatewayHandlers(services_of)
+
+    async def on_list_tools(ctx: ServerRequestContext[Any], _params: mcp_types.PaginatedRequestParams | None
+                            ) -> mcp_types.ListToolsResult:
+        return await list_tools(handlers, ctx)
+
+    async def on_call_tool(ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams
+                           ) -> mcp_types.CallToolResult:
+        return await call_tool(handlers, ctx, params)
+
+    return Server("gatehouse-gateway", on_list_tools=on_list_tools, on_call_tool=on_call_tool)

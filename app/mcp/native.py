@@ -1,0 +1,220 @@
+"""The native MCP server: one decorated function per tool, each a call to the same resolvers as
+REST and GraphQL. The actor and organization come from the API key, never from tool arguments.
+Domain errors become tool errors the model can read (`ToolError`); pending is an answer, not an error.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
+
+import orjson
+from mcp.server.mcpserver import Context as McpContext
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel, Field
+
+from app.auth import Authenticator
+from app.core.settings import Settings
+from app.mcp.context import ServicesOf, mcp_context
+from app.mcp.security import KeyVerifier, auth_settings
+from resolvers.context import Context
+from resolvers.errors import DomainError
+from resolvers.governance import actions, cancelling
+from resolvers.governance.waiting import wait_decided
+from resolvers.mcp import agent
+
+T = TypeVar("T")
+MAX_WAIT = 40
+PROGRESS_EVERY_SECONDS = 5.0
+INSTRUCTIONS = (
+    "Gatehouse decides whether an action may happen. Propose it with propose_action; when the answer is "
+    "pending_approval, a human decides: wait with wait_for_decision (or propose with wait_seconds) and act "
+    "only on status approved, with effective_params."
+)
+
+
+class Check(BaseModel):
+    name: str
+    status: str
+    note: str | None = None
+
+
+class DecisionOut(BaseModel):
+    status: str
+    checks: list[Check]
+
+
+class ActionAnswer(BaseModel):
+    """An action as an agent reads it."""
+
+    action_id: str
+    type: str
+    target: str | None
+    status: str = Field(description="approved | pending_approval | rejected | expired | cancelled")
+    decision: DecisionOut
+    effective_params: dict[str, Any] = Field(description="The params to act on (an approver's edit, if any)")
+    edited: bool
+    reason: str | None = Field(description="Why it was rejected or cancelled")
+    approval_url: str | None = Field(description="Where a human decides it, while pending")
+    expires_at: str | None
+    poll_after_seconds: int | None = Field(description="When to ask again, while pending")
+    gateway_call: dict[str, Any] | None = Field(None, description="A gateway tool call's upstream result")
+
+
+class ActionList(BaseModel):
+    actions: list[ActionAnswer]
+    next_cursor: str | None
+
+
+class PolicyRule(BaseModel):
+    policy_id: str
+    policy_name: str
+    when: dict[str, Any]
+    outcome: str = Field(description="What a matching action gets: pending_approval or rejected")
+    requires_evidence: list[str]
+    human_approval: bool
+
+
+class PolicyDescription(BaseModel):
+    rules: list[PolicyRule]
+    default: str = Field("approved", description="What an action no rule matches gets")
+
+
+class PermissionAnswer(BaseModel):
+    """Claude Code's permission-prompt shape."""
+
+    behavior: str = Field(description="allow | deny")
+    updatedInput: dict[str, Any] | None = None
+    message: str | None = None
+
+
+
+
+async def _run(call: Awaitable[T]) -> T:
+    try:
+        return await call
+    except DomainError as err:
+        raise ToolError(f"{err.code}: {err.message}") from None
+
+
+async def _waited(ctx: Context, mctx: McpContext, action_id: str, seconds: float) -> Any:
+    """wait_decided in slices, with a progress notification between them."""
+    started = time.monotonic()
+    while True:
+        left = seconds - (time.monotonic() - started)
+        action = await wait_decided(ctx, action_id, min(max(left, 0.0), PROGRESS_EVERY_SECONDS))
+        if action.status != "pending_approval" or left <= PROGRESS_EVERY_SECONDS:
+            return action
+        await mctx.report_progress(time.monotonic() - started, seconds, "waiting for a human decision")
+
+
+def _answer(ctx: Context, action: Any) -> ActionAnswer:
+    return ActionAnswer.model_validate(agent.answer(ctx, action))
+
+
+READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+
+
+def build_native_server(settings: Settings, authenticator: Authenticator, services_of: ServicesOf) -> MCPServer:
+    """The /mcp server with its tools and the gatehouse://actions/{id} resource."""
+
+    def _gatehouse(mctx: McpContext) -> Context:
+        return mcp_context(mctx.request_context.request, services_of)
+
+    server = MCPServer("gatehouse", instructions=INSTRUCTIONS, token_verifier=KeyVerifier(authenticator),
+                       auth=auth_settings(settings), log_level="WARNING")
+
+    @server.tool(annotations=ToolAnnotations(title="Propose an action", read_only_hint=False, destructive_hint=False,
+                                             idempotent_hint=True, open_world_hint=False))
+    async def propose_action(
+        type: Annotated[str, Field(min_length=1, max_length=200, description="What the action is, e.g. send_email")],
+        ctx: McpContext,
+        target: Annotated[str | None, Field(max_length=10_000, description="What it acts on")] = None,
+        params: Annotated[dict[str, Any] | None, Field(description="Its parameters")] = None,
+        reason: Annotated[str | None, Field(max_length=10_000, description="Why the agent wants it")] = None,
+        idempotency_key: Annotated[str | None, Field(min_length=1, max_length=255)] = None,
+        wait_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT, description="Wait this long for a human")] = 0,
+    ) -> ActionAnswer:
+        """Ask Gatehouse whether an action may happen; pending is an answer, not an error."""
+        gh = _gatehouse(ctx)
+        action = await _run(agent.propose_as_agent(gh, type, target, params, reason, idempotency_key))
+        if wait_seconds and action.status == "pending_approval":
+            action = await _run(_waited(gh, ctx, action.id, wait_seconds))
+        return _answer(gh, action)
+
+    @server.tool(annotations=READ)
+    async def wait_for_decision(
+        action_id: Annotated[str, Field(min_length=1, max_length=64)], ctx: McpContext,
+        timeout_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT)] = 30,
+    ) -> ActionAnswer:
+        """Wait until a human decides the action (answers at once when it is decided)."""
+        gh = _gatehouse(ctx)
+        return _answer(gh, await _run(_waited(gh, ctx, action_id, timeout_seconds)))
+
+    @server.tool(annotations=READ)
+    async def get_action(
+        action_id: Annotated[str, Field(min_length=1, max_length=64)], ctx: McpContext
+    ) -> ActionAnswer:
+        """An action's status, decision and effective params (and a gateway call's upstream result)."""
+        gh = _gatehouse(ctx)
+        action = await _run(actions.get(gh, action_id))
+        return ActionAnswer.model_validate(await agent.answer_with_result(gh, action))
+
+    @server.tool(annotations=READ)
+    async def list_actions(
+        ctx: McpContext,
+        status: Annotated[str | None, Field(description="approved | pending_approval | rejected | expired | "
+                                                        "cancelled")] = None,
+        limit: Annotated[int, Field(ge=1, le=200)] = 50,
+        cursor: Annotated[str | None, Field(max_length=500)] = None,
+    ) -> ActionList:
+        """The organization's actions, newest first."""
+        gh = _gatehouse(ctx)
+        page = await _run(actions.list_actions(gh, status=status, limit=limit, cursor=cursor))
+        return ActionList(actions=[_answer(gh, a) for a in page.items], next_cursor=page.next_cursor)
+
+    @server.tool(annotations=ToolAnnotations(title="Withdraw a pending action", read_only_hint=False,
+                                             destructive_hint=True, idempotent_hint=False, open_world_hint=False))
+    async def cancel_action(
+        action_id: Annotated[str, Field(min_length=1, max_length=64)], ctx: McpContext,
+        reason: Annotated[str | None, Field(max_length=10_000)] = None,
+    ) -> ActionAnswer:
+        """Withdraw an action this key proposed while it still waits for a decision."""
+        gh = _gatehouse(ctx)
+        return _answer(gh, await _run(cancelling.cancel(gh, action_id, reason=reason)))
+
+    @server.tool(annotations=READ)
+    async def describe_policies(ctx: McpContext) -> PolicyDescription:
+        """Which action types need approval or evidence, or are refused: for planning."""
+        rules = await _run(agent.describe_policies(_gatehouse(ctx)))
+        return PolicyDescription(rules=[PolicyRule.model_validate(r) for r in rules])
+
+    @server.tool(annotations=ToolAnnotations(title="Permission prompt", read_only_hint=False, destructive_hint=False,
+                                             idempotent_hint=False, open_world_hint=False))
+    async def request_permission(
+        tool_name: Annotated[str, Field(min_length=1, max_length=200)],
+        input: Annotated[dict[str, Any], Field(description="The tool's input")],
+        ctx: McpContext,
+        tool_use_id: Annotated[str | None, Field(max_length=255)] = None,
+    ) -> Annotated[CallToolResult, PermissionAnswer]:
+        """Claude Code's permission-prompt tool: allow (with the approved input) or deny (with why)."""
+        gh = _gatehouse(ctx)
+        key = f"permission:{tool_use_id}" if tool_use_id else None
+        action = await _run(agent.propose_as_agent(gh, tool_name, None, input, None, key))
+        if action.status == "pending_approval":
+            action = await _run(_waited(gh, ctx, action.id, MAX_WAIT))
+        answer = agent.permission(action)  # its text is exactly Claude Code's shape: no null fields
+        return CallToolResult(content=[TextContent(type="text", text=orjson.dumps(answer).decode())],
+                              structured_content=answer)
+
+    @server.resource("gatehouse://actions/{action_id}", name="action", mime_type="application/json",
+                     description="An action as get_action answers it")
+    async def action_resource(action_id: str, ctx: McpContext) -> str:
+        gh = _gatehouse(ctx)
+        action = await _run(actions.get(gh, action_id))
+        return ActionAnswer.model_validate(await agent.answer_with_result(gh, action)).model_dump_json()
+
+    return server

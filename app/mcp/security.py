@@ -1,0 +1,56 @@
+"""Who may open an MCP session: the Gatehouse API key as a Bearer token, and which Host/Origin.
+
+The app's middleware has already authenticated the request (401 before any MCP code runs) and
+counted it against the key's rate limit; `KeyVerifier` gives the SDK's auth layer the same answer
+from the same cached lookup, so the SDK's own checks stay on rather than being bypassed.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from mcp.server.auth.provider import AccessToken
+from mcp.server.auth.settings import AuthSettings
+from mcp.server.transport_security import TransportSecuritySettings
+from pydantic import AnyHttpUrl
+
+from app.auth import Authenticator
+from app.core.settings import Settings
+
+LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost"]
+LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+
+
+class KeyVerifier:
+    """The SDK's TokenVerifier over Gatehouse API keys."""
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self._authenticator = authenticator
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        caller = await self._authenticator.authenticate(token)
+        if caller is None:
+            return None
+        return AccessToken(token=token, client_id=caller.key_id, scopes=sorted(caller.scopes),
+                           subject=caller.key_id, claims={"organization_id": caller.organization_id})
+
+
+def auth_settings(settings: Settings) -> AuthSettings:
+    url = AnyHttpUrl(settings.public_url.rstrip("/") + "/mcp")
+    return AuthSettings(issuer_url=AnyHttpUrl(settings.public_url), resource_server_url=url,
+                        validate_token_resource=False)  # API keys are not audience-bound tokens
+
+
+def _listed(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    """DNS-rebinding protection on: public_url's host, loopback, and the configured extras."""
+    public = urlsplit(settings.public_url)
+    origin = f"{public.scheme}://{public.netloc}"
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=[public.netloc, *LOOPBACK_HOSTS, *_listed(settings.mcp_allowed_hosts)],
+        allowed_origins=[origin, *LOOPBACK_ORIGINS, *_listed(settings.mcp_allowed_origins)],
+    )

@@ -1,0 +1,105 @@
+"""REST: /api/v1/mcp-servers: the upstream MCP servers the gateway offers at /mcp/gateways/{name}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.clock import isoformat_z
+from app.rest.lists import ListQuery, list_response
+from app.rest.routing import RestCall, endpoint
+from models.mcp import McpServer
+from resolvers.mcp import catalogue, servers
+from resolvers.mcp.servers import McpServerSpec
+
+TAGS = ["mcp"]
+
+
+class UpdateMcpServerBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=64, description="Lowercase letters, digits, _ and -")
+    url: str | None = Field(None, min_length=1, max_length=2048, description="The upstream's Streamable HTTP URL")
+    credentialId: str | None = Field(None, description="An http or custom_api credential for its auth headers")
+
+
+class CreateMcpServerBody(UpdateMcpServerBody):
+    name: str = Field(min_length=1, max_length=64)  # type: ignore[assignment]
+    url: str = Field(min_length=1, max_length=2048)  # type: ignore[assignment]
+
+
+class AdmitToolsBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tools: list[str] = Field(min_length=1, max_length=1000, description="Tools whose current schema to admit")
+
+
+class McpServerOut(BaseModel):
+    id: str
+    name: str
+    url: str
+    credentialId: str | None
+    gatewayPath: str
+    admittedTools: list[str]
+    createdAt: str
+    updatedAt: str
+
+
+class HeldToolOut(BaseModel):
+    name: str
+    fingerprint: str
+    admittedFingerprint: str | None
+
+
+def spec_of(body: UpdateMcpServerBody) -> McpServerSpec:
+    names = {"name": "name", "url": "url", "credentialId": "credential_id"}
+    return McpServerSpec(**{names[f]: getattr(body, f) for f in body.model_fields_set})
+
+
+def serialise_server(row: McpServer) -> dict[str, Any]:
+    return {
+        "id": row.id, "name": row.name, "url": row.url, "credentialId": row.credential_id,
+        "gatewayPath": f"/mcp/gateways/{row.name}", "admittedTools": sorted(row.tool_fingerprints),
+        "createdAt": isoformat_z(row.created_at), "updatedAt": isoformat_z(row.updated_at),
+    }
+
+
+@endpoint("GET", "/mcp-servers", summary="List upstream MCP servers", tags=TAGS, query=ListQuery,
+          response=list[McpServerOut])
+async def list_mcp_servers(call: RestCall) -> Any:
+    page = await servers.list_servers(call.ctx, limit=call.query.limit, cursor=call.query.cursor)
+    return list_response(call.request, page.items, page.next_cursor, serialise_server)
+
+
+@endpoint("POST", "/mcp-servers", summary="Register an upstream MCP server (its URL through the outgoing guard)",
+          tags=TAGS, body=CreateMcpServerBody, response=McpServerOut, status=201, errors=(409,))
+async def create_mcp_server(call: RestCall) -> dict[str, Any]:
+    return serialise_server(await servers.create(call.ctx, spec_of(call.body)))
+
+
+@endpoint("GET", "/mcp-servers/{id}", summary="Get an upstream MCP server", tags=TAGS, response=McpServerOut)
+async def get_mcp_server(call: RestCall) -> dict[str, Any]:
+    return serialise_server(await servers.find(call.ctx, call.path["id"]))
+
+
+@endpoint("PUT", "/mcp-servers/{id}", summary="Update an upstream MCP server (a new URL forgets admitted schemas)",
+          tags=TAGS, body=UpdateMcpServerBody, response=McpServerOut, errors=(409,))
+async def update_mcp_server(call: RestCall) -> dict[str, Any]:
+    return serialise_server(await servers.update(call.ctx, call.path["id"], spec_of(call.body)))
+
+
+@endpoint("DELETE", "/mcp-servers/{id}", summary="Delete an upstream MCP server", tags=TAGS, response=McpServerOut)
+async def delete_mcp_server(call: RestCall) -> dict[str, Any]:
+    return serialise_server(await servers.delete(call.ctx, call.path["id"]))
+
+
+@endpoint("GET", "/mcp-servers/{id}/held-tools", summary="Tools held back because their schema changed "
+          "(asks the upstream)", tags=TAGS, response=list[HeldToolOut], errors=(502,))
+async def held_tools(call: RestCall) -> list[dict[str, Any]]:
+    return await catalogue.held_tools(call.ctx, call.path["id"])
+
+
+@endpoint("POST", "/mcp-servers/{id}/admit-tools", summary="Admit the current schema of held-back tools",
+          tags=TAGS, body=AdmitToolsBody, response=McpServerOut, errors=(502,))
+async def admit_tools(call: RestCall) -> dict[str, Any]:
+    body: AdmitToolsBody = call.body
+    return serialise_server(await catalogue.admit_tools(call.ctx, call.path["id"], body.tools))

@@ -1,0 +1,44 @@
+"""Cancelling: the proposer withdraws an action that still awaits a decision.
+
+Only the key that proposed the action (or an admin key) may withdraw it; the action becomes
+``cancelled`` with its approval, a history row and the ``action.cancelled`` event, in one
+transaction, under the same row lock as approvals, so a cancel and an approval never both win.
+"""
+
+from __future__ import annotations
+
+from app.core.after_commit import atomic
+from models.governance import Action, ActionHistory
+from resolvers.access import require
+from resolvers.context import Context
+from resolvers.errors import Forbidden, Invalid
+from resolvers.governance.lifecycle import close_approval, ensure_pending, locked_action, save_decided
+from resolvers.governance.records import announce, decider, history_row
+
+MAX_REASON = 10_000
+
+
+async def _proposed_by(action: Action) -> str | None:
+    """The proposing key: on the action since reviews need it, in its history before that."""
+    if action.proposed_by is not None:
+        return action.proposed_by
+    row = await ActionHistory.filter(action_id=action.id, kind="proposed").first()
+    return row.by if row is not None else None
+
+
+async def cancel(ctx: Context, action_id: str, *, reason: str | None = None) -> Action:
+    """Withdraw a pending action (409 once it is decided; 403 for another key's action)."""
+    require(ctx, "actions:write")
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON or "\x00" in reason):
+        raise Invalid(f"reason: must be a string of at most {MAX_REASON} characters")
+    async with atomic() as conn:
+        action = await locked_action(ctx, action_id, conn)
+        if "admin" not in ctx.scopes and await _proposed_by(action) != ctx.key_id:
+            raise Forbidden("only the key that proposed this action may cancel it")
+        ensure_pending(action)
+        action.status, action.reason = "cancelled", reason  # type: ignore[assignment]
+        await save_decided(action, decider(ctx), conn)
+        await close_approval(action, decider(ctx), conn, reason=reason)
+        await history_row(action, "cancelled", decider(ctx), {"reason": reason} if reason else {}).save(using_db=conn)
+        await announce(ctx.services, action)
+    return action

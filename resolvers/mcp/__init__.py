@@ -1,0 +1,1 @@
+"""The MCP door's domain: upstream servers, the gateway's calls, who an MCP caller is."""

@@ -1,0 +1,91 @@
+"""Forwarding a gateway call upstream, at most once, and recording what the upstream answered.
+
+A call row is claimed with a conditional update (``waiting`` -> ``calling``) before the upstream is
+called, so whoever forwards it (the agent's retry or the worker that watches approvals) does it
+once. The params sent are the action's effective params (an approver's edit, if any). A call whose
+upstream cannot be reached ends ``failed``, not retried: a tool call is not known to be idempotent,
+and a second attempt could act twice. The result stays on the row; agents read it with
+``get_action`` or by calling the tool again with the same idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from tortoise.expressions import Subquery
+
+from app.core.after_commit import atomic
+from app.core.clock import utcnow
+from app.core.ids import random_base62
+from models.governance import Action
+from models.mcp import McpCall, McpServer
+from resolvers.context import Context, Services
+from resolvers.events.outbox import emit
+from resolvers.governance.outcome import effective_params
+from resolvers.mcp.catalogue import open_upstream
+from resolvers.workflows.runner import system_context
+
+BATCH = 50
+UNDECIDED = "pending_approval"
+
+
+async def forward(ctx: Context, call: McpCall, action: Action) -> McpCall:
+    """Call the upstream for an approved action's call row, unless someone already claimed it."""
+    claimed = await McpCall.filter(id=call.id, status="waiting").update(status="calling")
+    if not claimed:
+        return await McpCall.get(id=call.id)
+    server = await McpServer.get(id=call.server_id)
+    try:
+        async with await open_upstream(ctx, server) as session:
+            answer = await session.call_tool(call.tool, effective_params(action))
+        call.status, call.result = "completed", answer.model_dump(mode="json", by_alias=True, exclude_none=True)
+    except Exception as exc:  # any failure is recorded; nothing is retried (see the module docstring)
+        call.status, call.error = "failed", f"MCP server {server.name!r} failed: {type(exc).__name__}: {exc}"[:2000]
+    call.finished_at = utcnow()
+    async with atomic():
+        await call.save(update_fields=["status", "result", "error", "finished_at"])
+        event = "mcp.call_completed" if call.status == "completed" else "mcp.call_failed"
+        await emit(ctx.services, call.organization_id, event, {
+            "actionId": action.id, "mcpServerId": server.id, "server": server.name, "tool": call.tool,
+            "isError": bool((call.result or {}).get("isError")), "error": call.error,
+        })
+    return call
+
+
+async def forward_decided(services: Services) -> int:
+    """One pass of the worker: forward waiting calls whose action was approved, drop the refused."""
+    waiting = Subquery(McpCall.filter(status="waiting").values("action_id"))
+    decided = await Action.filter(id__in=waiting).exclude(status=UNDECIDED).limit(BATCH)
+    if not decided:
+        return 0
+    calls = {c.action_id: c for c in await McpCall.filter(action_id__in=[a.id for a in decided], status="waiting")}
+    for action in decided:
+        call = calls.get(action.id)
+        if call is None:
+            continue
+        if action.status != "approved":
+            await McpCall.filter(id=call.id, status="waiting").update(status="dropped", finished_at=utcnow())
+            continue
+        ctx = await system_context(services, call.organization_id, random_base62(20))
+        await forward(ctx, call, action)
+    return len(decided)
+
+
+async def result_of(ctx: Context, action_id: str) -> dict[str, Any] | None:
+    """What the gateway recorded for an action: the upstream's answer once it ran."""
+    call = await McpCall.get_or_none(action_id=action_id, organization_id=ctx.organization_id)
+    if call is None:
+        return None
+    return {"status": call.status, "tool": call.tool, "result": call.result, "error": call.error}
+
+
+async def run_forwarder(services: Services, stop: asyncio.Event, wake: asyncio.Event) -> None:
+    """Forward as approvals arrive (woken by events) and at least every second."""
+    while not stop.is_set():
+        while await forward_decided(services) == BATCH:
+            pass
+        wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), 1.0)

@@ -1,0 +1,183 @@
+"""An upstream's tools as the gateway offers them: fingerprinted, pinned, held back or admitted.
+
+Each tool's schema (name, description, input and output schemas, annotations) is fingerprinted. The
+first fingerprint seen is pinned on the server row; a tool whose fingerprint later differs is held
+back, hidden and refused, until an operator admits its new schema (the "rug-pull" guard: a tool
+that was harmless when a policy was written must not silently change what it does). A tool is
+offered to an agent only when an enforce-mode rule matches its action type and no rule denies it
+outright: no matching rule never means allow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from mcp import ClientSession
+from mcp import types as mcp_types
+
+from app.core.after_commit import atomic
+from app.core.http import UnsafeURL
+from app.core.mcp_client import upstream_session
+from models.mcp import McpServer
+from resolvers.context import Context
+from resolvers.errors import DomainError, Invalid
+from resolvers.governance.cache import compiled_policies
+from resolvers.governance.engine import ActionFacts, standing
+from resolvers.mcp.identity import actor_of
+from resolvers.mcp.servers import auth_headers_of, find
+
+MAX_TOOLS = 1000
+LIST_TTL_SECONDS = 2.0
+LISTINGS_KEPT = 1000
+_listings: dict[tuple[str, str], tuple[float, list[mcp_types.Tool]]] = {}
+
+
+class UpstreamFailed(DomainError):
+    """The upstream MCP server could not be reached or refused the session (never means allow)."""
+
+    code = "CONNECTOR_FAILED"
+
+
+def action_type(server: McpServer, tool: str) -> str:
+    return f"mcp.{server.name}.{tool}"
+
+
+def fingerprint(tool: mcp_types.Tool) -> str:
+    shape = tool.model_dump(mode="json", by_alias=True, exclude_none=True,
+                            include={"name", "description", "input_schema", "output_schema", "annotations"})
+    return hashlib.sha256(orjson.dumps(shape, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+@dataclass(slots=True)
+class Offer:
+    """One upstream tool and what the gateway makes of it."""
+
+    tool: mcp_types.Tool
+    fingerprint: str
+    held: bool  # its schema differs from the admitted one
+    admitted: bool  # an enforce-mode rule matches its action type
+    denied: bool  # a rule refuses every call of it
+
+    @property
+    def offered(self) -> bool:
+        return self.admitted and not self.denied and not self.held
+
+
+async def open_upstream(ctx: Context, server: McpServer) -> Any:
+    """An async context manager of a client session with the server; failures are UpstreamFailed."""
+    try:
+        return upstream_session(server.url, await auth_headers_of(ctx, server),
+                                allow_private=ctx.settings.allow_private_targets)
+    except UnsafeURL as exc:
+        raise UpstreamFailed(f"MCP server {server.name!r}: {exc}") from None
+
+
+@asynccontextmanager
+async def upstream(ctx: Context, server: McpServer) -> AsyncIterator[ClientSession]:
+    """A session with the upstream; any failure to reach it is UpstreamFailed (never allow)."""
+    try:
+        async with await open_upstream(ctx, server) as session:
+            yield session
+    except Exception as exc:
+        domain = _domain_error_in(exc)
+        if domain is not None:
+            raise domain from None
+        raise UpstreamFailed(f"MCP server {server.name!r} cannot be reached: {type(exc).__name__}") from None
+
+
+def _domain_error_in(exc: BaseException) -> DomainError | None:
+    """Our own refusal raised inside the session, perhaps wrapped by the SDK's task groups."""
+    if isinstance(exc, DomainError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            if (found := _domain_error_in(inner)) is not None:
+                return found
+    return None
+
+
+async def listed_tools(ctx: Context, server: McpServer, *, fresh: bool) -> list[mcp_types.Tool]:
+    """The upstream's tools: asked again when `fresh` (tools/list, admitting) or when the last answer
+    is older than LIST_TTL_SECONDS (a call reuses a listing that young, saving a round trip)."""
+    key, now = (server.id, server.url), time.monotonic()
+    known = _listings.get(key)
+    if not fresh and known is not None and known[0] > now:
+        return known[1]
+    async with upstream(ctx, server) as session:
+        tools = await upstream_tools(session)
+    if len(_listings) >= LISTINGS_KEPT:
+        _listings.clear()
+    _listings[key] = (time.monotonic() + LIST_TTL_SECONDS, tools)
+    return tools
+
+
+async def upstream_tools(session: ClientSession) -> list[mcp_types.Tool]:
+    tools: list[mcp_types.Tool] = []
+    cursor: str | None = None
+    while len(tools) < MAX_TOOLS:
+        page = await session.list_tools(params=mcp_types.PaginatedRequestParams(cursor=cursor) if cursor else None)
+        tools += page.tools
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return tools
+
+
+async def offers(ctx: Context, server: McpServer, tools: list[mcp_types.Tool]) -> dict[str, Offer]:
+    """Each tool judged: pins first-seen fingerprints, holds changed ones, asks the policies."""
+    compiled = await compiled_policies(ctx.services, ctx.organization_id)
+    actor = await actor_of(ctx)
+    pins, judged = dict(server.tool_fingerprints), {}
+    for tool in tools:
+        print_ = fingerprint(tool)
+        pins.setdefault(tool.name, print_)
+        facts = ActionFacts(action_type(server, tool.name), actor["kind"], actor["name"], actor["provider"],
+                            server.name, {})
+        admitted, denied = standing(compiled, facts)
+        judged[tool.name] = Offer(tool, print_, pins[tool.name] != print_, admitted, denied)
+    if pins != server.tool_fingerprints:
+        await _pin(server, pins)
+    return judged
+
+
+async def _pin(server: McpServer, pins: dict[str, str]) -> None:
+    """Add first-seen fingerprints; a concurrent pin of the same tool keeps whichever came first."""
+    async with atomic():
+        fresh = await McpServer.get(id=server.id)
+        merged = {**pins, **fresh.tool_fingerprints}
+        fresh.tool_fingerprints = server.tool_fingerprints = merged
+        await fresh.save(update_fields=["tool_fingerprints", "updated_at"])
+
+
+async def held_tools(ctx: Context, server_id: str) -> list[dict[str, Any]]:
+    """The server's tools whose schema changed since it was admitted (connects to the upstream)."""
+    server = await find(ctx, server_id)
+    judged = await _judge(ctx, server)
+    return [{"name": o.tool.name, "fingerprint": o.fingerprint, "admittedFingerprint": server.tool_fingerprints.get(
+        o.tool.name)} for o in judged.values() if o.held]
+
+
+async def admit_tools(ctx: Context, server_id: str, names: list[str]) -> McpServer:
+    """Admit the current schemas of `names` (held-back tools become callable again)."""
+    server = await find(ctx, server_id, "connectors:write")
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise Invalid("tools must be a non-empty list of tool names")
+    judged = await _judge(ctx, server)
+    unknown = sorted(set(names) - set(judged))
+    if unknown:
+        raise Invalid(f"tools not offered by MCP server {server.name!r}: {', '.join(unknown)}")
+    async with atomic():
+        fresh = await McpServer.get(id=server.id)
+        fresh.tool_fingerprints = {**fresh.tool_fingerprints, **{n: judged[n].fingerprint for n in names}}
+        await fresh.save(update_fields=["tool_fingerprints", "updated_at"])
+    return fresh
+
+
+async def _judge(ctx: Context, server: McpServer) -> dict[str, Offer]:
+    return await offers(ctx, server, await listed_tools(ctx, server, fresh=True))

@@ -1,0 +1,113 @@
+"""The gateway: an upstream's tools offered to an agent, every call decided by the policies first.
+
+``tools/call`` becomes an action ``mcp.<server>.<tool>`` (target: the server's name, params: the
+arguments) proposed as the caller's agent. Approved: forwarded at once and the upstream's answer
+returned. Pending: a pending answer; once a human approves, the call is forwarded by the worker, or
+by the agent's retry with the same idempotency key, whichever claims it first (resolvers/mcp/calls.py).
+Rejected, expired or cancelled: refused with the reason. A tool the policies do not admit, a held-back
+tool, arguments that break the tool's schema or an unreachable upstream are refused before anything is
+proposed or called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jsonschema
+from mcp import types as mcp_types
+from tortoise.exceptions import IntegrityError
+
+from app.core.ids import new_id
+from models.governance import Action
+from models.mcp import McpCall, McpServer
+from resolvers.access import require
+from resolvers.context import Context
+from resolvers.errors import Forbidden, Invalid, NotFound
+from resolvers.governance.actions import propose
+from resolvers.governance.outcome import reason_of
+from resolvers.mcp.calls import forward
+from resolvers.mcp.catalogue import Offer, action_type, listed_tools, offers
+from resolvers.mcp.identity import actor_of
+from resolvers.mcp.servers import by_name
+
+
+@dataclass(slots=True)
+class GatewayAnswer:
+    """What the agent gets back: the upstream's result, a pending notice, or a refusal."""
+
+    outcome: Literal["result", "pending", "refused", "running"]
+    action: Action
+    result: dict[str, Any] | None = None
+    message: str | None = None
+
+
+async def list_tools(ctx: Context, server_name: str) -> list[mcp_types.Tool]:
+    """The tools this caller may call: admitted by a policy, not denied outright, not held back."""
+    require(ctx, "actions:write")
+    server = await by_name(ctx, server_name)
+    judged = await offers(ctx, server, await listed_tools(ctx, server, fresh=True))
+    # Offered without their output schema: the gateway may answer a call with a pending notice or a
+    # refusal, which a client would otherwise reject for not matching it.
+    return [offer.tool.model_copy(update={"output_schema": None}) for offer in judged.values() if offer.offered]
+
+
+def _check_arguments(offer: Offer, arguments: dict[str, Any]) -> None:
+    try:
+        jsonschema.validate(arguments, offer.tool.input_schema)
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "arguments"
+        raise Invalid(f"{where}: {exc.message}"[:500]) from None
+    except jsonschema.SchemaError:
+        raise Invalid(f"tool {offer.tool.name!r} has an invalid input schema upstream") from None
+
+
+async def _offer(ctx: Context, server: McpServer, tool: str) -> Offer:
+    offer = (await offers(ctx, server, await listed_tools(ctx, server, fresh=False))).get(tool)
+    if offer is None:
+        raise NotFound(f"MCP server {server.name!r} has no tool {tool!r}")
+    if offer.held:
+        raise Forbidden(f"tool {tool!r} changed its schema since it was admitted; it is held back until an "
+                        "operator admits the new schema")
+    if not offer.admitted:
+        raise Forbidden(f"no policy admits tool {tool!r} ({action_type(server, tool)}): nothing was called")
+    return offer
+
+
+async def call_tool(
+    ctx: Context, server_name: str, tool: str, arguments: dict[str, Any] | None, idempotency_key: str | None = None
+) -> GatewayAnswer:
+    """Decide a tool call, then forward it, hold it for a human, or refuse it."""
+    require(ctx, "actions:write")
+    server = await by_name(ctx, server_name)
+    arguments = dict(arguments or {})
+    offer = await _offer(ctx, server, tool)
+    _check_arguments(offer, arguments)
+    proposal = {"type": action_type(server, tool), "actor": await actor_of(ctx), "target": server.name,
+                "params": arguments}
+    action = (await propose(ctx, proposal, idempotency_key=idempotency_key)).action
+    return await answer_for(ctx, server, tool, action)
+
+
+async def answer_for(ctx: Context, server: McpServer, tool: str, action: Action) -> GatewayAnswer:
+    """The answer an action's current state gives (a retry of the same call reads the same row)."""
+    if action.status in ("rejected", "expired", "cancelled"):
+        return GatewayAnswer("refused", action, message=f"Gatehouse {action.status} this call: "
+                                                        f"{reason_of(action) or 'refused by policy'}")
+    call = await McpCall.get_or_none(action_id=action.id)
+    if call is None:
+        call = McpCall(id=new_id("mcall"), organization_id=ctx.organization_id, server_id=server.id,
+                       action_id=action.id, tool=tool)
+        try:
+            await call.save()
+        except IntegrityError:  # a concurrent retry of the same call created it
+            call = await McpCall.get(action_id=action.id)
+    if action.status == "pending_approval":
+        return GatewayAnswer("pending", action)
+    if call.status == "waiting":
+        call = await forward(ctx, call, action)
+    if call.status == "completed":
+        return GatewayAnswer("result", action, result=call.result)
+    if call.status == "failed":
+        return GatewayAnswer("refused", action, message=call.error)
+    return GatewayAnswer("running", action, message="the approved call is being forwarded; call again")

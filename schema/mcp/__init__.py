@@ -1,0 +1,1 @@
+"""GraphQL: upstream MCP servers for the gateway."""

@@ -1,0 +1,175 @@
+"""The gateway at /mcp/gateways/{name} in front of a real upstream MCP server started by the test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from mcp.shared.exceptions import MCPError
+
+from models.governance import Action
+from models.mcp import McpCall
+from tests.conftest import Tenant, free_port
+from tests.mcp.conftest import Connect, Upstream, build_upstream
+from tests.mcp.test_native import APPROVE, REJECT, call, policy
+
+GATEWAY = "/mcp/gateways/files"
+RULES = {"name": "files", "rules": [
+    {"when": {"actionType": "mcp.files.read_file"}, "approval": "auto"},
+    {"when": {"actionType": "mcp.files.send_email"}, "approval": "manual"},
+    {"when": {"actionType": "mcp.files.delete_everything"}, "deny": True},
+]}
+
+
+async def register(tenant: Tenant, url: str, name: str = "files") -> dict:
+    async with tenant.client() as c:
+        answer = await c.post("/api/v1/mcp-servers", json={"name": name, "url": url})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def wait_for(predicate, seconds: float = 5.0) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(int(seconds / 0.05)):
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def notice(result) -> dict:  # type: ignore[no-untyped-def]
+    return json.loads(result.content[0].text)
+
+
+async def test_allowed_passes_denied_is_hidden_and_refused(
+    tenant: Tenant, upstream: Upstream, connect: Connect
+) -> None:
+    await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    async with connect(GATEWAY) as session:
+        names = {t.name for t in (await session.list_tools()).tools}
+        read = await session.call_tool("read_file", {"path": "/etc/motd"})
+        denied = await session.call_tool("delete_everything", {})
+    assert names == {"read_file", "send_email"}
+    assert not read.is_error and read.content[0].text == "contents of /etc/motd"  # type: ignore[union-attr]
+    assert denied.is_error and upstream.count("delete_everything") == 0
+    assert upstream.calls == [("read_file", {"path": "/etc/motd"})]
+    action = await Action.get(type="mcp.files.read_file")
+    assert (action.status, action.target, action.params) == ("approved", "files", {"path": "/etc/motd"})
+
+
+async def test_pending_call_runs_once_after_approval(
+    tenant: Tenant, upstream: Upstream, connect: Connect
+) -> None:
+    await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    meta = {"gatehouse/idempotency_key": "mail-1"}
+    args = {"to": "ceo@acme.test", "body": "hi"}
+    async with connect(GATEWAY) as session:
+        pending = await session.call_tool("send_email", args, meta=meta)
+        first = notice(pending)
+        assert not pending.is_error and first["status"] == "pending_approval" and first["approval_url"]
+        assert upstream.count("send_email") == 0
+        action = await Action.get(id=first["action_id"])
+        # Edit-then-approve (issue 14a) is not in this branch: the call runs with the effective params,
+        # which are the proposed ones until an approver edits them (resolvers/governance/outcome.py).
+        answer = await tenant.graphql(APPROVE, {"id": "apr_" + action.id[4:]})
+        assert answer["data"]["approveAction"]["status"] == "approved", answer
+
+        async def forwarded() -> bool:
+            return (await McpCall.get(action_id=action.id)).status == "completed"
+
+        await wait_for(forwarded)
+        again = await session.call_tool("send_email", args, meta=meta)
+    async with connect() as native:
+        read = await call(native, "get_action", action_id=action.id)
+    assert upstream.count("send_email") == 1 and upstream.calls[-1] == ("send_email", args)
+    assert not again.is_error and again.content[0].text == "sent to ceo@acme.test"  # type: ignore[union-attr]
+    assert read["gateway_call"]["status"] == "completed"
+    assert read["gateway_call"]["result"]["content"][0]["text"] == "sent to ceo@acme.test"
+
+
+async def test_rejected_call_returns_the_reason(tenant: Tenant, upstream: Upstream, connect: Connect) -> None:
+    await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    meta = {"gatehouse/idempotency_key": "mail-2"}
+    async with connect(GATEWAY) as session:
+        first = notice(await session.call_tool("send_email", {"to": "x@y.z", "body": "b"}, meta=meta))
+        answer = await tenant.graphql(REJECT, {"id": "apr_" + first["action_id"][4:], "r": "no mass mail"})
+        assert answer["data"]["rejectAction"]["status"] == "rejected"
+        again = await session.call_tool("send_email", {"to": "x@y.z", "body": "b"}, meta=meta)
+    assert again.is_error and "no mass mail" in again.content[0].text  # type: ignore[union-attr]
+    await asyncio.sleep(1.2)  # the forwarder has had its chance
+    assert upstream.count("send_email") == 0
+    assert (await McpCall.get(action_id=first["action_id"])).status == "dropped"
+
+
+async def test_changed_schema_is_held_back(tenant: Tenant, upstream: Upstream, connect: Connect) -> None:
+    await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    async with connect(GATEWAY) as session:
+        assert "send_email" in {t.name for t in (await session.list_tools()).tools}
+    changed = build_upstream(upstream.calls, send_email_schema="v2")
+    upstream.server._tool_manager = changed._tool_manager  # the upstream changes its tool under our feet
+    async with connect(GATEWAY) as session:
+        names = {t.name for t in (await session.list_tools()).tools}
+        refused = await session.call_tool("send_email", {"to": "a@b.c", "body": "x", "bcc": "evil@x"})
+    assert names == {"read_file"}
+    assert refused.is_error and "held back" in refused.content[0].text  # type: ignore[union-attr]
+    assert upstream.count("send_email") == 0 and await Action.filter(type="mcp.files.send_email").count() == 0
+
+
+async def test_bad_input_calls_nothing(tenant: Tenant, upstream: Upstream, connect: Connect) -> None:
+    await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    async with connect(GATEWAY) as session:
+        unknown = await session.call_tool("no_such_tool", {})
+        broken = await session.call_tool("read_file", {"path": 5})
+    assert unknown.is_error and "no tool" in unknown.content[0].text  # type: ignore[union-attr]
+    assert broken.is_error and "path" in broken.content[0].text  # type: ignore[union-attr]
+    async with tenant.client() as c:
+        refused = await c.post("/api/v1/mcp-servers", json={"name": "meta", "url": "http://169.254.169.254/mcp"})
+        scheme = await c.post("/api/v1/mcp-servers", json={"name": "ftp", "url": "ftp://example.com/mcp"})
+    assert refused.status_code == 400 and "169.254.169.254" in refused.json()["message"]
+    assert scheme.status_code == 400
+    assert upstream.calls == [] and await Action.all().count() == 0
+
+
+async def test_no_matching_rule_is_not_allow(tenant: Tenant, upstream: Upstream, connect: Connect) -> None:
+    await register(tenant, upstream.url)
+    async with connect(GATEWAY) as session:
+        names = {t.name for t in (await session.list_tools()).tools}
+        refused = await session.call_tool("read_file", {"path": "/a"})
+    assert names == set() and refused.is_error and upstream.calls == []
+
+
+async def test_other_organization_cannot_use_the_gateway(
+    tenant: Tenant, other_tenant: Tenant, upstream: Upstream, connect: Connect
+) -> None:
+    await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    async with connect(GATEWAY, key=other_tenant.key) as session:
+        refused = await session.call_tool("read_file", {"path": "/a"})
+    assert refused.is_error and "not found" in refused.content[0].text  # type: ignore[union-attr]
+    assert upstream.calls == []
+
+
+async def test_upstream_elicitation_is_refused(tenant: Tenant, stateful_upstream: Upstream, connect: Connect) -> None:
+    await register(tenant, stateful_upstream.url)
+    await policy(tenant, {"name": "ask", "rules": [{"when": {"actionType": "mcp.files.ask_user"}, "approval": "auto"}]})
+    async with connect(GATEWAY) as session:
+        answer = await session.call_tool("ask_user", {})
+    assert stateful_upstream.count("ask_user") == 1
+    assert "elicitation failed" in answer.content[0].text  # type: ignore[union-attr]
+    assert "refused by Gatehouse" in answer.content[0].text  # type: ignore[union-attr]
+
+
+async def test_unreachable_upstream_is_never_allow(tenant: Tenant, connect: Connect) -> None:
+    await register(tenant, f"http://127.0.0.1:{free_port()}/mcp")
+    await policy(tenant, RULES)
+    async with connect(GATEWAY) as session:
+        with pytest.raises(MCPError, match="cannot be reached"):
+            await session.list_tools()
+        refused = await session.call_tool("read_file", {"path": "/a"})
+    assert refused.is_error and "cannot be reached" in refused.content[0].text  # type: ignore[union-attr]
+    assert await Action.all().count() == 0

@@ -1,0 +1,232 @@
+"""The native MCP server at /mcp, driven with the SDK's own client over Streamable HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import httpx
+import pytest
+from mcp import ClientSession
+
+from app.mcp.streaming import may_wait
+from models.governance import Action
+from tests.conftest import Tenant
+from tests.mcp.conftest import Connect
+
+APPROVE = "mutation($id: ID!) { approveAction(approvalId: $id) { id status } }"
+REJECT = "mutation($id: ID!, $r: String) { rejectAction(approvalId: $id, reason: $r) { id status } }"
+MANUAL = {"name": "refunds", "rules": [{"when": {"actionType": "refund"}, "approval": "manual"}]}
+TOOLS = {"propose_action", "wait_for_decision", "get_action", "list_actions", "cancel_action",
+         "describe_policies", "request_permission"}
+
+
+async def policy(tenant: Tenant, body: dict) -> None:
+    async with tenant.client() as c:
+        assert (await c.post("/api/v1/policy", json=body)).status_code == 201
+
+
+async def call(session: ClientSession, tool: str, **arguments: object) -> dict:
+    result = await session.call_tool(tool, arguments)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    if tool == "request_permission":  # Claude Code reads the text: exactly the documented shape
+        assert json.loads(result.content[0].text) == result.structured_content  # type: ignore[union-attr]
+    return result.structured_content
+
+
+async def test_lists_tools_with_schemas_and_annotations(connect: Connect) -> None:
+    async with connect() as session:
+        tools = {t.name: t for t in (await session.list_tools()).tools}
+        templates = (await session.list_resource_templates()).resource_templates
+    assert set(tools) >= TOOLS
+    propose = tools["propose_action"]
+    assert propose.input_schema["properties"]["wait_seconds"]["maximum"] == 40
+    assert "actor" not in propose.input_schema["properties"]
+    assert propose.output_schema is not None and "approval_url" in propose.output_schema["properties"]
+    assert tools["get_action"].annotations is not None and tools["get_action"].annotations.read_only_hint
+    assert [t.uri_template for t in templates] == ["gatehouse://actions/{action_id}"]
+
+
+async def test_propose_without_and_with_waiting(tenant: Tenant, connect: Connect) -> None:
+    await policy(tenant, MANUAL)
+    async with connect() as session:
+        free = await call(session, "propose_action", type="send_email", params={"to": "a@b.c"})
+        assert free["status"] == "approved" and free["approval_url"] is None
+        started = time.monotonic()
+        pending = await call(session, "propose_action", type="refund", params={"amount": 5}, wait_seconds=1)
+        assert time.monotonic() - started >= 0.9
+    assert pending["status"] == "pending_approval"
+    assert pending["approval_url"].endswith(f"/console/approve/{pending['action_id']}")
+    assert pending["poll_after_seconds"] == 5 and pending["expires_at"]
+    row = await Action.get(id=pending["action_id"])
+    assert row.actor_kind == "agent" and row.actor_name == "admin"  # from the key, not from arguments
+
+
+async def test_human_approval_wakes_wait_for_decision(tenant: Tenant, connect: Connect) -> None:
+    await policy(tenant, MANUAL)
+    async with connect() as session:
+        pending = await call(session, "propose_action", type="refund", params={"amount": 5})
+        action_id = pending["action_id"]
+        waiting = asyncio.create_task(call(session, "wait_for_decision", action_id=action_id, timeout_seconds=30))
+        await asyncio.sleep(0.5)
+        approved_at = time.monotonic()
+        answer = await tenant.graphql(APPROVE, {"id": "apr_" + action_id[4:]})
+        assert answer["data"]["approveAction"]["status"] == "approved", answer
+        decided = await waiting
+        assert time.monotonic() - approved_at < 1.0
+    assert decided["status"] == "approved" and decided["effective_params"] == {"amount": 5}
+    assert decided["edited"] is False
+
+
+async def test_idempotent_reproposal(tenant: Tenant, connect: Connect) -> None:
+    await policy(tenant, MANUAL)
+    async with connect() as session:
+        first = await call(session, "propose_action", type="refund", params={"amount": 5}, idempotency_key="k-1")
+        again = await call(session, "propose_action", type="refund", params={"amount": 5}, idempotency_key="k-1")
+        other = await session.call_tool("propose_action", {"type": "refund", "params": {"amount": 6},
+                                                           "idempotency_key": "k-1"})
+    assert first["action_id"] == again["action_id"]
+    assert other.is_error and "CONFLICT" in other.content[0].text  # type: ignore[union-attr]
+    assert await Action.filter(organization_id=tenant.organization_id).count() == 1
+
+
+async def test_bad_key_is_refused_before_any_tool(tenant: Tenant, server: str) -> None:
+    async with httpx.AsyncClient(base_url=server) as c:
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": {"name": "propose_action", "arguments": {"type": "refund"}}}
+        headers = {"Authorization": "Bearer sk_wrong", "Accept": "application/json, text/event-stream"}
+        answer = await c.post("/mcp", json=body, headers=headers)
+        missing = await c.post("/mcp", json=body, headers={"Accept": "application/json, text/event-stream"})
+    assert answer.status_code == 401 and answer.json()["error"] == "UNAUTHORIZED"
+    assert missing.status_code == 401
+    assert await Action.all().count() == 0
+
+
+async def test_other_organizations_action_is_not_found(tenant: Tenant, other_tenant: Tenant, connect: Connect) -> None:
+    await policy(tenant, MANUAL)
+    async with connect() as session:
+        mine = await call(session, "propose_action", type="refund", params={"amount": 5})
+    async with connect(key=other_tenant.key) as session:
+        for tool, args in [("get_action", {"action_id": mine["action_id"]}),
+                           ("wait_for_decision", {"action_id": mine["action_id"], "timeout_seconds": 0}),
+                           ("cancel_action", {"action_id": mine["action_id"]})]:
+            result = await session.call_tool(tool, args)
+            assert result.is_error and "NOT_FOUND" in result.content[0].text  # type: ignore[union-attr]
+        listed = await call(session, "list_actions")
+    assert listed["actions"] == []
+    assert (await Action.get(id=mine["action_id"])).status == "pending_approval"
+
+
+async def test_cancel_and_resource(tenant: Tenant, connect: Connect) -> None:
+    await policy(tenant, MANUAL)
+    async with connect() as session:
+        pending = await call(session, "propose_action", type="refund", params={"amount": 5})
+        cancelled = await call(session, "cancel_action", action_id=pending["action_id"], reason="changed my mind")
+        again = await session.call_tool("cancel_action", {"action_id": pending["action_id"]})
+        resource = await session.read_resource(f"gatehouse://actions/{pending['action_id']}")
+    assert cancelled["status"] == "cancelled" and cancelled["reason"] == "changed my mind"
+    assert again.is_error and "CONFLICT" in again.content[0].text  # type: ignore[union-attr]
+    assert '"status":"cancelled"' in resource.contents[0].text  # type: ignore[union-attr]
+    async with tenant.client() as c:
+        events = (await c.get("/api/v1/events", params={"type": "action.cancelled"})).json()
+    assert events["data"] if isinstance(events, dict) and "data" in events else events
+
+
+async def test_describe_policies(tenant: Tenant, connect: Connect) -> None:
+    await policy(tenant, MANUAL)
+    await policy(tenant, {"name": "no deletes", "rules": [{"when": {"actionType": "delete_*"}, "deny": True}]})
+    async with connect() as session:
+        described = await call(session, "describe_policies")
+    outcomes = {r["when"]["actionType"]: (r["outcome"], r["human_approval"]) for r in described["rules"]}
+    assert outcomes == {"refund": ("pending_approval", True), "delete_*": ("rejected", False)}
+
+
+async def test_request_permission_shapes(tenant: Tenant, connect: Connect) -> None:
+    await policy(tenant, {"name": "bash", "rules": [{"when": {"actionType": "Bash"}, "approval": "manual"}]})
+    await policy(tenant, {"name": "no rm", "rules": [{"when": {"actionType": "Delete"}, "deny": True}]})
+    async with connect() as session:
+        allowed = await call(session, "request_permission", tool_name="Read", input={"path": "/a"})
+        denied = await call(session, "request_permission", tool_name="Delete", input={"path": "/"})
+        waiting = asyncio.create_task(call(session, "request_permission", tool_name="Bash",
+                                           input={"command": "ls"}, tool_use_id="tu_1"))
+        action = None
+        for _ in range(100):
+            action = await Action.filter(type="Bash").first()
+            if action is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert action is not None
+        answer = await tenant.graphql(REJECT, {"id": "apr_" + action.id[4:], "r": "not on prod"})
+        assert answer["data"]["rejectAction"]["status"] == "rejected", answer
+        rejected = await waiting
+    assert allowed == {"behavior": "allow", "updatedInput": {"path": "/a"}}
+    assert denied["behavior"] == "deny" and denied["message"]
+    assert rejected["behavior"] == "deny" and "not on prod" in rejected["message"]
+
+
+@pytest.mark.parametrize("arguments, fragment", [
+    ({"type": "refund", "wait_seconds": 41}, "wait_seconds"),
+    ({"type": "refund", "wait_seconds": -1}, "wait_seconds"),
+    ({"params": {}}, "type"),
+])
+async def test_bad_input_proposes_nothing(connect: Connect, arguments: dict, fragment: str) -> None:
+    async with connect() as session:
+        result = await session.call_tool("propose_action", arguments)
+        unknown = await session.call_tool("no_such_tool", {})
+    assert result.is_error and fragment in result.content[0].text  # type: ignore[union-attr]
+    assert unknown.is_error
+    assert await Action.all().count() == 0
+
+
+async def test_actor_in_arguments_is_ignored(connect: Connect) -> None:
+    async with connect() as session:
+        answer = await call(session, "propose_action", type="refund", actor={"kind": "human", "name": "ceo"})
+    row = await Action.get(id=answer["action_id"])
+    assert (row.actor_kind, row.actor_name) == ("agent", "admin")
+
+
+async def test_mcp_requests_count_against_the_key_and_hosts_are_checked(tenant: Tenant, server: str) -> None:
+    body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}}
+    accept = {"Accept": "application/json, text/event-stream", **tenant.headers}
+    async with httpx.AsyncClient(base_url=server) as c:
+        first = await c.post("/mcp", json=body, headers=accept)
+        second = await c.post("/mcp", json=body, headers=accept)
+        foreign_host = await c.post("/mcp", json=body, headers={**accept, "Host": "evil.example"})
+        foreign_origin = await c.post("/mcp", json=body, headers={**accept, "Origin": "https://evil.example"})
+        own_origin = await c.post("/mcp", json=body, headers={**accept, "Origin": "https://gatehouse.test"})
+    assert first.status_code == 200 and second.status_code == 200
+    remaining = [int(r.headers["X-RateLimit-Remaining"]) for r in (first, second)]
+    assert remaining[1] == remaining[0] - 1
+    assert foreign_host.status_code == 421
+    assert foreign_origin.status_code == 403
+    assert own_origin.status_code == 200
+
+
+async def test_waiting_sends_progress_notifications(tenant: Tenant, connect: Connect) -> None:
+    await policy(tenant, MANUAL)
+    progress: list[float] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        progress.append(done)
+
+    async with connect() as session:
+        result = await session.call_tool("propose_action", {"type": "refund", "wait_seconds": 7},
+                                         progress_callback=on_progress)
+    assert not result.is_error and result.structured_content["status"] == "pending_approval"  # type: ignore[index]
+    assert progress and progress[0] >= 4.9
+
+
+def test_only_waiting_calls_stream() -> None:
+    def body(name: str, **arguments: object) -> bytes:
+        return json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                           "params": {"name": name, "arguments": arguments}}).encode()
+
+    assert may_wait(body("wait_for_decision", action_id="act_x"))
+    assert may_wait(body("request_permission", tool_name="Bash", input={}))
+    assert may_wait(body("propose_action", type="refund", wait_seconds=5))
+    assert not may_wait(body("propose_action", type="refund", wait_seconds=0))
+    assert not may_wait(body("get_action", action_id="act_x"))
+    assert not may_wait(b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}')
+    assert may_wait(b"not json")
