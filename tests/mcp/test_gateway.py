@@ -12,12 +12,12 @@ from models.governance import Action
 from models.mcp import McpCall
 from tests.conftest import Tenant, free_port
 from tests.mcp.conftest import Connect, Upstream, build_upstream
-from tests.mcp.test_native import APPROVE, REJECT, call, policy
+from tests.mcp.test_native import REJECT, call, policy
 
 GATEWAY = "/mcp/gateways/files"
 RULES = {"name": "files", "rules": [
     {"when": {"actionType": "mcp.files.read_file"}, "approval": "auto"},
-    {"when": {"actionType": "mcp.files.send_email"}, "approval": "manual"},
+    {"when": {"actionType": "mcp.files.send_email"}, "approval": "manual", "allowEdit": True},
     {"when": {"actionType": "mcp.files.delete_everything"}, "deny": True},
 ]}
 
@@ -65,16 +65,17 @@ async def test_pending_call_runs_once_after_approval(
     await policy(tenant, RULES)
     meta = {"gatehouse/idempotency_key": "mail-1"}
     args = {"to": "ceo@acme.test", "body": "hi"}
+    edited = {"to": "cfo@acme.test", "body": "hi"}
     async with connect(GATEWAY) as session:
         pending = await session.call_tool("send_email", args, meta=meta)
         first = notice(pending)
         assert not pending.is_error and first["status"] == "pending_approval" and first["approval_url"]
         assert upstream.count("send_email") == 0
         action = await Action.get(id=first["action_id"])
-        # Edit-then-approve (issue 14a) is not in this branch: the call runs with the effective params,
-        # which are the proposed ones until an approver edits them (resolvers/governance/outcome.py).
-        answer = await tenant.graphql(APPROVE, {"id": "apr_" + action.id[4:]})
-        assert answer["data"]["approveAction"]["status"] == "approved", answer
+        # the approver edits the arguments (allowEdit): the upstream gets the edited ones, once
+        async with tenant.client() as c:
+            approved = await c.post(f"/actions/{action.id}/approve", json={"params": edited})
+        assert approved.status_code == 200, approved.text
 
         async def forwarded() -> bool:
             return (await McpCall.get(action_id=action.id)).status == "completed"
@@ -83,10 +84,11 @@ async def test_pending_call_runs_once_after_approval(
         again = await session.call_tool("send_email", args, meta=meta)
     async with connect() as native:
         read = await call(native, "get_action", action_id=action.id)
-    assert upstream.count("send_email") == 1 and upstream.calls[-1] == ("send_email", args)
-    assert not again.is_error and again.content[0].text == "sent to ceo@acme.test"  # type: ignore[union-attr]
-    assert read["gateway_call"]["status"] == "completed"
-    assert read["gateway_call"]["result"]["content"][0]["text"] == "sent to ceo@acme.test"
+    assert upstream.count("send_email") == 1 and upstream.calls[-1] == ("send_email", edited)
+    assert not again.is_error and again.content[0].text == "sent to cfo@acme.test"  # type: ignore[union-attr]
+    assert read["gateway_call"]["status"] == "completed" and read["edited"] is True
+    assert read["effective_params"] == edited
+    assert read["gateway_call"]["result"]["content"][0]["text"] == "sent to cfo@acme.test"
 
 
 async def test_rejected_call_returns_the_reason(tenant: Tenant, upstream: Upstream, connect: Connect) -> None:

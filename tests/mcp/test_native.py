@@ -166,6 +166,27 @@ async def test_request_permission_shapes(tenant: Tenant, connect: Connect) -> No
     assert rejected["behavior"] == "deny" and "not on prod" in rejected["message"]
 
 
+async def test_request_permission_answers_an_edited_approval_with_the_edited_input(
+    tenant: Tenant, connect: Connect
+) -> None:
+    await policy(tenant, {"name": "bash", "rules": [{"when": {"actionType": "Bash"}, "allowEdit": True}]})
+    async with connect() as session:
+        waiting = asyncio.create_task(call(session, "request_permission", tool_name="Bash",
+                                           input={"command": "rm -rf /tmp/build"}, tool_use_id="tu_2"))
+        action = None
+        for _ in range(100):
+            action = await Action.filter(type="Bash").first()
+            if action is not None:
+                break
+            await asyncio.sleep(0.05)
+        assert action is not None
+        async with tenant.client() as c:
+            approved = await c.post(f"/actions/{action.id}/approve", json={"params": {"command": "ls /tmp/build"}})
+        assert approved.status_code == 200, approved.text
+        answer = await waiting
+    assert answer == {"behavior": "allow", "updatedInput": {"command": "ls /tmp/build"}}
+
+
 @pytest.mark.parametrize("arguments, fragment", [
     ({"type": "refund", "wait_seconds": 41}, "wait_seconds"),
     ({"type": "refund", "wait_seconds": -1}, "wait_seconds"),
