@@ -12,6 +12,8 @@ from mcp import ClientSession
 
 from app.mcp.streaming import may_wait
 from models.governance import Action
+from tests.agents.helpers import bound_key
+from tests.agents.helpers import register as register_agent
 from tests.conftest import Tenant
 from tests.mcp.conftest import Connect
 
@@ -251,3 +253,20 @@ def test_only_waiting_calls_stream() -> None:
     assert not may_wait(body("get_action", action_id="act_x"))
     assert not may_wait(b'{"jsonrpc": "2.0", "id": 1, "method": "tools/list"}')
     assert may_wait(b"not json")
+
+
+async def test_a_key_bound_to_an_agent_proposes_as_that_agent_and_its_kill_switch_holds(
+    tenant: Tenant, connect: Connect
+) -> None:
+    agent = await register_agent(tenant, "mcp-mailer")
+    key = await bound_key(tenant, agent["id"], ["actions:write"])
+    async with connect(key=key) as session:
+        first = await call(session, "propose_action", type="send_email", params={"to": "a@b.c"})
+        async with tenant.client() as c:
+            disabled = await c.patch(f"/agents/{agent['id']}", json={"status": "disabled"})
+        assert disabled.status_code == 200, disabled.text
+        stopped = await call(session, "propose_action", type="send_email", params={"to": "b@b.c"})
+    row = await Action.get(id=first["action_id"])
+    assert (row.actor_kind, row.actor_name, row.agent_id, row.actor_verified) == (
+        "agent", "mcp-mailer", agent["id"], True)
+    assert stopped["status"] == "rejected" and "disabled" in (stopped["reason"] or "")
