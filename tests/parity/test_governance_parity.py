@@ -9,27 +9,13 @@ import pytest
 
 from models.governance import Action, ActionHistory
 from tests.conftest import Tenant
+from tests.parity.doors import Door as BaseDoor
 
 ACTION_FIELDS = "id status policyIds approvalId reason decision { status checks { name status note } }"
 
 
-class Door:
+class Door(BaseDoor):
     """The few governance operations a scenario needs, answered as plain dicts."""
-
-    def __init__(self, tenant: Tenant, kind: str) -> None:
-        self.tenant, self.kind = tenant, kind
-
-    async def _gql(self, query: str, variables: dict[str, Any]) -> Any:
-        body = await self.tenant.graphql(query, variables)
-        if body.get("errors"):
-            return {"error": body["errors"][0]["extensions"]["code"]}
-        return next(iter(body["data"].values()))
-
-    async def _rest(self, method: str, path: str, json: Any = None) -> Any:
-        async with self.tenant.client() as c:
-            response = await c.request(method, path, json=json)
-        body = response.json()
-        return body if response.status_code < 400 else {"error": body["error"]}
 
     async def policy(self, mode: str, rules: list[Any], status: str = "active") -> str:
         body = {"name": "p", "mode": mode, "rules": rules, "status": status}

@@ -17,6 +17,7 @@ from resolvers.workflows.checkpoints import CUT_MARKER
 from tests.conftest import Tenant
 from tests.connectors.fakes.base import serving
 from tests.connectors.fakes.customer import CustomerApi
+from tests.parity.doors import Door as BaseDoor
 from tests.workflows.helpers import create_workflow, execute, settled
 
 EXAMPLE = "https://api.example.com/data"
@@ -195,23 +196,10 @@ async def test_new_definition_is_a_new_version_and_a_started_execution_keeps_its
 EXECUTION_FIELDS = "id status error retryOf steps { name status }"
 
 
-class Door:
+class Door(BaseDoor):
     """The workflow operations over REST or over GraphQL, answered in one shape, errors as their code."""
 
-    def __init__(self, tenant: Tenant, kind: str) -> None:
-        self.tenant, self.kind = tenant, kind
-
-    async def _gql(self, query: str, variables: dict[str, Any]) -> Any:
-        body = await self.tenant.graphql(query, variables)
-        if body.get("errors"):
-            return {"error": body["errors"][0]["extensions"]["code"]}
-        return next(iter(body["data"].values()))
-
-    async def _rest(self, method: str, path: str, json: Any = None) -> Any:
-        async with self.tenant.client() as c:
-            response = await c.request(method, f"/api/v1{path}", json=json)
-        body = response.json()
-        return body if response.status_code < 400 else {"error": body["error"]}
+    rest_prefix = "/api/v1"
 
     @staticmethod
     def _execution(out: dict[str, Any]) -> dict[str, Any]:
