@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 from collections.abc import Awaitable, Callable
 
 from app.logs import get_logger
 from resolvers.context import Services
 
 Job = Callable[[Services, asyncio.Event], Awaitable[None]]
+current_job: contextvars.ContextVar[str | None] = contextvars.ContextVar("gatehouse_worker_job", default=None)
+"""The worker job the running code belongs to (None in a request): lets logs and tests tell them apart."""
 JOBS: dict[str, Job] = {}
 RESTART_DELAY_SECONDS = 1.0
 _log = get_logger("gatehouse.workers")
@@ -27,6 +30,7 @@ def register(name: str) -> Callable[[Job], Job]:
 
 async def supervise(name: str, job: Job, services: Services, stop: asyncio.Event) -> None:
     """Run a job until `stop` is set, restarting it after a crash: one bug must not stop the rest."""
+    current_job.set(name)  # this task's context, inherited by every task the job starts
     while not stop.is_set():
         try:
             await job(services, stop)
