@@ -24,6 +24,10 @@ from app.core.http import DEFAULT_PORTS, USER_AGENT, UnsafeURL, check_url_syntax
 
 REFUSED = "refused by Gatehouse: upstream servers may not ask the agent's client"
 
+# What resolvers use of the SDK's client side, named here so that they import this module only.
+Tool = mcp_types.Tool
+UpstreamSession = ClientSession
+
 
 class GuardedMcpTransport(httpx2.AsyncBaseTransport):
     """Checks each request's URL and resolved addresses before the inner transport sends it.
@@ -90,3 +94,16 @@ async def upstream_session(
     ):
         await session.initialize()
         yield session
+
+
+async def list_all_tools(session: ClientSession, limit: int) -> list[mcp_types.Tool]:
+    """Every tool the upstream lists, following its pages, at most `limit`."""
+    tools: list[mcp_types.Tool] = []
+    cursor: str | None = None
+    while len(tools) < limit:
+        page = await session.list_tools(params=mcp_types.PaginatedRequestParams(cursor=cursor) if cursor else None)
+        tools += page.tools
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return tools

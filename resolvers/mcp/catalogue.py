@@ -18,12 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from mcp import ClientSession
-from mcp import types as mcp_types
 
 from app.core.after_commit import atomic
 from app.core.http import UnsafeURL
-from app.core.mcp_client import upstream_session
+from app.core.mcp_client import Tool, UpstreamSession, list_all_tools, upstream_session
 from models.mcp import McpServer
 from resolvers.context import Context
 from resolvers.errors import DomainError, Invalid
@@ -35,7 +33,7 @@ from resolvers.mcp.servers import auth_headers_of, find
 MAX_TOOLS = 1000
 LIST_TTL_SECONDS = 2.0
 LISTINGS_KEPT = 1000
-_listings: dict[tuple[str, str], tuple[float, list[mcp_types.Tool]]] = {}
+_listings: dict[tuple[str, str], tuple[float, list[Tool]]] = {}
 
 
 class UpstreamFailed(DomainError):
@@ -48,7 +46,7 @@ def action_type(server: McpServer, tool: str) -> str:
     return f"mcp.{server.name}.{tool}"
 
 
-def fingerprint(tool: mcp_types.Tool) -> str:
+def fingerprint(tool: Tool) -> str:
     shape = tool.model_dump(mode="json", by_alias=True, exclude_none=True,
                             include={"name", "description", "input_schema", "output_schema", "annotations"})
     return hashlib.sha256(orjson.dumps(shape, option=orjson.OPT_SORT_KEYS)).hexdigest()
@@ -58,7 +56,7 @@ def fingerprint(tool: mcp_types.Tool) -> str:
 class Offer:
     """One upstream tool and what the gateway makes of it."""
 
-    tool: mcp_types.Tool
+    tool: Tool
     fingerprint: str
     held: bool  # its schema differs from the admitted one
     admitted: bool  # an enforce-mode rule matches its action type
@@ -79,7 +77,7 @@ async def open_upstream(ctx: Context, server: McpServer) -> Any:
 
 
 @asynccontextmanager
-async def upstream(ctx: Context, server: McpServer) -> AsyncIterator[ClientSession]:
+async def upstream(ctx: Context, server: McpServer) -> AsyncIterator[UpstreamSession]:
     """A session with the upstream; any failure to reach it is UpstreamFailed (never allow)."""
     try:
         async with await open_upstream(ctx, server) as session:
@@ -102,7 +100,7 @@ def _domain_error_in(exc: BaseException) -> DomainError | None:
     return None
 
 
-async def listed_tools(ctx: Context, server: McpServer, *, fresh: bool) -> list[mcp_types.Tool]:
+async def listed_tools(ctx: Context, server: McpServer, *, fresh: bool) -> list[Tool]:
     """The upstream's tools: asked again when `fresh` (tools/list, admitting) or when the last answer
     is older than LIST_TTL_SECONDS (a call reuses a listing that young, saving a round trip)."""
     key, now = (server.id, server.url), time.monotonic()
@@ -117,19 +115,11 @@ async def listed_tools(ctx: Context, server: McpServer, *, fresh: bool) -> list[
     return tools
 
 
-async def upstream_tools(session: ClientSession) -> list[mcp_types.Tool]:
-    tools: list[mcp_types.Tool] = []
-    cursor: str | None = None
-    while len(tools) < MAX_TOOLS:
-        page = await session.list_tools(params=mcp_types.PaginatedRequestParams(cursor=cursor) if cursor else None)
-        tools += page.tools
-        cursor = page.next_cursor
-        if not cursor:
-            break
-    return tools
+async def upstream_tools(session: UpstreamSession) -> list[Tool]:
+    return await list_all_tools(session, MAX_TOOLS)
 
 
-async def offers(ctx: Context, server: McpServer, tools: list[mcp_types.Tool]) -> dict[str, Offer]:
+async def offers(ctx: Context, server: McpServer, tools: list[Tool]) -> dict[str, Offer]:
     """Each tool judged: pins first-seen fingerprints, holds changed ones, asks the policies."""
     compiled = await compiled_policies(ctx.services, ctx.organization_id)
     actor = await actor_of(ctx)
@@ -137,7 +127,7 @@ async def offers(ctx: Context, server: McpServer, tools: list[mcp_types.Tool]) -
     for tool in tools:
         print_ = fingerprint(tool)
         pins.setdefault(tool.name, print_)
-        facts = ActionFacts(action_type(server, tool.name), actor["kind"], actor["name"], actor["provider"],
+        facts = ActionFacts(action_type(server, tool.name), actor["kind"], actor["name"], actor.get("provider"),
                             server.name, {})
         admitted, denied = standing(compiled, facts)
         judged[tool.name] = Offer(tool, print_, pins[tool.name] != print_, admitted, denied)

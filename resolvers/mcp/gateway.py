@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import jsonschema
-from mcp import types as mcp_types
 from tortoise.exceptions import IntegrityError
 
 from app.core.ids import new_id
+from app.core.mcp_client import Tool
 from models.governance import Action
 from models.mcp import McpCall, McpServer
 from resolvers.access import require
@@ -42,7 +42,7 @@ class GatewayAnswer:
     message: str | None = None
 
 
-async def list_tools(ctx: Context, server_name: str) -> list[mcp_types.Tool]:
+async def list_tools(ctx: Context, server_name: str) -> list[Tool]:
     """The tools this caller may call: admitted by a policy, not denied outright, not held back."""
     require(ctx, "actions:write")
     server = await by_name(ctx, server_name)

@@ -10,6 +10,8 @@ from mcp.shared.exceptions import MCPError
 
 from models.governance import Action
 from models.mcp import McpCall
+from tests.agents.helpers import bound_key
+from tests.agents.helpers import register as register_agent
 from tests.conftest import Tenant, free_port
 from tests.mcp.conftest import Connect, Upstream, build_upstream
 from tests.mcp.test_native import REJECT, call, policy
@@ -175,3 +177,18 @@ async def test_unreachable_upstream_is_never_allow(tenant: Tenant, connect: Conn
         refused = await session.call_tool("read_file", {"path": "/a"})
     assert refused.is_error and "cannot be reached" in refused.content[0].text  # type: ignore[union-attr]
     assert await Action.all().count() == 0
+
+
+async def test_a_key_bound_to_an_agent_uses_the_gateway_as_that_agent(
+    tenant: Tenant, upstream: Upstream, connect: Connect
+) -> None:
+    await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    agent = await register_agent(tenant, "file-reader")
+    key = await bound_key(tenant, agent["id"], ["actions:write"])
+    async with connect(GATEWAY, key=key) as session:
+        names = {t.name for t in (await session.list_tools()).tools}
+        read = await session.call_tool("read_file", {"path": "/etc/hosts"})
+    assert names == {"read_file", "send_email"} and not read.is_error
+    action = await Action.get(type="mcp.files.read_file")
+    assert (action.actor_name, action.agent_id, action.actor_verified) == ("file-reader", agent["id"], True)
