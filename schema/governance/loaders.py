@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.governance import reads
+from resolvers.notifications import reads as notification_reads
 from schema.context import GraphQLContext
 
 Batch = Callable[[Context, Sequence[str]], Awaitable[Sequence[Any]]]
@@ -33,3 +34,4 @@ ACTIONS = reads.actions_by_id
 APPROVALS = reads.approvals_by_action
 HISTORY = reads.history_by_action
 POLICIES = reads.policies_by_id
+NOTIFICATIONS = notification_reads.by_action

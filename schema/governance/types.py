@@ -18,7 +18,6 @@ from resolvers.governance.actions import approval_id_of
 from resolvers.governance.engine import Decision as EngineDecision
 from resolvers.governance.grants import GrantState, grant_of
 from resolvers.governance.review import summary as review_summary
-from resolvers.notifications import reads as notification_reads
 from schema.context import GraphQLContext
 from schema.enums import (
     ActionStatus,
@@ -30,7 +29,7 @@ from schema.enums import (
     PolicyStatus,
     by_value,
 )
-from schema.governance.loaders import ACTIONS, APPROVALS, HISTORY, POLICIES, loader
+from schema.governance.loaders import ACTIONS, APPROVALS, HISTORY, NOTIFICATIONS, POLICIES, loader
 from schema.node import Node
 from schema.reviewers.types import Review
 from schema.wire import kept_in_wire_form
@@ -154,8 +153,7 @@ class Action(Node):
 
     @strawberry.field(description="The notices sent to its policies' notify connectors, oldest first.")
     async def notifications(self, info: Info[GraphQLContext, None]) -> list[Notification]:
-        rows = await notification_reads.for_action(info.context.ctx, self.row.id)
-        return [Notification.from_row(r) for r in rows]
+        return [Notification.from_row(r) for r in await loader(info, NOTIFICATIONS).load(self.row.id)]
 
     @strawberry.field(description="Its single-use grant: what an executor consumes before running it.")
     def grant(self) -> Grant:
