@@ -31,7 +31,8 @@ class ActionGetQuery(BaseModel):
     """`wait` (0-60 s): long-poll until the action is decided, then answer it as it stands."""
 
     model_config = ConfigDict(extra="ignore")
-    wait: int | None = Field(None, ge=0, le=60, description="seconds to wait for a decision (0-60)")
+    wait: int | None = Field(None, ge=0, le=waiting.MAX_WAIT_SECONDS,
+                             description=f"seconds to wait for a decision (0-{waiting.MAX_WAIT_SECONDS})")
 
 
 class ConsumeIn(BaseModel):
