@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import deque
 
 from app.core.waiting import first_of
 from app.logs import get_logger
 from app.workers import register
 from resolvers.context import Services
-from resolvers.workflows import sink  # noqa: F401  (registers the relay sink: triggers, approval wake-ups)
+from resolvers.workflows import hints, sink  # noqa: F401  (registers the relay sink: triggers, approval wake-ups)
 from resolvers.workflows.executions import CANCEL_CHANNEL, WAKE_CHANNEL
+from resolvers.workflows.hints import StartHint
 from resolvers.workflows.leases import Claim, claim_due, renew
-from resolvers.workflows.runner import run_claimed
+from resolvers.workflows.runner import run_claimed, run_hinted
 
 POLL_SECONDS = 0.5  # delays and retries fall due without a wake: look this often
 _log = get_logger("gatehouse.workflows")
@@ -24,6 +26,15 @@ class Runner:
         self.services = services
         self.tasks: dict[str, tuple[asyncio.Task[None], Claim]] = {}
         self.wake = asyncio.Event()
+        # new executions named by their wakes (hints.py), oldest dropped first: the poll claims those
+        self.hints: deque[StartHint] = deque(maxlen=4 * services.settings.workflow_concurrency)
+
+    def heard(self, message: bytes) -> None:
+        """A wake: plain (work is due) or naming a new execution, which is claimed from its hint."""
+        hint = hints.decode(message)
+        if hint is not None and not self.services.settings.is_sqlite:
+            self.hints.append(hint)
+        self.wake.set()
 
     def interrupt(self, execution_id: str) -> None:
         held = self.tasks.get(execution_id)
@@ -41,9 +52,18 @@ class Runner:
             del self.tasks[claim.execution_id]
         self.wake.set()  # a slot is free
 
-    async def guarded(self, claim: Claim) -> None:
+    def start_hinted(self, hint: StartHint) -> None:
+        claim = Claim(hint.execution_id, hint.lease + 1)  # the lease its claim will hold, if it wins
+        task = asyncio.create_task(self.guarded(claim, hint))
+        self.tasks[claim.execution_id] = (task, claim)
+        task.add_done_callback(lambda _t: self.finished(claim))
+
+    async def guarded(self, claim: Claim, hint: StartHint | None = None) -> None:
         try:
-            await run_claimed(self.services, claim)
+            if hint is not None:
+                await run_hinted(self.services, hint)
+            else:
+                await run_claimed(self.services, claim)
         except asyncio.CancelledError:
             _log.info("execution interrupted", execution_id=claim.execution_id)
         except Exception:
@@ -65,8 +85,14 @@ class Runner:
         limit = self.services.settings.workflow_concurrency
         while not stop.is_set():
             self.wake.clear()
+            hinted: list[str] = []
+            while self.hints and len(self.tasks) < limit:
+                hint = self.hints.popleft()
+                if hint.execution_id not in self.tasks:
+                    self.start_hinted(hint)
+                    hinted.append(hint.execution_id)
             free = limit - len(self.tasks)
-            claims = await claim_due(self.services, free) if free > 0 else []
+            claims = await claim_due(self.services, free, hinted) if free > 0 else []
             for claim in claims:
                 if claim.execution_id not in self.tasks:
                     self.start(claim)
@@ -86,7 +112,7 @@ class Runner:
 @register("workflow-runner")
 async def workflow_runner(services: Services, stop: asyncio.Event) -> None:
     runner = Runner(services)
-    wake = await services.bus.subscribe(WAKE_CHANNEL, lambda _c, _m: runner.wake.set())
+    wake = await services.bus.subscribe(WAKE_CHANNEL, lambda _c, message: runner.heard(message))
     cancel = await services.bus.subscribe(CANCEL_CHANNEL, lambda _c, m: runner.interrupt(m.decode()))
     keeper = asyncio.create_task(runner.keep_leases(stop))
     try:

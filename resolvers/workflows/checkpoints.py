@@ -18,6 +18,7 @@ from models.workflows import Execution, ExecutionStep
 from resolvers.context import Services
 from resolvers.events.outbox import emit, schedule_wake
 from resolvers.workflows import checkpoints_pg
+from resolvers.workflows.hints import StartHint
 from resolvers.workflows.leases import Claim
 
 CUT_MARKER = "[cut: over the step output limit]"
@@ -89,6 +90,26 @@ async def _start_fresh(services: Services, conn: Any, claim: Claim, execution: E
     execution.status = "running"
     return ExecutionStep(id=step_id, execution_id=execution.id, position=position, name=step["name"],
                          type=step["type"], status="running", attempts=1, input=rendered, started_at=now)
+
+
+async def claim_and_start(services: Services, hint: StartHint, step: dict[str, Any], rendered: Any,
+                          until: datetime) -> tuple[Claim, ExecutionStep] | None:
+    """PostgreSQL: claim the hinted execution and start its first step in one write (hints.py);
+    None when it is no longer as hinted (another runner took it, or it is capped, cancelled...)."""
+    conn = connection_for_one_statement()
+    if conn is None:
+        return None
+    now = utcnow()
+    started = {"workflowId": hint.workflow_id, "executionId": hint.execution_id, "status": "running"}
+    row = await checkpoints_pg.claim_and_start(conn, hint.execution_id, hint.lease, now, until, step["name"],
+                                               step["type"], rendered, started)
+    if row is None:
+        return None
+    schedule_wake(services)
+    execution = Execution._init_from_db(**row)
+    claim = Claim(execution.id, execution.lease, execution)
+    return claim, ExecutionStep(id=row["step_id"], execution_id=execution.id, position=0, name=step["name"],
+                                type=step["type"], status="running", attempts=1, input=rendered, started_at=now)
 
 
 async def step_done(services: Services, claim: Claim, execution: Execution, row: ExecutionStep, output: Any,

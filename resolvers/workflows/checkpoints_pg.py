@@ -72,6 +72,41 @@ SELECT count(*) AS held FROM x
 """
 
 
+_CLAIM_AND_START: Final = """
+WITH x AS (
+    UPDATE executions j SET claimed_until = $4::timestamptz, lease = j.lease + 1, status = 'running',
+        started_at = $3::timestamptz, updated_at = $3::timestamptz
+    WHERE j.id = $1::varchar AND j.lease = $2::int AND j.status = 'pending' AND j.started_at IS NULL
+      AND j.retry_of IS NULL AND j.current_step = 0 AND j.next_run_at <= $3::timestamptz
+      AND (j.claimed_until IS NULL OR j.claimed_until < $3::timestamptz)
+      AND NOT EXISTS (SELECT 1 FROM workflows w WHERE w.id = j.workflow_id AND w.concurrency IS NOT NULL)
+    RETURNING j.*
+), s AS (
+    INSERT INTO execution_steps (execution_id, position, name, type, status, attempts, input, reused, started_at)
+    SELECT x.id, 0, $5::varchar, $6::varchar, 'running', 1, $7::jsonb, false, $3::timestamptz FROM x
+    RETURNING id
+), e AS (
+    INSERT INTO events (id, organization_id, type, data, created_at)
+    SELECT $8::varchar, x.organization_id, 'workflow.started', $9::jsonb, $3 FROM x
+    RETURNING seq
+), q AS (
+    INSERT INTO events_unrelayed (seq) SELECT seq FROM e
+)
+SELECT x.*, s.id AS step_id FROM x, s
+"""
+
+
+async def claim_and_start(conn: BaseDBAsyncClient, execution_id: str, lease: int, now: datetime,
+                          until: datetime, name: str, step_type: str, rendered: Any,
+                          started: dict[str, Any]) -> Any:
+    """Claim a fresh execution that is still as hinted (`lease`, pending, never started, its
+    workflow uncapped: a cap is counted by the usual claim) and start its first step: the
+    execution's row as claimed, with `step_id`; None when it is not (another runner won)."""
+    async with conn.acquire_connection() as raw:
+        return await raw.fetchrow(_CLAIM_AND_START, execution_id, lease, now, until, name, step_type,
+                                  _json(rendered), new_id("evt"), JSON_DUMPS(started))
+
+
 async def start_fresh_step(conn: BaseDBAsyncClient, execution_id: str, lease: int, now: datetime, position: int,
                            name: str, step_type: str, rendered: Any, started: dict[str, Any] | None) -> int | None:
     """Insert the step's row, running (and `workflow.started` when `started` is its data);

@@ -12,17 +12,21 @@ import logging
 from typing import Any
 
 import orjson
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.fields.data import JSON_DUMPS
 
 from app.core.after_commit import atomic, in_atomic, on_commit
 from app.core.clock import utcnow
 from app.core.ids import new_id
+from models.db import connection_for_one_statement, pg_fetch
 from models.workflows import FINISHED, Execution, ExecutionStep, Workflow, WorkflowVersion
 from resolvers.access import require
 from resolvers.context import Context, Services
-from resolvers.errors import Conflict, Invalid
+from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.events.outbox import emit
 from resolvers.lookup import lookup_id, owned
 from resolvers.pagination import Page, paginate
+from resolvers.workflows import hints
 from resolvers.workflows.workflows import current_version, find
 
 WAKE_CHANNEL = "gatehouse:workflows:wake"
@@ -40,10 +44,11 @@ def wake_runners(services: Services) -> None:
     on_commit(wake)
 
 
-async def publish_wake(services: Services) -> None:
-    """Tell the runners now (the work is committed already); a lost wake costs their poll interval."""
+async def publish_wake(services: Services, execution: Execution | None = None) -> None:
+    """Tell the runners now (the work is committed already); a lost wake costs their poll interval.
+    A new `execution` is named in the wake, with what its first step needs (hints.py)."""
     try:
-        await services.bus.publish(WAKE_CHANNEL, b"1")
+        await services.bus.publish(WAKE_CHANNEL, hints.encode(execution))
     except Exception:
         _log.exception("workflow wake failed; the runners' poll picks the work up")
 
@@ -66,15 +71,42 @@ def new_execution(workflow: Workflow, version: WorkflowVersion, given: Any, **fi
 
 async def execute(ctx: Context, workflow_id: str, given: Any) -> Execution:
     """Queue a run of the workflow's current version (scope workflows:write)."""
+    given = _checked_input(given)
+    conn = connection_for_one_statement()
+    if conn is not None:
+        require(ctx, "workflows:write")
+        execution = await _execute_pg(conn, ctx, lookup_id(workflow_id, "workflow"), given)
+        await publish_wake(ctx.services, execution)
+        return execution
     workflow = await find(ctx, workflow_id, "workflows:write")
-    execution = new_execution(workflow, await current_version(workflow), _checked_input(given))
+    execution = new_execution(workflow, await current_version(workflow), given)
+    await execution.save()
     if in_atomic():
-        await execution.save()
         wake_runners(ctx.services)
-    else:  # one row: its own transaction, one round trip instead of BEGIN, INSERT, COMMIT
-        await execution.save()
+    else:
         await publish_wake(ctx.services)
     return execution
+
+
+_EXECUTE_PG = """
+INSERT INTO executions (id, organization_id, workflow_id, version_id, status, input, current_step, next_run_at,
+                        lease, created_at, updated_at)
+SELECT $1::varchar, w.organization_id, w.id, v.id, 'pending', $4::jsonb, 0, $5::timestamptz, 0,
+       $5::timestamptz, $5::timestamptz
+FROM workflows w JOIN workflow_versions v ON v.workflow_id = w.id AND v.number = w.version
+WHERE w.id = $2::varchar AND w.organization_id = $3::varchar AND w.deleted_at IS NULL
+RETURNING *
+"""
+
+
+async def _execute_pg(conn: BaseDBAsyncClient, ctx: Context, workflow_id: str, given: Any) -> Execution:
+    """PostgreSQL: the workflow's lookup, its current version's and the insert in one statement
+    (one round trip where the ORM made three: 2.7 of the 8.6 ms figure 7 measured per step)."""
+    rows = await pg_fetch(_EXECUTE_PG, new_id("exec"), workflow_id, ctx.organization_id, JSON_DUMPS(given),
+                          utcnow(), conn=conn)
+    if not rows:
+        raise NotFound(f"workflow {workflow_id} not found")
+    return Execution._init_from_db(**rows[0])
 
 
 async def get(ctx: Context, execution_id: str) -> Execution:

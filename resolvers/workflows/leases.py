@@ -9,6 +9,7 @@ of its executions are held at once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -33,7 +34,7 @@ class Claim:
 
 _CLAIM_PG = lease_statement(
     "executions",
-    due="""j.status IN ('pending', 'running', 'waiting') AND j.next_run_at <= $1
+    due="""j.status IN ('pending', 'running', 'waiting') AND j.next_run_at <= $1 AND j.id <> ALL($4::varchar[])
       AND NOT EXISTS (
           SELECT 1 FROM workflows w WHERE w.id = j.workflow_id AND w.concurrency IS NOT NULL
             AND w.concurrency <= (SELECT count(*) FROM executions r
@@ -50,12 +51,13 @@ def lease_until(services: Services, now: datetime) -> datetime:
     return now + timedelta(seconds=services.settings.workflow_lease_seconds)
 
 
-async def claim_due(services: Services, limit: int) -> list[Claim]:
-    """Claim up to `limit` due executions for this worker, oldest due first."""
+async def claim_due(services: Services, limit: int, skip: Sequence[str] = ()) -> list[Claim]:
+    """Claim up to `limit` due executions for this worker, oldest due first, but those in `skip`
+    (being claimed from their start hints at this moment: hints.py)."""
     now = utcnow()
     if services.settings.is_sqlite:
         return await _claim_orm(now, lease_until(services, now), limit)
-    rows = await pg_fetch(_CLAIM_PG, now, limit, lease_until(services, now))
+    rows = await pg_fetch(_CLAIM_PG, now, limit, lease_until(services, now), list(skip))
     kept: list[Claim] = []
     over: list[Claim] = []
     taken: dict[str, int] = {}

@@ -10,6 +10,7 @@ Retry-After), holding no worker meanwhile.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from datetime import timedelta
@@ -23,7 +24,8 @@ from resolvers.errors import Invalid
 from resolvers.workflows import checkpoints, steps
 from resolvers.workflows.checkpoints import LeaseLost, capped
 from resolvers.workflows.definition import check_config
-from resolvers.workflows.leases import Claim
+from resolvers.workflows.hints import StartHint
+from resolvers.workflows.leases import Claim, lease_until
 from resolvers.workflows.outcomes import Done, Failed, Outcome, Wait
 from resolvers.workflows.templates import MissingValue, Scope, render
 
@@ -79,7 +81,15 @@ class ExecutionRun:
                 if row.status in ("completed", "failed")}
         return Scope(input=self.execution.input, steps=done, trigger=self.execution.trigger)
 
-    async def run(self) -> None:
+    async def run(self, started: tuple[dict[str, Any], ExecutionStep] | None = None) -> None:
+        """Run from the current step on; `started` is the first step's config and row when the
+        claim started it already (run_hinted)."""
+        if started is not None:
+            config, row = started
+            self.rows[row.position] = row
+            if not await self.settle(self.steps[row.position], row, await self.attempt(self.steps[row.position],
+                                                                                      config, row)):
+                return
         while self.execution.current_step < len(self.steps):
             if not await self.advance(self.execution.current_step):
                 return
@@ -93,9 +103,7 @@ class ExecutionRun:
         step = self.steps[position]
         outcome: Outcome | None = None
         try:
-            # templates filled in, the config must now fit its schema strictly (a templated method too)
-            rendered = check_config(step["type"], steps.as_sent(step["type"], render(step.get("config", {}),
-                                                                                   self.scope())), templates=False)
+            rendered = rendered_config(step, self.scope())
         except MissingValue as missing:
             rendered, outcome = None, Failed(f"step {step['name']!r}: {missing}", retryable=False)
         except Invalid as refused:
@@ -164,6 +172,37 @@ async def run_claimed(services: Services, claim: Claim) -> None:
         await ExecutionRun(services, claim, execution, definition, rows, ctx).run()
     except LeaseLost:
         return
+
+
+async def run_hinted(services: Services, hint: StartHint) -> bool:
+    """Claim a new execution from its start hint, start its first step in the same write, and run
+    it (hints.py). False when this runner did not claim it: another did, or it is not as hinted,
+    or its first step does not render (the usual claim then runs it and records why)."""
+    definition = await definition_of(hint.workflow_id, hint.version_id)
+    if not definition["steps"]:
+        return False
+    step = definition["steps"][0]
+    try:
+        config = rendered_config(step, Scope(input=hint.input, steps={}, trigger=None))
+    except (MissingValue, Invalid):
+        return False
+    taken = await checkpoints.claim_and_start(services, hint, step, config, lease_until(services, utcnow()))
+    if taken is None:
+        return False
+    claim, row = taken
+    assert claim.execution is not None
+    ctx = await system_context(services, hint.organization_id, hint.execution_id)
+    with contextlib.suppress(LeaseLost):
+        await ExecutionRun(services, claim, claim.execution, definition, {}, ctx).run(started=(config, row))
+    return True
+
+
+def rendered_config(step: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    """The step's config with its templates filled in, which must now fit its schema strictly (a
+    templated method too). Raises MissingValue or Invalid."""
+    config: dict[str, Any] = check_config(step["type"], steps.as_sent(step["type"], render(step.get("config", {}),
+                                                                                           scope)), templates=False)
+    return config
 
 
 async def definition_of(workflow_id: str, version_id: int) -> dict[str, Any]:

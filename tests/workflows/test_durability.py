@@ -18,7 +18,12 @@ import orjson
 import pytest
 from aiohttp import web
 
+from app.core.settings import Settings
+from app.services import open_services
+from app.workers.workflows import workflow_runner
+from models.events import Event
 from models.workflows import Execution
+from resolvers.workflows import hints
 from tests.conftest import PG_ROOT, REDIS_URL, TEST_DB, Tenant, free_port
 from tests.connectors.fakes.base import FakeProvider, json_response, serving
 from tests.processes import gatehouse_env, run_cli, running
@@ -274,3 +279,46 @@ async def test_concurrency_one_never_overlaps(tenant: Tenant) -> None:
     assert len(endpoints.spans) == 2
     (_, first_left), (second_entered, _) = sorted(endpoints.spans)
     assert second_entered >= first_left
+
+
+# ------------------------------------------------------------------------------- start hints
+
+
+async def test_runners_racing_on_start_hints_run_each_execution_once(tenant: Tenant, settings: Settings) -> None:
+    """Every runner hears each new execution's start hint and tries to claim it with its first
+    step (hints.py): with the server's runner and two more on their own bus connections, each
+    execution is still claimed, called and completed exactly once."""
+    endpoints = Endpoints()
+    stop = asyncio.Event()
+    async with serving(endpoints), tenant.client() as c, open_services(settings) as extra:
+        runners = [asyncio.create_task(workflow_runner(extra, stop)) for _ in range(2)]
+        await asyncio.sleep(0.2)  # subscribed
+        try:
+            workflow = await create_workflow(c, [http_step("one", endpoints.url("/fast/one")),
+                                                 http_step("two", endpoints.url("/fast/two"))])
+            ids = await asyncio.gather(*(execute(c, workflow["id"], {"n": n}) for n in range(24)))
+            done = [await settled(c, execution_id) for execution_id in ids]
+        finally:
+            stop.set()
+            await asyncio.gather(*runners)
+    assert [execution["status"] for execution in done] == ["completed"] * 24
+    assert all([step["attempts"] for step in execution["steps"]] == [1, 1] for execution in done)
+    assert len(endpoints.calls("/fast/one")) == 24 and len(endpoints.calls("/fast/two")) == 24
+    keys = sorted(seen.headers["Idempotency-Key"] for seen in endpoints.calls("/fast/one"))
+    assert keys == sorted(f"{execution_id}:one" for execution_id in ids)
+    started = await Event.filter(type="workflow.started").values_list("data", flat=True)
+    assert sorted(data["executionId"] for data in started) == sorted(ids)
+
+
+def test_start_hints_name_only_fresh_executions_with_small_inputs() -> None:
+    fresh = Execution(id="exec_1", organization_id="org_1", workflow_id="wf_1", version_id=7, lease=0,
+                      input={"n": 1}, status="pending")
+    hint = hints.decode(hints.encode(fresh))
+    assert hint == hints.StartHint("exec_1", "org_1", "wf_1", 7, 0, {"n": 1})
+    big = Execution(id="exec_2", organization_id="org_1", workflow_id="wf_1", version_id=7, lease=0,
+                    input={"text": "x" * (hints.MAX_HINTED_INPUT_BYTES + 1)}, status="pending")
+    retry = Execution(id="exec_3", organization_id="org_1", workflow_id="wf_1", version_id=7, lease=0,
+                      input={}, status="pending", retry_of="exec_1")
+    assert hints.encode(big) == hints.encode(retry) == hints.encode(None) == hints.PLAIN_WAKE
+    assert hints.decode(hints.PLAIN_WAKE) is None
+    assert hints.decode(b'{"e": "exec_1"}') is None and hints.decode(b"not json") is None
