@@ -212,6 +212,12 @@ FIGURES = [
         Goal("ratio", ">=", 0.5),
     ),
     Figure(
+        "9. (detail) the same over the 2025-06-18 transport",
+        "req/s",
+        ("gatehouse.mcp", "legacy.rps"),
+        ("gatehouse.mcp", "rest.rps"),
+    ),
+    Figure(
         "9. propose_action over MCP, p99",
         "ms",
         ("gatehouse.mcp", "propose.latency_ms.p99"),

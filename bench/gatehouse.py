@@ -62,10 +62,20 @@ PENDING_PROPOSAL = {**DEFAULT_PROPOSAL, "type": PENDING_TYPE}
 WORKFLOWS_PATH = "/api/v1/workflows"
 # Figure 8: propose_action over MCP as one JSON-RPC POST (the stateless server needs no session), the
 # same proposal as figure 1's body; and the gateway in front of bench/baselines/mcp_upstream.py.
-MCP_HEADERS = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18"}
 MCP_ARGUMENTS = {key: DEFAULT_PROPOSAL.get(key) for key in ("type", "target", "params")}
+# The current protocol revision (2026-07-28), as the SDK's `mcp.client.Client` speaks it to this server by
+# default: one self-contained POST per call, its version and capabilities in `_meta`, routing headers.
+MCP_VERSION = "2026-07-28"
+MCP_HEADERS = {"accept": "application/json, text/event-stream", "mcp-protocol-version": MCP_VERSION,
+               "mcp-method": "tools/call", "mcp-name": "propose_action"}
 MCP_PROPOSE = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-               "params": {"name": "propose_action", "arguments": MCP_ARGUMENTS}}
+               "params": {"name": "propose_action", "arguments": MCP_ARGUMENTS,
+                          "_meta": {"io.modelcontextprotocol/protocolVersion": MCP_VERSION,
+                                    "io.modelcontextprotocol/clientCapabilities": {}}}}
+# The handshake-era revision (2025-06-18) over stateless Streamable HTTP, as older clients send it.
+MCP_LEGACY_HEADERS = {"accept": "application/json, text/event-stream", "mcp-protocol-version": "2025-06-18"}
+MCP_LEGACY_PROPOSE = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                      "params": {"name": "propose_action", "arguments": MCP_ARGUMENTS}}
 MCP_UPSTREAM_APP = "bench.baselines.mcp_upstream:app"
 
 
@@ -513,24 +523,31 @@ class GatehouseSide:
         return run_json(cmd, self.budget.step_timeout)
 
     def mcp(self) -> dict[str, Any]:
-        """Figure 8. propose_action over MCP against POST /actions, the same proposal in the same
-        organization (figure 1's, 100 policies), back to back in alternating order; then the
+        """Figure 9. propose_action over MCP against POST /actions, the same proposal in the same
+        organization (figure 1's, 100 policies), back to back in alternating order: over the current
+        protocol revision (2026-07-28, what the SDK's own client speaks to this server by default) and,
+        as a detail, over the handshake-era one (2025-06-18, stateless Streamable HTTP); then the
         gateway's overhead per forwarded call over calling the upstream directly (its own process,
         bench.mcp_gateway_latency)."""
         org = self.shared_org()
         body, headers = json.dumps(MCP_PROPOSE), {**org.headers, **MCP_HEADERS}
+        legacy_body, legacy_headers = json.dumps(MCP_LEGACY_PROPOSE), {**org.headers, **MCP_LEGACY_HEADERS}
         _check_mcp_answer(post_raw(self.base_url + "/mcp", headers, body))
+        _check_mcp_answer(post_raw(self.base_url + "/mcp", legacy_headers, legacy_body))
         runs = {
             "rest": lambda: self._rest_propose(self.budget),
             "propose": lambda: measure.http_load(self.base_url + "/mcp", self.budget, "POST", body, headers,
                                                  server_pid=self.pid),
+            "legacy": lambda: measure.http_load(self.base_url + "/mcp", self.budget, "POST", legacy_body,
+                                                legacy_headers, server_pid=self.pid),
         }
         order = list(runs) if self._mcp_rounds % 2 == 0 else list(runs)[::-1]
         self._mcp_rounds += 1
         result: dict[str, Any] = {name: runs[name]() for name in order}
         result["gateway"] = self._gateway_latency()
-        result["requests"] = sum(int(result[n].get("requests") or 0) for n in ("rest", "propose", "gateway"))
-        result["errors"] = sum(int(result[n].get("errors") or 0) for n in ("rest", "propose", "gateway"))
+        parts = ("rest", "propose", "legacy", "gateway")
+        result["requests"] = sum(int(result[n].get("requests") or 0) for n in parts)
+        result["errors"] = sum(int(result[n].get("errors") or 0) for n in parts)
         result["first_error"] = next((result[n].get("first_error") for n in runs if result[n].get("first_error")),
                                      None)
         return result

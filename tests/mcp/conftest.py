@@ -11,7 +11,7 @@ from typing import Any
 import httpx2
 import pytest
 import uvicorn
-from mcp import ClientSession
+from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel
@@ -21,10 +21,20 @@ from tests.conftest import Tenant, free_port
 Connect = Callable[..., AbstractAsyncContextManager[ClientSession]]
 
 
+HANDSHAKE = "2025-06-18"  # the initialize handshake, then stateless Streamable HTTP posts
+MODERN = "2026-07-28"  # one self-contained post per request: what the SDK's `Client` negotiates by default
+
+
 @asynccontextmanager
-async def mcp_session(url: str, key: str | None, headers: dict[str, str] | None = None) -> AsyncIterator[ClientSession]:
+async def mcp_session(url: str, key: str | None, headers: dict[str, str] | None = None,
+                      protocol: str = HANDSHAKE) -> AsyncIterator[ClientSession]:
     auth = {"Authorization": f"Bearer {key}"} if key else {}
     client = httpx2.AsyncClient(headers={**auth, **(headers or {})}, timeout=httpx2.Timeout(60))
+    if protocol == MODERN:
+        async with client, Client(streamable_http_client(url, http_client=client)) as modern:
+            assert modern.session.protocol_version == MODERN, modern.session.protocol_version
+            yield modern.session
+        return
     async with (
         client,
         streamable_http_client(url, http_client=client) as (read, write),
@@ -34,12 +44,14 @@ async def mcp_session(url: str, key: str | None, headers: dict[str, str] | None 
         yield session
 
 
-@pytest.fixture
-def connect(tenant: Tenant) -> Connect:
-    """A session with /mcp (or a gateway path) as `tenant` unless another key is given."""
+@pytest.fixture(params=[HANDSHAKE, MODERN])
+def connect(request: pytest.FixtureRequest, tenant: Tenant) -> Connect:
+    """A session with /mcp (or a gateway path) as `tenant` unless another key is given, over each
+    protocol revision the server speaks: the SDK's `ClientSession` after an initialize handshake,
+    and its `Client` in its default mode, which finds the 2026-07-28 revision by `server/discover`."""
 
     def open_session(path: str = "/mcp", key: str | None = tenant.key, **kw: Any) -> Any:
-        return mcp_session(tenant.base_url + path, key, **kw)
+        return mcp_session(tenant.base_url + path, key, protocol=request.param, **kw)
 
     return open_session
 
