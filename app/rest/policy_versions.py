@@ -72,7 +72,7 @@ def serialise_backtest(result: BacktestResult) -> dict[str, Any]:
             {"actionId": c.action_id, "type": c.action_type, "before": c.before, "after": c.after,
              "rule": None if c.policy_id is None else {
                  "policyId": c.policy_id, "ruleIndex": c.rule_index, "side": c.side,
-                 "draft": c.policy_id in result.drafted_ids and c.side == "after"}}
+                 "draft": result.by_draft(c)}}
             for c in replay.changes
         ],
     }

@@ -24,7 +24,7 @@ from resolvers.governance.cache import specs_of
 from resolvers.governance.engine import PolicySpec
 from resolvers.governance.explanations import FACT_COLUMNS, facts_of_row
 from resolvers.governance.inputs import PolicyIn, parse
-from resolvers.governance.replay import Draft, Replay, apply_drafts
+from resolvers.governance.replay import Change, Draft, Replay, apply_drafts
 from resolvers.governance.rules import RuleError, validate_rules
 
 MAX_ACTIONS: Final = 100_000
@@ -53,6 +53,10 @@ class BacktestResult:
     actions: int
     replay: Replay
     drafted_ids: frozenset[str]  # policy ids whose rules come from a draft (replaced or added)
+
+    def by_draft(self, change: Change) -> bool:
+        """Whether the rule responsible for `change` is a draft's (a rule the drafts added or rewrote)."""
+        return change.side == "after" and change.policy_id in self.drafted_ids
 
 
 async def backtest(ctx: Context, data: Any) -> BacktestResult:

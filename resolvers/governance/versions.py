@@ -8,7 +8,6 @@ edit a list), the rules added, removed and changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any, Final
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -19,7 +18,7 @@ from resolvers.access import require
 from resolvers.context import Context
 from resolvers.errors import Invalid, NotFound
 from resolvers.lookup import owned
-from resolvers.pagination import check_limit
+from resolvers.pagination import Page, check_limit
 
 COMPARED_FIELDS: Final = ("name", "description", "mode", "status", "notify")
 
@@ -33,17 +32,9 @@ async def record(policy: Policy, by: str | None, conn: BaseDBAsyncClient) -> Pol
     )
 
 
-@dataclass(slots=True)
-class VersionPage:
-    """Versions newest first, and the cursor (a version number) of the next page."""
-
-    items: list[PolicyVersion]
-    next_cursor: str | None
-
-
 async def list_versions(ctx: Context, policy_id: str, *, limit: int | None = None,
-                        cursor: str | None = None) -> VersionPage:
-    """A policy's versions, newest first (archived policies included)."""
+                        cursor: str | None = None) -> Page[PolicyVersion]:
+    """A policy's versions, newest first (archived policies included); a cursor is a version number."""
     require(ctx, "policies:read")
     policy = await owned(Policy, ctx, policy_id, "policy")
     size = check_limit(limit)
@@ -51,8 +42,9 @@ async def list_versions(ctx: Context, policy_id: str, *, limit: int | None = Non
     if cursor is not None:
         query = query.filter(number__lt=_cursor_number(cursor))
     rows = await query.order_by("-number").limit(size + 1)
-    more = len(rows) > size
-    return VersionPage(rows[:size], str(rows[size - 1].number) if more else None)
+    items = rows[:size]
+    cursors = [str(row.number) for row in items]
+    return Page(items, cursors, cursors[-1] if len(rows) > size else None)
 
 
 def _cursor_number(cursor: str) -> int:
