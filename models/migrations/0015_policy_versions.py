@@ -44,7 +44,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
                 ('created_by', fields.CharField(null=True, max_length=32)),
             ],
-            options={'table': 'policy_versions', 'app': 'models', 'unique_together': (('policy_id', 'number'),), 'pk_attr': 'id', 'table_description': 'One state of a policy, kept when it is created or changed; never updated'},
+            options={'table': 'policy_versions', 'app': 'models', 'unique_together': (('policy_id', 'number'),), 'pk_attr': 'id', 'table_description': 'One state of a policy, kept when it is created or changed, never updated'},
             bases=['Model'],
         ),
         ops.AddField(
