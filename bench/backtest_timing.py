@@ -6,7 +6,8 @@ and BENCH actions of four types with varied params. The draft tightens the thres
 
 The baseline, in its own process: the same actions' facts and the same policies read from the
 database beforehand, both policy sets compiled, then timed: two indexed decisions per action (today's
-and the drafted set's), which is the engine's share of a backtest with no reading, HTTP or JSON.
+and the drafted set's status, as a backtest takes them), which is the engine's share of a backtest
+with no reading, HTTP or JSON.
 
     python -m bench.backtest_timing --database-url DSN --org ORG_ID --replaces POLICY_ID
 """
@@ -83,7 +84,7 @@ def timed(facts: list[ActionFacts], current: list[PolicySpec], replaces: str) ->
                            frozenset())
     started = time.perf_counter()
     before, after = CompiledPolicies.build(current), CompiledPolicies.build(drafted)
-    changed = sum(before.decide(f).status != after.decide(f).status for f in facts)
+    changed = sum(before.status(f) != after.status(f) for f in facts)
     seconds = time.perf_counter() - started
     return {"actions": len(facts), "changed": changed, "ms": round(seconds * 1000, 1),
             "per_s": round(len(facts) / seconds) if seconds else None}

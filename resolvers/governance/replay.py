@@ -74,8 +74,8 @@ class Replay:
         return cls(CompiledPolicies.build(current), CompiledPolicies.build(drafted), max_changes)
 
     def add(self, action_id: str, facts: ActionFacts) -> None:
-        old = self.current.decide(facts).status
-        new = self.drafted.decide(facts).status
+        old = self.current.status(facts)
+        new = self.drafted.status(facts)
         self.before[old] += 1
         self.after[new] += 1
         if old != new:

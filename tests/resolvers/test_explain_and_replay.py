@@ -84,6 +84,7 @@ def test_the_explained_decision_is_the_engines(policies: list[PolicySpec], many:
     for f in many:
         explanation = explain(policies, f)
         assert explanation.decision == compiled.decide(f)
+        assert compiled.status(f) == explanation.decision.status  # the backtests' short path
         matched = [(r.policy_id, r.rule_index) for r in explanation.rules if r.matched]
         assert all(r.failed_on is None for r in explanation.rules if r.matched)
         assert all(r.failed_on is not None for r in explanation.rules if not r.matched)
