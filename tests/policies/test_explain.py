@@ -40,7 +40,9 @@ async def test_explain_shows_the_version_that_decided_not_todays(tenant: Tenant)
 async def test_one_set_row_serves_every_action_decided_under_it(tenant: Tenant) -> None:
     async with tenant.client() as c:
         await make_policy(c, [over(100)])
-        ids = [(await pay(c, amount))["actionId"] for amount in (10, 200, 3000)]
+        ids = [(await pay(c, amount))["actionId"] for amount in (10, 200)]
+        await make_policy(c, [over(1)], status="archived")  # the cache is dropped; the active set is the same
+        ids.append((await pay(c, 3000))["actionId"])
     sets = {a.policy_set_id for a in await Action.filter(id__in=ids)}
     assert len(sets) == 1 and None not in sets
     assert await PolicySet.filter(organization_id=tenant.organization_id).count() == 1
