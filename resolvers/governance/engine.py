@@ -246,12 +246,14 @@ def alone(rule: Rule) -> Status:
 
 
 def deciding_rule(compiled: CompiledPolicies, facts: ActionFacts, status: Status) -> RuleEntry | None:
-    """The first matching enforced rule that gives `status` its cause: a ``deny`` for rejected, any
-    for pending; None when approved (no enforced rule holds it)."""
+    """The first matching enforced rule that gives `status` its cause: a ``deny`` for rejected, one
+    that requires checks or a human for pending; None when approved (no enforced rule holds it)."""
     for entry in compiled.candidates(facts):
         if entry.mode != "enforce" or not _holds(entry.rule.when, facts):
             continue
-        if status == "pending_approval" or (status == "rejected" and entry.rule.deny):
+        rule = entry.rule
+        holding = not rule.deny and (bool(rule.require) or rule.approval == "manual")
+        if (status == "rejected" and rule.deny) or (status == "pending_approval" and holding):
             return entry
     return None
 

@@ -127,6 +127,15 @@ def test_a_tightened_rule_names_exactly_the_actions_it_now_holds() -> None:
     assert replay.after == {"approved": 3, "pending_approval": 4}
 
 
+def test_the_responsible_rule_is_one_that_holds_the_action() -> None:
+    """A matching `auto` rule without checks approves on its own: the rule named is the one that waits."""
+    current = [PolicySpec("pol_auto", "enforce", validate_rules([{"when": {"actionType": "pay"}, "approval": "auto"}]))]
+    added = Draft(PolicySpec("draft_0", "enforce", validate_rules([{"when": {"target": "prod"}}])))
+    replay = Replay.of(current, apply_drafts(current, [added], frozenset()))
+    replay.add("act_1", ActionFacts("pay", target="prod"))
+    assert [(c.policy_id, c.after) for c in replay.changes] == [("draft_0", "pending_approval")]
+
+
 def test_removing_a_deny_names_the_rule_that_no_longer_holds() -> None:
     current = [PolicySpec("pol_keep", "enforce", validate_rules([{"when": {"actionType": "x"}}])),
                PolicySpec("pol_deny", "enforce", validate_rules([{"when": {"target": "prod"}, "deny": True}]))]
