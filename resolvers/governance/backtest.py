@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tortoise.expressions import Q
 
 from models.governance import Action, Policy
@@ -46,6 +46,12 @@ class BacktestIn(BaseModel):
     to: datetime | None = None
     type: str | None = Field(None, min_length=1, max_length=200)
     maxChanges: int = Field(1000, ge=0, le=10_000)
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _utc(cls, value: datetime | None) -> datetime | None:
+        """A time without an offset is UTC, as everywhere in the API."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,6 +29,8 @@ async def test_drafts_equal_to_todays_policies_change_nothing(tenant: Tenant) ->
             await pay(c, amount, target=target)
         same = {key: policy[key] for key in ("name", "mode", "rules")}
         result = await _run(c, {"policies": [{**same, "replaces": policy["id"]}]})
+        later = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+        assert (await _run(c, {"from": "2026-01-01T00:00:00", "to": later}))["actions"] == 3  # from: no offset (UTC)
     assert result["actions"] == 3 and result["changed"] == 0 and result["changes"] == []
     assert result["before"] == result["after"] == {"approved": 1, "pending_approval": 1, "rejected": 1}
 
@@ -104,6 +106,7 @@ async def test_more_than_the_maximum_is_400(tenant: Tenant, monkeypatch: Any) ->
         answer = await _run(c, {}, 400)
         assert "window" in answer["message"] and "3 actions" in answer["message"]
         assert (await _run(c, {"type": "pay", "from": datetime.now(UTC).isoformat()}))["actions"] == 0
+
 
 
 async def test_backtest_needs_policies_and_actions_read(tenant: Tenant) -> None:
