@@ -117,3 +117,12 @@ async def test_backtest_needs_policies_and_actions_read(tenant: Tenant) -> None:
     key = await make_key(tenant, "reader", ["*:read"])
     async with key.client() as c:
         assert (await _run(c, {}))["actions"] == 0
+
+
+async def test_text_no_database_can_hold_is_400(tenant: Tenant) -> None:
+    async with tenant.client() as c:
+        bodies = ({"type": "pay\u0000"}, {"remove": ["pol_\u0000"]},
+                  {"policies": [{"rules": [], "replaces": "\u0000"}]})
+        for body in bodies:
+            answer = await _run(c, body, 400)
+            assert answer["error"] == "VALIDATION_ERROR"
