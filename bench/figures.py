@@ -236,6 +236,20 @@ FIGURES = [
         ("gatehouse.mcp", "gateway.gateway_ms.p50"),
         ("gatehouse.mcp", "gateway.direct_ms.p50"),
     ),
+    Figure(
+        "11. backtest, 10,000 actions, 100 policies (vs the engine alone)",
+        "1/s",
+        ("gatehouse.backtest", "http.per_s"),
+        ("gatehouse.backtest", "engine.per_s"),
+        Goal("value", ">=", 10_000),
+    ),
+    Figure(
+        "11. (detail) backtest wall time vs the engine's decisions",
+        "ms",
+        ("gatehouse.backtest", "http.ms"),
+        ("gatehouse.backtest", "engine.ms"),
+    ),
+    Figure("11. (detail) server CPU per backtest", "ms", ("gatehouse.backtest", "http.server_cpu_ms")),
 ]
 
 

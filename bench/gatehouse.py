@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.crypto import generate_key
-from bench import database, measure, profile, sysstat
+from bench import backtest_timing, database, measure, profile, sysstat
 from bench.budget import Budget
 from bench.fleet import DEFAULT_PROPOSAL, DEFAULT_QUERY
 from bench.httpclient import Pool, Target, encode_request
@@ -31,8 +31,9 @@ from bench.load import path_of
 from bench.procs import PYTHON, REPO_DIR, Service, free_port, run_json, uvicorn_cmd
 
 DEFAULT_ENV = {
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/gatehouse_bench",
-    "REDIS_URL": "redis://127.0.0.1:6379/2",
+    # BENCH_DATABASE_URL / BENCH_REDIS_URL (as the baselines read them) let runs on a shared machine keep apart
+    "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gatehouse_bench"),
+    "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2"),
     "GATEHOUSE_ALLOW_PRIVATE_TARGETS": "1",
     "GATEHOUSE_INPROCESS_WORKERS": "false",  # production: relay and delivery run in `gatehouse worker`
     "GATEHOUSE_ENCRYPTION_KEYS": f"bench:{generate_key()}",  # production mode refuses to start without one
@@ -254,6 +255,8 @@ class GatehouseSide:
         self.mcp_upstream: Service | None = None
         self._mcp_org: Org | None = None
         self._mcp_rounds = 0
+        self._backtests: tuple[Org, str] | None = None
+        self._backtest_rounds = 0
 
     def _serve(self, name: str) -> Service:
         port = free_port()
@@ -400,6 +403,49 @@ class GatehouseSide:
                "--database-url", self.config.env["DATABASE_URL"], "-n", str(self.budget.long_polls)]
         cmd += ["--server-pid", str(self.pid)] if self.pid else []
         return run_json(cmd, self.budget.step_timeout)
+
+    def _backtest_setup(self) -> tuple[Org, str]:
+        """Figure 11's organization (its 100 policies and `backtest_actions` recorded actions, made
+        once through the API) and the id of the policy the draft replaces."""
+        if self._backtests is None:
+            org = create_org(self.config, f"bench-backtest-{time.time_ns()}")
+            bodies = backtest_timing.policy_bodies()
+            ids = [str(post_json(self.base_url + "/policy", org, body)["id"]) for body in bodies]
+            proposals = backtest_timing.action_bodies(self.budget.backtest_actions)
+            asyncio.run(_post_many(self.base_url + "/actions", org, proposals, "actionId", 16))
+            self._backtests = (org, ids[0])
+        return self._backtests
+
+    def backtest(self) -> dict[str, Any]:
+        """Figure 11: `POST /policy/backtest` over every recorded action of its organization with a
+        draft tightening one of its 100 policies (best of three), and in the same step the engine
+        alone over the same facts (bench/backtest_timing.py), in alternating order."""
+        org, replaces = self._backtest_setup()
+        cmd = [PYTHON, "-m", "bench.backtest_timing", "--database-url", self.config.env["DATABASE_URL"],
+               "--org", org.organization_id, "--replaces", replaces]
+        self._backtest_rounds += 1
+        if self._backtest_rounds % 2:
+            engine = run_json(cmd, self.budget.step_timeout)
+            http = self._backtest_http(org, replaces)
+        else:
+            http = self._backtest_http(org, replaces)
+            engine = run_json(cmd, self.budget.step_timeout)
+        if http["changed"] != engine["changed"] or http["actions"] != engine["actions"]:
+            raise RuntimeError(f"backtest and engine disagree: {http} against {engine}")
+        return {"http": http, "engine": engine}
+
+    def _backtest_http(self, org: Org, replaces: str) -> dict[str, Any]:
+        body = {"policies": [{"rules": backtest_timing.DRAFT_RULES, "replaces": replaces}], "maxChanges": 100}
+        runs = []
+        for _ in range(3):
+            cpu = sysstat.process_cpu_s(self.pid)
+            started = time.perf_counter()
+            answer = post_json(self.base_url + "/api/v1/policy/backtest", org, body)
+            seconds = time.perf_counter() - started
+            used = _cpu_us(cpu, sysstat.process_cpu_s(self.pid), 1)
+            runs.append({"actions": answer["actions"], "changed": answer["changed"], "ms": round(seconds * 1000, 1),
+                         "per_s": round(answer["actions"] / seconds), "server_cpu_ms": used and round(used / 1000, 1)})
+        return min(runs, key=lambda run: run["ms"])
 
     def _webhook_receiver(self) -> tuple[Org, Service]:
         """The webhook organization, its one webhook and the receiver it points at (made once)."""

@@ -37,6 +37,47 @@ class Policy(Model):
         indexes = (("organization_id", "status"),)
 
 
+class PolicyVersion(Model):
+    """One state of a policy, written in the transaction of the create or update that made it; never
+    changed. ``number`` is the policy's ``version`` then: an action records the versions that decided it
+    (through its ``PolicySet``), and explain and diff read them long after the policy moved on."""
+
+    id = fields.BigIntField(primary_key=True)
+    organization_id = fields.CharField(max_length=32)
+    policy: fields.ForeignKeyRelation[Policy] = fields.ForeignKeyField(
+        "models.Policy", related_name="versions", on_delete=fields.CASCADE
+    )
+    policy_id: str
+    number = fields.IntField()
+    name = fields.CharField(max_length=200)
+    description = fields.TextField(null=True)
+    mode = fields.CharField(max_length=16)
+    status = fields.CharField(max_length=16)
+    rules: list[dict[str, Any]] = fields.JSONField(default=list)  # type: ignore[assignment]
+    notify: list[dict[str, Any]] | None = fields.JSONField(null=True)  # type: ignore[assignment]
+    created_at = fields.DatetimeField()
+    created_by = fields.CharField(max_length=32, null=True)  # the API key that wrote it; null before versions
+
+    class Meta:
+        table = "policy_versions"
+        unique_together = (("policy_id", "number"),)
+
+
+class PolicySet(Model):
+    """The exact active policy versions one compile of an organization's policies decided with, in
+    policy order: ``[[policy id, version number], ...]``. Immutable; its id is a digest of its
+    content, so it is written once per distinct set (on a compile, not per action) and an action
+    points at it with one short column."""
+
+    id = fields.CharField(max_length=40, primary_key=True)
+    organization_id = fields.CharField(max_length=32)
+    versions: list[list[Any]] = fields.JSONField(default=list)  # type: ignore[assignment]
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "policy_sets"
+
+
 class Action(Model):
     """A proposed action, the decision on it and who made it (checks are the live state)."""
 
@@ -76,6 +117,8 @@ class Action(Model):
     votes: list[dict[str, Any]] | None = fields.JSONField(null=True, default=list)  # type: ignore[assignment]
     original_params: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
     escalated_at = fields.DatetimeField(null=True)
+    # the active policy versions it was decided with (models.PolicySet); null when no policy decided it
+    policy_set_id = fields.CharField(max_length=40, null=True)
 
     class Meta:
         table = "actions"

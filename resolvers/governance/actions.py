@@ -28,7 +28,7 @@ from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.governance import grant_window, quota, store_pg
 from resolvers.governance.approvers import eligible_keys
-from resolvers.governance.cache import compiled_policies, specs_of
+from resolvers.governance.cache import compiled_policies, in_force, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
 from resolvers.governance.inputs import PolicyIn, ProposalIn, checked_metadata, parse
 from resolvers.governance.policies import normalised_rules
@@ -60,6 +60,7 @@ class Verdict:
     decision: Decision
     reason: str | None = None
     by: str = "policy"
+    policy_set_id: str | None = None  # the versions that decided it (None when no policy did)
 
 
 async def _decide(ctx: Context, spec: ProposalIn, proposer: Proposer) -> Verdict:
@@ -69,8 +70,8 @@ async def _decide(ctx: Context, spec: ProposalIn, proposer: Proposer) -> Verdict
         return Verdict(Decision("rejected"), killswitch.reason_for(agent), killswitch.BY)
     if agent is not None:
         await caps.take(ctx, agent)
-    policies = await compiled_policies(ctx.services, ctx.organization_id)
-    return Verdict(policies.decide(facts_of(spec, proposer.verified)))
+    policies = await in_force(ctx.services, ctx.organization_id)
+    return Verdict(policies.compiled.decide(facts_of(spec, proposer.verified)), policy_set_id=policies.set_id)
 
 
 async def propose(ctx: Context, data: Any, *, idempotency_key: str | None = None) -> Proposal:
@@ -156,6 +157,7 @@ def _action_fields(
         idempotency_key=key, request_hash=fingerprint, reason=verdict.reason, actor_verified=proposer.verified,
         metadata=checked_metadata(spec.metadata), grant_consumed_at=None, grant_consumed_by=None,
         proposed_by=ctx.key_id, review=review, votes=[], original_params=None, escalated_at=None,
+        policy_set_id=verdict.policy_set_id,
     )
 
 

@@ -7,16 +7,24 @@ entry. A generation counter keeps a compile that raced with a change from being 
 TTL bounds staleness should a bus message ever be lost. One compile per organization is in flight
 at a time: when an entry expires under load, the concurrent proposals wait for that one instead of
 each loading and compiling every policy again (32 compiles of 100 policies at once, every TTL).
+
+Each compile also knows the exact versions it holds: its ``PolicySet`` (written once per compile,
+``ON CONFLICT DO NOTHING``, its id a digest of its content) is what a proposal records on its action,
+one short column on the proposal's single statement. A compile asked for inside a caller's
+transaction is made for that caller alone and writes its set in that transaction, so a rollback can
+never leave a cached set id whose row was never committed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
-from models.governance import Policy
+from app.core.after_commit import in_atomic
+from models.governance import Policy, PolicySet
 from resolvers.context import Services
 from resolvers.governance.engine import CompiledPolicies, PolicySpec
 from resolvers.governance.rules import validate_rules
@@ -27,13 +35,21 @@ MAX_ORGANIZATIONS: Final = 10_000
 _EXTRAS_KEY: Final = "governance.policy_cache"
 
 
+@dataclass(frozen=True, slots=True)
+class InForce:
+    """An organization's active policies compiled, and the id of the set of versions they are."""
+
+    compiled: CompiledPolicies
+    set_id: str
+
+
 @dataclass(slots=True)
 class PolicyCache:
-    """org id -> (compiled policies, when compiled); see the module docstring."""
+    """org id -> (policies in force, when compiled); see the module docstring."""
 
-    entries: dict[str, tuple[CompiledPolicies, float]] = field(default_factory=dict)
+    entries: dict[str, tuple[InForce, float]] = field(default_factory=dict)
     generations: dict[str, int] = field(default_factory=dict)
-    loading: dict[str, asyncio.Future[CompiledPolicies]] = field(default_factory=dict)
+    loading: dict[str, asyncio.Future[InForce]] = field(default_factory=dict)
     subscribed: bool = False
 
     def drop(self, organization_id: str) -> None:
@@ -41,7 +57,7 @@ class PolicyCache:
         self.loading.pop(organization_id, None)  # a load begun before the change must not serve after it
         self.generations[organization_id] = self.generations.get(organization_id, 0) + 1
 
-    def forget_load(self, organization_id: str, done: asyncio.Future[CompiledPolicies]) -> None:
+    def forget_load(self, organization_id: str, done: asyncio.Future[InForce]) -> None:
         if self.loading.get(organization_id) is done:  # not a newer load started after a drop
             del self.loading[organization_id]
 
@@ -49,10 +65,20 @@ class PolicyCache:
         self.drop(message.decode())
 
 
+def in_policy_order(policies: list[Policy]) -> list[Policy]:
+    """The order the engine evaluates policies in: oldest first."""
+    return sorted(policies, key=lambda p: (p.created_at, p.id))
+
+
 def specs_of(policies: list[Policy]) -> list[PolicySpec]:
     """Stored (already validated) policies as the engine sees them, oldest first."""
-    ordered = sorted(policies, key=lambda p: (p.created_at, p.id))
-    return [PolicySpec(p.id, p.mode, validate_rules(p.rules)) for p in ordered]  # type: ignore[arg-type]
+    return [PolicySpec(p.id, p.mode, validate_rules(p.rules)) for p in in_policy_order(policies)]  # type: ignore[arg-type]
+
+
+def set_id_of(organization_id: str, versions: list[list[Any]]) -> str:
+    """A digest of the organization and its versions in order: equal sets share one row."""
+    text = organization_id + "|" + ";".join(f"{pid}:{number}" for pid, number in versions)
+    return "pset_" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 async def _cache(services: Services) -> PolicyCache:
@@ -68,6 +94,13 @@ async def _cache(services: Services) -> PolicyCache:
 
 async def compiled_policies(services: Services, organization_id: str) -> CompiledPolicies:
     """The organization's active policies, compiled; from the cache when fresh."""
+    return (await in_force(services, organization_id)).compiled
+
+
+async def in_force(services: Services, organization_id: str) -> InForce:
+    """The organization's active policies, compiled, with their set of versions; cached when fresh."""
+    if in_atomic():
+        return await _compile(organization_id)
     cache = await _cache(services)
     hit = cache.entries.get(organization_id)
     if hit is not None and time.monotonic() - hit[1] < TTL_SECONDS:
@@ -79,10 +112,19 @@ async def compiled_policies(services: Services, organization_id: str) -> Compile
     return await asyncio.shield(loading)  # one caller going away must not cancel the others' load
 
 
-async def _load(cache: PolicyCache, organization_id: str) -> CompiledPolicies:
+async def _compile(organization_id: str) -> InForce:
+    """Load, compile and make sure the set of versions is stored (once per distinct set)."""
+    rows = in_policy_order(await Policy.filter(organization_id=organization_id, status="active"))
+    versions = [[p.id, p.version] for p in rows]
+    set_id = set_id_of(organization_id, versions)
+    await PolicySet.bulk_create([PolicySet(id=set_id, organization_id=organization_id, versions=versions)],
+                                ignore_conflicts=True)
+    return InForce(CompiledPolicies.build(specs_of(rows)), set_id)
+
+
+async def _load(cache: PolicyCache, organization_id: str) -> InForce:
     generation = cache.generations.get(organization_id, 0)
-    rows = await Policy.filter(organization_id=organization_id, status="active")
-    compiled = CompiledPolicies.build(specs_of(rows))
+    compiled = await _compile(organization_id)
     if cache.generations.get(organization_id, 0) == generation:
         if len(cache.entries) >= MAX_ORGANIZATIONS:
             cache.entries.clear()  # crude bound on memory; entries are rebuilt on demand

@@ -132,7 +132,9 @@ class EvidenceOutcome:
 
 
 @dataclass(frozen=True)
-class _Entry:
+class RuleEntry:
+    """One rule as the engine files it: its policy, its index there and its effective mode."""
+
     seq: int
     policy_id: str
     rule_index: int
@@ -145,17 +147,17 @@ class CompiledPolicies:
 
     __slots__ = ("_always", "_by_target", "_by_type")
 
-    def __init__(self, by_type: PatternIndex[_Entry], by_target: PatternIndex[_Entry],
-                 always: tuple[_Entry, ...]) -> None:
+    def __init__(self, by_type: PatternIndex[RuleEntry], by_target: PatternIndex[RuleEntry],
+                 always: tuple[RuleEntry, ...]) -> None:
         self._by_type = by_type
         self._by_target = by_target
         self._always = always
 
     @classmethod
     def build(cls, policies: Sequence[PolicySpec]) -> CompiledPolicies:
-        by_type: PatternIndex[_Entry] = PatternIndex()
-        by_target: PatternIndex[_Entry] = PatternIndex()
-        always: list[_Entry] = []
+        by_type: PatternIndex[RuleEntry] = PatternIndex()
+        by_target: PatternIndex[RuleEntry] = PatternIndex()
+        always: list[RuleEntry] = []
         for entry in _entries(policies):
             when = entry.rule.when
             if when.action_type is not None and PatternIndex.can_file(when.action_type.patterns):
@@ -170,7 +172,21 @@ class CompiledPolicies:
         """Decide one action; see ``_verdict`` for how matching rules combine."""
         return _decide(self.candidates(facts), facts)
 
-    def candidates(self, facts: ActionFacts) -> Sequence[_Entry]:
+    def status(self, facts: ActionFacts) -> Status:
+        """``decide(facts).status`` without building the decision (backtests replay thousands):
+        observe-mode rules cannot change a status, so they are not even matched."""
+        enforced = required = manual = False
+        for entry in self.candidates(facts):
+            if entry.mode != "enforce" or not _holds(entry.rule.when, facts):
+                continue
+            if entry.rule.deny:
+                return "rejected"
+            enforced = True
+            required = required or bool(entry.rule.require)
+            manual = manual or entry.rule.approval == "manual"
+        return "pending_approval" if enforced and (required or manual) else "approved"
+
+    def candidates(self, facts: ActionFacts) -> Sequence[RuleEntry]:
         """The rules an action is checked against, in policy order: those filed under its type or
         target, and those that must always be checked. The index keeps this short however many
         policies the organization has."""
@@ -207,24 +223,51 @@ def decide_without_index(policies: Sequence[PolicySpec], facts: ActionFacts) -> 
     return _decide(list(_entries(policies)), facts)
 
 
-def _decide(candidates: Iterable[_Entry], facts: ActionFacts) -> Decision:
-    matched = [entry for entry in candidates if _holds(entry.rule.when, facts)]
+def _decide(candidates: Iterable[RuleEntry], facts: ActionFacts) -> Decision:
+    return decide_matched([entry for entry in candidates if _holds(entry.rule.when, facts)])
+
+
+def decide_matched(matched: Sequence[RuleEntry]) -> Decision:
+    """The decision once the matching rules are known (in policy order): see ``_verdict``."""
     enforced = [entry.rule for entry in matched if entry.mode == "enforce"]
     observed = tuple(_observation(entry) for entry in matched if entry.mode == "observe")
     policy_ids = tuple(dict.fromkeys(entry.policy_id for entry in matched))
     return _verdict(enforced, observed, policy_ids)
 
 
-def _by_seq(entry: _Entry) -> int:
+def rule_entries(policies: Sequence[PolicySpec]) -> list[RuleEntry]:
+    """Every rule of `policies` in evaluation order, with its effective mode (explain, backtest)."""
+    return list(_entries(policies))
+
+
+def alone(rule: Rule) -> Status:
+    """What one rule would decide were it the only one matching, enforced."""
+    return _verdict([rule], (), ()).status
+
+
+def deciding_rule(compiled: CompiledPolicies, facts: ActionFacts, status: Status) -> RuleEntry | None:
+    """The first matching enforced rule that gives `status` its cause: a ``deny`` for rejected, one
+    that requires checks or a human for pending; None when approved (no enforced rule holds it)."""
+    for entry in compiled.candidates(facts):
+        if entry.mode != "enforce" or not _holds(entry.rule.when, facts):
+            continue
+        rule = entry.rule
+        holding = not rule.deny and (bool(rule.require) or rule.approval == "manual")
+        if (status == "rejected" and rule.deny) or (status == "pending_approval" and holding):
+            return entry
+    return None
+
+
+def _by_seq(entry: RuleEntry) -> int:
     return entry.seq
 
 
-def _entries(policies: Sequence[PolicySpec]) -> Iterator[_Entry]:
+def _entries(policies: Sequence[PolicySpec]) -> Iterator[RuleEntry]:
     """Every rule with its effective mode: a rule's own mode overrides its policy's."""
     seq = 0
     for policy in policies:
         for index, rule in enumerate(policy.rules):
-            yield _Entry(seq, policy.id, index, rule, rule.mode or policy.mode)
+            yield RuleEntry(seq, policy.id, index, rule, rule.mode or policy.mode)
             seq += 1
 
 
@@ -245,7 +288,7 @@ def _holds(when: When, facts: ActionFacts) -> bool:
     return all(cond.holds(facts.params) for cond in when.params)
 
 
-def _observation(entry: _Entry) -> Observation:
+def _observation(entry: RuleEntry) -> Observation:
     rule = entry.rule
     return Observation(entry.policy_id, entry.rule_index, _verdict([rule], (), ()).status, rule.require)
 

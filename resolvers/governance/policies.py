@@ -1,5 +1,7 @@
 """Policies: create, list, read, update (the version goes up), archive (kept, no longer evaluated).
 
+Every create and update keeps the new state as a version in the same transaction (versions.py).
+
 Rules are validated by the engine's validator and stored in their normalised form. Every write
 drops the organization's compiled policies on every replica once it commits.
 """
@@ -19,6 +21,7 @@ from resolvers.governance.approvers import resolve_rules
 from resolvers.governance.cache import policies_changed
 from resolvers.governance.inputs import PolicyIn, PolicyPatch, parse
 from resolvers.governance.rules import RuleError, agent_ids_named, validate_rules
+from resolvers.governance.versions import record as record_version
 from resolvers.lookup import owned
 from resolvers.notifications.targets import checked_notify
 from resolvers.pagination import Page, paginate
@@ -66,6 +69,7 @@ async def create(ctx: Context, data: Any) -> Policy:
             description=spec.description, mode=spec.mode, status=spec.status, rules=rules, notify=notify,
             using_db=conn,
         )
+        await record_version(policy, ctx.key_id, conn)
         _changed(ctx)
     return policy
 
@@ -124,6 +128,7 @@ async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
             setattr(policy, key, value)
         policy.version += 1
         await policy.save(using_db=conn)
+        await record_version(policy, ctx.key_id, conn)
         _changed(ctx)
     return policy
 

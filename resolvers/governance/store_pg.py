@@ -39,7 +39,7 @@ _ACTION_COLUMNS: Final = (
     "status", "policy_ids", "checks", "observed", "approval_mode", "expires_at", "decided_at", "decided_by",
     "reason", "client_ref", "client_timestamp", "agent_id", "idempotency_key", "request_hash", "created_at",
     "actor_verified", "metadata", "grant_consumed_at", "grant_consumed_by",
-    "proposed_by", "review", "votes", "original_params", "escalated_at",
+    "proposed_by", "review", "votes", "original_params", "escalated_at", "policy_set_id",
 )
 _JSON_COLUMNS: Final = frozenset({"params", "policy_ids", "checks", "observed", "metadata", "review", "votes",
                                   "original_params"})

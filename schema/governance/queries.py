@@ -1,4 +1,4 @@
-"""Queries: action, actions, policies, policy, pendingApprovals, approval."""
+"""Queries: action, actions, policies, policy, policyVersionDiff, policyBacktest, pendingApprovals, approval."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
-from resolvers.governance import actions, approvals, policies, waiting
+from resolvers.governance import actions, approvals, backtest, policies, versions, waiting
 from schema.context import GraphQLContext
+from schema.governance.accountability import PolicyBacktest, PolicyBacktestInput, PolicyVersionDiff
 from schema.governance.types import Action, Approval, Policy
 from schema.pagination import After, Connection, First
+from schema.wire import WireInput
 
 I = Info[GraphQLContext, None]  # noqa: E741
 ActionId = Annotated[strawberry.ID, strawberry.argument(description="The action's id (`act_...`).")]
@@ -56,6 +58,24 @@ class GovernanceQueries:
     @strawberry.field(description="One policy (scope policies:read).")
     async def policy(self, info: I, id: PolicyId) -> Policy:
         return Policy.from_row(await policies.get(info.context.ctx, str(id)))
+
+    @strawberry.field(description="What changed from one version of a policy to another (scope policies:read).")
+    async def policy_version_diff(
+        self, info: I, policy_id: PolicyId,
+        from_: Annotated[int, strawberry.argument(name="from", description="The first version's number.")],
+        to: Annotated[int, strawberry.argument(description="The second version's number.")],
+    ) -> PolicyVersionDiff:
+        before, after = versions.version_number(from_, "version"), versions.version_number(to, "version")
+        return PolicyVersionDiff.from_diff(await versions.diff(info.context.ctx, str(policy_id), before, after))
+
+    @strawberry.field(description="Replay recorded actions (at most 100,000) through today's policies and draft "
+                                  "ones; nothing is stored (scopes policies:read and actions:read).")
+    async def policy_backtest(
+        self, info: I, input: Annotated[WireInput, strawberry.argument(
+            graphql_type=PolicyBacktestInput, description="The drafts and the window."
+        )]
+    ) -> PolicyBacktest:
+        return PolicyBacktest.from_result(await backtest.backtest(info.context.ctx, input.to_wire()))
 
     @strawberry.field(description="Approvals awaiting a human decision, newest first (scope approvals:read).")
     async def pending_approvals(self, info: I, first: First = 50, after: After = None) -> Connection[Approval]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -14,6 +14,7 @@ from models.governance import ActionHistory as HistoryRow
 from models.governance import Approval as ApprovalRow
 from models.governance import Policy as PolicyRow
 from models.notifications import Notification as NotificationRow
+from resolvers.governance import explanations, versions
 from resolvers.governance.actions import approval_id_of
 from resolvers.governance.engine import Decision as EngineDecision
 from resolvers.governance.grants import GrantState, grant_of
@@ -31,8 +32,13 @@ from schema.enums import (
 )
 from schema.governance.loaders import ACTIONS, APPROVALS, HISTORY, NOTIFICATIONS, POLICIES, loader
 from schema.node import Node
+from schema.pagination import After, Connection, First
 from schema.reviewers.types import Review
 from schema.wire import kept_in_wire_form
+
+if TYPE_CHECKING:
+    from schema.governance.accountability import ActionExplanation, PolicyVersion
+_HISTORY = "schema.governance.accountability"  # versions and explanations: types that import these
 
 _ACTION_STATUS = by_value(ActionStatus)  # proposeAction converts on every answer
 _CHECK_STATUS = by_value(CheckStatus)
@@ -107,6 +113,15 @@ class Policy(Node):
                    status=PolicyStatus(row.status), rules=cast(JSON, row.rules), version=row.version,
                    notify=cast(JSON, row.notify or []),
                    created_at=row.created_at, updated_at=row.updated_at)
+
+    @strawberry.field(description="Its versions, newest first; kept when archived (scope policies:read).")
+    async def versions(
+        self, info: Info[GraphQLContext, None], first: First = 50, after: After = None
+    ) -> Connection[Annotated[PolicyVersion, strawberry.lazy(_HISTORY)]]:
+        from schema.governance.accountability import PolicyVersion
+
+        page = await versions.list_versions(info.context.ctx, str(self.id), limit=first, cursor=after)
+        return Connection.from_page(page, PolicyVersion.from_row)
 
 
 @strawberry.type(description="An action an agent proposed, the decision on it and who made it.")
@@ -191,6 +206,16 @@ class Action(Node):
     async def matched_policies(self, info: Info[GraphQLContext, None]) -> list[Policy]:
         rows = await loader(info, POLICIES).load_many(list(self.row.policy_ids))
         return [Policy.from_row(r) for r in rows if r is not None]
+
+    @strawberry.field(description="Why it was decided: every rule of the policy versions in force then, matched or "
+                                  "not and on which condition (scopes actions:read and policies:read; CONFLICT when "
+                                  "no policy decided it).")
+    async def explanation(
+        self, info: Info[GraphQLContext, None]
+    ) -> Annotated[ActionExplanation, strawberry.lazy(_HISTORY)]:
+        from schema.governance.accountability import ActionExplanation
+
+        return ActionExplanation.from_found(await explanations.explain_action(info.context.ctx, self.row.id))
 
     @strawberry.field(description="The audit trail, oldest first.")
     async def history(self, info: Info[GraphQLContext, None]) -> list[HistoryEntry]:
