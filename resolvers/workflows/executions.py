@@ -13,11 +13,12 @@ from typing import Any
 
 import orjson
 
-from app.core.after_commit import atomic, in_atomic, on_commit
+from app.core.after_commit import atomic, on_commit
 from app.core.clock import utcnow
 from app.core.ids import new_id
 from models.workflows import FINISHED, Execution, ExecutionStep, Workflow, WorkflowVersion
 from resolvers.access import require
+from resolvers.audit import trail
 from resolvers.context import Context, Services
 from resolvers.errors import Conflict, Invalid
 from resolvers.events.outbox import emit
@@ -68,12 +69,11 @@ async def execute(ctx: Context, workflow_id: str, given: Any) -> Execution:
     """Queue a run of the workflow's current version (scope workflows:write)."""
     workflow = await find(ctx, workflow_id, "workflows:write")
     execution = new_execution(workflow, await current_version(workflow), _checked_input(given))
-    if in_atomic():
+    async with atomic():  # the execution and its audit entry (inside a caller's transaction: joins it)
         await execution.save()
+        await trail.record(ctx, "execution.started", execution.id, trail.created(
+            {"workflowId": workflow.id, "version": workflow.version, "status": execution.status}))
         wake_runners(ctx.services)
-    else:  # one row: its own transaction, one round trip instead of BEGIN, INSERT, COMMIT
-        await execution.save()
-        await publish_wake(ctx.services)
     return execution
 
 
@@ -117,6 +117,8 @@ async def cancel(ctx: Context, execution_id: str) -> Execution:
                                                       next_run_at=None, lease=execution.lease + 1, updated_at=now)
         await ExecutionStep.filter(execution_id=execution.id, status__in=("running", "waiting", "pending")).update(
             status="cancelled", finished_at=now)
+        changes = {"before": {"status": execution.status}, "after": {"status": "cancelled"}}
+        await trail.record(ctx, "execution.cancelled", execution.id, changes, conn)
         await emit(ctx.services, ctx.organization_id, "workflow.cancelled",
                    {"workflowId": execution.workflow_id, "executionId": execution.id, "status": "cancelled"})
 
@@ -142,6 +144,8 @@ async def retry(ctx: Context, execution_id: str, *, from_start: bool = False) ->
                               current_step=len(kept))
     async with atomic():
         await execution.save()
+        await trail.record(ctx, "execution.retried", execution.id, trail.created(
+            {"retryOf": old.id, "workflowId": workflow.id, "fromStart": from_start, "stepsReused": len(kept)}))
         for step in kept:
             await ExecutionStep.create(execution_id=execution.id, position=step.position, name=step.name,
                                        type=step.type, status="completed", attempts=0, input=step.input,
