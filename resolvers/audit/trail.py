@@ -34,7 +34,7 @@ TYPES: Final = frozenset({
     "connector.created", "connector.updated", "connector.deleted",
     "workflow.created", "workflow.updated", "workflow.deleted",
     "execution.started", "execution.cancelled", "execution.retried", "execution.completed", "execution.failed",
-    "mcp_server.created", "mcp_server.updated", "mcp_server.deleted",
+    "mcp_server.created", "mcp_server.updated", "mcp_server.deleted", "mcp_server.tools_admitted",
     "reviewer_group.created", "reviewer_group.updated", "reviewer_group.deleted",
 })
 SYSTEM: Final = "system"

@@ -8,14 +8,18 @@ reordered entry, or one after it. Entries not sealed yet are counted as pending,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 
 from tortoise.functions import Max, Min
 
 from models.audit import AuditChain, AuditEntry
+from resolvers.access import require
 from resolvers.audit import rows
 from resolvers.audit.chain import GENESIS, ChainEntry, link
+from resolvers.audit.reads import SCOPE, time_range
+from resolvers.context import Context
 
 
 @dataclass(slots=True)
@@ -41,12 +45,29 @@ class Verification:
     head_position: int
     mismatch: Mismatch | None = None
 
+    def to_wire(self) -> dict[str, Any]:
+        """The answer of both doors and the CLI."""
+        return {
+            "organizationId": self.organization_id, "ok": self.ok, "checked": self.checked, "pending": self.pending,
+            "firstPosition": self.first_position, "lastPosition": self.last_position,
+            "anchorPosition": self.anchor_position, "headPosition": self.head_position,
+            "mismatch": asdict(self.mismatch) if self.mismatch is not None else None,
+        }
+
 
 @dataclass(slots=True)
 class _Walk:
     start: int  # the first position to check
     end: int  # the last
     previous: str | None  # the hash the start follows; None when its predecessor is missing
+
+
+async def verify_for(ctx: Context, since: str | datetime | None = None,
+                     before: str | datetime | None = None) -> Verification:
+    """The caller's chain over [since, before) (scope audit:read; a bad time range is a 400)."""
+    require(ctx, SCOPE)
+    start, end = time_range(since, before)
+    return await verify(ctx.organization_id, start, end)
 
 
 async def verify(organization_id: str, since: datetime | None = None, before: datetime | None = None) -> Verification:
