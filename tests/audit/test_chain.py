@@ -1,0 +1,57 @@
+"""Acceptance 1: a changed, removed or reordered audit row is found by verify, which names it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.audit.helpers import entries, sql, verified
+from tests.conftest import Tenant
+
+
+async def _five_changes(tenant: Tenant) -> list[dict]:
+    """A policy created and updated four times: five entries, positions 1..5 once sealed."""
+    async with tenant.client() as c:
+        created = await c.post("/api/v1/policy", json={"name": "p0", "rules": [{"when": {"actionType": "a"}}]})
+        assert created.status_code == 201, created.text
+        for n in range(1, 5):
+            assert (await c.put(f"/api/v1/policy/{created.json()['id']}", json={"name": f"p{n}"})).status_code == 200
+    report = await verified(tenant)
+    assert (report["ok"], report["checked"], report["headPosition"]) == (True, 5, 5)
+    return sorted(await entries(tenant), key=lambda e: e["position"])
+
+
+async def test_a_changed_entry_is_named(tenant: Tenant) -> None:
+    chain = await _five_changes(tenant)
+    target = chain[2]
+    await sql("UPDATE audit_entries SET changes = '{\"after\": {\"name\": \"quiet edit\"}}' WHERE id = $1",
+              target["id"])
+    report = await verified(tenant)
+    assert report["ok"] is False
+    assert report["mismatch"]["problem"] == "hash"
+    assert (report["mismatch"]["id"], report["mismatch"]["position"]) == (target["id"], 3)
+    assert report["mismatch"]["stored"] == target["hash"] != report["mismatch"]["expected"]
+    assert report["checked"] == 2
+
+
+
+@pytest.mark.parametrize("position", [1, 3, 5])
+async def test_a_removed_entry_is_found(tenant: Tenant, position: int) -> None:
+    chain = await _five_changes(tenant)
+    await sql("DELETE FROM audit_entries WHERE id = $1", chain[position - 1]["id"])
+    report = await verified(tenant)
+    assert report["ok"] is False
+    assert report["mismatch"]["problem"] == "missing"
+    assert report["mismatch"]["position"] == position
+    assert report["mismatch"]["id"] == (chain[position]["id"] if position < 5 else None)
+
+
+async def test_two_swapped_entries_are_found(tenant: Tenant) -> None:
+    chain = await _five_changes(tenant)
+    second, fourth = chain[1]["id"], chain[3]["id"]
+    await sql("UPDATE audit_entries SET position = -1 WHERE id = $1", second)
+    await sql("UPDATE audit_entries SET position = 2 WHERE id = $1", fourth)
+    await sql("UPDATE audit_entries SET position = 4 WHERE id = $1", second)
+    report = await verified(tenant)
+    assert report["ok"] is False
+    assert (report["mismatch"]["problem"], report["mismatch"]["position"]) == ("hash", 2)
+    assert report["mismatch"]["id"] == fourth
