@@ -16,7 +16,7 @@ from tortoise.models import Model
 
 
 class AuditEntry(Model):
-    """Who changed what, when, from where; `position` and `hash` are set once, by the sealer."""
+    """Who changed what, when, from where: its chain position and hash are set once, by the sealer."""
 
     seq = fields.BigIntField(primary_key=True)
     id = fields.CharField(max_length=32, unique=True)

@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 ('position', fields.BigIntField(null=True)),
                 ('hash', fields.CharField(null=True, max_length=64)),
             ],
-            options={'table': 'audit_entries', 'app': 'models', 'unique_together': (('organization_id', 'position'),), 'indexes': [Index(fields=['organization_id', 'created_at', 'id'])], 'pk_attr': 'seq', 'table_description': 'Who changed what, when, from where; `position` and `hash` are set once, by the sealer.'},
+            options={'table': 'audit_entries', 'app': 'models', 'unique_together': (('organization_id', 'position'),), 'indexes': [Index(fields=['organization_id', 'created_at', 'id'])], 'pk_attr': 'seq', 'table_description': 'Who changed what, when, from where: its chain position and hash are set once, by the sealer.'},
             bases=['Model'],
         ),
         ops.RunSQL(

@@ -1,0 +1,70 @@
+"""Retention keeps the chain verifiable from its anchor; the workers' own changes (expiry, a
+workflow's end) are recorded as `system:<job>`."""
+
+from __future__ import annotations
+
+import asyncio
+
+from app.core.clock import parse_timestamp
+from resolvers.audit.retention import trim_before, trim_expired
+from tests.audit.helpers import entries, sql, verified
+from tests.conftest import Tenant
+
+
+async def _changes(tenant: Tenant, count: int) -> list[dict]:
+    async with tenant.client() as c:
+        for n in range(count):
+            made = await c.post("/api/v1/policy", json={"name": f"p{n}", "rules": [{"when": {"actionType": "a"}}]})
+            assert made.status_code == 201
+    await verified(tenant)
+    return sorted(await entries(tenant), key=lambda e: e["position"])
+
+
+async def test_trimming_keeps_verify_passing_from_the_anchor(tenant: Tenant, other_tenant: Tenant) -> None:
+    theirs = await _changes(other_tenant, 2)  # older than the cutoff: all trimmed
+    chain = await _changes(tenant, 6)
+    removed = await trim_before(parse_timestamp(chain[3]["createdAt"]))
+    assert removed == 3 + 2  # every organization's entries made before the cutoff
+    kept = sorted(await entries(tenant), key=lambda e: e["position"])
+    assert [e["position"] for e in kept] == [4, 5, 6]
+    report = await verified(tenant)
+    assert (report["ok"], report["checked"], report["anchorPosition"], report["firstPosition"]) == (True, 3, 3, 4)
+    assert (await verified(other_tenant))["anchorPosition"] == theirs[-1]["position"]
+    async with tenant.client() as c:  # the chain goes on after the anchor
+        assert (await c.post("/api/v1/policy", json={"name": "later", "rules": []})).status_code == 201
+    report = await verified(tenant)
+    assert (report["ok"], report["checked"], report["headPosition"]) == (True, 4, 7)
+    await sql("UPDATE audit_entries SET request_id = 'forged' WHERE id = $1", chain[3]["id"])
+    report = await verified(tenant)
+    assert (report["ok"], report["mismatch"]["id"], report["mismatch"]["position"]) == (False, chain[3]["id"], 4)
+
+
+async def test_retention_zero_keeps_everything(tenant: Tenant) -> None:
+    chain = await _changes(tenant, 2)
+
+    class Off:
+        class settings:  # noqa: N801
+            audit_retention_days = 0
+
+    assert await trim_expired(Off) == 0  # type: ignore[arg-type]
+    assert len(await entries(tenant)) == len(chain)
+
+
+async def test_expiry_and_a_workflow_end_are_recorded_as_the_system(tenant: Tenant) -> None:
+    rule = {"when": {"actionType": "slow"}, "require": ["review"], "expiresIn": 1}
+    steps = [{"name": "wait", "type": "delay", "config": {"seconds": 0}}]
+    async with tenant.client() as c:
+        assert (await c.post("/api/v1/policy", json={"name": "p", "rules": [rule]})).status_code == 201
+        action = (await c.post("/api/v1/actions", json={"type": "slow", "actor": {"kind": "agent"}})).json()
+        workflow = (await c.post("/api/v1/workflows", json={"name": "w", "definition": {"steps": steps}})).json()
+        execution = (await c.post(f"/api/v1/workflows/{workflow['id']}/execute", json={})).json()["executionId"]
+        for _ in range(100):
+            done = await entries(tenant, type="execution.completed")
+            expired = await entries(tenant, type="action.expired")
+            if done and expired:
+                break
+            await asyncio.sleep(0.1)
+    assert [(e["resourceId"], e["actor"], e["keyId"]) for e in expired] == [(action["actionId"], "system:expiry", None)]
+    assert [(e["resourceId"], e["actor"]) for e in done] == [(execution, "system:workflows")]
+    assert expired[0]["changes"]["after"]["status"] == "expired"
+    assert (await verified(tenant))["ok"] is True
