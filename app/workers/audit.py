@@ -37,6 +37,6 @@ async def audit_sealer(services: Services, stop: asyncio.Event) -> None:
 @register("audit-retention")
 async def audit_retention(services: Services, stop: asyncio.Event) -> None:
     while not stop.is_set():
-        await retention.trim_expired(services)
+        await retention.trim_expired(services.settings)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), RETENTION_POLL_SECONDS)

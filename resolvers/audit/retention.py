@@ -13,16 +13,16 @@ from tortoise.functions import Max
 
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
+from app.core.settings import Settings
 from models.audit import AuditChain, AuditEntry
 from models.db import pg_execute
 from resolvers.audit import rows
 from resolvers.audit.sealer import CHAIN_LOCK
-from resolvers.context import Services
 
 
-async def trim_expired(services: Services) -> int:
+async def trim_expired(settings: Settings) -> int:
     """Trim every organization's expired entries; returns how many were removed."""
-    days = services.settings.audit_retention_days
+    days = settings.audit_retention_days
     if days <= 0:
         return 0
     return await trim_before(utcnow() - timedelta(days=days))
