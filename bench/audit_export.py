@@ -50,7 +50,8 @@ async def fill(database_url: str, org: str, count: int) -> None:
     try:
         await db.copy_records_to_table("audit_entries", records=chained(org, count), columns=_COLUMNS)
         await db.execute("INSERT INTO audit_chains (organization_id, position, hash, anchor_position) "
-                         "SELECT $1::varchar, position, hash, 0 FROM audit_entries WHERE organization_id = $1::varchar "
+                         "SELECT $1::varchar, position, hash, 0 FROM audit_entries "
+                         "WHERE organization_id = $1::varchar AND position IS NOT NULL "  # its key's entry: unsealed
                          "ORDER BY position DESC LIMIT 1", org)
     finally:
         await db.close()

@@ -406,9 +406,10 @@ class GatehouseSide:
         port = free_port()
         off_cmd = [PYTHON, "-m", "bench.audit_off", *[a.replace("{port}", str(port)) for a in SERVE_ARGS]]
         with Service("gatehouse-serve-audit-off", off_cmd, port, HEALTH_PATH, self.config.env) as off_server:
-            body = json.dumps(DEFAULT_PROPOSAL)
-            off = measure.http_load(off_server.url + "/actions", self.budget, "POST", body, self.shared_org().headers,
-                                    server_pid=off_server.pid)
+            body, headers = json.dumps(DEFAULT_PROPOSAL), self.shared_org().headers
+            url = off_server.url + "/actions"
+            measure.http_load(url, self.budget, "POST", body, headers)  # warm: pool, policy cache, first requests
+            off = measure.http_load(url, self.budget, "POST", body, headers, server_pid=off_server.pid)
         return {"export": exported, "propose_on": on, "propose_off": off}
 
     def _webhook_receiver(self) -> tuple[Org, Service]:
