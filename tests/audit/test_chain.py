@@ -55,3 +55,21 @@ async def test_two_swapped_entries_are_found(tenant: Tenant) -> None:
     assert report["ok"] is False
     assert (report["mismatch"]["problem"], report["mismatch"]["position"]) == ("hash", 2)
     assert report["mismatch"]["id"] == fourth
+
+
+async def test_verify_over_a_range_in_both_doors(tenant: Tenant) -> None:
+    chain = await _five_changes(tenant)
+    window = {"from": chain[1]["createdAt"], "to": chain[3]["createdAt"]}
+    await sql("UPDATE audit_entries SET actor = 'someone else' WHERE id = $1", chain[4]["id"])
+    ranged = await verified(tenant, **window)
+    assert (ranged["ok"], ranged["checked"], ranged["firstPosition"], ranged["lastPosition"]) == (True, 2, 2, 3)
+    out = await tenant.graphql("query($f: String, $t: String) { auditVerification(from: $f, to: $t) { ok checked "
+                               "firstPosition lastPosition mismatch { problem position id } } }",
+                               {"f": window["from"], "t": window["to"]})
+    assert out["data"]["auditVerification"] == {"ok": True, "checked": 2, "firstPosition": 2, "lastPosition": 3,
+                                                "mismatch": None}
+    whole = await verified(tenant)
+    assert (whole["ok"], whole["mismatch"]["id"], whole["mismatch"]["position"]) == (False, chain[4]["id"], 5)
+    out = await tenant.graphql("{ auditVerification { ok mismatch { problem position id } } }")
+    assert out["data"]["auditVerification"] == {"ok": False, "mismatch": {"problem": "hash", "position": 5,
+                                                                          "id": chain[4]["id"]}}
