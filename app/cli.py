@@ -161,7 +161,7 @@ def _print_verification(report: dict[str, Any]) -> None:
           f"{report['pending']}")
     mismatch = report["mismatch"]
     if mismatch is not None:
-        print(f"first mismatch: {mismatch['problem']} at position {mismatch['position']}, entry {mismatch['id']}"
+        print(f"first mismatch: {mismatch['problem']} at position {mismatch['position']}, entry {mismatch['entryId']}"
               f"\n  expected {mismatch['expected']}\n  stored   {mismatch['stored']}")
 
 

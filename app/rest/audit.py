@@ -55,7 +55,7 @@ class AuditEntryOut(BaseModel):
 class MismatchOut(BaseModel):
     problem: str = Field(description="`hash` (changed or reordered) or `missing` (no entry at this position)")
     position: int
-    id: str | None
+    entryId: str | None = Field(description="The entry found at that position (null: none)")
     expected: str | None
     stored: str | None
 

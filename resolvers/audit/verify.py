@@ -8,7 +8,7 @@ reordered entry, or one after it. Entries not sealed yet are counted as pending,
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -24,13 +24,18 @@ from resolvers.context import Context
 
 @dataclass(slots=True)
 class Mismatch:
-    """The first entry that breaks the chain; `id` is None when the chain's last entries are missing."""
+    """The first entry that breaks the chain; `entry_id` is None when the chain's last entries are missing."""
 
     problem: str  # "hash" (changed or reordered) | "missing" (no entry holds this position)
     position: int
-    id: str | None
+    entry_id: str | None
     expected: str | None
     stored: str | None
+
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"problem": self.problem, "position": self.position, "entryId": self.entry_id,
+                "expected": self.expected, "stored": self.stored}
 
 
 @dataclass(slots=True)
@@ -51,7 +56,7 @@ class Verification:
             "organizationId": self.organization_id, "ok": self.ok, "checked": self.checked, "pending": self.pending,
             "firstPosition": self.first_position, "lastPosition": self.last_position,
             "anchorPosition": self.anchor_position, "headPosition": self.head_position,
-            "mismatch": asdict(self.mismatch) if self.mismatch is not None else None,
+            "mismatch": self.mismatch.to_wire() if self.mismatch is not None else None,
         }
 
 

@@ -11,10 +11,11 @@ from strawberry.scalars import JSON
 from models.audit import AuditEntry as AuditEntryRow
 from resolvers.audit.chain import exact_time
 from resolvers.audit.verify import Verification
+from schema.node import Node
 
 
 @strawberry.type(description="One change an organization made or suffered, in its hash chain.")
-class AuditEntry:
+class AuditEntry(Node):
     id: strawberry.ID = strawberry.field(description="The entry's id (`aud_...`).")
     type: str = strawberry.field(description="What happened, e.g. `policy.updated`.")
     resource_id: str | None = strawberry.field(description="The changed resource's id.")
@@ -43,7 +44,7 @@ class AuditEntry:
 class AuditMismatch:
     problem: str = strawberry.field(description="`hash` (changed or reordered) or `missing` (no entry there).")
     position: int = strawberry.field(description="The chain position where it breaks.")
-    id: str | None = strawberry.field(description="The entry found there, if any.")
+    entry_id: str | None = strawberry.field(description="The entry found there, if any.")
     expected: str | None = strawberry.field(description="The hash recomputed.")
     stored: str | None = strawberry.field(description="The hash stored.")
 
@@ -66,6 +67,6 @@ class AuditVerification:
             ok=result.ok, checked=result.checked, pending=result.pending, first_position=result.first_position,
             last_position=result.last_position, anchor_position=result.anchor_position,
             head_position=result.head_position,
-            mismatch=AuditMismatch(problem=m.problem, position=m.position, id=m.id, expected=m.expected,
+            mismatch=AuditMismatch(problem=m.problem, position=m.position, entry_id=m.entry_id, expected=m.expected,
                                    stored=m.stored) if m is not None else None,
         )

@@ -28,7 +28,7 @@ async def test_a_changed_entry_is_named(tenant: Tenant) -> None:
     report = await verified(tenant)
     assert report["ok"] is False
     assert report["mismatch"]["problem"] == "hash"
-    assert (report["mismatch"]["id"], report["mismatch"]["position"]) == (target["id"], 3)
+    assert (report["mismatch"]["entryId"], report["mismatch"]["position"]) == (target["id"], 3)
     assert report["mismatch"]["stored"] == target["hash"] != report["mismatch"]["expected"]
     assert report["checked"] == 2
 
@@ -42,7 +42,7 @@ async def test_a_removed_entry_is_found(tenant: Tenant, position: int) -> None:
     assert report["ok"] is False
     assert report["mismatch"]["problem"] == "missing"
     assert report["mismatch"]["position"] == position
-    assert report["mismatch"]["id"] == (chain[position]["id"] if position < 5 else None)
+    assert report["mismatch"]["entryId"] == (chain[position]["id"] if position < 5 else None)
 
 
 async def test_two_swapped_entries_are_found(tenant: Tenant) -> None:
@@ -54,7 +54,7 @@ async def test_two_swapped_entries_are_found(tenant: Tenant) -> None:
     report = await verified(tenant)
     assert report["ok"] is False
     assert (report["mismatch"]["problem"], report["mismatch"]["position"]) == ("hash", 2)
-    assert report["mismatch"]["id"] == fourth
+    assert report["mismatch"]["entryId"] == fourth
 
 
 async def test_verify_over_a_range_in_both_doors(tenant: Tenant) -> None:
@@ -64,12 +64,12 @@ async def test_verify_over_a_range_in_both_doors(tenant: Tenant) -> None:
     ranged = await verified(tenant, **window)
     assert (ranged["ok"], ranged["checked"], ranged["firstPosition"], ranged["lastPosition"]) == (True, 2, 2, 3)
     out = await tenant.graphql("query($f: String, $t: String) { auditVerification(from: $f, to: $t) { ok checked "
-                               "firstPosition lastPosition mismatch { problem position id } } }",
+                               "firstPosition lastPosition mismatch { problem position entryId } } }",
                                {"f": window["from"], "t": window["to"]})
     assert out["data"]["auditVerification"] == {"ok": True, "checked": 2, "firstPosition": 2, "lastPosition": 3,
                                                 "mismatch": None}
     whole = await verified(tenant)
-    assert (whole["ok"], whole["mismatch"]["id"], whole["mismatch"]["position"]) == (False, chain[4]["id"], 5)
-    out = await tenant.graphql("{ auditVerification { ok mismatch { problem position id } } }")
+    assert (whole["ok"], whole["mismatch"]["entryId"], whole["mismatch"]["position"]) == (False, chain[4]["id"], 5)
+    out = await tenant.graphql("{ auditVerification { ok mismatch { problem position entryId } } }")
     assert out["data"]["auditVerification"] == {"ok": False, "mismatch": {"problem": "hash", "position": 5,
-                                                                          "id": chain[4]["id"]}}
+                                                                          "entryId": chain[4]["id"]}}

@@ -143,3 +143,16 @@ def _time(text: str) -> Any:
     from app.core.clock import parse_timestamp
 
     return parse_timestamp(text)
+
+
+async def test_an_entry_is_a_node_of_its_organization_only(tenant: Tenant, other_tenant: Tenant) -> None:
+    await _policies(tenant, 1)
+    await _policies(other_tenant, 1)
+    await verified(tenant)
+    mine, theirs = (await entries(tenant))[0], (await entries(other_tenant))[0]
+    query = "query($id: ID!) { node(id: $id) { __typename ... on AuditEntry { id type resourceId position hash } } }"
+    found = (await tenant.graphql(query, {"id": mine["id"]}))["data"]["node"]
+    assert found == {"__typename": "AuditEntry", "id": mine["id"], "type": "policy.created",
+                     "resourceId": mine["resourceId"], "position": 1, "hash": mine["hash"]}
+    hidden = await tenant.graphql(query, {"id": theirs["id"]})
+    assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND"

@@ -37,7 +37,7 @@ async def test_trimming_keeps_verify_passing_from_the_anchor(tenant: Tenant, oth
     assert (report["ok"], report["checked"], report["headPosition"]) == (True, 4, 7)
     await sql("UPDATE audit_entries SET request_id = 'forged' WHERE id = $1", chain[3]["id"])
     report = await verified(tenant)
-    assert (report["ok"], report["mismatch"]["id"], report["mismatch"]["position"]) == (False, chain[3]["id"], 4)
+    assert (report["ok"], report["mismatch"]["entryId"], report["mismatch"]["position"]) == (False, chain[3]["id"], 4)
 
 
 async def test_retention_keeps_what_is_younger_than_its_days(tenant: Tenant, settings: Settings) -> None:
