@@ -65,3 +65,27 @@ async def test_expiry_and_a_workflow_end_are_recorded_as_the_system(tenant: Tena
     assert [(e["resourceId"], e["actor"]) for e in done] == [(execution, "system:workflows")]
     assert expired[0]["changes"]["after"]["status"] == "expired"
     assert (await verified(tenant))["ok"] is True
+
+
+async def test_the_kill_switch_rejections_are_the_systems_and_the_agent_is_recorded(tenant: Tenant) -> None:
+    rule = {"when": {"actionType": "risky"}, "require": ["review"]}
+    async with tenant.client() as c:
+        assert (await c.post("/api/v1/policy", json={"name": "p", "rules": [rule]})).status_code == 201
+        agent = (await c.post("/api/v1/agents", json={"name": "bot"})).json()
+        bound = (await c.post("/api/v1/api-keys", json={"name": "bot key", "scopes": ["actions:write"],
+                                                        "agentId": agent["id"]})).json()
+    bot = Tenant(tenant.organization_id, bound["key"], tenant.base_url)
+    async with bot.client() as c:
+        action = (await c.post("/api/v1/actions", json={"type": "risky", "actor": {"kind": "agent"}})).json()
+    assert action["status"] == "pending_approval"
+    async with tenant.client() as c:
+        assert (await c.patch(f"/api/v1/agents/{agent['id']}", json={"status": "disabled"})).status_code == 200
+    await verified(tenant)
+    proposed = await entries(tenant, type="action.proposed")
+    assert [(e["keyId"], e["agentId"], e["actor"]) for e in proposed] == [(bound["id"], agent["id"], bound["id"])]
+    assert len(await entries(tenant, agent=agent["id"])) == 1
+    rejected = await entries(tenant, type="action.rejected")
+    assert [(e["resourceId"], e["actor"], e["keyId"]) for e in rejected] == [
+        (action["actionId"], "system:kill-switch", None)]
+    disabled = await entries(tenant, type="agent.disabled")
+    assert [e["changes"] for e in disabled] == [{"before": {"status": "active"}, "after": {"status": "disabled"}}]
