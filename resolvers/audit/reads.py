@@ -107,9 +107,12 @@ def export_range(ctx: Context, since: str | datetime | None, before: str | datet
 
 async def _entries(organization_id: str, since: datetime | None, before: datetime | None) -> AsyncIterator[
         dict[str, Any]]:
-    after = 0
+    bounds = await rows.position_bounds(organization_id, 0, 2**62, since, before)
+    if bounds is None:
+        return
+    after, until = bounds[0] - 1, bounds[1]  # a narrow range of a long chain reads only its own stretch
     while True:
-        batch = await rows.sealed(organization_id, after, since=since, before=before)
+        batch = await rows.sealed(organization_id, after, until=until, since=since, before=before)
         for entry in batch:
             yield wire(entry)
         if len(batch) < rows.BATCH:

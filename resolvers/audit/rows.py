@@ -9,6 +9,7 @@ from typing import Any, Final
 import orjson
 from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.functions import Max, Min
 
 from models.audit import AuditEntry
 from models.db import pg_fetch
@@ -47,6 +48,20 @@ async def unsealed(conn: BaseDBAsyncClient, limit: int = BATCH) -> list[tuple[in
         return [(r["seq"], _of_record(r)) for r in await pg_fetch(_UNSEALED_PG, limit, conn=conn)]
     rows = await AuditEntry.filter(position__isnull=True).order_by("seq").limit(limit).using_db(conn)
     return [(r.seq, of_model(r)) for r in rows]
+
+
+async def position_bounds(
+    organization_id: str, after: int, until: int, since: datetime | None, before: datetime | None
+) -> tuple[int, int] | None:
+    """The first and last chain positions in (after, until] of entries made in [since, before)
+    (through the (organization, created_at) index), or None when there are none."""
+    query = AuditEntry.filter(organization_id=organization_id, position__gt=after, position__lte=until)
+    query = query.filter(created_at__gte=since) if since is not None else query
+    query = query.filter(created_at__lt=before) if before is not None else query
+    bounds = await query.annotate(lo=Min("position"), hi=Max("position")).first().values("lo", "hi")
+    if not bounds or bounds["lo"] is None:
+        return None
+    return int(bounds["lo"]), int(bounds["hi"])
 
 
 async def sealed(

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tortoise.functions import Max, Min
-
 from models.audit import AuditChain, AuditEntry
 from resolvers.access import require
 from resolvers.audit import rows
@@ -100,13 +98,10 @@ async def _walk_of(
     """Where the range starts and ends in the chain, and the hash its first entry follows."""
     start, end = anchor + 1, head
     if since is not None or before is not None:
-        query = AuditEntry.filter(organization_id=organization_id, position__gt=anchor, position__lte=head)
-        query = query.filter(created_at__gte=since) if since is not None else query
-        query = query.filter(created_at__lt=before) if before is not None else query
-        bounds = await query.annotate(lo=Min("position"), hi=Max("position")).first().values("lo", "hi")
-        if not bounds or bounds["lo"] is None:
+        bounds = await rows.position_bounds(organization_id, anchor, head, since, before)
+        if bounds is None:
             return None
-        start, end = int(bounds["lo"]), int(bounds["hi"])
+        start, end = bounds
     if start > end:
         return None
     if start - 1 == anchor:

@@ -39,6 +39,10 @@ def test_write_seal_and_verify_on_sqlite(tmp_path) -> None:
             listed = c.get("/api/v1/audit").json()
             assert [e["type"] for e in listed] == ["action.rejected", "action.proposed", "policy.created"]
             assert listed[2]["resourceId"] == policy["id"] and all(e["hash"] for e in listed)
+            exported = [orjson.loads(line) for line in c.get("/api/v1/audit/export").text.splitlines()]
+            assert exported == listed[::-1]
+            ranged = c.post("/api/v1/audit/verify", json={"from": listed[1]["createdAt"]}).json()
+            assert (ranged["ok"], ranged["checked"], ranged["firstPosition"]) == (True, 2, 2)
     cli = run_cli("audit", "verify", "--org", created["organizationId"], "--json", env=env)
     assert cli.returncode == 0 and orjson.loads(cli.stdout)["checked"] == 3, cli.stderr
     with sqlite3.connect(database) as db:
