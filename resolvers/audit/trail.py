@@ -103,7 +103,7 @@ async def record(
 def derived_id(key: str) -> str:
     """An entry id fixed by `key`: an entry written by a step that may run twice (a relay batch
     replayed after a crash) is inserted once, the second insert skipped on the unique id."""
-    digest = int.from_bytes(hashlib.sha256(key.encode()).digest()[:16], "big")
+    digest = int.from_bytes(hashlib.sha256(key.encode()).digest(), "big")
     text = ""
     while len(text) < 22:
         digest, index = divmod(digest, 62)

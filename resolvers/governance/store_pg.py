@@ -98,7 +98,8 @@ async def store(
     if action._partial:  # a column missing from `fields`: refuse rather than store a NULL silently
         raise RuntimeError("the proposal store was given an incomplete action row")
     values = _values(services, action, by)
-    values += [audit[0], *audit[2:3], *audit[4:]]  # its organization ($2) and resource (the action) are known
+    entry_id, _organization, entry_type, _resource, *who = audit  # $2 and the new action's id stand for those two
+    values += [entry_id, entry_type, *who]
     async with conn.acquire_connection() as raw:
         try:
             await raw.execute(_STORE, *values)
