@@ -25,6 +25,7 @@ class Budget:
     workflow_executions: int = 3000  # figure 7's backlog, and its baseline's direct calls
     workflow_concurrency: int = 64  # GATEHOUSE_WORKFLOW_CONCURRENCY (its default), and the baseline's lanes
     workflow_latency_samples: int = 200  # figure 7's executions one at a time, each paired with a direct call
+    audit_entries: int = 100_000  # figure 10's export (the same in the quick run: it is the claim)
     backtest_actions: int = 10_000  # figure 11's recorded actions (the same in the quick run: the target's size)
     long_polls: int = 500  # figure 8's concurrent `GET /actions/{id}?wait=` (the same in the quick run: cheap)
 

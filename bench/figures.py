@@ -236,6 +236,37 @@ FIGURES = [
         ("gatehouse.mcp", "gateway.gateway_ms.p50"),
         ("gatehouse.mcp", "gateway.direct_ms.p50"),
     ),
+    Figure("10. audit export, 100,000 entries (NDJSON)", "1/s", ("gatehouse.audit", "export.entries_per_s")),
+    Figure(
+        "10. server memory growth while exporting 100,000 entries",
+        "MB",
+        ("gatehouse.audit", "export.rss_growth_mb"),
+        goal=Goal("value", "<=", 20),
+    ),
+    Figure(
+        "10. (detail) server memory at the export's peak (vs before)",
+        "MB",
+        ("gatehouse.audit", "export.rss_peak_mb"),
+        ("gatehouse.audit", "export.rss_before_mb"),
+    ),
+    Figure(
+        "10. (detail) server memory after the export (vs before)",
+        "MB",
+        ("gatehouse.audit", "export.rss_after_mb"),
+        ("gatehouse.audit", "export.rss_before_mb"),
+    ),
+    Figure(
+        "10. server CPU per POST /actions with its audit entry (vs without)",
+        "us",
+        ("gatehouse.audit", "propose_on.server_cpu_us_per_request"),
+        ("gatehouse.audit", "propose_off.server_cpu_us_per_request"),
+    ),
+    Figure(
+        "10. (detail) POST /actions with its audit entry (vs without)",
+        "req/s",
+        ("gatehouse.audit", "propose_on.rps"),
+        ("gatehouse.audit", "propose_off.rps"),
+    ),
     Figure(
         "11. backtest, 10,000 actions, 100 policies (vs the engine alone)",
         "1/s",

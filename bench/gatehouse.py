@@ -404,6 +404,26 @@ class GatehouseSide:
         cmd += ["--server-pid", str(self.pid)] if self.pid else []
         return run_json(cmd, self.budget.step_timeout)
 
+    def audit(self) -> dict[str, Any]:
+        """Figure 10: (a) the NDJSON export of `budget.audit_entries` entries, its own organization,
+        server RSS before, at its peak during and after (bench/audit_export.py); (b) figure 1's load
+        on the figure server (the proposal's statement writes its audit entry) and on a second
+        server whose statement leaves it out (bench/audit_off.py), back to back."""
+        org = create_org(self.config, f"bench-audit-{time.time_ns()}")
+        cmd = [PYTHON, "-m", "bench.audit_export", "--base-url", self.base_url, "--api-key", org.api_key,
+               "--org", org.organization_id, "--database-url", self.config.env["DATABASE_URL"],
+               "-n", str(self.budget.audit_entries)]
+        cmd += ["--server-pid", str(self.pid)] if self.pid else []
+        exported = run_json(cmd, self.budget.step_timeout)
+        on = self._rest_propose(self.budget)
+        port = free_port()
+        off_cmd = [PYTHON, "-m", "bench.audit_off", *[a.replace("{port}", str(port)) for a in SERVE_ARGS]]
+        with Service("gatehouse-serve-audit-off", off_cmd, port, HEALTH_PATH, self.config.env) as off_server:
+            body, headers = json.dumps(DEFAULT_PROPOSAL), self.shared_org().headers
+            url = off_server.url + "/actions"
+            measure.http_load(url, self.budget, "POST", body, headers)  # warm: pool, policy cache, first requests
+            off = measure.http_load(url, self.budget, "POST", body, headers, server_pid=off_server.pid)
+        return {"export": exported, "propose_on": on, "propose_off": off}
     def _backtest_setup(self) -> tuple[Org, str]:
         """Figure 11's organization (its 100 policies and `backtest_actions` recorded actions, made
         once through the API) and the id of the policy the draft replaces."""

@@ -121,6 +121,7 @@ def step_pairs(
         (ours("workflows"), floor("workflows_direct", measure.direct_calls, services["plain_receiver"])),
         (ours("long_polls"), None),
         (ours("mcp"), None),  # its baselines (POST /actions, the upstream called directly) run inside it
+        (ours("audit"), None),  # its baseline (the proposal without its entry) runs inside it
         (ours("backtest"), None),  # its baseline (the engine alone over the same facts) runs inside it
     ]
 

@@ -12,4 +12,5 @@ MODEL_MODULES = [
     "models.notifications",
     "models.reviewers",
     "models.mcp",
+    "models.audit",
 ]

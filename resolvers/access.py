@@ -7,8 +7,10 @@ from resolvers.errors import Forbidden, Invalid
 
 RESOURCES = (
     "actions", "approvals", "policies", "workflows", "credentials", "connectors", "webhooks", "events", "agents",
+    "audit",
 )
-WRITE_SCOPES = frozenset(f"{r}:write" for r in RESOURCES if r != "events")
+READ_ONLY = frozenset({"events", "audit"})  # nothing writes them through a scope: they are records of changes
+WRITE_SCOPES = frozenset(f"{r}:write" for r in RESOURCES if r not in READ_ONLY)
 READ_SCOPES = frozenset(f"{r}:read" for r in RESOURCES)
 KNOWN_SCOPES = WRITE_SCOPES | READ_SCOPES | {"admin", "*:read"}
 

@@ -33,6 +33,7 @@ class Context:
     request_id: str
     services: Services
     agent_id: str | None = None  # the agent the API key is bound to: it proposes as that agent only
+    client_address: str | None = None  # the caller's address, for the audit trail
 
     @property
     def settings(self) -> Settings:

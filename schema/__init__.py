@@ -9,6 +9,7 @@ from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
 from app.core.settings import Settings
 from schema.agents.mutations import AgentMutations
 from schema.agents.queries import AgentQueries
+from schema.audit.queries import AuditQueries
 from schema.connectors.mutations import ConnectorMutations
 from schema.connectors.queries import ConnectorQueries
 from schema.governance.mutations import GovernanceMutations
@@ -32,6 +33,7 @@ QUERY_TYPES: tuple[type, ...] = (
     AgentQueries,
     ReviewerQueries,
     McpQueries,
+    AuditQueries,
 )
 MUTATION_TYPES: tuple[type, ...] = (
     KeyMutations, GovernanceMutations, WebhookMutations, ConnectorMutations, WorkflowMutations, AgentMutations,

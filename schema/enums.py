@@ -193,6 +193,7 @@ class Scope(Enum):
     events_read = value("events:read", description="`events:read`: subscribe to the event feed.")
     agents_read = value("agents:read", description="`agents:read`: read agents, their counts and actions.")
     agents_write = value("agents:write", description="`agents:write`: register, change and disable agents.")
+    audit_read = value("audit:read", description="`audit:read`: read, export and verify the audit trail.")
     all_read = value("*:read", description="`*:read`: read everything.")
     admin = value("admin", description="`admin`: everything, including API keys.")
 

@@ -3,8 +3,8 @@
 The id's prefix picks the fetcher; each one calls the resolver behind the type's own query
 (`action(id:)` -> `actions.get`, ...), so scopes and tenancy apply exactly as there: another
 organization's id is NOT_FOUND, a key without the scope is FORBIDDEN. An unknown prefix is
-NOT_FOUND too. Deliveries, connector calls, history entries and notifications have no query of their own; their
-fetchers check the scope their lists need and find the row with the organization's lookup.
+NOT_FOUND too. Deliveries, connector calls, history entries, notifications and audit entries have no query
+of their own; their fetchers check the scope their lists need and find the row with the organization's lookup.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from models.audit import AuditEntry as AuditEntryRow
 from models.connectors import ConnectorCall as ConnectorCallRow
 from models.governance import ActionHistory as HistoryRow
 from models.notifications import Notification as NotificationRow
 from models.webhooks import WebhookDelivery as DeliveryRow
 from resolvers.access import require
 from resolvers.agents import registry
+from resolvers.audit.reads import SCOPE as AUDIT_SCOPE
 from resolvers.connectors import connectors
 from resolvers.context import Context
 from resolvers.credentials import credentials
@@ -32,6 +34,7 @@ from resolvers.mcp import servers as mcp_servers
 from resolvers.webhooks import deliveries, webhooks
 from resolvers.workflows import executions, workflows
 from schema.agents.types import Agent
+from schema.audit.types import AuditEntry
 from schema.connectors.types import Connector, ConnectorCall, Credential
 from schema.context import GraphQLContext
 from schema.governance.types import Action, Approval, HistoryEntry, Notification, Policy
@@ -121,10 +124,16 @@ async def _reviewer_group(ctx: Context, id: str) -> Node:
     return ReviewerGroup.from_row(await reviewers.get(ctx, id))
 
 
+async def _audit_entry(ctx: Context, id: str) -> Node:
+    require(ctx, AUDIT_SCOPE)  # what auditLog needs
+    return AuditEntry.from_row(await owned(AuditEntryRow, ctx, id, "audit entry"))
+
+
 FETCHERS: dict[str, Fetch] = {
     "act": _action, "apr": _approval, "pol": _policy, "hist": _history, "key": _api_key, "org": _organization,
     "wh": _webhook, "dlv": _delivery, "cred": _credential, "conn": _connector, "call": _call, "wf": _workflow,
     "exec": _execution, "agt": _agent, "ntf": _notification, "grp": _reviewer_group, "mcp": _mcp_server,
+    "aud": _audit_entry,
 }
 
 

@@ -13,7 +13,7 @@ _BIASED = bytes(range(_UNBIASED_BELOW, 256))
 
 PREFIXES = frozenset(
     {"org", "key", "act", "pol", "apr", "wf", "exec", "cred", "conn", "wh", "evt", "dlv", "hist", "call", "agt",
-     "ntf", "grp", "mcp", "mcall"}
+     "ntf", "grp", "mcp", "mcall", "aud"}
 )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.requests import Request
 
-from app.context import context_for
+from app.context import client_address_of, context_for
 from resolvers.context import Context, Services
 from resolvers.errors import Unauthorized
 
@@ -25,4 +25,4 @@ def mcp_context(request: Any, services_of: ServicesOf) -> Context:
     caller = state.get("caller")
     if caller is None:
         raise Unauthorized("missing, invalid or revoked API key")
-    return context_for(caller, services_of(), state.get("request_id"))
+    return context_for(caller, services_of(), state.get("request_id"), client_address_of(request))

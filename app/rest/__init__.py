@@ -5,6 +5,7 @@ from app.rest import (  # noqa: F401
     agents,
     api_keys,
     approvals,
+    audit,
     connectors,
     credentials,
     evidence,

@@ -31,7 +31,7 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.auth import Authenticator, Caller, presented_key
-from app.context import context_for
+from app.context import client_address_of, context_for
 from app.subscriptions.documents import Documents, OperationError, Prepared, error_payload
 from app.subscriptions.hub import Hub, Subscriber
 from resolvers.agents import killswitch
@@ -208,7 +208,7 @@ class Connection:
         if not isinstance(query, str) or not isinstance(variables, dict | None) or not isinstance(name, str | None):
             self._error(op_id, error_payload("payload needs query (string), variables (object), operationName"))
             return
-        ctx = context_for(caller, self.services)
+        ctx = context_for(caller, self.services, client_address=client_address_of(self.ws))
         try:
             if self.documents.is_subscription(query, name):
                 self._follow(op_id, self.documents.prepare(query, variables, name), ctx)

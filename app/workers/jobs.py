@@ -1,3 +1,3 @@
 """The list of worker modules; importing each registers its jobs with app.workers.register."""
 
-from app.workers import expiry, mcp_calls, notifications, relay, webhooks, workflows  # noqa: F401
+from app.workers import audit, expiry, mcp_calls, notifications, relay, webhooks, workflows  # noqa: F401

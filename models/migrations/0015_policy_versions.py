@@ -1,7 +1,7 @@
 """Policy versions (issue 18): every create or update of a policy keeps its state as a version, and an
 action points at the exact set of active versions that decided it. Each existing policy's current state
 becomes its one version, numbered by its current `version` (1 unless it was updated before versions
-were kept). Depends on 0013 here; the audit trail's 0014 lands first on main and this is chained after it."""
+were kept). Chained after the audit trail's 0014."""
 
 from tortoise import migrations
 from tortoise.migrations import operations as ops
@@ -12,7 +12,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0013_mcp_servers')]
+    dependencies = [('models', '0014_audit')]
 
     initial = False
 

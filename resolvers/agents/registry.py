@@ -20,6 +20,7 @@ from resolvers.access import require
 from resolvers.agents import killswitch
 from resolvers.agents.inputs import STATUSES, AgentIn, AgentPatch
 from resolvers.agents.records import slug_of, wire
+from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.events.outbox import emit
@@ -46,6 +47,7 @@ async def register(ctx: Context, data: Any) -> Agent:
         async with atomic():
             await agent.save(force_create=True)
             await emit(ctx.services, ctx.organization_id, "agent.registered", wire(agent))
+            await trail.record(ctx, "agent.registered", agent.id, trail.created(_audited(agent)))
     except IntegrityError:
         raise Conflict(f"an agent named {name!r} already exists in this organization") from None
     return agent
@@ -76,16 +78,25 @@ async def update(ctx: Context, agent_id: str, data: Any) -> Agent:
         async with atomic() as conn:
             agent = await owned(Agent, ctx, agent_id, "agent", conn=conn, lock=True)
             stopping = changes.get("status") == "disabled" and agent.status != "disabled"
+            before = _audited(agent)
             _apply(agent, changes)
             await agent.save(using_db=conn, update_fields=EDITABLE)  # never the counts: they move by SQL
             await emit(ctx.services, ctx.organization_id, "agent.updated", wire(agent))
             if stopping:
                 await emit(ctx.services, ctx.organization_id, "agent.disabled", wire(agent))
+            await trail.record(ctx, "agent.disabled" if stopping else "agent.updated", agent.id,
+                               trail.diff(before, _audited(agent)), conn)
     except IntegrityError:
         raise Conflict(f"an agent named {changes.get('name')!r} already exists in this organization") from None
     if stopping:
         await killswitch.stop(ctx.services, agent)
     return await owned(Agent, ctx, agent_id, "agent")
+
+
+def _audited(agent: Agent) -> dict[str, Any]:
+    """What the audit trail compares (not the live counts, which every proposal moves)."""
+    return {"name": agent.name, "slug": agent.slug, "description": agent.description, "status": agent.status,
+            "config": agent.config, "proposalsPerMinute": agent.proposals_per_minute}
 
 
 def _apply(agent: Agent, changes: dict[str, Any]) -> None:

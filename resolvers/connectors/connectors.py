@@ -14,6 +14,7 @@ from app.core.after_commit import atomic
 from app.core.ids import new_id
 from models.connectors import Connector, Credential
 from resolvers.access import require
+from resolvers.audit import trail
 from resolvers.connectors import schemas
 from resolvers.connectors.catalogue import describe_action, kind_of
 from resolvers.connectors.kinds import ConnectorKind
@@ -82,6 +83,7 @@ async def create(ctx: Context, spec: ConnectorSpec) -> Connector:
     async with atomic():
         await connector.save()
         await emit(ctx.services, ctx.organization_id, "connector.created", _summary(connector))
+        await trail.record(ctx, "connector.created", connector.id, trail.created(_audited(connector)))
     return connector
 
 
@@ -107,6 +109,7 @@ async def update(ctx: Context, connector_id: str, spec: ConnectorSpec) -> Connec
     if spec.type is not UNSET and spec.type != connector.type:
         raise Invalid("type cannot be changed; create a new connector instead")
     changed: list[str] = []
+    before = _audited(connector)
     if spec.name is not UNSET:
         connector.name = check_name(str(spec.name)) if spec.name is not None else _missing("name")
         changed.append("name")
@@ -120,10 +123,17 @@ async def update(ctx: Context, connector_id: str, spec: ConnectorSpec) -> Connec
         await connector.save(update_fields=[*changed, "updated_at"])
         await emit(ctx.services, ctx.organization_id, "connector.updated",
                    {**_summary(connector), "changed": [_WIRE.get(c, c) for c in changed]})
+        await trail.record(ctx, "connector.updated", connector.id, trail.diff(before, _audited(connector)))
     return connector
 
 
 _WIRE = {"credential_id": "credentialId"}
+
+
+def _audited(connector: Connector) -> dict[str, Any]:
+    """What the audit trail compares (the config holds no secret: those live in credentials)."""
+    return {"name": connector.name, "type": connector.type, "config": connector.config,
+            "credentialId": connector.credential_id}
 
 
 async def delete(ctx: Context, connector_id: str) -> Connector:
@@ -132,6 +142,7 @@ async def delete(ctx: Context, connector_id: str) -> Connector:
     async with atomic():
         await connector.delete()
         await emit(ctx.services, ctx.organization_id, "connector.deleted", _summary(connector))
+        await trail.record(ctx, "connector.deleted", connector.id, trail.deleted(_audited(connector)))
     return connector
 
 

@@ -18,6 +18,7 @@ from app.core.after_commit import atomic
 from app.core.ids import new_id
 from models.connectors import CREDENTIAL_TYPES, Connector, Credential
 from resolvers.access import require
+from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.credentials import requirements
 from resolvers.credentials.sealing import keyring_of, seal, unseal
@@ -79,6 +80,13 @@ def _sanitized(credential: Credential) -> dict[str, Any]:
     }
 
 
+def _audited(credential: Credential) -> dict[str, Any]:
+    """What the audit trail compares: never the data (a new `fingerprint` says the data changed)."""
+    return {"name": credential.name, "description": credential.description, "type": credential.type,
+            "provider": credential.provider, "fields": credential.field_names, "metadata": credential.metadata,
+            "fingerprint": credential.fingerprint}
+
+
 def _set_data(ctx: Context, credential: Credential, data: Any) -> None:
     data = _object(data, "data", MAX_DATA_BYTES)
     requirements.check_data(credential.provider, data)
@@ -101,6 +109,7 @@ async def create(ctx: Context, spec: CredentialSpec) -> Credential:
     async with atomic():
         await credential.save()
         await emit(ctx.services, ctx.organization_id, "credential.created", _sanitized(credential))
+        await trail.record(ctx, "credential.created", credential.id, trail.created(_audited(credential)))
     return credential
 
 
@@ -130,6 +139,7 @@ async def update(ctx: Context, credential_id: str, spec: CredentialSpec) -> Cred
         if given is not UNSET and given != getattr(credential, name):
             raise Invalid(f"{name} cannot be changed; create a new credential instead")
     changed: list[str] = []
+    before = _audited(credential)
     if spec.name is not UNSET:
         credential.name = check_name(_required(spec.name, "name"))
         changed.append("name")
@@ -149,6 +159,7 @@ async def update(ctx: Context, credential_id: str, spec: CredentialSpec) -> Cred
         await credential.save(update_fields=[*columns, "updated_at"])
         data = {**_sanitized(credential), "changed": changed}
         await emit(ctx.services, ctx.organization_id, "credential.updated", data)
+        await trail.record(ctx, "credential.updated", credential.id, trail.diff(before, _audited(credential)))
     return credential
 
 
@@ -162,6 +173,7 @@ async def delete(ctx: Context, credential_id: str) -> Credential:
         async with atomic():
             await credential.delete()
             await emit(ctx.services, ctx.organization_id, "credential.deleted", _sanitized(credential))
+            await trail.record(ctx, "credential.deleted", credential.id, trail.deleted(_audited(credential)))
     except IntegrityError:  # a connector took it up meanwhile; the foreign key refused the delete
         user = await Connector.filter(organization_id=ctx.organization_id, credential_id=credential.id).first()
         raise _in_use(credential, user) from None

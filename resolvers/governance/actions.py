@@ -24,6 +24,8 @@ from models.governance import Action, Approval, Policy
 from resolvers.access import require
 from resolvers.agents import caps, counters, killswitch
 from resolvers.agents.identity import Proposer, as_proposed, proposer_of
+from resolvers.audit import trail
+from resolvers.audit.trail import created
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.governance import grant_window, quota, store_pg
@@ -32,7 +34,14 @@ from resolvers.governance.cache import compiled_policies, in_force, specs_of
 from resolvers.governance.engine import ActionFacts, CompiledPolicies, Decision
 from resolvers.governance.inputs import PolicyIn, ProposalIn, checked_metadata, parse
 from resolvers.governance.policies import normalised_rules
-from resolvers.governance.records import announce, approval_id_of, checks_to_rows, decider, history_row
+from resolvers.governance.records import (
+    announce,
+    approval_id_of,
+    audit_after,
+    checks_to_rows,
+    decider,
+    history_row,
+)
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 
@@ -168,10 +177,18 @@ async def _store(ctx: Context, spec: ProposalIn, key: str | None, proposer: Prop
         fields |= dict(status="approved", approval_mode=None, expires_at=None, decided_at=fields["created_at"],
                        decided_by=f"{grant_window.GRANT_PREFIX}{standing.id}")
     elif (conn := store_pg.connection_for_one_statement()) is not None:
-        return await store_pg.store(conn, ctx.services, fields, decider(ctx))
+        audit = trail.row_values(ctx, "action.proposed", fields["id"], _proposal_changes(fields))
+        return await store_pg.store(conn, ctx.services, fields, decider(ctx), audit)
     action = Action(**fields)
     await _store_orm(ctx, action, standing)
     return action
+
+
+def _proposal_changes(fields: dict[str, Any]) -> dict[str, Any]:
+    """The proposal's audit entry: the new action as `records.audit_after` shows it."""
+    return {"after": {"status": fields["status"], "type": fields["type"], "target": fields["target"],
+                      "policyIds": fields["policy_ids"], "decidedBy": fields["decided_by"], "reason": fields["reason"],
+                      "edited": False}}
 
 
 async def _store_orm(ctx: Context, action: Action, standing: Action | None = None) -> None:
@@ -181,6 +198,7 @@ async def _store_orm(ctx: Context, action: Action, standing: Action | None = Non
         if action.status == "pending_approval":
             await Approval.create(id=approval_id_of(action), organization_id=ctx.organization_id, action_id=action.id)
         await history_row(action, "proposed", decider(ctx), {"policyIds": action.policy_ids}).save()
+        await trail.record(ctx, "action.proposed", action.id, created(audit_after(action)))
         await counters.proposed(action)
         if standing is not None:
             for row in grant_window.record_use(action, standing, decider(ctx)):

@@ -12,12 +12,13 @@ from typing import Any
 from app.core.after_commit import atomic
 from models.governance import Action, Approval
 from resolvers.access import require
+from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.governance import review
 from resolvers.governance.engine import can_approve
 from resolvers.governance.lifecycle import close_approval, ensure_pending, locked_action, save_decided
-from resolvers.governance.records import announce, checks_of, decider, history_row
+from resolvers.governance.records import announce, audit_after, audit_changes, checks_of, decider, history_row
 from resolvers.lookup import lookup_id, owned
 from resolvers.pagination import Page, paginate
 
@@ -100,6 +101,7 @@ async def _decide(ctx: Context, approval_id: str, verdict: str, params: Any, **f
             raise Conflict(f"approval {approval_id} is already {approval.status}")
         ensure_pending(action)
         review.check_may_decide(action, ctx.key_id)
+        before = audit_after(action)
         detail: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
         if verdict == "approved":
             _check_ready(action)
@@ -108,7 +110,7 @@ async def _decide(ctx: Context, approval_id: str, verdict: str, params: Any, **f
             if not review.record_vote(action, ctx.key_id, fields.get("comment"), fields.get("approver")):
                 return await Approval.get(id=approval_id).select_related("action")  # counted once already
             if review.remaining(action) > 0:
-                await _save_vote(ctx, action, conn, detail)
+                await _save_vote(ctx, action, conn, detail, before)
                 return await Approval.get(id=approval_id).select_related("action")
         action.status = verdict
         action.reason = fields.get("reason")  # type: ignore[assignment]
@@ -116,6 +118,7 @@ async def _decide(ctx: Context, approval_id: str, verdict: str, params: Any, **f
         await save_decided(action, decider(ctx), conn)
         await close_approval(action, decider(ctx), conn, **fields)
         await history_row(action, verdict, decider(ctx), detail).save(using_db=conn)
+        await trail.record(ctx, f"action.{verdict}", action.id, audit_changes(before, action, **detail), conn)
         await announce(ctx.services, action)
     return await Approval.get(id=approval_id).select_related("action")
 
@@ -126,8 +129,9 @@ def _check_ready(action: Action) -> None:
         raise Conflict(f"required checks have not all passed: {', '.join(missing)}")
 
 
-async def _save_vote(ctx: Context, action: Action, conn: Any, detail: dict[str, Any]) -> None:
+async def _save_vote(ctx: Context, action: Action, conn: Any, detail: dict[str, Any], before: dict[str, Any]) -> None:
     """One approval counted, more needed: the action stays pending; the history says who and how many."""
     await action.save(using_db=conn, update_fields=["params", "original_params", "votes"])
     detail = detail | {"approvalsReceived": len(action.votes or []), "approvalsRemaining": review.remaining(action)}
     await history_row(action, "approval_recorded", decider(ctx), detail).save(using_db=conn)
+    await trail.record(ctx, "action.approval_recorded", action.id, audit_changes(before, action, **detail), conn)

@@ -10,10 +10,11 @@ from __future__ import annotations
 from app.core.after_commit import atomic
 from models.governance import Action, ActionHistory
 from resolvers.access import require
+from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Invalid
 from resolvers.governance.lifecycle import close_approval, ensure_pending, locked_action, save_decided
-from resolvers.governance.records import announce, decider, history_row
+from resolvers.governance.records import announce, audit_after, audit_changes, decider, history_row
 
 MAX_REASON = 10_000
 
@@ -36,9 +37,11 @@ async def cancel(ctx: Context, action_id: str, *, reason: str | None = None) -> 
         if "admin" not in ctx.scopes and await _proposed_by(action) != ctx.key_id:
             raise Forbidden("only the key that proposed this action may cancel it")
         ensure_pending(action)
+        before = audit_after(action)
         action.status, action.reason = "cancelled", reason  # type: ignore[assignment]
         await save_decided(action, decider(ctx), conn)
         await close_approval(action, decider(ctx), conn, reason=reason)
         await history_row(action, "cancelled", decider(ctx), {"reason": reason} if reason else {}).save(using_db=conn)
+        await trail.record(ctx, "action.cancelled", action.id, audit_changes(before, action), conn)
         await announce(ctx.services, action)
     return action

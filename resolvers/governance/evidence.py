@@ -13,12 +13,21 @@ from typing import Any
 from app.core.after_commit import atomic
 from models.governance import Action, EvidenceCheck
 from resolvers.access import require
+from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.governance import actions
 from resolvers.governance.engine import Evidence, apply_evidence
 from resolvers.governance.inputs import EvidenceIn, parse
 from resolvers.governance.lifecycle import close_approval, ensure_pending, locked_action, save_decided
-from resolvers.governance.records import announce, checks_of, checks_to_rows, decider, history_row
+from resolvers.governance.records import (
+    announce,
+    audit_after,
+    audit_changes,
+    checks_of,
+    checks_to_rows,
+    decider,
+    history_row,
+)
 
 
 @dataclass(slots=True)
@@ -37,6 +46,7 @@ async def submit(ctx: Context, action_id: str, data: Any) -> EvidenceResult:
     async with atomic() as conn:
         action = await locked_action(ctx, action_id, conn)
         ensure_pending(action)
+        before = audit_after(action)
         outcome = apply_evidence("pending_approval", action.approval_mode, checks_of(action), evidence)  # type: ignore[arg-type]
         action.status, action.checks = outcome.status, checks_to_rows(outcome.checks)
         await save_decided(action, decider(ctx), conn)
@@ -47,6 +57,7 @@ async def submit(ctx: Context, action_id: str, data: Any) -> EvidenceResult:
         )
         names = [{"name": c.name, "pass": c.passed} for c in spec.checks]
         await history_row(action, "evidence_added", decider(ctx), {"checks": names}).save(using_db=conn)
+        await trail.record(ctx, "action.evidence_added", action.id, audit_changes(before, action, checks=names), conn)
         if action.status != "pending_approval":
             await close_approval(action, decider(ctx), conn)
             await announce(ctx.services, action)

@@ -17,10 +17,11 @@ from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from models.governance import Action, Approval
 from resolvers.agents import counters
+from resolvers.audit import trail
 from resolvers.context import Services
 from resolvers.events.outbox import emit
 from resolvers.governance.approvers import eligible_keys
-from resolvers.governance.records import announce, event_data, history_row
+from resolvers.governance.records import announce, audit_after, audit_changes, event_data, history_row
 
 BATCH_SIZE = 100
 SYSTEM = "system:expiry"
@@ -54,6 +55,7 @@ def outcome_of(action: Action) -> str:
 
 async def _close(services: Services, action: Action, outcome: str, now: datetime, conn: Any) -> None:
     status = {"reject": "rejected", "approve": "approved"}.get(outcome, "expired")
+    before = audit_after(action)
     action.status, action.decided_at, action.decided_by = status, now, SYSTEM
     action.reason = REASON if status == "rejected" else action.reason
     await action.save(using_db=conn, update_fields=["status", "decided_at", "decided_by", "reason"])
@@ -63,6 +65,8 @@ async def _close(services: Services, action: Action, outcome: str, now: datetime
     )
     detail = {"onExpire": outcome} if outcome != "expire" else None
     await history_row(action, status, SYSTEM, detail).save(using_db=conn)
+    await trail.record(trail.Actor.system(action.organization_id, SYSTEM), f"action.{status}", action.id,
+                       audit_changes(before, action, **(detail or {})), conn)
     await announce(services, action)
 
 
@@ -77,5 +81,7 @@ async def _escalate(services: Services, action: Action, now: datetime, conn: Any
     await action.save(using_db=conn, update_fields=["review", "votes", "escalated_at", "expires_at"])
     detail = {"escalateTo": group, "expiresAt": action.expires_at.isoformat(), "approvalsDropped": dropped}
     await history_row(action, "escalated", SYSTEM, detail).save(using_db=conn)
+    await trail.record(trail.Actor.system(action.organization_id, SYSTEM), "action.escalated", action.id,
+                       {"detail": trail.plain(detail)}, conn)
     await emit(services, action.organization_id, "action.escalated",
                {**event_data(services, action), "escalateTo": group, "approvers": review["eligible"]})

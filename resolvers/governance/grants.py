@@ -21,6 +21,7 @@ from app.core.after_commit import atomic
 from app.core.clock import isoformat_z, utcnow
 from models.governance import Action
 from resolvers.access import require
+from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.events.outbox import emit
@@ -91,6 +92,8 @@ async def consume(ctx: Context, action_id: str, data: Any) -> Action:
             raise Conflict(f"the grant of action {action.id} was already used")
         action.grant_consumed_at, action.grant_consumed_by = now, decider(ctx)
         await history_row(action, "grant_consumed", decider(ctx), {"hash": hash_of(action)}).save(using_db=conn)
+        changes = {"before": {"grantConsumedAt": None}, "after": {"grantConsumedAt": isoformat_z(now)}}
+        await trail.record(ctx, "action.grant_consumed", action.id, changes, conn)
         data_out = {**event_data(ctx.services, action), "grant": grant_of(action).to_wire()}
         await emit(ctx.services, action.organization_id, "action.grant_consumed", data_out)
     return action

@@ -15,6 +15,7 @@ from app.core.ids import new_id
 from models.governance import Policy
 from resolvers.access import require
 from resolvers.agents.references import check_agents
+from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Invalid
 from resolvers.governance.approvers import resolve_rules
@@ -70,6 +71,7 @@ async def create(ctx: Context, data: Any) -> Policy:
             using_db=conn,
         )
         await record_version(policy, ctx.key_id, conn)
+        await trail.record(ctx, "policy.created", policy.id, trail.created(_audited(policy)), conn)
         _changed(ctx)
     return policy
 
@@ -124,11 +126,15 @@ async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
         if "rules" in changes:
             changes["rules"] = await resolve_rules(ctx.organization_id, changes["rules"], conn)
         policy = await _locked(ctx, policy_id, conn)
+        before = _audited(policy)
         for key, value in changes.items():
             setattr(policy, key, value)
         policy.version += 1
         await policy.save(using_db=conn)
         await record_version(policy, ctx.key_id, conn)
+        archived = policy.status == "archived" and before["status"] != "archived"
+        await trail.record(ctx, "policy.archived" if archived else "policy.updated", policy.id,
+                           trail.diff(before, _audited(policy)), conn)
         _changed(ctx)
     return policy
 
@@ -136,6 +142,12 @@ async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
 async def archive(ctx: Context, policy_id: str) -> Policy:
     """Archive (soft delete): still readable, never evaluated again unless reactivated."""
     return await update(ctx, policy_id, {"status": "archived"})
+
+
+def _audited(policy: Policy) -> dict[str, Any]:
+    """A policy's fields as its audit entries compare them."""
+    return {"name": policy.name, "description": policy.description, "mode": policy.mode, "status": policy.status,
+            "rules": policy.rules, "notify": policy.notify, "version": policy.version}
 
 
 async def _locked(ctx: Context, policy_id: str, conn: Any) -> Policy:

@@ -14,6 +14,7 @@ from app.core.after_commit import on_commit
 from app.core.clock import isoformat_z, utcnow
 from app.core.ids import new_id
 from models.governance import Action, ActionHistory
+from resolvers.audit.trail import diff, plain
 from resolvers.context import Context, Services
 from resolvers.events.outbox import emit
 from resolvers.governance.engine import CheckState
@@ -114,6 +115,19 @@ async def announce(services: Services, action: Action) -> None:
             await services.bus.publish(DECIDED_CHANNEL, action_id.encode())
 
         on_commit(wake)
+
+
+def audit_after(action: Action) -> dict[str, Any]:
+    """An action's fields as its audit entries record them (compact: no params, which are the
+    agent's data, only whether they were edited)."""
+    return {"status": action.status, "type": action.type, "target": action.target, "policyIds": action.policy_ids,
+            "decidedBy": action.decided_by, "reason": action.reason, "edited": action.original_params is not None}
+
+
+def audit_changes(before: dict[str, Any], action: Action, **extra: Any) -> dict[str, Any]:
+    """The before/after of an action's change (`before`: `audit_after` taken before it), plus `extra`."""
+    changes = diff(before, audit_after(action))
+    return changes | ({"detail": plain(extra)} if extra else {})
 
 
 def decider(ctx: Context) -> str | None:

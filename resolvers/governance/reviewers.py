@@ -19,6 +19,7 @@ from models.api_keys import ApiKey
 from models.governance import Policy
 from models.reviewers import ReviewerGroup
 from resolvers.access import require
+from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.events.outbox import emit
@@ -78,6 +79,7 @@ async def create(ctx: Context, data: Any) -> ReviewerGroup:
         async with atomic():
             await group.save(force_create=True)
             await emit(ctx.services, ctx.organization_id, "reviewer_group.created", event_data(group))
+            await trail.record(ctx, "reviewer_group.created", group.id, trail.created(_audited(group)))
     except IntegrityError:
         raise Conflict(f"a reviewer group named '{group.name}' already exists") from None
     return group
@@ -100,6 +102,7 @@ async def update(ctx: Context, group_id: str, data: Any) -> ReviewerGroup:
     given = patch.model_fields_set
     async with atomic() as conn:
         group = await owned(ReviewerGroup, ctx, group_id, "reviewer group", conn=conn, lock=True)
+        before = _audited(group)
         if "name" in given and patch.name is not None:
             group.name = _name(patch.name)
         if "description" in given:
@@ -113,7 +116,12 @@ async def update(ctx: Context, group_id: str, data: Any) -> ReviewerGroup:
             raise Conflict(f"a reviewer group named '{group.name}' already exists") from None
         await emit(ctx.services, ctx.organization_id, "reviewer_group.updated",
                    {**event_data(group), "changed": sorted(given)})
+        await trail.record(ctx, "reviewer_group.updated", group.id, trail.diff(before, _audited(group)), conn)
     return group
+
+
+def _audited(group: ReviewerGroup) -> dict[str, Any]:
+    return {"name": group.name, "description": group.description, "members": group.members}
 
 
 async def _naming(ctx: Context, group_id: str) -> list[tuple[Policy, int, dict[str, Any]]]:
@@ -147,4 +155,5 @@ async def delete(ctx: Context, group_id: str) -> ReviewerGroup:
                            f"({policy.name}) in rules[{index}]; change that rule first")
         await group.delete(using_db=conn)
         await emit(ctx.services, ctx.organization_id, "reviewer_group.deleted", event_data(group))
+        await trail.record(ctx, "reviewer_group.deleted", group.id, trail.deleted(_audited(group)), conn)
     return group

@@ -11,7 +11,8 @@ the caller's replay logic is unchanged.
 
 The rows are exactly the ORM path's (``actions._store_orm``): the action built in memory, its
 approval, the ``proposed`` history entry and the ``action.<status>`` event with `records.event_data`,
-and its agent's counts move in the same statement (resolvers/agents/counters.py).
+its agent's counts move in the same statement (resolvers/agents/counters.py), and its audit entry
+(resolvers/audit/trail.py) is one more row of the statement, unsealed: no chain lock on this path.
 The relay is woken once the statement has returned, as `outbox.emit` does after commit. SQLite keeps
 the ORM path (embedded mode), as does a proposal made inside a caller's `atomic()` block.
 """
@@ -69,14 +70,23 @@ WITH a AS (
     INSERT INTO events_unrelayed (seq) SELECT seq FROM e
 ), c AS (
     {proposal_cte("$9", _AGENT, "$2", f"${_N + 2}")} AND EXISTS (SELECT 1 FROM a)
+), au AS (
+    INSERT INTO audit_entries (id, organization_id, type, resource_id, actor, key_id, agent_id, changes,
+                               request_id, client_address, created_at)
+    SELECT ${_N + 11}::varchar, $2::varchar, ${_N + 12}::varchar, a.id, ${_N + 13}::varchar, ${_N + 14}::varchar,
+           ${_N + 15}::varchar, ${_N + 16}::jsonb, ${_N + 17}::varchar, ${_N + 18}::varchar, ${_N + 19}::timestamptz
+    FROM a
 )
 SELECT seq FROM e
 """
 
 
-async def store(conn: BaseDBAsyncClient, services: Services, fields: dict[str, Any], by: str | None) -> Action:
-    """Write the action with these `fields`, its approval (when pending), history entry and event;
-    then wake the relay. Returns the action as stored.
+async def store(
+    conn: BaseDBAsyncClient, services: Services, fields: dict[str, Any], by: str | None, audit: list[Any]
+) -> Action:
+    """Write the action with these `fields`, its approval (when pending), history entry, event and
+    audit entry (`audit`: `trail.row_values` of the proposal); then wake the relay. Returns the
+    action as stored.
 
     The instance is built as Tortoise builds rows it reads (`_init_from_db`: no per-field
     validation, which the values built by the caller do not need; 10 us against 28 us for
@@ -88,6 +98,8 @@ async def store(conn: BaseDBAsyncClient, services: Services, fields: dict[str, A
     if action._partial:  # a column missing from `fields`: refuse rather than store a NULL silently
         raise RuntimeError("the proposal store was given an incomplete action row")
     values = _values(services, action, by)
+    entry_id, _organization, entry_type, _resource, *who = audit  # $2 and the new action's id stand for those two
+    values += [entry_id, entry_type, *who]
     async with conn.acquire_connection() as raw:
         try:
             await raw.execute(_STORE, *values)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from app.core.crypto import api_key_is_well_formed, hash_api_key, new_api_key
 from app.core.ids import new_id
@@ -11,6 +13,7 @@ from models.api_keys import ApiKey
 from models.organizations import Organization
 from resolvers.access import require, validate_scopes
 from resolvers.agents.references import check_agents
+from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.lookup import owned
@@ -55,7 +58,11 @@ async def issue_for_organization(
         raise NotFound(f"organization {org_id} not found")
     name = _check_key_input(name, rate_limit)
     await _check_agent(org_id, agent_id)
-    return await issue_key(org_id, name=name, scopes=scopes, rate_limit=rate_limit, agent_id=agent_id)
+    async with atomic():
+        created = await issue_key(org_id, name=name, scopes=scopes, rate_limit=rate_limit, agent_id=agent_id)
+        await trail.record(trail.Actor.system(org_id, "cli"), "api_key.created", created.key.id,
+                           trail.created(_audited(created.key)))
+    return created
 
 
 async def _check_agent(org_id: str, agent_id: str | None) -> None:
@@ -78,7 +85,17 @@ async def create(
     require(ctx, "admin")
     name = _check_key_input(name, rate_limit)
     await _check_agent(ctx.organization_id, agent_id)
-    return await issue_key(ctx.organization_id, name=name, scopes=scopes, rate_limit=rate_limit, agent_id=agent_id)
+    async with atomic():
+        created = await issue_key(ctx.organization_id, name=name, scopes=scopes, rate_limit=rate_limit,
+                                  agent_id=agent_id)
+        await trail.record(ctx, "api_key.created", created.key.id, trail.created(_audited(created.key)))
+    return created
+
+
+def _audited(key: ApiKey) -> dict[str, Any]:
+    """What the audit trail records of a key: never its secret or hash."""
+    return {"name": key.name, "prefix": key.display_prefix, "scopes": key.scopes, "rateLimit": key.rate_limit,
+            "agentId": key.agent_id, "revokedAt": key.revoked_at}
 
 
 async def list_keys(ctx: Context, *, limit: int | None = None, cursor: str | None = None) -> Page[ApiKey]:
@@ -96,8 +113,11 @@ async def revoke(ctx: Context, key_id: str) -> ApiKey:
     key = await get(ctx, key_id)
     if key.revoked_at is not None:
         raise Conflict(f"API key {key_id} is already revoked")
+    before = _audited(key)
     key.revoked_at = utcnow()
-    await key.save(update_fields=["revoked_at"])
+    async with atomic():
+        await key.save(update_fields=["revoked_at"])
+        await trail.record(ctx, "api_key.revoked", key.id, trail.diff(before, _audited(key)))
     await ctx.bus.publish(REVOKED_CHANNEL, key.id.encode())
     return key
 

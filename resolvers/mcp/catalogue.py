@@ -23,6 +23,7 @@ from app.core.after_commit import atomic
 from app.core.http import UnsafeURL
 from app.core.mcp_client import Tool, UpstreamSession, list_all_tools, upstream_session
 from models.mcp import McpServer
+from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import DomainError, Invalid
 from resolvers.governance.cache import compiled_policies
@@ -166,6 +167,8 @@ async def admit_tools(ctx: Context, server_id: str, names: list[str]) -> McpServ
         fresh = await McpServer.get(id=server.id)
         fresh.tool_fingerprints = {**fresh.tool_fingerprints, **{n: judged[n].fingerprint for n in names}}
         await fresh.save(update_fields=["tool_fingerprints", "updated_at"])
+        admitted = {n: judged[n].fingerprint for n in sorted(names)}
+        await trail.record(ctx, "mcp_server.tools_admitted", server.id, {"after": {"tools": admitted}})
     return fresh
 
 

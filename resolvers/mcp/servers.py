@@ -22,6 +22,7 @@ from app.core.ids import new_id
 from models.connectors import Credential
 from models.mcp import McpServer
 from resolvers.access import require
+from resolvers.audit import trail
 from resolvers.connectors.providers.http import auth_headers
 from resolvers.context import Context
 from resolvers.credentials.credentials import open_data
@@ -100,6 +101,7 @@ async def create(ctx: Context, spec: McpServerSpec) -> McpServer:
     async with atomic():
         await server.save()
         await emit(ctx.services, ctx.organization_id, "mcp_server.created", summary(server))
+        await trail.record(ctx, "mcp_server.created", server.id, trail.created(_audited(server)))
     return server
 
 
@@ -123,6 +125,7 @@ async def by_name(ctx: Context, name: str) -> McpServer:
 
 async def update(ctx: Context, server_id: str, spec: McpServerSpec) -> McpServer:
     server = await find(ctx, server_id, "connectors:write")
+    before = _audited(server)
     changed: list[str] = []
     if spec.name is not UNSET and spec.name != server.name:
         server.name = _checked_name(spec.name)
@@ -140,6 +143,7 @@ async def update(ctx: Context, server_id: str, spec: McpServerSpec) -> McpServer
         await server.save(update_fields=[*changed, "updated_at"])
         await emit(ctx.services, ctx.organization_id, "mcp_server.updated",
                    {**summary(server), "changed": [_WIRE.get(c, c) for c in changed]})
+        await trail.record(ctx, "mcp_server.updated", server.id, trail.diff(before, _audited(server)))
     return server
 
 
@@ -151,6 +155,7 @@ async def delete(ctx: Context, server_id: str) -> McpServer:
     async with atomic():
         await server.delete()
         await emit(ctx.services, ctx.organization_id, "mcp_server.deleted", summary(server))
+        await trail.record(ctx, "mcp_server.deleted", server.id, trail.deleted(_audited(server)))
     return server
 
 
@@ -165,3 +170,8 @@ async def auth_headers_of(ctx: Context, server: McpServer) -> dict[str, str]:
     if credential.provider == "custom_api":
         return {str(k): str(v) for k, v in (data.get("headers") or {}).items()}
     return auth_headers(data)
+
+
+def _audited(server: McpServer) -> dict[str, Any]:
+    """What the audit trail compares (the tools seen are not a change an organization makes)."""
+    return {"name": server.name, "url": server.url, "credentialId": server.credential_id}

@@ -6,6 +6,7 @@ from tortoise import connections
 
 from app.core.after_commit import atomic
 from models.webhooks import Webhook
+from resolvers.audit import trail
 from resolvers.context import Services
 from resolvers.events.outbox import emit
 from resolvers.webhooks.leases import Target
@@ -37,6 +38,9 @@ async def _disable(services: Services, webhook: Target, reason: str) -> None:
         if changed:
             data = {"webhookId": webhook.id, "name": webhook.name, "url": webhook.url, "reason": reason}
             await emit(services, webhook.organization_id, "webhook.disabled", data)
+            changes = {"before": {"active": True}, "after": {"active": False, "reason": reason}}
+            await trail.record(trail.Actor.system(webhook.organization_id, "webhooks"), "webhook.disabled",
+                               webhook.id, changes)
 
 
 _COUNT_FAILURE = "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE id = {p} " \

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from app.core.after_commit import atomic
 from app.core.clock import isoformat_z, utcnow
@@ -15,6 +16,7 @@ from app.core.crypto import new_webhook_secret
 from app.core.ids import new_id
 from models.webhooks import Webhook, WebhookDelivery
 from resolvers.access import require
+from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.events.outbox import emit
@@ -78,7 +80,9 @@ async def create(ctx: Context, spec: WebhookSpec) -> WithSecret:
     secret = new_webhook_secret()
     webhook = Webhook(id=new_id("wh"), organization_id=ctx.organization_id, secret=secret)
     webhook.update_from_dict(values)
-    await webhook.save()
+    async with atomic():
+        await webhook.save()
+        await trail.record(ctx, "webhook.created", webhook.id, trail.created(_audited(webhook)))
     return WithSecret(webhook, secret)
 
 
@@ -97,18 +101,25 @@ async def update(ctx: Context, webhook_id: str, spec: WebhookSpec) -> Webhook:
     """Change the fields given; turning `active` on also clears the failure run."""
     webhook = await find(ctx, webhook_id, "webhooks:write")
     values = await _checked(ctx, spec)
-    if values.get("active") is True and not webhook.active:
+    enabling = values.get("active") is True and not webhook.active
+    if enabling:
         values.update(disabled_reason=None, consecutive_failures=0)
+    before = _audited(webhook)
     webhook.update_from_dict(values)
-    # only the columns given: a concurrent secret rotation or disable must not be written back
-    await webhook.save(update_fields=[*values, "updated_at"])
+    async with atomic():
+        # only the columns given: a concurrent secret rotation or disable must not be written back
+        await webhook.save(update_fields=[*values, "updated_at"])
+        await trail.record(ctx, "webhook.enabled" if enabling else "webhook.updated", webhook.id,
+                           trail.diff(before, _audited(webhook)))
     return webhook
 
 
 async def delete(ctx: Context, webhook_id: str) -> Webhook:
     """Delete the webhook and its delivery log."""
     webhook = await find(ctx, webhook_id, "webhooks:write")
-    await webhook.delete()
+    async with atomic():
+        await webhook.delete()
+        await trail.record(ctx, "webhook.deleted", webhook.id, trail.deleted(_audited(webhook)))
     return webhook
 
 
@@ -124,8 +135,18 @@ async def rotate_secret(ctx: Context, webhook_id: str) -> WithSecret:
     grace = timedelta(hours=ctx.settings.webhook_secret_grace_hours)
     webhook.previous_secret, webhook.previous_secret_expires_at = webhook.secret, utcnow() + grace
     webhook.secret = secret
-    await webhook.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    async with atomic():
+        await webhook.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+        expires = {"previousSecretExpiresAt": webhook.previous_secret_expires_at}
+        await trail.record(ctx, "webhook.secret_rotated", webhook.id, trail.created(expires))  # never a secret
     return WithSecret(webhook, secret)
+
+
+def _audited(webhook: Webhook) -> dict[str, Any]:
+    """What the audit trail compares: header names only (their values may be credentials), no secret."""
+    return {"name": webhook.name, "url": webhook.url, "events": webhook.events,
+            "headers": sorted(webhook.headers or {}), "maxAttempts": webhook.max_attempts,
+            "backoffMs": webhook.backoff_ms, "active": webhook.active}
 
 
 async def send_test(ctx: Context, webhook_id: str) -> WebhookDelivery:

@@ -15,11 +15,14 @@ from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from models.db import connection_for_one_statement
 from models.workflows import Execution, ExecutionStep
+from resolvers.audit import trail
 from resolvers.context import Services
 from resolvers.events.outbox import emit, schedule_wake
 from resolvers.workflows import checkpoints_pg
 from resolvers.workflows.hints import StartHint
 from resolvers.workflows.leases import Claim
+
+RUNNER = "workflows"  # the audit trail's actor for the runner: `system:workflows`
 
 CUT_MARKER = "[cut: over the step output limit]"
 
@@ -125,7 +128,8 @@ async def step_done(services: Services, claim: Claim, execution: Execution, row:
     if conn is not None:
         held = await checkpoints_pg.step_done(
             conn, claim.execution_id, claim.lease, now, step_id=row.id, next_step=row.position + 1, status=status,
-            output=output, error=failed_error, step_event=step_event, completed_event=completed_event)
+            output=output, error=failed_error, step_event=step_event, completed_event=completed_event,
+            audit=finished_changes("completed", None) if completes else None)
         if not held:
             raise LeaseLost(claim.execution_id)
         schedule_wake(services)
@@ -141,10 +145,22 @@ async def step_done(services: Services, claim: Claim, execution: Execution, row:
             await emit(services, execution.organization_id, "workflow.step_completed", step_event)
             if completed_event is not None:  # document 002's webhook body, exactly
                 await emit(services, execution.organization_id, "workflow.completed", completed_event)
+                await trail.record(_runner(execution), "execution.completed", execution.id,
+                                   finished_changes("completed", None))
     row.status, row.output, row.error, row.finished_at = status, output, failed_error, now
     execution.current_step = row.position + 1
     if completes:
         execution.status = "completed"
+
+
+def _runner(execution: Execution) -> trail.Actor:
+    return trail.Actor.system(execution.organization_id, RUNNER)
+
+
+def finished_changes(status: str, error: str | None) -> dict[str, Any]:
+    """A finished execution's audit entry: its status (and error), not its output, which is data."""
+    after: dict[str, Any] = {"status": status} | ({"error": error[:500]} if error else {})
+    return {"before": {"status": "running"}, "after": after}
 
 
 async def step_waits(claim: Claim, row: ExecutionStep, until: datetime, action_id: str | None) -> None:
@@ -177,3 +193,4 @@ async def finish(services: Services, claim: Claim, execution: Execution, *, outp
             data = _event(execution, status="failed", error=error,
                           step=failed_step.name if failed_step else None)
         await emit(services, execution.organization_id, f"workflow.{status}", data)
+        await trail.record(_runner(execution), f"execution.{status}", execution.id, finished_changes(status, error))

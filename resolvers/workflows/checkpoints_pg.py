@@ -67,6 +67,11 @@ WITH x AS (
     RETURNING seq
 ), q AS (
     INSERT INTO events_unrelayed (seq) SELECT seq FROM e
+), au AS (
+    INSERT INTO audit_entries (id, organization_id, type, resource_id, actor, changes, created_at)
+    SELECT $14::varchar, x.organization_id, 'execution.completed', x.id, 'system:workflows', $15::jsonb,
+           $4::timestamptz
+    FROM x WHERE $14::varchar IS NOT NULL
 )
 SELECT count(*) AS held FROM x
 """
@@ -120,15 +125,17 @@ async def start_fresh_step(conn: BaseDBAsyncClient, execution_id: str, lease: in
 
 async def step_done(conn: BaseDBAsyncClient, execution_id: str, lease: int, now: datetime, *, step_id: int,
                     next_step: int, status: str, output: Any, error: str | None, step_event: dict[str, Any],
-                    completed_event: dict[str, Any] | None) -> bool:
+                    completed_event: dict[str, Any] | None, audit: dict[str, Any] | None = None) -> bool:
     """Close the step and move the pointer; with `completed_event`, complete the execution with the
-    step's output too. False when the lease is lost (nothing written)."""
+    step's output too, and append its audit entry (`audit`: its changes). False when the lease is lost
+    (nothing written)."""
     completes = completed_event is not None
     async with conn.acquire_connection() as raw:
         held: int = await raw.fetchval(
             _STEP_DONE, execution_id, lease, next_step, now, completes, _json(output), step_id, status, error,
             new_id("evt"), JSON_DUMPS(step_event),
-            new_id("evt") if completes else None, JSON_DUMPS(completed_event) if completes else None)
+            new_id("evt") if completes else None, JSON_DUMPS(completed_event) if completes else None,
+            new_id("aud") if completes else None, JSON_DUMPS(audit) if completes else None)
     return held > 0
 
 

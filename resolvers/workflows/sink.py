@@ -12,7 +12,9 @@ from collections import defaultdict
 from typing import Any
 
 from app.core.clock import utcnow
+from models.audit import AuditEntry
 from models.workflows import Execution, Workflow, WorkflowVersion
+from resolvers.audit import trail
 from resolvers.context import Services
 from resolvers.events.outbox import Committed
 from resolvers.events.relay import add_sink
@@ -49,7 +51,18 @@ async def start_triggered(events: list[Committed]) -> int:
                                         trigger_key=f"{workflow.id}:{event.id}"))
     if queued:
         await Execution.bulk_create(queued, ignore_conflicts=True)
+        await AuditEntry.bulk_create([_started_entry(e) for e in queued], ignore_conflicts=True)
     return len(queued)
+
+
+def _started_entry(execution: Execution) -> AuditEntry:
+    """The audit entry of a triggered start, its id fixed by the trigger key: a replayed event
+    adds neither a second execution nor a second entry."""
+    changes = trail.created({"workflowId": execution.workflow_id, "status": execution.status,
+                             "trigger": (execution.trigger or {}).get("event")})
+    return AuditEntry(id=trail.derived_id(str(execution.trigger_key)), organization_id=execution.organization_id,
+                      type="execution.started", resource_id=execution.id, actor=f"{trail.SYSTEM}:workflows",
+                      changes=changes, created_at=utcnow())
 
 
 async def wake_decided(events: list[Committed]) -> int:

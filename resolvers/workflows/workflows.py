@@ -16,6 +16,7 @@ from app.core.ids import new_id
 from models.connectors import Connector, Credential
 from models.workflows import Workflow, WorkflowVersion
 from resolvers.access import require
+from resolvers.audit import trail
 from resolvers.connectors.catalogue import kind_of
 from resolvers.context import Context
 from resolvers.errors import Invalid, NotFound
@@ -135,6 +136,7 @@ async def create(ctx: Context, spec: WorkflowSpec) -> Workflow:
     async with atomic():
         await workflow.save()
         await WorkflowVersion.create(workflow_id=workflow.id, number=1, definition=workflow.definition)
+        await trail.record(ctx, "workflow.created", workflow.id, trail.created(_audited(workflow)))
     return workflow
 
 
@@ -155,6 +157,7 @@ async def find(ctx: Context, workflow_id: str, scope: str = "workflows:read") ->
 async def update(ctx: Context, workflow_id: str, spec: WorkflowSpec) -> Workflow:
     """Change the fields given; a new definition becomes a new version."""
     workflow = await find(ctx, workflow_id, "workflows:write")
+    before = _audited(workflow)
     changed = await _apply(ctx, workflow, spec)
     async with atomic():
         if "definition" in changed:
@@ -163,6 +166,7 @@ async def update(ctx: Context, workflow_id: str, spec: WorkflowSpec) -> Workflow
             await WorkflowVersion.create(workflow_id=workflow.id, number=workflow.version,
                                          definition=workflow.definition)
         await workflow.save(update_fields=[*changed, "updated_at"])
+        await trail.record(ctx, "workflow.updated", workflow.id, trail.diff(before, _audited(workflow)))
     return workflow
 
 
@@ -170,8 +174,16 @@ async def delete(ctx: Context, workflow_id: str) -> Workflow:
     """Hide the workflow and stop its triggers; its executions stay readable."""
     workflow = await find(ctx, workflow_id, "workflows:write")
     workflow.deleted_at = utcnow()
-    await workflow.save(update_fields=["deleted_at", "updated_at"])
+    async with atomic():
+        await workflow.save(update_fields=["deleted_at", "updated_at"])
+        await trail.record(ctx, "workflow.deleted", workflow.id, trail.deleted(_audited(workflow)))
     return workflow
+
+
+def _audited(workflow: Workflow) -> dict[str, Any]:
+    return {"name": workflow.name, "description": workflow.description, "isPublic": workflow.is_public,
+            "definition": workflow.definition, "trigger": workflow.trigger, "concurrency": workflow.concurrency,
+            "version": workflow.version}
 
 
 async def current_version(workflow: Workflow) -> WorkflowVersion:

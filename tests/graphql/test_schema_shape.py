@@ -146,7 +146,7 @@ def test_objects_with_an_id_are_nodes(graphql_schema: GraphQLSchema) -> None:
     assert nodes == with_id - NOT_NODES
     assert {"Action", "Approval", "Policy", "ApiKey", "Organization", "Webhook", "WebhookDelivery", "Credential",
             "Connector", "ConnectorCall", "Workflow", "Execution", "HistoryEntry", "Agent",
-            "Notification", "ReviewerGroup", "McpServer"} == nodes
+            "Notification", "ReviewerGroup", "McpServer", "AuditEntry"} == nodes
     for name in nodes:
         id_type = graphql_schema.type_map[name].fields["id"].type  # type: ignore[union-attr]
         assert isinstance(id_type, GraphQLNonNull) and str(id_type.of_type) == "ID"

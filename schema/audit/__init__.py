@@ -1,0 +1,1 @@
+"""GraphQL for the audit trail: the `auditLog` connection and `auditVerification`."""

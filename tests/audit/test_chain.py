@@ -1,0 +1,75 @@
+"""Acceptance 1: a changed, removed or reordered audit row is found by verify, which names it."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.audit.helpers import entries, sql, verified
+from tests.conftest import Tenant
+
+
+async def _five_changes(tenant: Tenant) -> list[dict]:
+    """A policy created and updated four times: five entries, positions 1..5 once sealed."""
+    async with tenant.client() as c:
+        created = await c.post("/api/v1/policy", json={"name": "p0", "rules": [{"when": {"actionType": "a"}}]})
+        assert created.status_code == 201, created.text
+        for n in range(1, 5):
+            assert (await c.put(f"/api/v1/policy/{created.json()['id']}", json={"name": f"p{n}"})).status_code == 200
+    report = await verified(tenant)
+    assert (report["ok"], report["checked"], report["headPosition"]) == (True, 5, 5)
+    return sorted(await entries(tenant), key=lambda e: e["position"])
+
+
+async def test_a_changed_entry_is_named(tenant: Tenant) -> None:
+    chain = await _five_changes(tenant)
+    target = chain[2]
+    await sql("UPDATE audit_entries SET changes = '{\"after\": {\"name\": \"quiet edit\"}}' WHERE id = $1",
+              target["id"])
+    report = await verified(tenant)
+    assert report["ok"] is False
+    assert report["mismatch"]["problem"] == "hash"
+    assert (report["mismatch"]["entryId"], report["mismatch"]["position"]) == (target["id"], 3)
+    assert report["mismatch"]["stored"] == target["hash"] != report["mismatch"]["expected"]
+    assert report["checked"] == 2
+
+
+
+@pytest.mark.parametrize("position", [1, 3, 5])
+async def test_a_removed_entry_is_found(tenant: Tenant, position: int) -> None:
+    chain = await _five_changes(tenant)
+    await sql("DELETE FROM audit_entries WHERE id = $1", chain[position - 1]["id"])
+    report = await verified(tenant)
+    assert report["ok"] is False
+    assert report["mismatch"]["problem"] == "missing"
+    assert report["mismatch"]["position"] == position
+    assert report["mismatch"]["entryId"] == (chain[position]["id"] if position < 5 else None)
+
+
+async def test_two_swapped_entries_are_found(tenant: Tenant) -> None:
+    chain = await _five_changes(tenant)
+    second, fourth = chain[1]["id"], chain[3]["id"]
+    await sql("UPDATE audit_entries SET position = -1 WHERE id = $1", second)
+    await sql("UPDATE audit_entries SET position = 2 WHERE id = $1", fourth)
+    await sql("UPDATE audit_entries SET position = 4 WHERE id = $1", second)
+    report = await verified(tenant)
+    assert report["ok"] is False
+    assert (report["mismatch"]["problem"], report["mismatch"]["position"]) == ("hash", 2)
+    assert report["mismatch"]["entryId"] == fourth
+
+
+async def test_verify_over_a_range_in_both_doors(tenant: Tenant) -> None:
+    chain = await _five_changes(tenant)
+    window = {"from": chain[1]["createdAt"], "to": chain[3]["createdAt"]}
+    await sql("UPDATE audit_entries SET actor = 'someone else' WHERE id = $1", chain[4]["id"])
+    ranged = await verified(tenant, **window)
+    assert (ranged["ok"], ranged["checked"], ranged["firstPosition"], ranged["lastPosition"]) == (True, 2, 2, 3)
+    out = await tenant.graphql("query($f: String, $t: String) { auditVerification(from: $f, to: $t) { ok checked "
+                               "firstPosition lastPosition mismatch { problem position entryId } } }",
+                               {"f": window["from"], "t": window["to"]})
+    assert out["data"]["auditVerification"] == {"ok": True, "checked": 2, "firstPosition": 2, "lastPosition": 3,
+                                                "mismatch": None}
+    whole = await verified(tenant)
+    assert (whole["ok"], whole["mismatch"]["entryId"], whole["mismatch"]["position"]) == (False, chain[4]["id"], 5)
+    out = await tenant.graphql("{ auditVerification { ok mismatch { problem position entryId } } }")
+    assert out["data"]["auditVerification"] == {"ok": False, "mismatch": {"problem": "hash", "position": 5,
+                                                                          "entryId": chain[4]["id"]}}
