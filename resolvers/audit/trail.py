@@ -30,7 +30,7 @@ TYPES: Final = frozenset({
     "agent.registered", "agent.updated", "agent.disabled",
     "webhook.created", "webhook.updated", "webhook.deleted", "webhook.enabled", "webhook.disabled",
     "webhook.secret_rotated",
-    "credential.created", "credential.updated", "credential.deleted",
+    "credential.created", "credential.updated", "credential.deleted", "credential.rekeyed",
     "connector.created", "connector.updated", "connector.deleted",
     "workflow.created", "workflow.updated", "workflow.deleted",
     "execution.started", "execution.cancelled", "execution.retried", "execution.completed", "execution.failed",

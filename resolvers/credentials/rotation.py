@@ -2,8 +2,10 @@
 
 Each batch is one transaction that locks its rows (others skip them), so the command is safe to
 stop at any moment and to run again, or to run twice at once; when nothing remains under an old
-key, that key can be removed from `GATEHOUSE_ENCRYPTION_KEYS`. A credential that cannot be opened
-(its key already removed, or its token copied from elsewhere) is left as it is and reported.
+key, that key can be removed from `GATEHOUSE_ENCRYPTION_KEYS`. Each re-sealed credential appends a
+`credential.rekeyed` audit entry by `system:rotate-keys` (key id and fingerprint, never its data).
+A credential that cannot be opened (its key already removed, or its token copied from elsewhere)
+is left as it is and reported.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from tortoise.functions import Count
 from app.core.after_commit import atomic
 from app.core.crypto import DecryptionError, Keyring
 from models.connectors import Credential
+from resolvers.audit import trail
 from resolvers.credentials.sealing import associated_data, fingerprint
 
 DEFAULT_BATCH_SIZE = 100
@@ -46,6 +49,9 @@ async def rotate_batch(keyring: Keyring, batch_size: int, skip: list[str]) -> tu
             # a queryset update: the data did not change, so neither does updated_at
             await Credential.filter(id=row.id).update(sealed=token, key_id=keyring.active_kid,
                                                       fingerprint=fingerprint(token))
+            await trail.record(trail.Actor.system(row.organization_id, "rotate-keys"), "credential.rekeyed", row.id,
+                               trail.diff({"keyId": row.key_id, "fingerprint": row.fingerprint},
+                                          {"keyId": keyring.active_kid, "fingerprint": fingerprint(token)}))
             moved += 1
     return moved, unreadable
 

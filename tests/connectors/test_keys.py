@@ -15,6 +15,7 @@ import orjson
 import pytest
 
 from app.core.crypto import Keyring, generate_key
+from models.audit import AuditEntry
 from models.connectors import Credential
 from resolvers.credentials.sealing import associated_data
 from tests.conftest import DATABASE_URL, Tenant, free_port
@@ -81,6 +82,9 @@ async def test_rotate_keys_resumes_and_leaves_every_credential_readable_without_
         assert data == CUSTOM_CREDENTIAL["data"]
     code, out, _ = await _run_cli("rotate-keys", "--json", env=env)
     assert orjson.loads(out)["moved"] == 0
+    rekeyed = await AuditEntry.filter(type="credential.rekeyed").order_by("resource_id")
+    assert [(e.resource_id, e.actor) for e in rekeyed] == [(i, "system:rotate-keys") for i in sorted(ids)]
+    assert all(e.changes["before"]["keyId"] == "test" and e.changes["after"]["keyId"] == "new" for e in rekeyed)
 
     # the app, with the old key removed from its settings, still runs a connector on a rotated credential
     api = CustomerApi()
