@@ -254,15 +254,13 @@ class Connection:
         Replayed frames wait for queue space instead of closing with 1013: the replay goes at the
         client's pace, and live events are held (bounded) meanwhile.
         """
-        replayed: set[int] = set()
         last: int | None = None
         while batch := await feeds.replay_batch(ctx, point, last):
             for event in batch:
                 last = event["seq"]
-                replayed.add(last)
                 if subscriber.group.matcher(event):
                     await self.queue.put(subscriber.frame(self.hub.render(subscriber.group, event)))
-        subscriber.release(replayed)
+        subscriber.release(last if last is not None else (point if isinstance(point, int) else 0))
 
     def _once(
         self, op_id: str, query: str, variables: dict | None, name: str | None, ctx: Context, caller: Caller
