@@ -26,6 +26,8 @@ class Budget:
     workflow_concurrency: int = 64  # GATEHOUSE_WORKFLOW_CONCURRENCY (its default), and the baseline's lanes
     workflow_latency_samples: int = 200  # figure 7's executions one at a time, each paired with a direct call
     long_polls: int = 500  # figure 8's concurrent `GET /actions/{id}?wait=` (the same in the quick run: cheap)
+    dashboards: int = 10_000  # figure 12's open pendingApprovals subscriptions on one server process
+    dashboards_duration: float = 30.0  # figure 12's proposals at 2/s for this long
 
 
 FULL = Budget()
@@ -45,4 +47,6 @@ QUICK = replace(
     engine_seconds=0.05,
     receiver_capacity=False,
     step_timeout=60.0,
+    dashboards=2_000,
+    dashboards_duration=5.0,
 )

@@ -121,6 +121,7 @@ def step_pairs(
         (ours("workflows"), floor("workflows_direct", measure.direct_calls, services["plain_receiver"])),
         (ours("long_polls"), None),
         (ours("mcp"), None),  # its baselines (POST /actions, the upstream called directly) run inside it
+        (ours("dashboards"), None),  # its targets are absolute (delivery, p99, KB per subscription)
     ]
 
 
