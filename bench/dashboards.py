@@ -154,11 +154,13 @@ def _analyse(answered: dict[bytes, tuple[int, float]], answers: list[dict[str, A
              ) -> dict[str, Any]:
     latencies: list[float] = []
     delivered = 0
-    for action_id, (_org, answered_at) in answered.items():
-        for answer in answers:
-            times = answer["received"].get(action_id.decode(), [])
-            delivered += len(times)
-            latencies.extend(t - answered_at for t in times)
+    slowest: list[tuple[float, int, float]] = []  # (last receipt, organization, first receipt) per proposal
+    for action_id, (org, answered_at) in answered.items():
+        mine = [t - answered_at for answer in answers for t in answer["received"].get(action_id.decode(), [])]
+        delivered += len(mine)
+        latencies.extend(mine)
+        if mine:
+            slowest.append((max(mine), org, min(mine)))
     expected = sum(sizes[org] for org, _ in answered.values())
     return {
         "expected": expected,
@@ -166,6 +168,9 @@ def _analyse(answered: dict[bytes, tuple[int, float]], answers: list[dict[str, A
         "delivered_share": round(delivered / expected, 4) if expected else None,
         "duplicates": sum(a["duplicates"] for a in answers),
         "latency_ms": latency_summary_ms(latencies),
+        # the proposals whose last subscriber waited longest: one slow burst, or slow everywhere?
+        "slowest_proposals_ms": [{"org": org, "first": round(first * 1e3, 1), "last": round(last * 1e3, 1)}
+                                 for last, org, first in sorted(slowest, reverse=True)[:5]],
     }
 
 

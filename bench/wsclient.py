@@ -15,6 +15,9 @@ import time
 from collections.abc import Callable
 
 ACTION_ID = re.compile(rb"act_[A-Za-z0-9_\-]+")
+# What a browser offers, so the server's choice is the one real dashboards get (this client refuses
+# a compressed connection rather than inflate it).
+BROWSER_EXTENSIONS = "permessage-deflate; client_max_window_bits"
 # (subscriber number, action id, time.perf_counter(): CLOCK_MONOTONIC, the same clock in every process)
 Receipt = Callable[[int, bytes, float], None]
 
@@ -48,7 +51,8 @@ class Subscriber(asyncio.Protocol):
         self._buffer = bytearray()
         self._init = (f"GET {path} HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                       f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                      f"Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n").encode()
+                      f"Sec-WebSocket-Protocol: graphql-transport-ws\r\n"
+                      f"Sec-WebSocket-Extensions: {BROWSER_EXTENSIONS}\r\n\r\n").encode()
         init = b'{"type":"connection_init","payload":{"apiKey":"' + api_key.encode() + b'"}}'
         self._init_frame = _masked(1, init)
         escaped = query.replace("\\", "\\\\").replace('"', '\\"')
@@ -72,8 +76,9 @@ class Subscriber(asyncio.Protocol):
             end = self._buffer.find(b"\r\n\r\n")
             if end < 0:
                 return
-            if not self._buffer.startswith(b"HTTP/1.1 101"):
-                self._fail(bytes(self._buffer[:80]).decode(errors="replace"))
+            head = bytes(self._buffer[:end]).lower()
+            if not head.startswith(b"http/1.1 101") or b"sec-websocket-extensions" in head:
+                self._fail(bytes(self._buffer[:200]).decode(errors="replace"))  # this client cannot inflate
                 return
             del self._buffer[: end + 4]
             self._upgraded = True
