@@ -124,9 +124,9 @@ def plot(samples: list[dict[str, Any]], names: list[str], path: Path) -> Path | 
     minutes = [s["t"] / 60 for s in samples]
     reference = next(s for s in samples if s["t"] >= REFERENCE_SECONDS)
     for name in names:
-        axis.plot(minutes, [s[f"{name}_kb"] / 1024 for s in samples], label=name)
+        (line,) = axis.plot(minutes, [s[f"{name}_kb"] / 1024 for s in samples], label=name)
         ref = reference[f"{name}_kb"] / 1024
-        axis.axhspan(ref * (1 - TOLERANCE), ref * (1 + TOLERANCE), alpha=0.08)
+        axis.axhspan(ref * (1 - TOLERANCE), ref * (1 + TOLERANCE), color=line.get_color(), alpha=0.1)
     axis.axvline(REFERENCE_SECONDS / 60, linestyle=":", linewidth=1)
     axis.set_xlabel("minutes")
     axis.set_ylabel("RSS (MB)")
