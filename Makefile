@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install serve worker services browser test lint unit bench bench-quick clean
+.PHONY: install serve worker services browser test lint unit bench bench-quick bench-soak clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || python3 -m venv $(VENV)
@@ -46,6 +46,11 @@ bench: install services
 
 bench-quick: install services
 	$(PY) -m bench.run --gatehouse --quick
+
+# 10 minutes of steady load; memory of the server and the worker must end within 10% of minute one.
+bench-soak: install services
+	$(PY) -m pip install -q --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m bench.soak
 
 clean:
 	rm -rf $(VENV) gatehouse.db

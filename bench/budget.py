@@ -28,6 +28,8 @@ class Budget:
     audit_entries: int = 100_000  # figure 10's export (the same in the quick run: it is the claim)
     backtest_actions: int = 10_000  # figure 11's recorded actions (the same in the quick run: the target's size)
     long_polls: int = 500  # figure 8's concurrent `GET /actions/{id}?wait=` (the same in the quick run: cheap)
+    dashboards: int = 10_000  # figure 12's open pendingApprovals subscriptions on one server process
+    dashboards_duration: float = 30.0  # figure 12's proposals at 2/s for this long
 
 
 FULL = Budget()
@@ -47,4 +49,6 @@ QUICK = replace(
     engine_seconds=0.05,
     receiver_capacity=False,
     step_timeout=60.0,
+    dashboards=2_000,
+    dashboards_duration=5.0,
 )

@@ -281,6 +281,29 @@ FIGURES = [
         ("gatehouse.backtest", "engine.ms"),
     ),
     Figure("11. (detail) server CPU per backtest", "ms", ("gatehouse.backtest", "http.server_cpu_ms")),
+    Figure(
+        "12. pendingApprovals to 10,000 dashboards, delivered share",
+        "share",
+        ("gatehouse.dashboards", "delivered_share"),
+        goal=Goal("value", ">=", 1.0),
+    ),
+    Figure(
+        "12. 10,000 dashboards, p99 from proposal answered",
+        "ms",
+        ("gatehouse.dashboards", "latency_ms.p99"),
+        goal=Goal("value", "<", 250),
+    ),
+    Figure("12. (detail) 10,000 dashboards, p50", "ms", ("gatehouse.dashboards", "latency_ms.p50")),
+    Figure(
+        "12. server memory per open subscription",
+        "KB",
+        ("gatehouse.dashboards", "server_kb_per_subscription"),
+        goal=Goal("value", "<", 50),
+    ),
+    Figure("12. server CPU per delivery", "us", ("gatehouse.dashboards", "server_cpu_us_per_delivery")),
+    Figure(
+        "12. (detail) server CPU share while proposals arrive", "cores", ("gatehouse.dashboards", "server_cpu_share")
+    ),
 ]
 
 

@@ -30,8 +30,9 @@ from bench.httpclient import Pool, Target, encode_request
 from bench.load import path_of
 from bench.procs import PYTHON, REPO_DIR, Service, free_port, run_json, uvicorn_cmd
 
+# BENCH_DATABASE_URL / BENCH_REDIS_URL let runs that share a machine keep apart (a run drops and
+# recreates its database; the name must start with gatehouse_bench).
 DEFAULT_ENV = {
-    # BENCH_DATABASE_URL / BENCH_REDIS_URL (as the baselines read them) let runs on a shared machine keep apart
     "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gatehouse_bench"),
     "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2"),
     "GATEHOUSE_ALLOW_PRIVATE_TARGETS": "1",
@@ -59,6 +60,7 @@ PENDING_SUBSCRIPTION = DEFAULT_QUERY  # PendingApprovalChange { event approval {
 # Figure 5's proposals use their own action type, so its enforce policy can never make another
 # figure's proposals pending even when all figures share one organization (--api-key).
 PENDING_TYPE = "bench_pending_review"
+DASHBOARD_ORGS = 4  # figure 12's organizations (bench.dashboards.ORG_SHARES sizes them)
 PENDING_PROPOSAL = {**DEFAULT_PROPOSAL, "type": PENDING_TYPE}
 WORKFLOWS_PATH = "/api/v1/workflows"
 # Figure 8: propose_action over MCP as one JSON-RPC POST (the stateless server needs no session), the
@@ -257,6 +259,7 @@ class GatehouseSide:
         self._mcp_rounds = 0
         self._backtests: tuple[Org, str] | None = None
         self._backtest_rounds = 0
+        self._dashboards: list[Org] | None = None
 
     def _serve(self, name: str) -> Service:
         port = free_port()
@@ -393,6 +396,32 @@ class GatehouseSide:
                 )
         finally:
             self.stop_worker()
+
+    def dashboards(self) -> dict[str, Any]:
+        """Figure 12: `budget.dashboards` pendingApprovals subscribers over DASHBOARD_ORGS
+        organizations (bench/dashboards.py) on a fresh server process, proposals at 2/s; the
+        worker relays. The server and the two client processes each hold thousands of sockets (procs
+        raises their open-file limit)."""
+        orgs = self._dashboard_orgs()
+        self.drained_worker()
+        try:
+            with self._serve("gatehouse-serve-dashboards") as server:
+                cmd = [PYTHON, "-m", "bench.dashboards", "run", "--base-url", server.url,
+                       "--api-keys", ",".join(org.api_key for org in orgs), "--server-pid", str(server.pid),
+                       "--subscribers", str(self.budget.dashboards),
+                       "--duration", str(self.budget.dashboards_duration), "--action-type", PENDING_TYPE]
+                return run_json(cmd, max(self.budget.step_timeout, 300.0))
+        finally:
+            self.stop_worker()
+
+    def _dashboard_orgs(self) -> list[Org]:
+        """Figure 12's organizations, each with an enforce policy that makes PENDING_TYPE pending."""
+        if self._dashboards is None:
+            self._dashboards = [create_org(self.config, f"bench-dashboards-{n}-{time.time_ns()}")
+                                for n in range(DASHBOARD_ORGS)]
+            for org in self._dashboards:
+                create_policies(self.base_url, org, 1, matching_type=PENDING_TYPE)
+        return self._dashboards
 
     def long_polls(self) -> dict[str, Any]:
         """Figure 8: `budget.long_polls` concurrent long-polls on the figure server, its own

@@ -123,6 +123,7 @@ def step_pairs(
         (ours("mcp"), None),  # its baselines (POST /actions, the upstream called directly) run inside it
         (ours("audit"), None),  # its baseline (the proposal without its entry) runs inside it
         (ours("backtest"), None),  # its baseline (the engine alone over the same facts) runs inside it
+        (ours("dashboards"), None),  # its targets are absolute (delivery, p99, KB per subscription)
     ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
@@ -22,9 +24,10 @@ class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
 
     asyncpg sends `SELECT pg_advisory_unlock_all() CLOSE ALL UNLISTEN * RESET ALL` on every release:
     one more round trip for every transaction and every query outside one (about a sixth of a
-    proposal's statements). Gatehouse sets no session state (no advisory locks, cursors outside a
-    transaction, LISTEN or SET), and asyncpg still rolls back an open transaction on release, so
-    there is nothing to reset. Anything that starts using session state must reset it itself.
+    proposal's statements). Gatehouse sets no session state (cursors outside a transaction, LISTEN
+    or SET; its one session advisory lock, `pg_advisory_session_lock`, gives itself back), and
+    asyncpg still rolls back an open transaction on release, so there is nothing to reset. Anything
+    that starts using session state must reset it itself.
     """
 
     def get_reset_query(self) -> str:
@@ -109,6 +112,23 @@ async def pg_execute(sql: str, *args: Any, conn: BaseDBAsyncClient | None = None
     """PostgreSQL only: run one statement that returns no rows, as `pg_fetch` does."""
     async with (conn or connections.get("default")).acquire_connection() as raw:
         await raw.execute(sql, *args)
+
+
+@asynccontextmanager
+async def pg_advisory_session_lock(key: int) -> AsyncIterator[None]:
+    """PostgreSQL only: hold advisory lock `key` across transactions (a commit does not end it), on
+    a pooled connection of its own. Pooled connections are not reset on release (PooledConnection),
+    so one whose unlock fails is closed, which is what gives the lock back."""
+    async with connections.get("default").acquire_connection() as raw:
+        await raw.execute("SELECT pg_advisory_lock($1)", key)
+        try:
+            yield
+        finally:
+            try:
+                await raw.execute("SELECT pg_advisory_unlock($1)", key)
+            except BaseException:
+                raw.terminate()
+                raise
 
 
 def connection_for_one_statement() -> BaseDBAsyncClient | None:

@@ -38,4 +38,24 @@ class UnrelayedEvent(Model):
         table = "events_unrelayed"
 
 
+class RelayedEvent(Model):
+    """The relay's log: the order in which each event was published to subscribers.
+
+    `position` is what subscribers see as an event's `seq`. Event.seq is taken when the event is
+    inserted, so transactions committing out of that order, or several relays publishing at once,
+    would reach subscribers out of seq order, and a resume with `since` would skip what came late.
+    Positions are given by the relay under one lock, in the order it publishes (resolvers/events/relay.py),
+    so a subscriber sees each organization's positions increasing, and `since` is exact. Written once,
+    never updated; `relayed_at` (the relay's clock) turns a timestamp `since` into a position."""
+
+    position = fields.BigIntField(primary_key=True, generated=False)
+    organization_id = fields.CharField(max_length=32)
+    seq = fields.BigIntField()
+    relayed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "events_relayed"
+        indexes = (("organization_id", "position"),)
+
+
 from models.organizations import Organization  # noqa: E402

@@ -11,7 +11,6 @@ does), so a stalled client cannot delay the others.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -27,7 +26,6 @@ from resolvers.events.outbox import EVENTS_CHANNEL
 from resolvers.keys.api_keys import REVOKED_CHANNEL
 
 _log = logging.getLogger("gatehouse.subscriptions")
-REPLAY_MEMORY_SECONDS = 30.0
 
 
 class Outlet(Protocol):
@@ -52,41 +50,40 @@ class Group:
 
 
 class Subscriber:
-    """One operation of one connection. While it replays, live frames wait in `held`."""
+    """One operation of one connection. While it replays, live frames wait in `held`.
 
-    __slots__ = ("group", "held", "limit", "organization_id", "outlet", "prefix", "replayed")
+    Seqs reach a process in increasing order (resolvers/events/relay.py); `last` drops what a
+    subscriber already has: an event it replayed from the table and then hears live."""
+
+    __slots__ = ("group", "held", "last", "limit", "organization_id", "outlet", "prefix")
 
     def __init__(self, outlet: Outlet, prefix: str, group: Group, organization_id: str, limit: int) -> None:
         self.outlet, self.prefix, self.group, self.organization_id = outlet, prefix, group, organization_id
         self.held: list[tuple[int, str]] | None = None
-        self.replayed: set[int] = set()
+        self.last = 0
         self.limit = limit
 
     def frame(self, payload: str) -> str:
         return self.prefix + payload + "}"
 
     def deliver(self, seq: int, payload: str) -> None:
-        if self.replayed and seq in self.replayed:
-            self.replayed.discard(seq)  # replayed from the table before the relay published it
-        elif self.held is None:
+        if seq <= self.last:
+            return
+        if self.held is None:
+            self.last = seq
             self.outlet.push(self.frame(payload))
         elif len(self.held) < self.limit:
             self.held.append((seq, payload))
         else:
             self.outlet.close_soon(1013, "send queue full while replaying: resubscribe with since")
 
-    def release(self, replayed: set[int]) -> None:
-        """End the replay: send the live events it did not already cover, then go live.
-
-        Replayed seqs are remembered for REPLAY_MEMORY_SECONDS: an event committed but not yet
-        relayed is read by the replay and published live a moment later, and must not arrive twice.
-        """
+    def release(self, replayed_through: int) -> None:
+        """End the replay, which sent every seq up to `replayed_through`: send the live events
+        held meanwhile that come after it, then go live."""
         held, self.held = self.held or [], None
+        self.last = max(self.last, replayed_through)
         for seq, payload in held:
-            if seq not in replayed:
-                self.outlet.push(self.frame(payload))
-        self.replayed = replayed - {seq for seq, _ in held}
-        asyncio.get_running_loop().call_later(REPLAY_MEMORY_SECONDS, self.replayed.clear)
+            self.deliver(seq, payload)
 
 
 class Hub:

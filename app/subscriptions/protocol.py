@@ -34,6 +34,7 @@ from app.auth import Authenticator, Caller, presented_key
 from app.context import client_address_of, context_for
 from app.subscriptions.documents import Documents, OperationError, Prepared, error_payload
 from app.subscriptions.hub import Hub, Subscriber
+from app.subscriptions.sending import SendQueue
 from resolvers.agents import killswitch
 from resolvers.context import Context, Services
 from resolvers.errors import DomainError
@@ -57,7 +58,7 @@ def _key_from_init(payload: Any, upgrade_key: str | None) -> str | None:
 
 
 class Connection:
-    """One WebSocket client: handshake, operations, and a bounded queue drained by one writer."""
+    """One WebSocket client: handshake, operations, and a bounded send queue (sending.SendQueue)."""
 
     def __init__(self, ws: WebSocket, protocol: str, documents: Documents, hub: Hub) -> None:
         self.ws, self.protocol, self.documents, self.hub = ws, protocol, documents, hub
@@ -65,7 +66,7 @@ class Connection:
         self.services: Services = state.services
         self.authenticator: Authenticator = state.authenticator
         self.settings = self.services.settings
-        self.queue: asyncio.Queue[str] = asyncio.Queue(self.settings.ws_send_queue_frames)
+        self.queue = SendQueue(self.ws.send_text, self.settings.ws_send_queue_frames, self._sent_failed)
         self.key_id: str | None = None
         self.agent_id: str | None = None  # the agent the key is bound to: its kill switch closes this
         self.secret: str | None = None
@@ -78,9 +79,7 @@ class Connection:
     # -- what the hub calls -------------------------------------------------------------------
     def push(self, frame: str) -> None:
         """Queue a frame without waiting; a full queue closes the connection with 1013."""
-        try:
-            self.queue.put_nowait(frame)
-        except asyncio.QueueFull:
+        if not self.queue.put_nowait(frame):
             self.close_soon(1013, "send queue full: reconnect and resubscribe with since")
 
     def close_soon(self, code: int, reason: str) -> None:
@@ -91,11 +90,12 @@ class Connection:
     # -- lifecycle ------------------------------------------------------------------------------
     async def run(self) -> None:
         await self.ws.accept(subprotocol=self.protocol)
-        tasks = [asyncio.create_task(self._write()), asyncio.create_task(self._read())]
+        reader = asyncio.create_task(self._read())
         try:
             await self._done.wait()
         finally:
-            for task in (*tasks, *self._tasks):
+            self.queue.cancel()
+            for task in (reader, *self._tasks):
                 task.cancel()
             self._leave_all()
             self.hub.detach(self)
@@ -103,10 +103,7 @@ class Connection:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(self.ws.close(*self._close), CLOSE_TIMEOUT_SECONDS)
 
-    async def _write(self) -> None:
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
-            while True:
-                await self.ws.send_text(await self.queue.get())
+    def _sent_failed(self) -> None:
         self._done.set()
 
     async def _read(self) -> None:
@@ -254,15 +251,13 @@ class Connection:
         Replayed frames wait for queue space instead of closing with 1013: the replay goes at the
         client's pace, and live events are held (bounded) meanwhile.
         """
-        replayed: set[int] = set()
         last: int | None = None
         while batch := await feeds.replay_batch(ctx, point, last):
             for event in batch:
                 last = event["seq"]
-                replayed.add(last)
                 if subscriber.group.matcher(event):
                     await self.queue.put(subscriber.frame(self.hub.render(subscriber.group, event)))
-        subscriber.release(replayed)
+        subscriber.release(last if last is not None else (point if isinstance(point, int) else 0))
 
     def _once(
         self, op_id: str, query: str, variables: dict | None, name: str | None, ctx: Context, caller: Caller

@@ -8,20 +8,21 @@ the events table. The WebSocket transport (app/subscriptions/) only routes what 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
 from app.core.clock import parse_timestamp
-from models.events import Event
+from models.events import Event, RelayedEvent
 from resolvers.access import require
 from resolvers.context import Context
 from resolvers.errors import Invalid
-from resolvers.events.outbox import CATALOGUE, envelope
+from resolvers.events.outbox import CATALOGUE, Committed, envelope
 
 Envelope = dict[str, Any]
 Matcher = Callable[[Envelope], bool]
 REPLAY_BATCH = 500
+REPLAY_CLOCK_MARGIN = timedelta(seconds=5)
 MAX_TYPE_PATTERNS = 20
 # What a change to the pending set is called, by the event that reports it.
 PENDING_CHANGES = {
@@ -92,11 +93,12 @@ def types_matcher(patterns: list[str] | None) -> Matcher:
 
 
 def parse_since(since: str) -> int | datetime:
-    """A sequence number (digits) or an ISO-8601 timestamp.
+    """A seq (digits: the `seq` of the last event seen) or an ISO-8601 timestamp.
 
-    A seq is exact. Events carry millisecond timestamps, so a timestamp taken from an event also
-    replays the events of that millisecond it may already have: a duplicate is harmless to a list
-    kept by approval id, a gap is not.
+    A seq is exact: events reach subscribers in seq order (the relay's positions, see
+    resolvers/events/relay.py), so everything after it is everything not yet seen. A timestamp
+    replays from REPLAY_CLOCK_MARGIN before it (the relay's clock may lag the one that stamped the
+    event): a duplicate is harmless to a list kept by approval id, a gap is not.
     """
     text = since.strip()
     if text.isdigit():
@@ -108,14 +110,22 @@ def parse_since(since: str) -> int | datetime:
 
 
 async def replay_batch(ctx: Context, since: int | datetime, after_seq: int | None) -> list[Envelope]:
-    """The organization's next committed events after `since`, oldest first, one batch.
+    """The organization's next relayed events after `since`, in seq order, one batch.
 
     Call again with the last seq seen until an empty batch comes back. Events not yet relayed are
-    included: they are committed, and the live path will drop their duplicate by seq.
-    """
-    query = Event.filter(organization_id=ctx.organization_id)
-    query = query.filter(seq__gt=since) if isinstance(since, int) else query.filter(created_at__gt=since)
-    if after_seq is not None:
-        query = query.filter(seq__gt=after_seq)
-    rows = await query.order_by("seq").limit(REPLAY_BATCH)
-    return [envelope(row) for row in rows]
+    not included: they have no seq yet, and reach a subscriber live, after the replay."""
+    floor = after_seq if after_seq is not None else await _floor(ctx.organization_id, since)
+    logged = await (RelayedEvent.filter(organization_id=ctx.organization_id, position__gt=floor)
+                    .order_by("position").limit(REPLAY_BATCH).values_list("position", "seq"))
+    rows = {e.seq: e for e in await Event.filter(seq__in=[seq for _, seq in logged])}
+    return [envelope(Committed.of(rows[seq], position)) for position, seq in logged if seq in rows]
+
+
+async def _floor(organization_id: str, since: int | datetime) -> int:
+    """The seq after which a replay starts: `since` itself, or the last one relayed before the
+    timestamp (less the margin); relay positions and relay times grow together."""
+    if isinstance(since, int):
+        return since
+    before = RelayedEvent.filter(organization_id=organization_id, relayed_at__lte=since - REPLAY_CLOCK_MARGIN)
+    last = await before.order_by("-position").first()
+    return last.position if last is not None else 0

@@ -114,13 +114,15 @@ class Committed:
     data: dict[str, Any]
     created_at: datetime
     timestamp: str | None = field(init=False)  # its wire form, made once for the envelope and the webhook body
+    position: int = 0  # its place in the relay's publish order (models.events.RelayedEvent): the wire `seq`
 
     def __post_init__(self) -> None:
         self.timestamp = isoformat_z(self.created_at)
 
     @classmethod
-    def of(cls, event: Event) -> Committed:
-        return cls(event.seq, event.id, event.organization_id, event.type, event.data, event.created_at)
+    def of(cls, event: Event, position: int = 0) -> Committed:
+        return cls(event.seq, event.id, event.organization_id, event.type, event.data, event.created_at,
+                   position=position)
 
 
 def timestamp_of(event: Event | Committed) -> str | None:
@@ -128,13 +130,16 @@ def timestamp_of(event: Event | Committed) -> str | None:
     return event.timestamp if isinstance(event, Committed) else isoformat_z(event.created_at)
 
 
-def envelope(event: Event | Committed) -> dict[str, Any]:
-    """The wire form of an event: `{id, event, timestamp, data}` plus `seq` for replay."""
+def envelope(event: Committed) -> dict[str, Any]:
+    """The wire form of an event: `{id, event, timestamp, data}` plus `seq` for replay.
+
+    The wire `seq` is the event's relay position, not its row's seq: positions follow the order
+    in which events reach subscribers, so `since` = the last one seen resumes exactly."""
     return {
         "id": event.id,
         "event": event.type,
-        "timestamp": timestamp_of(event),
-        "seq": event.seq,
+        "timestamp": event.timestamp,
+        "seq": event.position,
         "organizationId": event.organization_id,
         "data": event.data,
     }

@@ -1,25 +1,34 @@
 """The relay: committed outbox events -> sinks (webhook deliveries) -> the bus (subscribers).
 
-Any number of workers may run it: each takes a batch off the relay queue (events_unrelayed) with
-FOR UPDATE SKIP LOCKED (PostgreSQL), hands it to every registered sink inside the same transaction,
-and after commit publishes the batch's envelopes, as one JSON array, on EVENTS_CHANNEL, where every
-server process routes them to its subscribers. One message per batch, not per event: measured, publishing each
-envelope was 12% of the worker's CPU during a webhook burst (5.7% even pipelined).
+Any number of workers may run it, one at a time: a relay turn (a PostgreSQL advisory lock held
+across processes, an asyncio lock in the embedded mode) covers taking a batch off the relay queue
+(events_unrelayed), handing it to every registered sink inside one transaction, numbering its
+events in the relay's log (events_relayed), committing, and publishing the batch's envelopes as one
+JSON array on EVENTS_CHANNEL, where every server process routes them to its subscribers. Holding
+the turn until the publish is answered is what makes positions reach every subscriber in order,
+whatever the number of workers and replicas: Redis delivers messages in the order it took them,
+and an event's position is given when it is relayed, not when its transaction took a seq (a
+transaction that commits late gets a later position, not a seq below ones already seen).
+One message per batch, not per event: measured, publishing each envelope was 12% of the worker's
+CPU during a webhook burst (5.7% even pipelined).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import weakref
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from app.core.after_commit import atomic, on_commit
+from app.core.after_commit import atomic
+from app.core.clock import utcnow
 from app.core.waiting import first_of
-from models.db import pg_fetch
-from models.events import Event, UnrelayedEvent
+from models.db import pg_advisory_session_lock, pg_fetch
+from models.events import Event, RelayedEvent, UnrelayedEvent
 from resolvers.context import Services
 from resolvers.events.outbox import EVENTS_CHANNEL, OUTBOX_WAKE_CHANNEL, Committed, envelope
 
@@ -28,17 +37,30 @@ SINKS: list[Sink] = []
 BATCH_SIZE = 500
 POLL_SECONDS = 1.0
 
-# PostgreSQL: take the oldest queued seqs (models.events.UnrelayedEvent) off the queue and return
-# their events, in one statement of the relay's transaction (a sink that fails puts them back).
+RELAY_LOCK = 0x6761_7465_7265_6C79  # the PostgreSQL advisory lock key of the relay turn
+# Per bus (the embedded mode has one process): the relay turn.
+_local_turns: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+# PostgreSQL: take the oldest queued seqs (models.events.UnrelayedEvent) off the queue, number their
+# events after the log's last position, log them, and return them, in one statement of the relay's
+# transaction (a sink that fails puts them back). Only the holder of the relay turn runs it, so
+# max(position) is stable for the statement. An entry whose event was deleted comes back with no id.
 _CLAIM_PG = """
 WITH batch AS (
     DELETE FROM events_unrelayed WHERE seq IN (
         SELECT seq FROM events_unrelayed ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
     )
     RETURNING seq
+), claimed AS (
+    SELECT e.seq, e.id, e.organization_id, e.type, e.data, e.created_at,
+           (SELECT COALESCE(max(position), 0) FROM events_relayed) + row_number() OVER (ORDER BY e.seq) AS position
+    FROM batch JOIN events e ON e.seq = batch.seq
+), logged AS (
+    INSERT INTO events_relayed (position, organization_id, seq, relayed_at)
+    SELECT position, organization_id, seq, $2 FROM claimed
 )
-SELECT batch.seq, e.id, e.organization_id, e.type, e.data::text AS data, e.created_at
-FROM batch LEFT JOIN events e ON e.seq = batch.seq
+SELECT batch.seq, c.position, c.id, c.organization_id, c.type, c.data::text AS data, c.created_at
+FROM batch LEFT JOIN claimed c ON c.seq = batch.seq
 """
 
 
@@ -51,38 +73,48 @@ def add_sink(sink: Sink) -> Sink:
 async def relay_once(services: Services) -> int:
     """Relay one batch; returns how many queue entries it took (an entry whose event was deleted
     with its organization is dropped, and still counts: the loop goes on while the queue is full)."""
-    async with atomic() as conn:
-        events, taken = await (_claim_orm(conn) if services.settings.is_sqlite else _claim_pg(conn))
-        if not events:
-            return taken
-        for sink in SINKS:
-            await sink(services, events)
-        message = orjson.dumps([envelope(e) for e in events])
-
-        async def publish() -> None:
-            await services.bus.publish(EVENTS_CHANNEL, message)
-
-        on_commit(publish)
+    sqlite = services.settings.is_sqlite
+    async with _local_turn(services.bus) if sqlite else pg_advisory_session_lock(RELAY_LOCK):
+        async with atomic() as conn:
+            events, taken = await (_claim_orm(conn) if sqlite else _claim_pg(conn))
+            for sink in SINKS if events else ():
+                await sink(services, events)
+        if events:  # committed: published before the turn passes on, so positions stay in order
+            await services.bus.publish(EVENTS_CHANNEL, orjson.dumps([envelope(e) for e in events]))
     return taken
 
 
+def _local_turn(bus: Any) -> asyncio.Lock:
+    turn = _local_turns.get(bus)
+    if turn is None:
+        turn = _local_turns[bus] = asyncio.Lock()
+    return turn
+
+
 async def _claim_pg(conn: BaseDBAsyncClient) -> tuple[list[Committed], int]:
-    """The batch's events, oldest first, and how many queue entries were taken."""
-    rows = await pg_fetch(_CLAIM_PG, BATCH_SIZE, conn=conn)
-    events = [Committed(r["seq"], r["id"], r["organization_id"], r["type"], orjson.loads(r["data"]), r["created_at"])
-              for r in rows if r["id"] is not None]
-    events.sort(key=lambda e: e.seq)  # RETURNING promises no order
+    """The batch's events in position order, and how many queue entries were taken."""
+    rows = await pg_fetch(_CLAIM_PG, BATCH_SIZE, utcnow(), conn=conn)
+    events = [Committed(r["seq"], r["id"], r["organization_id"], r["type"], orjson.loads(r["data"]), r["created_at"],
+                        position=r["position"]) for r in rows if r["id"] is not None]
+    events.sort(key=lambda e: e.position)  # RETURNING promises no order
     return events, len(rows)
 
 
 async def _claim_orm(conn: BaseDBAsyncClient) -> tuple[list[Committed], int]:
-    """SQLite (one process, no row locks): read the oldest queued seqs, dequeue them, read their events."""
+    """SQLite (one process, no row locks): read the oldest queued seqs, dequeue them, read their
+    events, and log them after the last position."""
     queued = UnrelayedEvent.all().order_by("seq").limit(BATCH_SIZE).using_db(conn)
     seqs = list(await queued.values_list("seq", flat=True))
     if not seqs:
         return [], 0
     await UnrelayedEvent.filter(seq__in=seqs).using_db(conn).delete()
-    events = [Committed.of(e) for e in await Event.filter(seq__in=seqs).order_by("seq").using_db(conn)]
+    last = await RelayedEvent.all().using_db(conn).order_by("-position").first()
+    rows = await Event.filter(seq__in=seqs).order_by("seq").using_db(conn)
+    events = [Committed.of(e, position=(last.position if last else 0) + n) for n, e in enumerate(rows, 1)]
+    now = utcnow()
+    await RelayedEvent.bulk_create(
+        [RelayedEvent(position=e.position, organization_id=e.organization_id, seq=e.seq, relayed_at=now)
+         for e in events], using_db=conn)
     return events, len(seqs)
 
 

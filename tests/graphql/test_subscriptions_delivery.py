@@ -54,7 +54,7 @@ async def test_a_stalled_client_does_not_delay_another_and_is_closed(local_app: 
         await reader.subscribe("r", query)
         await asyncio.sleep(0.2)
         started = asyncio.get_running_loop().time()
-        for first in range(0, total, 100):
+        for first in range(1, total, 100):  # seqs start at 1
             await publish_envelopes(redis, tenant.organization_id, range(first, first + 100), {"params": padding})
             for seq in range(first, first + 100):
                 assert (await reader.next_data())["payload"]["data"]["actionUpdated"]["seq"] == seq
@@ -99,11 +99,11 @@ async def test_memory_stays_flat_over_20000_events(local_app: LocalApp, tenant: 
                 for seq in range(start, start + 250):
                     assert (await ws.next_data())["payload"]["data"]["actionUpdated"]["seq"] == seq
 
-        await deliver(0, 1000)  # warm-up: caches, buffers
+        await deliver(1, 1000)  # warm-up: caches, buffers (seqs start at 1)
         tracemalloc.start()
         gc.collect()
         baseline = tracemalloc.get_traced_memory()[0]
-        await deliver(1000, 20_000)
+        await deliver(1001, 20_000)
         gc.collect()
         grown = tracemalloc.get_traced_memory()[0] - baseline
         tracemalloc.stop()
