@@ -14,7 +14,7 @@ from resolvers.context import Services
 from resolvers.workflows import hints, sink  # noqa: F401  (registers the relay sink: triggers, approval wake-ups)
 from resolvers.workflows.executions import CANCEL_CHANNEL, WAKE_CHANNEL
 from resolvers.workflows.hints import StartHint
-from resolvers.workflows.leases import Claim, claim_due, renew
+from resolvers.workflows.leases import Claim, claim_due, release, renew
 from resolvers.workflows.runner import run_claimed, run_hinted
 
 POLL_SECONDS = 0.5  # delays and retries fall due without a wake: look this often
@@ -28,6 +28,7 @@ class Runner:
         self.wake = asyncio.Event()
         # new executions named by their wakes (hints.py), oldest dropped first: the poll claims those
         self.hints: deque[StartHint] = deque(maxlen=4 * services.settings.workflow_concurrency)
+        self.hinting: set[str] = set()  # executions whose claim from a hint is in flight: the poll leaves them
 
     def heard(self, message: bytes) -> None:
         """A wake: plain (work is due) or naming a new execution, which is claimed from its hint."""
@@ -56,7 +57,13 @@ class Runner:
         claim = Claim(hint.execution_id, hint.lease + 1)  # the lease its claim will hold, if it wins
         task = asyncio.create_task(self.guarded(claim, hint))
         self.tasks[claim.execution_id] = (task, claim)
-        task.add_done_callback(lambda _t: self.finished(claim))
+        self.hinting.add(claim.execution_id)
+
+        def done(_t: asyncio.Task[None]) -> None:
+            self.hinting.discard(claim.execution_id)
+            self.finished(claim)
+
+        task.add_done_callback(done)
 
     async def guarded(self, claim: Claim, hint: StartHint | None = None) -> None:
         try:
@@ -85,16 +92,16 @@ class Runner:
         limit = self.services.settings.workflow_concurrency
         while not stop.is_set():
             self.wake.clear()
-            hinted: list[str] = []
             while self.hints and len(self.tasks) < limit:
                 hint = self.hints.popleft()
                 if hint.execution_id not in self.tasks:
                     self.start_hinted(hint)
-                    hinted.append(hint.execution_id)
             free = limit - len(self.tasks)
-            claims = await claim_due(self.services, free, hinted) if free > 0 else []
+            claims = await claim_due(self.services, free, list(self.hinting)) if free > 0 else []
             for claim in claims:
-                if claim.execution_id not in self.tasks:
+                if claim.execution_id in self.tasks:  # its last pass is still ending here: due again at once
+                    await release(claim)
+                else:
                     self.start(claim)
             if claims and len(claims) == free:
                 await asyncio.sleep(0)
