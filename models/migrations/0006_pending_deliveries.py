@@ -7,17 +7,7 @@ from tortoise import migrations
 from tortoise.indexes import PartialIndex
 from tortoise.migrations import operations as ops
 
-
-class LeaveRoomForUpdates(ops.RunSQL):
-    """PostgreSQL only: SQLite has no fillfactor (and no concurrent dispatchers to speed up)."""
-
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None):
-        if state_editor is not None and state_editor.DIALECT == "postgres":
-            await super().database_forward(app_label, old_state, new_state, state_editor)
-
-    async def database_backward(self, app_label, old_state, new_state, state_editor=None):
-        if state_editor is not None and state_editor.DIALECT == "postgres":
-            await super().database_backward(app_label, old_state, new_state, state_editor)
+from models.migration_ops import PostgresOnlySQL
 
 
 class Migration(migrations.Migration):
@@ -35,7 +25,7 @@ class Migration(migrations.Migration):
             model_name='WebhookDelivery',
             index=PartialIndex(fields=['next_attempt_at'], name='webhook_deliveries_due', condition={'status': 'pending'}),
         ),
-        LeaveRoomForUpdates(
+        PostgresOnlySQL(  # SQLite has no fillfactor (and no concurrent dispatchers to speed up)
             "ALTER TABLE webhook_deliveries SET (fillfactor = 50)",
             reverse_sql="ALTER TABLE webhook_deliveries RESET (fillfactor)",
         ),

@@ -14,17 +14,7 @@ SQLite (embedded, one writer) keeps the constraints of 0014."""
 from tortoise import migrations
 from tortoise.migrations import operations as ops
 
-
-class PostgresOnly(ops.RunSQL):
-    """SQLite cannot drop a constraint in place, and has no concurrent writers to spare this."""
-
-    async def database_forward(self, app_label, old_state, new_state, state_editor=None):
-        if state_editor is not None and state_editor.DIALECT == "postgres":
-            await super().database_forward(app_label, old_state, new_state, state_editor)
-
-    async def database_backward(self, app_label, old_state, new_state, state_editor=None):
-        if state_editor is not None and state_editor.DIALECT == "postgres":
-            await super().database_backward(app_label, old_state, new_state, state_editor)
+from models.migration_ops import PostgresOnlySQL
 
 
 class Migration(migrations.Migration):
@@ -33,7 +23,7 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
-        PostgresOnly(
+        PostgresOnlySQL(  # SQLite cannot drop a constraint in place
             [
                 "ALTER TABLE audit_entries DROP CONSTRAINT IF EXISTS audit_entries_organization_id_fkey",
                 "ALTER TABLE audit_entries DROP CONSTRAINT IF EXISTS uid_audit_entri_organiz_bfb78c",

@@ -29,6 +29,16 @@ async def policy(tenant: Tenant, body: dict) -> None:
         assert (await c.post("/api/v1/policy", json=body)).status_code == 201
 
 
+async def proposed(action_type: str) -> Action:
+    """The action a waiting tool call proposed, once it is stored (within 5 s)."""
+    for _ in range(100):
+        action = await Action.filter(type=action_type).first()
+        if action is not None:
+            return action
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"no {action_type} action was proposed within 5 s")
+
+
 async def call(session: ClientSession, tool: str, **arguments: object) -> dict:
     result = await session.call_tool(tool, arguments)
     assert not result.is_error, result.content
@@ -153,13 +163,7 @@ async def test_request_permission_shapes(tenant: Tenant, connect: Connect) -> No
         denied = await call(session, "request_permission", tool_name="Delete", input={"path": "/"})
         waiting = asyncio.create_task(call(session, "request_permission", tool_name="Bash",
                                            input={"command": "ls"}, tool_use_id="tu_1"))
-        action = None
-        for _ in range(100):
-            action = await Action.filter(type="Bash").first()
-            if action is not None:
-                break
-            await asyncio.sleep(0.05)
-        assert action is not None
+        action = await proposed("Bash")
         answer = await tenant.graphql(REJECT, {"id": "apr_" + action.id[4:], "r": "not on prod"})
         assert answer["data"]["rejectAction"]["status"] == "rejected", answer
         rejected = await waiting
@@ -175,13 +179,7 @@ async def test_request_permission_answers_an_edited_approval_with_the_edited_inp
     async with connect() as session:
         waiting = asyncio.create_task(call(session, "request_permission", tool_name="Bash",
                                            input={"command": "rm -rf /tmp/build"}, tool_use_id="tu_2"))
-        action = None
-        for _ in range(100):
-            action = await Action.filter(type="Bash").first()
-            if action is not None:
-                break
-            await asyncio.sleep(0.05)
-        assert action is not None
+        action = await proposed("Bash")
         async with tenant.client() as c:
             approved = await c.post(f"/actions/{action.id}/approve", json={"params": {"command": "ls /tmp/build"}})
         assert approved.status_code == 200, approved.text

@@ -1,0 +1,20 @@
+"""Operations the migrations share (kept outside models/migrations, where every module is a migration)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.migrations import operations as ops
+
+
+class PostgresOnlySQL(ops.RunSQL):  # type: ignore[misc]
+    """SQL that only PostgreSQL runs: storage settings SQLite lacks (fillfactor), or constraints it
+    cannot drop in place. The embedded SQLite database (one process, one writer) keeps its schema."""
+
+    async def database_forward(self, app_label: Any, old_state: Any, new_state: Any, state_editor: Any = None) -> None:
+        if state_editor is not None and state_editor.DIALECT == "postgres":
+            await super().database_forward(app_label, old_state, new_state, state_editor)
+
+    async def database_backward(self, app_label: Any, old_state: Any, new_state: Any, state_editor: Any = None) -> None:
+        if state_editor is not None and state_editor.DIALECT == "postgres":
+            await super().database_backward(app_label, old_state, new_state, state_editor)
