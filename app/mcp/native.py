@@ -111,8 +111,19 @@ async def _waited(ctx: Context, mctx: McpContext, action_id: str, seconds: float
         await mctx.report_progress(time.monotonic() - started, seconds, "waiting for a human decision")
 
 
-def _answer(ctx: Context, action: Any) -> ActionAnswer:
-    return ActionAnswer.model_validate(agent.answer(ctx, action))
+def _structured(value: dict[str, Any]) -> CallToolResult:
+    """A tool's answer as structured content with the same JSON as text: what the SDK makes of a
+    returned model, built straight from the resolvers' dict (the SDK still validates it against the
+    tool's output schema), which spares every call two walks of a pydantic model."""
+    return CallToolResult(content=[TextContent(type="text", text=orjson.dumps(value).decode())],
+                          structured_content=value)
+
+
+def _answer(ctx: Context, action: Any) -> dict[str, Any]:
+    return {**agent.answer(ctx, action), "gateway_call": None}
+
+
+AnswerResult = Annotated[CallToolResult, ActionAnswer]
 
 
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
@@ -137,31 +148,31 @@ def build_native_server(settings: Settings, authenticator: Authenticator, servic
         reason: Annotated[str | None, Field(max_length=10_000, description="Why the agent wants it")] = None,
         idempotency_key: Annotated[str | None, Field(min_length=1, max_length=255)] = None,
         wait_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT, description="Wait this long for a human")] = 0,
-    ) -> ActionAnswer:
+    ) -> AnswerResult:
         """Ask Gatehouse whether an action may happen; pending is an answer, not an error."""
         gh = _gatehouse(ctx)
         action = await _run(agent.propose_as_agent(gh, type, target, params, reason, idempotency_key))
         if wait_seconds and action.status == "pending_approval":
             action = await _run(_waited(gh, ctx, action.id, wait_seconds))
-        return _answer(gh, action)
+        return _structured(_answer(gh, action))
 
     @server.tool(annotations=READ)
     async def wait_for_decision(
         action_id: Annotated[str, Field(min_length=1, max_length=64)], ctx: McpContext,
         timeout_seconds: Annotated[int, Field(ge=0, le=MAX_WAIT)] = 30,
-    ) -> ActionAnswer:
+    ) -> AnswerResult:
         """Wait until a human decides the action (answers at once when it is decided)."""
         gh = _gatehouse(ctx)
-        return _answer(gh, await _run(_waited(gh, ctx, action_id, timeout_seconds)))
+        return _structured(_answer(gh, await _run(_waited(gh, ctx, action_id, timeout_seconds))))
 
     @server.tool(annotations=READ)
     async def get_action(
         action_id: Annotated[str, Field(min_length=1, max_length=64)], ctx: McpContext
-    ) -> ActionAnswer:
+    ) -> AnswerResult:
         """An action's status, decision and effective params (and a gateway call's upstream result)."""
         gh = _gatehouse(ctx)
         action = await _run(actions.get(gh, action_id))
-        return ActionAnswer.model_validate(await agent.answer_with_result(gh, action))
+        return _structured(await agent.answer_with_result(gh, action))
 
     @server.tool(annotations=READ)
     async def list_actions(
@@ -170,21 +181,21 @@ def build_native_server(settings: Settings, authenticator: Authenticator, servic
                                                         "cancelled")] = None,
         limit: Annotated[int, Field(ge=1, le=200)] = 50,
         cursor: Annotated[str | None, Field(max_length=500)] = None,
-    ) -> ActionList:
+    ) -> Annotated[CallToolResult, ActionList]:
         """The organization's actions, newest first."""
         gh = _gatehouse(ctx)
         page = await _run(actions.list_actions(gh, status=status, limit=limit, cursor=cursor))
-        return ActionList(actions=[_answer(gh, a) for a in page.items], next_cursor=page.next_cursor)
+        return _structured({"actions": [_answer(gh, a) for a in page.items], "next_cursor": page.next_cursor})
 
     @server.tool(annotations=ToolAnnotations(title="Withdraw a pending action", read_only_hint=False,
                                              destructive_hint=True, idempotent_hint=False, open_world_hint=False))
     async def cancel_action(
         action_id: Annotated[str, Field(min_length=1, max_length=64)], ctx: McpContext,
         reason: Annotated[str | None, Field(max_length=10_000)] = None,
-    ) -> ActionAnswer:
+    ) -> AnswerResult:
         """Withdraw an action this key proposed while it still waits for a decision."""
         gh = _gatehouse(ctx)
-        return _answer(gh, await _run(cancelling.cancel(gh, action_id, reason=reason)))
+        return _structured(_answer(gh, await _run(cancelling.cancel(gh, action_id, reason=reason))))
 
     @server.tool(annotations=READ)
     async def describe_policies(ctx: McpContext) -> PolicyDescription:
@@ -206,15 +217,13 @@ def build_native_server(settings: Settings, authenticator: Authenticator, servic
         action = await _run(agent.propose_as_agent(gh, tool_name, None, input, None, key))
         if action.status == "pending_approval":
             action = await _run(_waited(gh, ctx, action.id, MAX_WAIT))
-        answer = agent.permission(action)  # its text is exactly Claude Code's shape: no null fields
-        return CallToolResult(content=[TextContent(type="text", text=orjson.dumps(answer).decode())],
-                              structured_content=answer)
+        return _structured(agent.permission(action))  # its text is exactly Claude Code's shape: no null fields
 
     @server.resource("gatehouse://actions/{action_id}", name="action", mime_type="application/json",
                      description="An action as get_action answers it")
     async def action_resource(action_id: str, ctx: McpContext) -> str:
         gh = _gatehouse(ctx)
         action = await _run(actions.get(gh, action_id))
-        return ActionAnswer.model_validate(await agent.answer_with_result(gh, action)).model_dump_json()
+        return orjson.dumps(await agent.answer_with_result(gh, action)).decode()
 
     return server

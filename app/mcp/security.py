@@ -14,25 +14,38 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
 
-from app.auth import Authenticator
+from app.auth import Authenticator, Caller
 from app.core.settings import Settings
 
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost"]
 LOOPBACK_ORIGINS = ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+MAX_KEPT_TOKENS = 10_000
 
 
 class KeyVerifier:
-    """The SDK's TokenVerifier over Gatehouse API keys."""
+    """The SDK's TokenVerifier over Gatehouse API keys.
+
+    The key's look-up is the authenticator's (cached, cleared on revocation); the AccessToken built
+    from a caller is kept beside it, keyed by that caller, so a hot key does not rebuild it per call.
+    """
 
     def __init__(self, authenticator: Authenticator) -> None:
         self._authenticator = authenticator
+        self._tokens: dict[Caller, AccessToken] = {}
 
     async def verify_token(self, token: str) -> AccessToken | None:
         caller = await self._authenticator.authenticate(token)
         if caller is None:
             return None
-        return AccessToken(token=token, client_id=caller.key_id, scopes=sorted(caller.scopes),
-                           subject=caller.key_id, claims={"organization_id": caller.organization_id})
+        known = self._tokens.get(caller)
+        if known is not None and known.token == token:
+            return known
+        if len(self._tokens) >= MAX_KEPT_TOKENS:
+            self._tokens.clear()
+        made = self._tokens[caller] = AccessToken(
+            token=token, client_id=caller.key_id, scopes=sorted(caller.scopes), subject=caller.key_id,
+            claims={"organization_id": caller.organization_id})
+        return made
 
 
 def auth_settings(settings: Settings) -> AuthSettings:
