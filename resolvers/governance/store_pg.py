@@ -15,6 +15,9 @@ its agent's counts move in the same statement (resolvers/agents/counters.py), an
 (resolvers/audit/trail.py) is one more row of the statement, unsealed: no chain lock on this path.
 The relay is woken once the statement has returned, as `outbox.emit` does after commit. SQLite keeps
 the ORM path (embedded mode), as does a proposal made inside a caller's `atomic()` block.
+
+Under load, proposals arriving while others are being written share a transaction
+(models/group_write.py: one commit for several proposals, each still failing alone).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from app.core.clock import utcnow
 from app.core.ids import new_id
 from models.db import connection_for_one_statement as connection_for_one_statement  # actions.py asks here
 from models.governance import Action
+from models.group_write import group_writer
 from resolvers.agents.counters import proposal_cte
 from resolvers.context import Services
 from resolvers.events.outbox import schedule_wake
@@ -93,18 +97,19 @@ async def store(
     `Action(**fields)`), and the statement goes to asyncpg directly on a pooled connection:
     Tortoise's `execute_query` adds two coroutine layers, a debug log call and an upper-cased copy
     of the statement to decide fetch-or-execute (together ~5% of a proposal's CPU). Its exception
-    translation is kept: a reused idempotency key is Tortoise's IntegrityError, as on the ORM path."""
+    translation is kept: a reused idempotency key is Tortoise's IntegrityError, as on the ORM path.
+    The write goes through the statement's group writer: alone when the database is idle, together
+    with the proposals that arrived meanwhile when it is busy."""
     action = Action._init_from_db(**fields)
     if action._partial:  # a column missing from `fields`: refuse rather than store a NULL silently
         raise RuntimeError("the proposal store was given an incomplete action row")
     values = _values(services, action, by)
     entry_id, _organization, entry_type, _resource, *who = audit  # $2 and the new action's id stand for those two
     values += [entry_id, entry_type, *who]
-    async with conn.acquire_connection() as raw:
-        try:
-            await raw.execute(_STORE, *values)
-        except asyncpg.IntegrityConstraintViolationError as exc:
-            raise IntegrityError(exc) from exc
+    try:
+        await group_writer(conn, _STORE).write(values)
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise IntegrityError(exc) from exc
     schedule_wake(services)
     return action
 
