@@ -9,7 +9,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
 from resolvers.context import Context
-from resolvers.governance import reads
+from resolvers.governance import explanations, reads
 from resolvers.notifications import reads as notification_reads
 from schema.context import GraphQLContext
 
@@ -35,3 +35,4 @@ APPROVALS = reads.approvals_by_action
 HISTORY = reads.history_by_action
 POLICIES = reads.policies_by_id
 NOTIFICATIONS = notification_reads.by_action
+EXPLANATIONS = explanations.explain_actions

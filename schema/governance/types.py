@@ -14,7 +14,7 @@ from models.governance import ActionHistory as HistoryRow
 from models.governance import Approval as ApprovalRow
 from models.governance import Policy as PolicyRow
 from models.notifications import Notification as NotificationRow
-from resolvers.governance import explanations, versions
+from resolvers.governance import versions
 from resolvers.governance.actions import approval_id_of
 from resolvers.governance.engine import Decision as EngineDecision
 from resolvers.governance.grants import GrantState, grant_of
@@ -30,7 +30,7 @@ from schema.enums import (
     PolicyStatus,
     by_value,
 )
-from schema.governance.loaders import ACTIONS, APPROVALS, HISTORY, NOTIFICATIONS, POLICIES, loader
+from schema.governance.loaders import ACTIONS, APPROVALS, EXPLANATIONS, HISTORY, NOTIFICATIONS, POLICIES, loader
 from schema.node import Node
 from schema.pagination import After, Connection, First
 from schema.reviewers.types import Review
@@ -215,7 +215,7 @@ class Action(Node):
     ) -> Annotated[ActionExplanation, strawberry.lazy(_HISTORY)]:
         from schema.governance.accountability import ActionExplanation
 
-        return ActionExplanation.from_found(await explanations.explain_action(info.context.ctx, self.row.id))
+        return ActionExplanation.from_found(await loader(info, EXPLANATIONS).load(self.row.id))
 
     @strawberry.field(description="The audit trail, oldest first.")
     async def history(self, info: Info[GraphQLContext, None]) -> list[HistoryEntry]:

@@ -111,3 +111,27 @@ async def test_errors_are_the_same_in_both_doors(door: Door, tenant: Tenant, oth
     bad = {"policies": [{"rules": [{"when": {"colour": "red"}}]}]}
     assert await door.backtest(bad) == {"error": "VALIDATION_ERROR"}
     assert await door.backtest({"remove": [foreign["id"]]}) == {"error": "VALIDATION_ERROR"}
+
+
+async def test_a_list_explains_each_action_as_its_own_query_does(tenant: Tenant) -> None:
+    """Explanations of a list come from one batch (a DataLoader) and match each action's own."""
+    async with tenant.client() as c:
+        policy = await make_policy(c, [over(100, require=["kyc"])])
+        first = await pay(c, 500)
+        await update_policy(c, policy["id"], rules=[over(1000)])
+        second, third = await pay(c, 2000), await pay(c, 50)
+    fields = "policySetId decision { status } policies { policyId version currentVersion rules { " + RULE + " } }"
+    listed = await tenant.graphql("{ actions(first: 10) { edges { node { id explanation { " + fields + " } } } } }")
+    assert "errors" not in listed, listed
+    by_id = {e["node"]["id"]: e["node"]["explanation"] for e in listed["data"]["actions"]["edges"]}
+    assert set(by_id) == {first["actionId"], second["actionId"], third["actionId"]}
+    rest = Door(tenant, "rest")
+    for action_id, found in by_id.items():
+        alone = await rest.explain(action_id)
+        assert found["policySetId"] == alone["policySetId"] and found["decision"]["status"] == alone["status"]
+        assert [(p["policyId"], p["version"], p["currentVersion"]) for p in found["policies"]] == \
+            [(p["policyId"], p["version"], p["currentVersion"]) for p in alone["policies"]]
+    assert by_id[first["actionId"]]["policySetId"] != by_id[second["actionId"]]["policySetId"]
+    assert [p["version"] for p in by_id[first["actionId"]]["policies"]] == [1]
+    assert [p["version"] for p in by_id[second["actionId"]]["policies"]] == [2]
+    assert by_id[third["actionId"]]["decision"]["status"] == "approved"
