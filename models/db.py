@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -129,6 +129,39 @@ async def pg_advisory_session_lock(key: int) -> AsyncIterator[None]:
             except BaseException:
                 raw.terminate()
                 raise
+
+
+async def pg_listen(settings: Settings, channel: str, heard: Callable[[str], None]) -> asyncpg.Connection:
+    """PostgreSQL only: a connection of its own (LISTEN is session state: never a pooled one) that
+    hands every NOTIFY on `channel` to `heard` (its payload), on the event loop. The caller closes
+    it; `add_termination_listener` tells when it was lost."""
+    credentials = expand_db_url(settings.tortoise_db_url)["credentials"]
+    conn: asyncpg.Connection = await asyncpg.connect(
+        host=credentials["host"], port=credentials["port"], user=credentials.get("user"),
+        password=credentials.get("password"), database=credentials["database"])
+    await conn.add_listener(channel, lambda _conn, _pid, _channel, payload: heard(payload))
+    return conn
+
+
+class OwnConnection:
+    """PostgreSQL only: a connection of one's own (say, the one a NOTIFY just woke: its server
+    process is awake, where a pooled one may have idled) used for one statement at a time while it
+    is free, else a pooled one; it stands in for the Tortoise client (`acquire_connection`)."""
+
+    def __init__(self, raw: asyncpg.Connection) -> None:
+        self.raw, self.busy = raw, False
+
+    @asynccontextmanager
+    async def acquire_connection(self) -> AsyncIterator[asyncpg.Connection]:
+        if self.busy or self.raw.is_closed():
+            async with connections.get("default").acquire_connection() as pooled:
+                yield pooled
+            return
+        self.busy = True
+        try:
+            yield self.raw
+        finally:
+            self.busy = False
 
 
 def connection_for_one_statement() -> BaseDBAsyncClient | None:

@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     workflow_concurrency: int = Field(64, gt=0, le=1024)  # executions one worker runs at once
     workflow_lease_seconds: float = Field(30.0, ge=1)  # a dead worker's executions are taken over after it
     workflow_step_output_max_bytes: int = Field(262_144, gt=1024)
+    # How a new execution wakes the runners on PostgreSQL: `notify`, a NOTIFY sent by the statement that
+    # writes it (the runner LISTENs on a connection of its own), or `bus` (the Redis bus), for a pooler
+    # that cannot LISTEN (PgBouncer in transaction mode). SQLite always wakes through the in-process bus.
+    workflow_wake: Literal["notify", "bus"] = "notify"
     audit_retention_days: int = Field(0, ge=0)  # audit entries older than this are trimmed; 0 keeps them all
     # MCP transport security (DNS rebinding): Host and Origin values /mcp accepts besides public_url's
     # own and loopback; comma-separated, `name:*` allows any port

@@ -10,30 +10,46 @@ from collections import deque
 from app.core.waiting import first_of
 from app.logs import get_logger
 from app.workers import register
+from models.db import OwnConnection, pg_listen
 from resolvers.context import Services
 from resolvers.workflows import hints, sink  # noqa: F401  (registers the relay sink: triggers, approval wake-ups)
-from resolvers.workflows.executions import CANCEL_CHANNEL, WAKE_CHANNEL
+from resolvers.workflows.executions import CANCEL_CHANNEL, NOTIFY_CHANNEL, WAKE_CHANNEL
 from resolvers.workflows.hints import StartHint
 from resolvers.workflows.leases import Claim, claim_due, release, renew
 from resolvers.workflows.runner import run_claimed, run_hinted
 
 POLL_SECONDS = 0.5  # delays and retries fall due without a wake: look this often
+LISTEN_RETRY_SECONDS = 0.5  # a lost wake listener's first reconnection waits this, doubling up to 5 s
 _log = get_logger("gatehouse.workflows")
 
 
 class Runner:
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.tasks: dict[str, tuple[asyncio.Task[None], Claim]] = {}
+        self.tasks: dict[str, tuple[asyncio.Task[bool], Claim]] = {}
         self.wake = asyncio.Event()
-        # new executions named by their wakes (hints.py), oldest dropped first: the poll claims those
+        self.due = True  # the poll's claim runs on the next turn (a hint alone does not ask for it)
+        # new executions named by their wakes (hints.py) while no slot was free, oldest dropped first
         self.hints: deque[StartHint] = deque(maxlen=4 * services.settings.workflow_concurrency)
-        self.hinting: set[str] = set()  # executions whose claim from a hint is in flight: the poll leaves them
+        # executions whose claim from a hint is in flight: the poll leaves them, and their leases are
+        # not renewed until the claim is known (renewing first would find the old fence: "lost")
+        self.hinting: set[str] = set()
+        self.own: OwnConnection | None = None  # the NOTIFY listener's connection: hinted claims run on it
 
     def heard(self, message: bytes) -> None:
-        """A wake: plain (work is due) or naming a new execution, which is claimed from its hint."""
+        """A wake: plain (work is due: the poll claims it) or naming a new execution, whose claim
+        from its hint starts at once when a slot is free (no poll beside it, no turn of the loop)."""
         hint = hints.decode(message)
-        if hint is not None and not self.services.settings.is_sqlite:
+        if hint is None or self.services.settings.is_sqlite:
+            self.due = True
+        elif hint.execution_id in self.tasks:
+            return
+        elif len(self.tasks) < self.services.settings.workflow_concurrency:
+            self.start_hinted(hint)
+            return
+        else:
+            if len(self.hints) == self.hints.maxlen:
+                self.due = True  # the oldest hint is dropped: its execution waits for the poll
             self.hints.append(hint)
         self.wake.set()
 
@@ -47,11 +63,14 @@ class Runner:
         self.tasks[claim.execution_id] = (task, claim)
         task.add_done_callback(lambda _t: self.finished(claim))
 
-    def finished(self, claim: Claim) -> None:
+    def finished(self, claim: Claim, poll: bool = True) -> None:
         held = self.tasks.get(claim.execution_id)
         if held is not None and held[1] == claim:
             del self.tasks[claim.execution_id]
-        self.wake.set()  # a slot is free
+        if poll:
+            self.due = True  # a slot is free for due work
+        if self.due or self.hints:
+            self.wake.set()
 
     def start_hinted(self, hint: StartHint) -> None:
         claim = Claim(hint.execution_id, hint.lease + 1)  # the lease its claim will hold, if it wins
@@ -59,22 +78,30 @@ class Runner:
         self.tasks[claim.execution_id] = (task, claim)
         self.hinting.add(claim.execution_id)
 
-        def done(_t: asyncio.Task[None]) -> None:
+        def done(finished: asyncio.Task[bool]) -> None:
             self.hinting.discard(claim.execution_id)
-            self.finished(claim)
+            # a hint this runner did not run (lost to another runner, refused, crashed) may leave
+            # its execution due: the poll looks; a hinted run that ended needs no poll of its own
+            ran = not finished.cancelled() and finished.exception() is None and finished.result() is True
+            self.finished(claim, poll=not ran)
 
         task.add_done_callback(done)
 
-    async def guarded(self, claim: Claim, hint: StartHint | None = None) -> None:
+    def claimed(self, execution_id: str) -> None:
+        """A hinted claim is known (won or lost): its lease is renewed from now on if held."""
+        self.hinting.discard(execution_id)
+
+    async def guarded(self, claim: Claim, hint: StartHint | None = None) -> bool:
+        """Run one pass; True when it was a hinted one this runner claimed and ran to its end."""
         try:
             if hint is not None:
-                await run_hinted(self.services, hint)
-            else:
-                await run_claimed(self.services, claim)
+                return await run_hinted(self.services, hint, self.claimed, self.own)
+            await run_claimed(self.services, claim)
         except asyncio.CancelledError:
             _log.info("execution interrupted", execution_id=claim.execution_id)
         except Exception:
             _log.exception("execution pass crashed; it is taken over after its lease", execution_id=claim.execution_id)
+        return False
 
     async def keep_leases(self, stop: asyncio.Event) -> None:
         """Renew every held lease a third of the way through it; stop the work of any lost one."""
@@ -83,7 +110,8 @@ class Runner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)
             try:
-                for execution_id in await renew(self.services, [claim for _, claim in self.tasks.values()]):
+                held = [claim for _, claim in self.tasks.values() if claim.execution_id not in self.hinting]
+                for execution_id in await renew(self.services, held):
                     self.interrupt(execution_id)
             except Exception:
                 _log.exception("lease renewal failed")
@@ -97,23 +125,59 @@ class Runner:
                 if hint.execution_id not in self.tasks:
                     self.start_hinted(hint)
             free = limit - len(self.tasks)
-            claims = await claim_due(self.services, free, list(self.hinting)) if free > 0 else []
+            if not self.due or free <= 0:
+                claims = []
+            else:
+                self.due = False
+                claims = await claim_due(self.services, free, list(self.hinting))
             for claim in claims:
                 if claim.execution_id in self.tasks:  # its last pass is still ending here: due again at once
                     await release(claim)
                 else:
                     self.start(claim)
-            if claims and len(claims) == free:
+            if claims and len(claims) == free:  # there may be more
+                self.due = True
                 await asyncio.sleep(0)
                 continue
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(first_of(self.wake, stop), POLL_SECONDS)
+            except TimeoutError:
+                self.due = True
 
     async def shutdown(self) -> None:
         for task, _ in list(self.tasks.values()):
             task.cancel()
         await asyncio.gather(*(task for task, _ in list(self.tasks.values())), return_exceptions=True)
 
+    async def listen(self, stop: asyncio.Event) -> None:
+        """PostgreSQL with `workflow_wake = notify`: hear new executions' start hints on a connection
+        of our own (executions.py sends them with NOTIFY), reconnecting when it is lost; each
+        (re)connection is followed by a poll, for the hints sent while no one listened."""
+        delay = LISTEN_RETRY_SECONDS
+        while not stop.is_set():
+            lost = asyncio.Event()
+            try:
+                conn = await pg_listen(self.services.settings, NOTIFY_CHANNEL, lambda m: self.heard(m.encode()))
+            except Exception as exc:
+                _log.warning("workflow wake listener cannot connect; the poll picks work up", error=str(exc))
+            else:
+                delay = LISTEN_RETRY_SECONDS
+                conn.add_termination_listener(lambda _c, lost=lost: lost.set())
+                self.own = OwnConnection(conn)
+                self.due = True
+                self.wake.set()
+                try:
+                    await first_of(lost, stop)
+                finally:
+                    self.own = None
+                    with contextlib.suppress(Exception):
+                        await conn.close(timeout=1)
+                if stop.is_set():
+                    return
+                _log.warning("workflow wake listener lost its connection; reconnecting")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 5.0)
 
 
 @register("workflow-runner")
@@ -122,9 +186,16 @@ async def workflow_runner(services: Services, stop: asyncio.Event) -> None:
     wake = await services.bus.subscribe(WAKE_CHANNEL, lambda _c, message: runner.heard(message))
     cancel = await services.bus.subscribe(CANCEL_CHANNEL, lambda _c, m: runner.interrupt(m.decode()))
     keeper = asyncio.create_task(runner.keep_leases(stop))
+    settings = services.settings
+    listener = None if settings.is_sqlite or settings.workflow_wake != "notify" else asyncio.create_task(
+        runner.listen(stop))
     try:
         await runner.run(stop)
     finally:
+        if listener is not None:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await listener
         keeper.cancel()
         await runner.shutdown()
         await wake.close()

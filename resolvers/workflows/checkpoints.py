@@ -13,7 +13,7 @@ import orjson
 
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
-from models.db import connection_for_one_statement
+from models.db import OwnConnection, connection_for_one_statement
 from models.workflows import Execution, ExecutionStep
 from resolvers.audit import trail
 from resolvers.context import Services
@@ -25,6 +25,10 @@ from resolvers.workflows.leases import Claim
 RUNNER = "workflows"  # the audit trail's actor for the runner: `system:workflows`
 
 CUT_MARKER = "[cut: over the step output limit]"
+# A step's start lets its events (`workflow.started`) wait this long for the relay, so the relay and
+# the audit sealer (woken with it) do not run beside the step's call; the step's checkpoint, which
+# wakes the relay at the usual delay, brings that wake forward (outbox.schedule_wake).
+STARTED_WAKE_SECONDS = 0.05
 
 
 class LeaseLost(Exception):
@@ -89,26 +93,28 @@ async def _start_fresh(services: Services, conn: Any, claim: Claim, execution: E
         raise LeaseLost(claim.execution_id)
     if first:
         execution.started_at = now
-        schedule_wake(services)
+        schedule_wake(services, STARTED_WAKE_SECONDS)
     execution.status = "running"
     return ExecutionStep(id=step_id, execution_id=execution.id, position=position, name=step["name"],
                          type=step["type"], status="running", attempts=1, input=rendered, started_at=now)
 
 
 async def claim_and_start(services: Services, hint: StartHint, step: dict[str, Any], rendered: Any,
-                          until: datetime) -> tuple[Claim, ExecutionStep] | None:
-    """PostgreSQL: claim the hinted execution and start its first step in one write (hints.py);
-    None when it is no longer as hinted (another runner took it, or it is capped, cancelled...)."""
-    conn = connection_for_one_statement()
-    if conn is None:
+                          until: datetime, own: OwnConnection | None = None) -> tuple[Claim, ExecutionStep] | None:
+    """PostgreSQL: claim the hinted execution and start its first step in one write (hints.py),
+    on `own` connection when given and free; None when it is no longer as hinted (another runner
+    took it, or it is capped, cancelled...)."""
+    pooled = connection_for_one_statement()
+    if pooled is None:
         return None
+    conn = pooled if own is None else own
     now = utcnow()
     started = {"workflowId": hint.workflow_id, "executionId": hint.execution_id, "status": "running"}
     row = await checkpoints_pg.claim_and_start(conn, hint.execution_id, hint.lease, now, until, step["name"],
                                                step["type"], rendered, started)
     if row is None:
         return None
-    schedule_wake(services)
+    schedule_wake(services, STARTED_WAKE_SECONDS)
     execution = Execution._init_from_db(**row)
     claim = Claim(execution.id, execution.lease, execution)
     return claim, ExecutionStep(id=row["step_id"], execution_id=execution.id, position=0, name=step["name"],

@@ -6,6 +6,12 @@ statement (checkpoints_pg.claim_and_start), instead of claiming due work, then s
 one round trip and one commit fewer between `POST .../execute` and the call (figure 7's overhead
 per step). A hint is only a shortcut: every runner that hears it may try, the fenced claim lets one
 win, and an execution whose hint was lost, too big or refused is claimed by the usual poll.
+
+On PostgreSQL the hint travels by NOTIFY, sent by the very statement that writes the execution
+(executions.py) and heard on the runner's own LISTEN connection (app/workers/workflows.py), which
+also makes the claim: no publish after the commit, no hop through Redis, and a database process
+that is awake already. `workflow_wake = bus` (a pooler that cannot LISTEN) and the embedded mode
+keep the bus: the same hint, published after the commit (`encode`).
 """
 
 from __future__ import annotations

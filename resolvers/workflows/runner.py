@@ -13,10 +13,12 @@ import asyncio
 import contextlib
 import random
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from app.core.clock import utcnow
+from models.db import OwnConnection
 from models.organizations import Organization
 from models.workflows import Execution, ExecutionStep, WorkflowVersion
 from resolvers.context import Context, Services
@@ -174,10 +176,13 @@ async def run_claimed(services: Services, claim: Claim) -> None:
         return
 
 
-async def run_hinted(services: Services, hint: StartHint) -> bool:
+async def run_hinted(services: Services, hint: StartHint, claimed: Callable[[str], None] | None = None,
+                     own: OwnConnection | None = None) -> bool:
     """Claim a new execution from its start hint, start its first step in the same write, and run
     it (hints.py). False when this runner did not claim it: another did, or it is not as hinted,
-    or its first step does not render (the usual claim then runs it and records why)."""
+    or its first step does not render (the usual claim then runs it and records why). `claimed` is
+    told the execution's id once the claim's answer is known, won or lost; the claim is made on
+    `own` connection when given and free (the one the hint came on)."""
     definition = await definition_of(hint.workflow_id, hint.version_id)
     if not definition["steps"]:
         return False
@@ -186,7 +191,9 @@ async def run_hinted(services: Services, hint: StartHint) -> bool:
         config = rendered_config(step, Scope(input=hint.input, steps={}, trigger=None))
     except (MissingValue, Invalid):
         return False
-    taken = await checkpoints.claim_and_start(services, hint, step, config, lease_until(services, utcnow()))
+    taken = await checkpoints.claim_and_start(services, hint, step, config, lease_until(services, utcnow()), own)
+    if claimed is not None:
+        claimed(hint.execution_id)
     if taken is None:
         return False
     claim, row = taken

@@ -21,9 +21,11 @@ from aiohttp import web
 from app.core.settings import Settings
 from app.services import open_services
 from app.workers.workflows import workflow_runner
+from models.db import pg_listen
 from models.events import Event
 from models.workflows import Execution
 from resolvers.workflows import hints
+from resolvers.workflows.executions import NOTIFY_CHANNEL
 from tests.conftest import PG_ROOT, REDIS_URL, TEST_DB, Tenant, free_port
 from tests.connectors.fakes.base import FakeProvider, json_response, serving
 from tests.processes import gatehouse_env, run_cli, running
@@ -308,6 +310,30 @@ async def test_runners_racing_on_start_hints_run_each_execution_once(tenant: Ten
     assert keys == sorted(f"{execution_id}:one" for execution_id in ids)
     started = await Event.filter(type="workflow.started").values_list("data", flat=True)
     assert sorted(data["executionId"] for data in started) == sorted(ids)
+
+
+async def test_a_new_execution_wakes_the_runners_by_notify_from_its_own_statement(tenant: Tenant,
+                                                                                  settings: Settings) -> None:
+    """On PostgreSQL (workflow_wake = notify) the statement that writes a new execution NOTIFYs its
+    start hint, delivered at its commit: the same hint a bus wake carries; a big input, a plain wake."""
+    assert settings.workflow_wake == "notify"
+    payloads: asyncio.Queue[str] = asyncio.Queue()
+    listener = await pg_listen(settings, NOTIFY_CHANNEL, payloads.put_nowait)
+    endpoints = Endpoints()
+    try:
+        async with serving(endpoints), tenant.client() as c:
+            workflow = await create_workflow(c, [http_step("one", endpoints.url("/fast/one"))])
+            small = await execute(c, workflow["id"], {"n": 1})
+            big = await execute(c, workflow["id"], {"text": "x" * (hints.MAX_HINTED_INPUT_BYTES + 1)})
+            heard = [await asyncio.wait_for(payloads.get(), 5) for _ in range(2)]
+            await settled(c, small)
+            await settled(c, big)
+    finally:
+        await listener.close()
+    execution = await Execution.get(id=small)
+    assert hints.decode(heard[0].encode()) == hints.StartHint(
+        small, tenant.organization_id, workflow["id"], execution.version_id, 0, {"n": 1})
+    assert heard[1].encode() == hints.PLAIN_WAKE
 
 
 def test_start_hints_name_only_fresh_executions_with_small_inputs() -> None:
