@@ -55,7 +55,7 @@ class McpDoor:
         security, auth, verifier = transport_security(settings), auth_settings(settings), KeyVerifier(authenticator)
         for name in QUIET_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
-        self.native = build_native_server(settings, authenticator, services_of)
+        self.native = build_native_server(verifier, auth, services_of)
         native_apps, self._native_managers = [], []
         for json_response in (False, True):  # the streaming form, then the plain JSON one (app/mcp/streaming.py)
             self.native.streamable_http_app(  # builds the session manager; its Starlette shell is not used
@@ -69,7 +69,7 @@ class McpDoor:
         self.gateway.streamable_http_app(
             streamable_http_path=GATEWAY_PATH, stateless_http=True, transport_security=security,
             json_response=True,  # a gateway call never waits: nothing to stream
-            max_request_body_size=settings.max_body_bytes, auth=auth, token_verifier=verifier,
+            max_request_body_size=settings.max_body_bytes,  # auth: sdk_endpoint below
         )
         self._gateway_app = sdk_endpoint(self.gateway.session_manager, verifier, auth)
         for chain in (self.native.middleware, self.gateway.middleware):

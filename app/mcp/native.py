@@ -10,16 +10,15 @@ from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
 import orjson
+from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context as McpContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
-from app.auth import Authenticator
-from app.core.settings import Settings
 from app.mcp.context import ServicesOf, mcp_context
-from app.mcp.security import KeyVerifier, auth_settings
+from app.mcp.security import KeyVerifier
 from resolvers.context import Context
 from resolvers.errors import DomainError
 from resolvers.governance import actions, cancelling
@@ -129,14 +128,14 @@ AnswerResult = Annotated[CallToolResult, ActionAnswer]
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
-def build_native_server(settings: Settings, authenticator: Authenticator, services_of: ServicesOf) -> MCPServer:
+def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: ServicesOf) -> MCPServer:
     """The /mcp server with its tools and the gatehouse://actions/{id} resource."""
 
     def _gatehouse(mctx: McpContext) -> Context:
         return mcp_context(mctx.request_context.request, services_of)
 
-    server = MCPServer("gatehouse", instructions=INSTRUCTIONS, token_verifier=KeyVerifier(authenticator),
-                       auth=auth_settings(settings), log_level="WARNING")
+    server = MCPServer("gatehouse", instructions=INSTRUCTIONS, token_verifier=verifier, auth=auth,
+                       log_level="WARNING")
 
     @server.tool(annotations=ToolAnnotations(title="Propose an action", read_only_hint=False, destructive_hint=False,
                                              idempotent_hint=True, open_world_hint=False))
