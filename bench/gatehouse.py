@@ -195,12 +195,27 @@ async def _post_many(url: str, org: Org, bodies: list[dict[str, Any]], answer: s
 
     async def lane() -> None:
         for raw in raws:
-            response = await pool.send(raw)
-            ids.append(json.loads(response.body)[answer])
+            ids.append(await _answer_of(pool, raw, answer))
 
     await asyncio.gather(*(lane() for _ in range(concurrency)))
     pool.close()
     return ids
+
+
+SETUP_RETRIES = 5  # a setup request answered 429 or 503 is sent again after its Retry-After
+
+
+async def _answer_of(pool: Pool, raw: bytes, answer: str) -> str:
+    """The `answer` field of a setup request's 2xx answer, retrying a 429 or 503 (a backlog or an
+    outage is not what the figures measure); any other answer fails the step, saying what it was."""
+    for _ in range(SETUP_RETRIES):
+        response = await pool.send(raw)
+        if 200 <= response.status < 300:
+            return str(json.loads(response.body)[answer])
+        if response.status not in (429, 503):
+            break
+        await asyncio.sleep(min(5.0, float(response.headers.get(b"retry-after", b"1") or 1)))
+    raise RuntimeError(f"setup request answered {response.status}: {response.body[:300]!r}")
 
 
 def propose_many(base_url: str, org: Org, count: int, concurrency: int = 16) -> list[str]:

@@ -115,9 +115,11 @@ async def update(ctx: Context, webhook_id: str, spec: WebhookSpec) -> Webhook:
 
 
 async def delete(ctx: Context, webhook_id: str) -> Webhook:
-    """Delete the webhook and its delivery log."""
+    """Delete the webhook and its delivery log (by hand: PostgreSQL keeps no foreign key from
+    deliveries to webhooks, migration 0019)."""
     webhook = await find(ctx, webhook_id, "webhooks:write")
     async with atomic():
+        await WebhookDelivery.filter(webhook_id=webhook.id).delete()
         await webhook.delete()
         await trail.record(ctx, "webhook.deleted", webhook.id, trail.deleted(_audited(webhook)))
     return webhook

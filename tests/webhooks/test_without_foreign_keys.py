@@ -1,0 +1,52 @@
+"""Deliveries keep no foreign keys on PostgreSQL (migration 0019): deleting a webhook deletes its
+deliveries by hand, and a delivery written for a webhook deleted at that moment is dropped by the
+dispatcher instead of being sent or kept."""
+
+from __future__ import annotations
+
+from tortoise import connections
+
+from app.core.clock import utcnow
+from app.core.ids import new_id
+from models.webhooks import DeliveryAttempt, WebhookDelivery
+from tests.conftest import Tenant
+from tests.webhooks.receiver import Reply, eventually, receiving
+from tests.webhooks.test_delivery import create_hook, emit_events
+
+
+async def test_deliveries_keep_no_foreign_keys(server: str) -> None:
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid = 'webhook_deliveries'::regclass"
+    )
+    assert rows == []
+
+
+async def test_deleting_a_webhook_deletes_its_deliveries_and_their_attempts(tenant: Tenant) -> None:
+    async with receiving() as receiver:
+        receiver.default = Reply(500)
+        hook = await create_hook(tenant, receiver.url, retryPolicy={"maxAttempts": 5, "backoffMs": 60_000})
+        await emit_events(tenant, ["action.approved", "action.rejected"])
+        await eventually(lambda: DeliveryAttempt.filter(delivery__webhook_id=hook["id"]).count(), within=15)
+        ids = await WebhookDelivery.filter(webhook_id=hook["id"]).values_list("id", flat=True)
+        assert len(ids) == 2
+        async with tenant.client() as c:
+            assert (await c.delete(f"/api/v1/webhooks/{hook['id']}")).status_code == 200
+        assert await WebhookDelivery.filter(webhook_id=hook["id"]).count() == 0
+        assert await DeliveryAttempt.filter(delivery_id__in=list(ids)).count() == 0
+
+
+async def test_a_delivery_whose_webhook_is_gone_is_dropped_unsent(tenant: Tenant) -> None:
+    async with receiving() as receiver:
+        kept = await create_hook(tenant, receiver.url)
+        orphan = await WebhookDelivery.create(
+            id=new_id("dlv"), organization_id=tenant.organization_id, webhook_id=new_id("wh"), event_id=new_id("evt"),
+            event_type="action.approved", payload="{}", next_attempt_at=utcnow(),
+        )
+        await emit_events(tenant, ["action.approved"])  # a delivery that is sent, to know the dispatcher ran
+        await eventually(lambda: WebhookDelivery.filter(webhook_id=kept["id"], status="succeeded").exists())
+        await eventually(lambda: _gone(orphan.id))
+        assert len(receiver.requests) == 1
+
+
+async def _gone(delivery_id: str) -> bool:
+    return not await WebhookDelivery.filter(id=delivery_id).exists()
