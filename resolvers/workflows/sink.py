@@ -13,6 +13,7 @@ from typing import Any
 
 from app.core.clock import utcnow
 from models.audit import AuditEntry
+from models.db import pg_fetch
 from models.workflows import Execution, Workflow, WorkflowVersion
 from resolvers.audit import trail
 from resolvers.context import Services
@@ -65,15 +66,30 @@ def _started_entry(execution: Execution) -> AuditEntry:
                       changes=changes, created_at=utcnow())
 
 
-async def wake_decided(events: list[Committed]) -> int:
+# One statement with one array parameter, whatever the batch's size: building Tortoise's
+# `IN ($2, $3, ...)` for a relay batch of approvals was 4% of the worker's CPU in figure 6's burst.
+_WAKE_DECIDED_PG = """
+WITH woken AS (
+    UPDATE executions SET next_run_at = $1
+    WHERE status = 'waiting' AND waiting_action_id = ANY($2::varchar[])
+    RETURNING 1
+)
+SELECT count(*) FROM woken
+"""
+
+
+async def wake_decided(services: Services, events: list[Committed]) -> int:
     """Executions waiting for one of these decisions are due now."""
     decided = [str(e.data.get("actionId")) for e in events if e.type in DECISIONS and e.data.get("actionId")]
     if not decided:
         return 0
-    return await Execution.filter(status="waiting", waiting_action_id__in=decided).update(next_run_at=utcnow())
+    if services.settings.is_sqlite:
+        return await Execution.filter(status="waiting", waiting_action_id__in=decided).update(next_run_at=utcnow())
+    [row] = await pg_fetch(_WAKE_DECIDED_PG, utcnow(), decided)
+    return int(row[0])
 
 
 @add_sink
 async def run_workflows(services: Services, events: list[Committed]) -> None:
-    if await start_triggered(events) + await wake_decided(events):
+    if await start_triggered(events) + await wake_decided(services, events):
         wake_runners(services)
