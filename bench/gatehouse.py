@@ -318,12 +318,14 @@ class GatehouseSide:
             self.worker = None
 
     def drained_worker(self) -> Service:
-        """A running worker that has relayed the backlog the other figures left (in seq order,
-        so a figure's own events would otherwise queue behind thousands of earlier ones)."""
+        """A running worker that has done the work the other figures left: their events relayed (in
+        seq order, so a figure's own events would otherwise queue behind thousands of earlier ones)
+        and their audit entries sealed (a worker stopped during figures 1-2 starts with some 25,000
+        to chain, which took its CPU during figure 6's burst)."""
         worker = self.start_worker()
         left = database.wait_relayed(self.config.env["DATABASE_URL"], self.budget.step_timeout)
         if left:
-            raise RuntimeError(f"the relay left {left} events unpublished")
+            raise RuntimeError(f"the worker left {left} events unrelayed or audit entries unsealed")
         return worker
 
     @property
@@ -528,7 +530,7 @@ class GatehouseSide:
         The receiver verifies every signature, as it does for the bare senders. `sample(pid, wait)`,
         when given, profiles the worker while it drains the backlog."""
         org, receiver = self._webhook_receiver()
-        self.drained_worker()  # earlier figures' events relayed first: none of them is a delivery
+        self.drained_worker()  # earlier figures' events relayed (none of them is a delivery) and entries sealed
         self.stop_worker()
         _reset(receiver.url)
         expected = self.budget.deliveries * (PROFILED_BACKLOG if sample else 1)
@@ -591,7 +593,7 @@ class GatehouseSide:
             calls = _wait_for_deliveries(flows.receiver.url, count, 5)["count"]  # each run called once
             left = database.wait_relayed(database_url, limit)  # the runs' events relayed: the worker is idle
             if left:
-                raise RuntimeError(f"the relay left {left} events unpublished")
+                raise RuntimeError(f"the worker left {left} events unrelayed or audit entries unsealed")
             idle_cpu = sysstat.process_cpu_s(worker.pid)
             latency = self._step_latency(flows)
             latency["worker_cpu_us_per_execution"] = _cpu_us(idle_cpu, sysstat.process_cpu_s(worker.pid),
