@@ -61,6 +61,8 @@ CATALOGUE = (
     "mcp.call_completed",
     "mcp.call_failed",
 )
+# The events that decide an action: what an approval step or a gateway call waits for.
+DECISION_EVENTS = frozenset({"action.approved", "action.rejected", "action.expired"})
 
 
 async def emit(services: Services, organization_id: str, event_type: str, data: dict[str, Any]) -> Event:

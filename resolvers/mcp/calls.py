@@ -22,7 +22,7 @@ from app.core.ids import random_base62
 from models.governance import Action
 from models.mcp import McpCall, McpServer
 from resolvers.context import Context, Services
-from resolvers.events.outbox import Committed, emit
+from resolvers.events.outbox import DECISION_EVENTS, Committed, emit
 from resolvers.events.relay import add_sink
 from resolvers.governance.outcome import effective_params
 from resolvers.mcp.catalogue import open_upstream
@@ -31,7 +31,6 @@ from resolvers.workflows.runner import system_context
 BATCH = 50
 UNDECIDED = "pending_approval"
 FORWARD_WAKE_CHANNEL = "gatehouse:mcp:forward"
-DECISIONS = frozenset({"action.approved", "action.rejected", "action.expired"})
 
 
 async def forward(ctx: Context, call: McpCall, action: Action) -> McpCall:
@@ -90,7 +89,7 @@ async def wake_forwarders(services: Services, events: list[Committed]) -> None:
     may wait for one of them. A one-byte wake on a channel of its own: the forwarders used to hear
     every relayed batch (EVENTS_CHANNEL) and look for approvals in it, which during a burst was 2-4%
     of a worker's CPU spent receiving and scanning events meant for subscribers."""
-    if any(event.type in DECISIONS for event in events):
+    if any(event.type in DECISION_EVENTS for event in events):
 
         async def publish() -> None:
             await services.bus.publish(FORWARD_WAKE_CHANNEL, b"1")

@@ -17,12 +17,10 @@ from models.db import pg_fetch
 from models.workflows import Execution, Workflow, WorkflowVersion
 from resolvers.audit import trail
 from resolvers.context import Services
-from resolvers.events.outbox import Committed
+from resolvers.events.outbox import DECISION_EVENTS, Committed
 from resolvers.events.relay import add_sink
 from resolvers.workflows.executions import new_execution, wake_runners
 from resolvers.workflows.triggers import matches
-
-DECISIONS = ("action.approved", "action.rejected", "action.expired")
 
 
 def trigger_payload(event: Committed) -> dict[str, Any]:
@@ -80,7 +78,7 @@ SELECT count(*) FROM woken
 
 async def wake_decided(services: Services, events: list[Committed]) -> int:
     """Executions waiting for one of these decisions are due now."""
-    decided = [str(e.data.get("actionId")) for e in events if e.type in DECISIONS and e.data.get("actionId")]
+    decided = [str(e.data.get("actionId")) for e in events if e.type in DECISION_EVENTS and e.data.get("actionId")]
     if not decided:
         return 0
     if services.settings.is_sqlite:

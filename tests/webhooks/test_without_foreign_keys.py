@@ -1,6 +1,6 @@
 """Deliveries keep no foreign keys on PostgreSQL (migration 0019): deleting a webhook deletes its
-deliveries by hand, and a delivery written for a webhook deleted at that moment is dropped by the
-dispatcher instead of being sent or kept."""
+deliveries by hand, and a delivery written for a webhook deleted at that moment is deleted by the
+dispatcher when it leases it, instead of staying pending for ever."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def test_deleting_a_webhook_deletes_its_deliveries_and_their_attempts(tena
         assert await DeliveryAttempt.filter(delivery_id__in=list(ids)).count() == 0
 
 
-async def test_a_delivery_whose_webhook_is_gone_is_dropped_unsent(tenant: Tenant) -> None:
+async def test_a_delivery_whose_webhook_is_gone_is_deleted_when_leased(tenant: Tenant) -> None:
     async with receiving() as receiver:
         kept = await create_hook(tenant, receiver.url)
         orphan = await WebhookDelivery.create(
