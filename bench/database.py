@@ -49,7 +49,7 @@ SELECT (SELECT count(*) FROM events_unrelayed)
 """
 
 
-async def _unrelayed(database_url: str) -> int:
+async def _left_over(database_url: str) -> int:
     conn = await asyncpg.connect(database_url)
     try:
         return int(await conn.fetchval(_LEFT_OVER))
@@ -57,20 +57,20 @@ async def _unrelayed(database_url: str) -> int:
         await conn.close()
 
 
-def unrelayed(database_url: str) -> int:
+def left_over(database_url: str) -> int:
     """How many committed events the relay has not published yet, plus the audit entries the sealer
     has not chained yet."""
-    return asyncio.run(_unrelayed(database_url))
+    return asyncio.run(_left_over(database_url))
 
 
-def wait_relayed(database_url: str, limit_s: float) -> int:
+def wait_drained(database_url: str, limit_s: float) -> int:
     """Wait until the relay has published every committed event and the sealer has chained every
     audit entry (or `limit_s` passed); the backlog left."""
     deadline = time.monotonic() + limit_s
-    left = asyncio.run(_unrelayed(database_url))
+    left = asyncio.run(_left_over(database_url))
     while left and time.monotonic() < deadline:
         time.sleep(0.5)
-        left = asyncio.run(_unrelayed(database_url))
+        left = asyncio.run(_left_over(database_url))
     return left
 
 

@@ -323,7 +323,7 @@ class GatehouseSide:
         and their audit entries sealed (a worker stopped during figures 1-2 starts with some 25,000
         to chain, which took its CPU during figure 6's burst)."""
         worker = self.start_worker()
-        left = database.wait_relayed(self.config.env["DATABASE_URL"], self.budget.step_timeout)
+        left = database.wait_drained(self.config.env["DATABASE_URL"], self.budget.step_timeout)
         if left:
             raise RuntimeError(f"the worker left {left} events unrelayed or audit entries unsealed")
         return worker
@@ -576,7 +576,7 @@ class GatehouseSide:
         (bench.workflow_latency)."""
         flows, budget = self._workflow_setup(), self.budget
         database_url, limit = self.config.env["DATABASE_URL"], budget.step_timeout
-        if database.unrelayed(database_url):
+        if database.left_over(database_url):
             self.drained_worker()  # earlier figures' events relayed first, so the runs' own are all it relays
         self.stop_worker()
         _reset(flows.receiver.url)
@@ -591,7 +591,7 @@ class GatehouseSide:
             )
             cpu_after = sysstat.process_cpu_s(worker.pid)
             calls = _wait_for_deliveries(flows.receiver.url, count, 5)["count"]  # each run called once
-            left = database.wait_relayed(database_url, limit)  # the runs' events relayed: the worker is idle
+            left = database.wait_drained(database_url, limit)  # events relayed, entries sealed: idle
             if left:
                 raise RuntimeError(f"the worker left {left} events unrelayed or audit entries unsealed")
             idle_cpu = sysstat.process_cpu_s(worker.pid)
