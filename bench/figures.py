@@ -175,6 +175,12 @@ FIGURES = [
         ("gatehouse.workflows", "latency.breakdown_ms_p50.pickup"),
     ),
     Figure(
+        "7. (detail) SELECT 1 after the idle gap vs back to back, p50",
+        "ms",
+        ("gatehouse.workflows", "latency.wake_ms.after_gap"),
+        ("gatehouse.workflows", "latency.wake_ms.back_to_back"),
+    ),
+    Figure(
         "7. (detail) worker CPU per execution",
         "us",
         ("gatehouse.workflows", "worker_cpu_us_per_execution"),

@@ -20,6 +20,11 @@ to the run's `started_at`: commit, wake over the bus, claim, loads, render), `st
 `started_at` to `finished_at`: its start checkpoint and the call), `finish` (step finished to the
 execution's `finished_at`: the step's checkpoint); from `finished_at` to seen is the last commit.
 A wake that was lost would show as a pickup near the runner's poll interval (0.5 s) in the p90.
+
+`wake_ms` puts the machine beside it: a bare `SELECT 1` on the bench's own connection after the
+same idle gap, and back to back (p50 of each). Every hop of an execution (client, server, Redis,
+PostgreSQL, listener, worker, receiver) starts from idle at concurrency 1, so on a machine whose
+idle processors halt at once (a virtual machine without halt polling) each hop pays the difference.
 """
 
 from __future__ import annotations
@@ -119,6 +124,25 @@ async def one_sample(
     }
 
 
+WAKE_SAMPLES = 100
+
+
+async def wake_cost(db: asyncpg.Connection, gap: float) -> dict[str, float | None]:
+    """p50 of a bare `SELECT 1` round trip after `gap` idle seconds, and back to back (ms)."""
+
+    async def timed() -> float:
+        started = time.perf_counter()
+        await db.fetchval("SELECT 1")
+        return time.perf_counter() - started
+
+    after_gap = []
+    for _ in range(WAKE_SAMPLES):
+        await asyncio.sleep(gap)
+        after_gap.append(await timed())
+    back_to_back = [await timed() for _ in range(WAKE_SAMPLES)]
+    return {"after_gap": percentile_ms(after_gap, 50), "back_to_back": percentile_ms(back_to_back, 50)}
+
+
 def _breakdown(taken: list[dict[str, Any]], q: float) -> dict[str, float | None]:
     """Each part's percentile on its own (the parts' p50s need not add up to the total's)."""
     parts = ("to_finished_at", "accept", "pickup", "step", "finish")
@@ -139,6 +163,7 @@ async def run(
         async with new_client() as client:
             await one_sample(execute, db, client, call_url, -1, gap)  # warm-up: connections, caches
             taken = [await one_sample(execute, db, client, call_url, n, gap) for n in range(samples)]
+            wake = await wake_cost(db, gap)
     finally:
         execute.close()
         await db.close()
@@ -151,6 +176,7 @@ async def run(
         "breakdown_ms_p50": _breakdown(taken, 50),
         "breakdown_ms_p90": _breakdown(taken, 90),
         "breakdown_ms_max": _breakdown(taken, 100),  # a lost wake shows as a pickup up to the poll interval
+        "wake_ms": wake,
     }
 
 
