@@ -24,8 +24,11 @@ OUTBOX_WAKE_CHANNEL = "gatehouse:outbox:wake"
 EVENTS_CHANNEL = "gatehouse:events"
 WAKE_DELAY_SECONDS = 0.002  # what a relay wake may add to an event's latency, to be shared by more commits
 _log = logging.getLogger("gatehouse.outbox")
-# Per bus: the wake scheduled but not yet sent. Every commit made before it is sent is covered by it.
-_unsent_wakes: weakref.WeakKeyDictionary[Any, asyncio.TimerHandle] = weakref.WeakKeyDictionary()
+# Per bus: the wake scheduled but not yet sent, and when it is due. Every commit made before it is
+# sent is covered by it. The due time is kept here, not asked of the
+# handle: for a callback due within half a millisecond uvloop hands back a plain Handle, which has no
+# `when()` (a pause of the process between reading the clock and scheduling is enough for that).
+_unsent_wakes: weakref.WeakKeyDictionary[Any, tuple[float, asyncio.Handle]] = weakref.WeakKeyDictionary()
 _wakes_in_flight: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 CATALOGUE = (
     "action.pending_approval",
@@ -96,10 +99,11 @@ def schedule_wake(services: Services, within: float = WAKE_DELAY_SECONDS) -> Non
     due = loop.time() + within
     pending = _unsent_wakes.get(bus)
     if pending is not None:
-        if pending.when() <= due:
+        pending_due, handle = pending
+        if pending_due <= due:
             return
-        pending.cancel()
-    _unsent_wakes[bus] = loop.call_at(due, _send_wake, bus)
+        handle.cancel()
+    _unsent_wakes[bus] = (due, loop.call_at(due, _send_wake, bus))
 
 
 def _send_wake(bus: Any) -> None:
