@@ -17,6 +17,7 @@ from typing import Any
 from bench.stats import spread
 
 Samples = dict[str, list[dict[str, Any] | None]]  # measurement key -> one result per round
+LOGGED_ERRORS = "gatehouse.logged_errors"  # one sample for the whole run (bench/logwatch.py)
 OPS: dict[str, Callable[[float, float], bool]] = {">=": operator.ge, "<=": operator.le, "<": operator.lt}
 
 
@@ -309,6 +310,12 @@ FIGURES = [
     Figure("12. server CPU per delivery", "us", ("gatehouse.dashboards", "server_cpu_us_per_delivery")),
     Figure(
         "12. (detail) server CPU share while proposals arrive", "cores", ("gatehouse.dashboards", "server_cpu_share")
+    ),
+    Figure(
+        "error lines logged by serve and worker, whole run",
+        "lines",
+        (LOGGED_ERRORS, "errors"),
+        goal=Goal("value", "<=", 0),
     ),
 ]
 

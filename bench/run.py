@@ -28,10 +28,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench import measure
+from bench import logwatch, measure
 from bench.baselines.senders import SECRET
 from bench.budget import FULL, QUICK, Budget
-from bench.figures import FIGURES, Samples, summarise, table
+from bench.figures import FIGURES, LOGGED_ERRORS, Samples, summarise, table
 from bench.gatehouse import GatehouseConfig, GatehouseSide, NotWired, engine_decisions
 from bench.procs import BENCH_DIR, LOG_DIR, PYTHON, REPO_DIR, Service, free_port, uvicorn_cmd
 from bench.profile import head as profile_head
@@ -134,6 +134,7 @@ class Rounds:
         self.only = only
         self.samples: Samples = {}
         self.notes: dict[str, str] = {}
+        self.logged: list[str] = []  # error lines Gatehouse logged during any step (bench/logwatch.py)
 
     def _wanted(self, step: Step | None) -> bool:
         return step is not None and (not self.only or any(o in step.key for o in self.only))
@@ -147,9 +148,9 @@ class Rounds:
                         self.samples.setdefault(step.key, []).append(self._one(step, number))
 
     def _one(self, step: Step, number: int) -> dict[str, Any] | None:
-        started = time.perf_counter()
+        started, logs = time.perf_counter(), logwatch.offsets()
         try:
-            result = step.run()
+            result = self._watched(step, logs)
         except NotWired as exc:
             self.notes[step.key] = f"not wired: {exc}"
             return None
@@ -161,6 +162,20 @@ class Rounds:
             return None
         print(f"  round {number + 1}: {step.key} {time.perf_counter() - started:.1f}s", file=sys.stderr)
         return self._checked(step.key, result)
+
+    def _watched(self, step: Step, logs: dict[str, int]) -> dict[str, Any]:
+        """Run the step; the errors Gatehouse logged meanwhile are noted against it, whatever it returns."""
+        try:
+            return step.run()
+        finally:
+            errors = logwatch.errors_since(logs)
+            if errors:
+                self.logged.extend(errors)
+                self.notes[f"{step.key} (logged errors)"] = f"{len(errors)} error lines; first: {errors[0]}"[:400]
+
+    def logged_errors(self) -> dict[str, Any]:
+        """The run's count of error lines, as one sample of the figure that wants none."""
+        return {"errors": len(self.logged), "first": self.logged[0] if self.logged else None}
 
     def _checked(self, key: str, result: dict[str, Any]) -> dict[str, Any] | None:
         """Failed requests are noted; a run in which nothing succeeded gives no sample at all."""
@@ -264,6 +279,10 @@ def report(rounds: Rounds, budget: Budget, started: float, info: dict[str, Any],
         key = figure.value[0]
         if key.startswith("gatehouse.") and key not in rounds.samples:
             rounds.notes.setdefault(key, "not measured (run with --gatehouse)")
+    if rounds.samples.keys() & {f.value[0] for f in FIGURES if f.value[0].startswith("gatehouse.")}:
+        rounds.samples[LOGGED_ERRORS] = [rounds.logged_errors()]
+        if rounds.logged:
+            rounds.notes[LOGGED_ERRORS] = f"first: {rounds.logged[0]}"[:400]
     entries = [summarise(figure, rounds.samples, rounds.notes) for figure in FIGURES]
     print(table(entries))
     print_profiles(info.get("profiles", {}))
