@@ -275,14 +275,14 @@ def print_profiles(found: dict[str, Any]) -> None:
 
 def report(rounds: Rounds, budget: Budget, started: float, info: dict[str, Any], out: Path) -> None:
     """Print the table and write results.json."""
-    for figure in FIGURES:
-        key = figure.value[0]
-        if key.startswith("gatehouse.") and key not in rounds.samples:
-            rounds.notes.setdefault(key, "not measured (run with --gatehouse)")
     if rounds.samples.keys() & {f.value[0] for f in FIGURES if f.value[0].startswith("gatehouse.")}:
         rounds.samples[LOGGED_ERRORS] = [rounds.logged_errors()]
         if rounds.logged:
             rounds.notes[LOGGED_ERRORS] = f"first: {rounds.logged[0]}"[:400]
+    for figure in FIGURES:
+        key = figure.value[0]
+        if key.startswith("gatehouse.") and key not in rounds.samples:
+            rounds.notes.setdefault(key, "not measured (run with --gatehouse)")
     entries = [summarise(figure, rounds.samples, rounds.notes) for figure in FIGURES]
     print(table(entries))
     print_profiles(info.get("profiles", {}))
