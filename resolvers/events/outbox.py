@@ -25,9 +25,9 @@ EVENTS_CHANNEL = "gatehouse:events"
 WAKE_DELAY_SECONDS = 0.002  # what a relay wake may add to an event's latency, to be shared by more commits
 _log = logging.getLogger("gatehouse.outbox")
 # Per bus: the wake scheduled but not yet sent, and when it is due. Every commit made before it is
-# sent is covered by it. The due time is kept here, not asked of the
-# handle: for a callback due within half a millisecond uvloop hands back a plain Handle, which has no
-# `when()` (a pause of the process between reading the clock and scheduling is enough for that).
+# sent is covered by it. The due time is kept here, not asked of the handle: for a callback due
+# within half a millisecond uvloop hands back a plain Handle, which has no `when()` (a pause of the
+# process between reading the clock and scheduling is enough for that).
 _unsent_wakes: weakref.WeakKeyDictionary[Any, tuple[float, asyncio.Handle]] = weakref.WeakKeyDictionary()
 _wakes_in_flight: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 CATALOGUE = (
