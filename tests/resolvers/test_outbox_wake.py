@@ -42,7 +42,16 @@ def test_a_wake_due_at_once_does_not_break_the_commits_after_it() -> None:
 
 
 def test_a_sooner_wake_replaces_a_later_one_and_one_wake_covers_both() -> None:
-    assert uvloop.run(_wakes_heard([0.05, 0.0, 0.002])) == [b"1"]
+    async def sooner_then_later() -> tuple[list[bytes], list[bytes]]:
+        services, heard = await _listening()
+        for within in (0.5, 0.0, 0.002):
+            schedule_wake(services, within)
+        await asyncio.sleep(0.1)  # long before the first wake's 0.5 s: only the sooner one can be heard
+        early = list(heard)
+        await asyncio.sleep(0.5)  # past 0.5 s: the replaced wake was cancelled, not sent as well
+        return early, heard
+
+    assert uvloop.run(sooner_then_later()) == ([b"1"], [b"1"])
 
 
 def test_a_wake_sent_leaves_room_for_the_next_one_on_the_same_bus() -> None:
