@@ -18,11 +18,12 @@ from typing import Any
 
 import orjson
 from asyncpg import Record
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from models.db import pg_fetch
-from models.leases import lease_is_free, lease_statement
+from models.leases import lease_is_free
 from models.webhooks import Webhook, WebhookDelivery
 from resolvers.context import Services
 
@@ -70,14 +71,16 @@ class Lease:
     webhook: Target | None
 
 
-_LEASE = lease_statement(
-    "webhook_deliveries", due="j.status = 'pending' AND j.next_attempt_at <= $1", order="j.next_attempt_at",
-    then="""SELECT l.*, w.id AS w_id, w.organization_id AS w_organization_id, w.name AS w_name, w.url AS w_url,
+# models.leases' statement, run by a function (migration 0020) whose plan walks the due index in
+# order and stops after $2 rows: planned in the statement, stale statistics made it read the backlog.
+_LEASE = """
+WITH leased AS (SELECT * FROM lease_webhook_deliveries($1, $2, $3))
+SELECT l.*, w.id AS w_id, w.organization_id AS w_organization_id, w.name AS w_name, w.url AS w_url,
        w.headers::text AS w_headers, w.max_attempts AS w_max_attempts, w.backoff_ms AS w_backoff_ms,
        w.active AS w_active, w.consecutive_failures AS w_consecutive_failures, w.secret AS w_secret,
        w.previous_secret AS w_previous_secret, w.previous_secret_expires_at AS w_previous_secret_expires_at
 FROM leased l LEFT JOIN webhooks w ON w.id = l.webhook_id
-ORDER BY l.next_attempt_at""")
+ORDER BY l.next_attempt_at"""
 
 _RECORD = """
 WITH r AS (
@@ -105,9 +108,14 @@ async def lease_due(services: Services, limit: int) -> list[Lease]:
     until = now + timedelta(seconds=services.settings.webhook_claim_seconds)
     if services.settings.is_sqlite:
         return await _lease_with_orm(now, until, limit)
-    rows = await pg_fetch(_LEASE, now, limit, until)
     targets: dict[str, Target] = {}  # a batch mostly goes to few webhooks: one Target each
-    return [_lease_of(row, targets) for row in rows]
+    return [_lease_of(row, targets) for row in await lease_rows(now, limit, until)]
+
+
+async def lease_rows(now: datetime, limit: int, until: datetime, conn: BaseDBAsyncClient | None = None) -> list[Record]:
+    """PostgreSQL: lease up to `limit` deliveries due at `now` until `until`, in one statement (on
+    `conn`, a transaction's connection, or a pooled one); each row carries its webhook's columns."""
+    return await pg_fetch(_LEASE, now, limit, until, conn=conn)
 
 
 def _lease_of(row: Record, targets: dict[str, Target]) -> Lease:
