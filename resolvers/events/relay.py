@@ -45,11 +45,14 @@ _local_turns: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDict
 # events after the log's last position, log them, and return them, in one statement of the relay's
 # transaction (a sink that fails puts them back). Only the holder of the relay turn runs it, so
 # max(position) is stable for the statement. An entry whose event was deleted comes back with no id.
+# The batch's seqs are deleted as an array (`= ANY(ARRAY(...))`, primary-key lookups): written as
+# `IN (subquery)`, the planner joined them to a sequential scan of the queue, every live entry and
+# every dead one left since the last vacuum, on each turn.
 _CLAIM_PG = """
 WITH batch AS (
-    DELETE FROM events_unrelayed WHERE seq IN (
+    DELETE FROM events_unrelayed WHERE seq = ANY(ARRAY(
         SELECT seq FROM events_unrelayed ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED
-    )
+    ))
     RETURNING seq
 ), claimed AS (
     SELECT e.seq, e.id, e.organization_id, e.type, e.data, e.created_at,
@@ -76,7 +79,7 @@ async def relay_once(services: Services) -> int:
     sqlite = services.settings.is_sqlite
     async with _local_turn(services.bus) if sqlite else pg_advisory_session_lock(RELAY_LOCK):
         async with atomic() as conn:
-            events, taken = await (_claim_orm(conn) if sqlite else _claim_pg(conn))
+            events, taken = await (_claim_orm(conn) if sqlite else claim_pg(conn))
             for sink in SINKS if events else ():
                 await sink(services, events)
         if events:  # committed: published before the turn passes on, so positions stay in order
@@ -91,7 +94,7 @@ def _local_turn(bus: Any) -> asyncio.Lock:
     return turn
 
 
-async def _claim_pg(conn: BaseDBAsyncClient) -> tuple[list[Committed], int]:
+async def claim_pg(conn: BaseDBAsyncClient) -> tuple[list[Committed], int]:
     """The batch's events in position order, and how many queue entries were taken."""
     rows = await pg_fetch(_CLAIM_PG, BATCH_SIZE, utcnow(), conn=conn)
     events = [Committed(r["seq"], r["id"], r["organization_id"], r["type"], orjson.loads(r["data"]), r["created_at"],

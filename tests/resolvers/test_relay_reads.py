@@ -1,0 +1,39 @@
+"""A relay turn reads the queue entries it takes, not the whole queue (PostgreSQL): taking them as
+`IN (subquery)` joined them to a sequential scan of events_unrelayed, all live entries and every
+dead one since the last vacuum, on every turn."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.after_commit import atomic
+from models.db import pg_fetch
+from resolvers.events.relay import BATCH_SIZE, claim_pg
+from tests.conftest import Tenant
+
+_READ = """SELECT seq_tup_read AS read FROM pg_stat_xact_user_tables WHERE relname = 'events_unrelayed'"""
+_QUEUE = """
+WITH e AS (
+    INSERT INTO events (id, organization_id, type, data, created_at)
+    SELECT 'evt_queued_' || g, $1, 'test.queued', '{}'::jsonb, now() FROM generate_series(1, $2) g
+    RETURNING seq
+)
+INSERT INTO events_unrelayed (seq) SELECT seq FROM e
+"""
+
+
+class _Undo(Exception):
+    """Rolls the test's transaction back: the queued events are never relayed for real."""
+
+
+async def test_a_relay_turn_reads_no_queue_entry_sequentially(tenant: Tenant) -> None:
+    with pytest.raises(_Undo):
+        async with atomic() as conn:  # uncommitted: the test server's relay never sees these entries
+            await pg_fetch(_QUEUE, tenant.organization_id, 4 * BATCH_SIZE, conn=conn)
+            before = (await pg_fetch(_READ, conn=conn))[0]["read"]
+            events, taken = await claim_pg(conn)
+            read = (await pg_fetch(_READ, conn=conn))[0]["read"] - before
+            assert taken == BATCH_SIZE and len(events) == BATCH_SIZE
+            assert [e.type for e in events] == ["test.queued"] * BATCH_SIZE
+            assert read == 0, f"the turn read {read} queue entries by a sequential scan to take {taken}"
+            raise _Undo
