@@ -24,9 +24,13 @@ from resolvers.audit.chain import GENESIS, ChainEntry, link
 CHAIN_LOCK: Final = 0x6175646974  # "audit": the advisory lock the sealer and retention share
 _LOCK_PG: Final = "SELECT pg_try_advisory_xact_lock($1) AS taken"
 _HEADS_PG: Final = "SELECT organization_id, position, hash FROM audit_chains WHERE organization_id = ANY($1::varchar[])"
+# The seqs' bounds ($4, $5) keep the join to the batch's range of the table: without them the
+# planner hashed the whole table for a batch of 1,000 (27,269 rows read on the bench database,
+# 53-67 ms a batch against 35-37 ms bounded).
 _SEAL_PG: Final = """
 UPDATE audit_entries e SET position = v.position, hash = v.hash
-FROM unnest($1::bigint[], $2::bigint[], $3::varchar[]) AS v(seq, position, hash) WHERE e.seq = v.seq
+FROM unnest($1::bigint[], $2::bigint[], $3::varchar[]) AS v(seq, position, hash)
+WHERE e.seq = v.seq AND e.seq BETWEEN $4 AND $5
 """
 _HEAD_PG: Final = """
 INSERT INTO audit_chains (organization_id, position, hash, anchor_position)
@@ -65,7 +69,8 @@ async def _heads(conn: BaseDBAsyncClient, organizations: set[str], postgres: boo
 
 
 async def _write_pg(conn: BaseDBAsyncClient, batch: list[tuple[int, ChainEntry]], heads: Heads) -> None:
-    await pg_execute(_SEAL_PG, [s for s, _ in batch], [e.position for _, e in batch], [e.hash for _, e in batch],
+    seqs = [s for s, _ in batch]
+    await pg_execute(_SEAL_PG, seqs, [e.position for _, e in batch], [e.hash for _, e in batch], min(seqs), max(seqs),
                      conn=conn)
     orgs = list(heads)
     await pg_execute(_HEAD_PG, orgs, [heads[o][0] for o in orgs], [heads[o][1] for o in orgs], conn=conn)
