@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import Authenticator, presented_key
@@ -33,6 +34,9 @@ def is_public(path: str) -> bool:
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
 _log = get_logger("gatehouse.http")
+
+
+CLIENT_CLOSED = 499  # the status counted in /metrics for a request whose client left mid-body (nginx's convention)
 
 
 class BodyTooLarge(Exception):
@@ -80,6 +84,9 @@ class GatehouseMiddleware:
             await self._handle(scope, headers, self._bounded(receive), send_wrapper, state)
         except BodyTooLarge:
             await self._fail(send_wrapper, state, "PAYLOAD_TOO_LARGE", "request body is too large")
+        except ClientDisconnect:  # gone before its body arrived: nothing ran, no one to answer, no server error
+            state["status"] = CLIENT_CLOSED
+            _log.info("client disconnected before its request was read", request_id=request_id, path=scope["path"])
         except Exception as exc:
             if is_outage(exc):  # the database or Redis is unreachable: retrying will work, alerting won't help
                 _log.warning("backing service unavailable", request_id=request_id, path=scope["path"],

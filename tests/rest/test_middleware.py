@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -12,6 +13,7 @@ from starlette.routing import Route
 from app.auth import Authenticator
 from app.middleware import GatehouseMiddleware
 from app.ratelimit import MemoryRateLimiter
+from tests.conftest import Tenant
 
 
 async def test_request_id_health_metrics(client) -> None:
@@ -43,3 +45,37 @@ async def test_unexpected_exception_is_a_clean_500_with_request_id() -> None:
     body = response.json()
     assert body["error"] == "INTERNAL" and response.headers["X-Request-Id"] in body["message"]
     assert "SELECT" not in response.text and "Traceback" not in response.text
+
+
+async def test_a_client_gone_mid_body_is_no_server_error(tenant: Tenant) -> None:
+    """A client that closes its connection before sending the body it announced gets no answer
+    (no one is there), and the request counts as 499 in /metrics, not as a 500 with a traceback."""
+    url = httpx.URL(tenant.base_url)
+    _reader, writer = await asyncio.open_connection(url.host, url.port)
+    writer.write(
+        f"POST /api/v1/actions HTTP/1.1\r\nHost: {url.host}\r\nAuthorization: Bearer {tenant.key}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"type\": ".encode()
+    )
+    await writer.drain()
+    await asyncio.sleep(0.2)  # the server is reading the body when the client goes
+    writer.close()
+    await writer.wait_closed()
+    async with tenant.client() as c:
+        for _ in range(50):
+            counted = _requests_counted((await c.get("/metrics")).text, "/api/v1/actions")
+            if "499" in counted:
+                break
+            await asyncio.sleep(0.05)
+    assert "499" in counted, counted
+    assert "500" not in counted, counted
+
+
+def _requests_counted(metrics: str, route: str) -> dict[str, float]:
+    """`gatehouse_http_requests_total` of POST `route`, by status."""
+    counted = {}
+    for line in metrics.splitlines():
+        if line.startswith("gatehouse_http_requests_total{") and 'method="POST"' in line and f'route="{route}"' in line:
+            status = re.search(r'status="(\d+)"', line)
+            if status:
+                counted[status.group(1)] = float(line.rsplit(" ", 1)[1])
+    return counted
