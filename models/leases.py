@@ -10,7 +10,9 @@ Every write a worker makes afterwards is fenced, so a worker whose lease lapsed 
 another worker took) changes nothing: deliveries fence on the attempt count the lease saw,
 executions on a `lease` number the claim increments (`fence`). The statement's parameters are
 fixed: $1 now, $2 how many, $3 the lease's end; the caller's condition and final SELECT may use
-more. SQLite (one embedded process, no row locks to skip) uses `lease_is_free` in the ORM.
+more. SQLite (one embedded process, no row locks to skip) uses `lease_is_free` in the ORM. The
+webhook dispatcher runs this statement from a PL/pgSQL function (migration 0020,
+`lease_webhook_deliveries`) that fixes its plan; a change to the lease's rule changes both.
 """
 
 from __future__ import annotations

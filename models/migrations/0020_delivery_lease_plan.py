@@ -13,8 +13,8 @@ bench database with 3,000 pending deliveries leased 32 at a time: the scan read 
 with the bitmap and sequential scans off, so its plan is the ordered walk, and the update finds the
 picked rows by primary key, with or without statistics; PL/pgSQL keeps the plan between calls. Its
 ROWS is a lease's size, for the planner of the statement that joins the leased rows to their
-webhooks (resolvers.webhooks.leases); left at the default 1,000, that join also scanned the table. SQLite (embedded, one
-process) keeps its ORM lease."""
+webhooks (resolvers.webhooks.leases); left at the default 1,000, that join also scanned the table.
+SQLite (embedded, one process) keeps its ORM lease."""
 
 from tortoise import migrations
 

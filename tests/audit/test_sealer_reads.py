@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
-
-from app.core.after_commit import atomic
 from models.db import pg_fetch
 from resolvers.audit import rows
 from resolvers.audit.sealer import seal_pending
 from tests.conftest import Tenant
+from tests.reads import rolled_back, rows_read
 
-_READ = "SELECT seq_tup_read AS read FROM pg_stat_xact_user_tables WHERE relname = 'audit_entries'"
 _ENTRIES = """
 INSERT INTO audit_entries (id, organization_id, type, actor, changes, created_at, position, hash)
 SELECT $1 || g, $2, 'test.entry', 'system:test', '{}'::jsonb, now(),
@@ -22,23 +19,17 @@ FROM generate_series(1, $4) g
 """
 
 
-class _Undo(Exception):
-    """Rolls the test's transaction back: its entries never join a real trail."""
-
-
 async def test_sealing_a_batch_reads_no_entry_by_a_sequential_scan(tenant: Tenant) -> None:
-    with pytest.raises(_Undo):
-        async with atomic() as conn:  # uncommitted: the test server's sealer never sees these entries
-            # a trail of sealed entries (another organization's, no foreign key), then a batch to seal
-            await pg_fetch(_ENTRIES, "aud_sealed_", "org_sealed_trail", True, 5 * rows.BATCH, conn=conn)
-            await pg_fetch(_ENTRIES, "aud_unsealed_", tenant.organization_id, False, rows.BATCH, conn=conn)
-            before = (await pg_fetch(_READ, conn=conn))[0]["read"]
-            sealed = 0
-            for _ in range(100):  # the server's sealer may hold the chain's lock a moment
-                if sealed := await seal_pending():
-                    break
-                await asyncio.sleep(0.05)
-            read = (await pg_fetch(_READ, conn=conn))[0]["read"] - before
-            assert sealed == rows.BATCH
-            assert read == 0, f"sealing {sealed} entries read {read} by a sequential scan"
-            raise _Undo
+    async with rolled_back() as conn:  # uncommitted: the test server's sealer never sees these entries
+        # a trail of sealed entries (another organization's, no foreign key), then a batch to seal
+        await pg_fetch(_ENTRIES, "aud_sealed_", "org_sealed_trail", True, 5 * rows.BATCH, conn=conn)
+        await pg_fetch(_ENTRIES, "aud_unsealed_", tenant.organization_id, False, rows.BATCH, conn=conn)
+        before, _ = await rows_read(conn, "audit_entries")
+        sealed = 0
+        for _ in range(100):  # the server's sealer may hold the chain's lock a moment
+            if sealed := await seal_pending():
+                break
+            await asyncio.sleep(0.05)
+        read = (await rows_read(conn, "audit_entries"))[0] - before
+        assert sealed == rows.BATCH
+        assert read == 0, f"sealing {sealed} entries read {read} by a sequential scan"

@@ -4,14 +4,11 @@ dead one since the last vacuum, on every turn."""
 
 from __future__ import annotations
 
-import pytest
-
-from app.core.after_commit import atomic
 from models.db import pg_fetch
 from resolvers.events.relay import BATCH_SIZE, claim_pg
 from tests.conftest import Tenant
+from tests.reads import rolled_back, rows_read
 
-_READ = """SELECT seq_tup_read AS read FROM pg_stat_xact_user_tables WHERE relname = 'events_unrelayed'"""
 _QUEUE = """
 WITH e AS (
     INSERT INTO events (id, organization_id, type, data, created_at)
@@ -22,18 +19,12 @@ INSERT INTO events_unrelayed (seq) SELECT seq FROM e
 """
 
 
-class _Undo(Exception):
-    """Rolls the test's transaction back: the queued events are never relayed for real."""
-
-
 async def test_a_relay_turn_reads_no_queue_entry_sequentially(tenant: Tenant) -> None:
-    with pytest.raises(_Undo):
-        async with atomic() as conn:  # uncommitted: the test server's relay never sees these entries
-            await pg_fetch(_QUEUE, tenant.organization_id, 4 * BATCH_SIZE, conn=conn)
-            before = (await pg_fetch(_READ, conn=conn))[0]["read"]
-            events, taken = await claim_pg(conn)
-            read = (await pg_fetch(_READ, conn=conn))[0]["read"] - before
-            assert taken == BATCH_SIZE and len(events) == BATCH_SIZE
-            assert [e.type for e in events] == ["test.queued"] * BATCH_SIZE
-            assert read == 0, f"the turn read {read} queue entries by a sequential scan to take {taken}"
-            raise _Undo
+    async with rolled_back() as conn:  # uncommitted: the test server's relay never sees these entries
+        await pg_fetch(_QUEUE, tenant.organization_id, 4 * BATCH_SIZE, conn=conn)
+        before, _ = await rows_read(conn, "events_unrelayed")
+        events, taken = await claim_pg(conn)
+        read = (await rows_read(conn, "events_unrelayed"))[0] - before
+        assert taken == BATCH_SIZE and len(events) == BATCH_SIZE
+        assert [e.type for e in events] == ["test.queued"] * BATCH_SIZE
+        assert read == 0, f"the turn read {read} queue entries by a sequential scan to take {taken}"
