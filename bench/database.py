@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -55,6 +56,26 @@ async def _left_over(database_url: str) -> int:
         return int(await conn.fetchval(_LEFT_OVER))
     finally:
         await conn.close()
+
+
+_FIRST_WRITTEN = """
+SELECT min(created_at) FROM webhook_deliveries WHERE organization_id = $1 AND created_at >= $2
+"""
+
+
+async def _first_written(database_url: str, organization_id: str, since: datetime) -> datetime | None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        found: datetime | None = await conn.fetchval(_FIRST_WRITTEN, organization_id, since)
+        return found
+    finally:
+        await conn.close()
+
+
+def first_delivery_written(database_url: str, organization_id: str, since: datetime) -> datetime | None:
+    """When the relay wrote the organization's first webhook delivery at or after `since` (the
+    delivery row's `created_at`, stamped by the fan-out just before its insert)."""
+    return asyncio.run(_first_written(database_url, organization_id, since))
 
 
 def left_over(database_url: str) -> int:

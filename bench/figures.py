@@ -148,6 +148,12 @@ FIGURES = [
         ("baseline.senders", "best"),
         Goal("ratio", ">=", 0.7),  # issue 17: 0.7 (it was 0.5)
     ),
+    Figure(
+        "6. (detail) the same burst from its first delivery written",
+        "1/s",
+        ("gatehouse.webhooks", "per_s_from_written"),
+        ("baseline.senders", "best"),
+    ),
     Figure("6. bare sender, best httpx", "1/s", ("baseline.senders", "httpx")),
     Figure("6. bare sender, best aiohttp", "1/s", ("baseline.senders", "aiohttp")),
     Figure("6. receiver capacity (client-bound)", "req/s", ("baseline.receiver", "rps")),
