@@ -50,10 +50,11 @@ SELECT (SELECT count(*) FROM events_unrelayed)
 """
 
 
-async def _left_over(database_url: str) -> int:
+async def _fetchrow(database_url: str, sql: str, *args: Any) -> asyncpg.Record:
+    """One row of one statement, on a connection of its own (the harness reads between figures)."""
     conn = await asyncpg.connect(database_url)
     try:
-        return int(await conn.fetchval(_LEFT_OVER))
+        return await conn.fetchrow(sql, *args)
     finally:
         await conn.close()
 
@@ -63,19 +64,15 @@ SELECT min(created_at) FROM webhook_deliveries WHERE organization_id = $1 AND cr
 """
 
 
-async def _first_written(database_url: str, organization_id: str, since: datetime) -> datetime | None:
-    conn = await asyncpg.connect(database_url)
-    try:
-        found: datetime | None = await conn.fetchval(_FIRST_WRITTEN, organization_id, since)
-        return found
-    finally:
-        await conn.close()
-
-
 def first_delivery_written(database_url: str, organization_id: str, since: datetime) -> datetime | None:
     """When the relay wrote the organization's first webhook delivery at or after `since` (the
     delivery row's `created_at`, stamped by the fan-out just before its insert)."""
-    return asyncio.run(_first_written(database_url, organization_id, since))
+    found: datetime | None = asyncio.run(_fetchrow(database_url, _FIRST_WRITTEN, organization_id, since))[0]
+    return found
+
+
+async def _left_over(database_url: str) -> int:
+    return int((await _fetchrow(database_url, _LEFT_OVER))[0])
 
 
 def left_over(database_url: str) -> int:
@@ -107,11 +104,7 @@ FROM executions WHERE id = ANY($1::text[])
 
 
 async def _progress(database_url: str, ids: list[str]) -> dict[str, Any]:
-    conn = await asyncpg.connect(database_url)
-    try:
-        return dict(await conn.fetchrow(_PROGRESS, ids))
-    finally:
-        await conn.close()
+    return dict(await _fetchrow(database_url, _PROGRESS, ids))
 
 
 def wait_executions(
