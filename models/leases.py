@@ -8,11 +8,11 @@ A worker that dies simply lets its leases lapse; the rows are then due for anoth
 
 Every write a worker makes afterwards is fenced, so a worker whose lease lapsed (and whose row
 another worker took) changes nothing: deliveries fence on the attempt count the lease saw,
-executions on a `lease` number the claim increments (`fence`). The statement's parameters are
-fixed: $1 now, $2 how many, $3 the lease's end; the caller's condition and final SELECT may use
-more. SQLite (one embedded process, no row locks to skip) uses `lease_is_free` in the ORM. The
-webhook dispatcher runs this statement from a PL/pgSQL function (migration 0020,
-`lease_webhook_deliveries`) that fixes its plan; a change to the lease's rule changes both.
+executions on a `lease` number the claim increments. SQLite (one embedded process, no row locks to
+skip) uses `lease_is_free` in the ORM. On PostgreSQL each table's lease is a PL/pgSQL function that
+fixes its plan to an ordered walk of the due rows (migrations 0020, `lease_webhook_deliveries`, and
+0021, `lease_executions`): planned from statistics, a lease read the whole backlog. A change to the
+lease's rule changes the function and the ORM's form.
 """
 
 from __future__ import annotations
@@ -20,26 +20,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from tortoise.expressions import Q
-
-
-def lease_statement(table: str, *, due: str, order: str, fence: str | None = None, also_set: str = "",
-                    then: str = "SELECT * FROM leased") -> str:
-    """One statement that leases due rows of `table` and answers `then` over `leased` (the rows as
-    updated). `due` and `order` are SQL on the table's columns (alias `j`); `fence` names an integer
-    column the lease increments; `also_set` adds assignments (`, status = ...`)."""
-    bump = f", {fence} = j.{fence} + 1" if fence else ""
-    return f"""
-WITH due AS (
-    SELECT j.id FROM {table} j
-    WHERE ({due}) AND (j.claimed_until IS NULL OR j.claimed_until < $1)
-    ORDER BY {order} LIMIT $2 FOR UPDATE SKIP LOCKED
-), leased AS (
-    UPDATE {table} j SET claimed_until = $3{bump}{also_set}
-    FROM due WHERE j.id = due.id
-    RETURNING j.*
-)
-{then}
-"""
 
 
 def lease_is_free(now: datetime) -> Q:

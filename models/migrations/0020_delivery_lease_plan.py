@@ -9,7 +9,7 @@ then costs each lease its whole backlog, paid again by every lease that drains i
 bench database with 3,000 pending deliveries leased 32 at a time: the scan read 1,720 rows for 32
 (1.78 ms of a 2.86 ms lease); the ordered walk read 32 (0.12 ms of 1.24 ms).
 
-`lease_webhook_deliveries` takes the lease (models.leases' statement, written out for this table)
+`lease_webhook_deliveries` takes the lease (models.leases' rule, written out for this table)
 with the bitmap and sequential scans off, so its plan is the ordered walk, and the update finds the
 picked rows by primary key, with or without statistics; PL/pgSQL keeps the plan between calls. Its
 ROWS is a lease's size, for the planner of the statement that joins the leased rows to their

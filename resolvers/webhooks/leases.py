@@ -71,7 +71,7 @@ class Lease:
     webhook: Target | None
 
 
-# models.leases' statement, run by a function (migration 0020) whose plan walks the due index in
+# models.leases' rule, run by a function (migration 0020) whose plan walks the due index in
 # order and stops after $2 rows: planned in the statement, stale statistics made it read the backlog.
 _LEASE = """
 WITH leased AS (SELECT * FROM lease_webhook_deliveries($1, $2, $3))

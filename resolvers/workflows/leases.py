@@ -13,12 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from asyncpg import Record
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.expressions import F
 
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from models.db import pg_fetch
-from models.leases import lease_is_free, lease_statement
+from models.leases import lease_is_free
 from models.workflows import Execution, Workflow
 from resolvers.context import Services
 
@@ -32,19 +34,14 @@ class Claim:
     execution: Execution | None = field(default=None, compare=False, repr=False)  # as claimed (PostgreSQL)
 
 
-_CLAIM_PG = lease_statement(
-    "executions",
-    due="""j.status IN ('pending', 'running', 'waiting') AND j.next_run_at <= $1 AND j.id <> ALL($4::varchar[])
-      AND NOT EXISTS (
-          SELECT 1 FROM workflows w WHERE w.id = j.workflow_id AND w.concurrency IS NOT NULL
-            AND w.concurrency <= (SELECT count(*) FROM executions r
-                                  WHERE r.workflow_id = j.workflow_id AND r.claimed_until >= $1))""",
-    order="j.next_run_at", fence="lease",
-    also_set=", updated_at = $1, status = CASE WHEN j.status = 'waiting' THEN 'running' ELSE j.status END",
-    then="""SELECT l.*, w.concurrency,
-    CASE WHEN w.concurrency IS NULL THEN 0 ELSE  -- counted only for capped workflows (a scan of their runs)
+# models.leases' rule for executions, run by a function (migration 0021) whose plan walks the due
+# index in order and stops after $2 rows: planned in the statement, stale statistics made it read the
+# backlog, and each candidate's cap count every execution its workflow ever ran.
+_CLAIM_PG = """
+SELECT l.*, w.concurrency,
+    CASE WHEN w.concurrency IS NULL THEN 0 ELSE  -- counted only for capped workflows (their held runs)
         (SELECT count(*) FROM executions r WHERE r.workflow_id = l.workflow_id AND r.claimed_until >= $1) END AS held
-FROM leased l JOIN workflows w ON w.id = l.workflow_id""")
+FROM lease_executions($1, $2, $3, $4) l JOIN workflows w ON w.id = l.workflow_id"""
 
 
 def lease_until(services: Services, now: datetime) -> datetime:
@@ -57,7 +54,7 @@ async def claim_due(services: Services, limit: int, skip: Sequence[str] = ()) ->
     now = utcnow()
     if services.settings.is_sqlite:
         return await _claim_orm(now, lease_until(services, now), limit)
-    rows = await pg_fetch(_CLAIM_PG, now, limit, lease_until(services, now), list(skip))
+    rows = await lease_rows(now, limit, lease_until(services, now), skip)
     kept: list[Claim] = []
     over: list[Claim] = []
     taken: dict[str, int] = {}
@@ -70,6 +67,14 @@ async def claim_due(services: Services, limit: int, skip: Sequence[str] = ()) ->
     for claim in over:  # one batch took more of a capped workflow than it may run: give them back
         await release(claim)
     return kept
+
+
+async def lease_rows(now: datetime, limit: int, until: datetime, skip: Sequence[str],
+                     conn: BaseDBAsyncClient | None = None) -> list[Record]:
+    """PostgreSQL: lease up to `limit` executions due at `now` until `until`, but those in `skip`, in
+    one statement (on `conn`, a transaction's connection, or a pooled one); each row carries its
+    workflow's cap and how many of its executions were held when the statement began."""
+    return await pg_fetch(_CLAIM_PG, now, limit, until, list(skip), conn=conn)
 
 
 async def _claim_orm(now: datetime, until: datetime, limit: int) -> list[Claim]:
