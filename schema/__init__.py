@@ -12,6 +12,7 @@ from schema.agents.queries import AgentQueries
 from schema.audit.queries import AuditQueries
 from schema.connectors.mutations import ConnectorMutations
 from schema.connectors.queries import ConnectorQueries
+from schema.execution import AcyclicExecutionContext
 from schema.governance.mutations import GovernanceMutations
 from schema.governance.queries import GovernanceQueries
 from schema.keys.mutations import KeyMutations
@@ -75,4 +76,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=subscription,
         # a factory: one instance per request, its caches module-level and shared (schema/operation.py)
         extensions=[lambda: OperationPolicy(rules, settings.graphql_max_tokens)],
+        execution_context_class=AcyclicExecutionContext,  # freed by refcounting (schema/execution.py)
     )
