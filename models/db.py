@@ -18,6 +18,12 @@ from models import MODEL_MODULES
 
 _users = 0  # apps of this process using the Tortoise connections
 
+ASYNC_COMMIT = "(SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL"
+"""A condition that holds and makes the transaction it runs in commit without waiting for its WAL
+flush (`SET LOCAL synchronous_commit = off` inside a statement; PostgreSQL evaluates it once, before
+any row). For writes that a crash of PostgreSQL may lose because losing one is already handled
+(an expired lease taken again), never for what a client was told is stored."""
+
 
 class PooledConnection(asyncpg.Connection):  # type: ignore[misc]
     """A pooled connection released without asyncpg's reset statement.

@@ -119,7 +119,7 @@ async def record_batch(services: Services, results: list[tuple[Claimed, Outcome]
     now = utcnow()
     moves = [_move_of(claimed, outcome) for claimed, outcome in results]
     if not (services.settings.is_sqlite or any(_tells_health(c, o) for c, o in results)):
-        await record_moves(moves, now)
+        await record_moves(moves, now, flushed=False)  # all sent, no webhook's health changes
         return
     async with atomic():
         moved = await (_record_with_orm(moves, now) if services.settings.is_sqlite else record_moves(moves, now))

@@ -1,15 +1,19 @@
 """A lease reads the deliveries it takes, not the backlog (PostgreSQL, migration 0020): planned from
-statistics that never saw the backlog pending, the lease read every pending delivery to keep ten."""
+statistics that never saw the backlog pending, the lease read every pending delivery to keep ten.
+And which of the dispatcher's writes wait for the WAL flush: a lease and a record of successes do not
+(losing one is an expired lease, sent again with the same id); a record that may change a webhook's
+health does."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from app.core.clock import utcnow
 from app.core.ids import new_id
-from models.db import pg_execute
+from models.db import pg_execute, pg_fetch
 from models.webhooks import Webhook
-from resolvers.webhooks.leases import lease_rows
+from resolvers.webhooks.leases import Moved, lease_rows, record_moves
 from tests.conftest import Tenant
 from tests.reads import rolled_back, rows_read
 
@@ -33,6 +37,27 @@ async def test_a_lease_of_ten_reads_about_ten_rows_of_a_large_backlog(tenant: Te
         assert len(leased) == 10
         assert all(row["w_id"] is not None for row in leased)
         assert read <= 40, f"the lease read {read} rows of webhook_deliveries to take 10"
+
+
+async def test_a_lease_and_a_record_of_successes_do_not_wait_for_the_flush(tenant: Tenant) -> None:
+    later = utcnow() + timedelta(hours=1)
+    await _deliveries(tenant, 3, "pending", later)
+    due_at = later + timedelta(minutes=1)
+    async with rolled_back() as conn:
+        assert await _commit_waits(conn) == "on"
+        leased = await lease_rows(due_at, 10, due_at + timedelta(minutes=5), conn=conn)
+        assert len(leased) == 3
+        assert await _commit_waits(conn) == "off"
+    for flushed, expected in ((True, "on"), (False, "off")):
+        async with rolled_back() as conn:
+            moves = [Moved(row["id"], 1, "succeeded", None, 200, None, 5, "ok") for row in leased]
+            assert await record_moves(moves, utcnow(), flushed=flushed) == {row["id"] for row in leased}
+            assert await _commit_waits(conn) == expected
+
+
+async def _commit_waits(conn: Any) -> str:
+    """The transaction's `synchronous_commit`: "on" waits for the WAL flush, "off" does not."""
+    return str((await pg_fetch("SELECT current_setting('synchronous_commit') AS s", conn=conn))[0]["s"])
 
 
 async def _deliveries(tenant: Tenant, count: int, status: str, due: datetime) -> None:
