@@ -4,8 +4,10 @@ dead one since the last vacuum, on every turn."""
 
 from __future__ import annotations
 
+import pytest
+
 from models.db import pg_fetch
-from resolvers.events.relay import BATCH_SIZE, claim_pg
+from resolvers.events.relay import BATCH_SIZE, MAX_BATCH_SIZE, claim_pg, next_batch_size
 from tests.conftest import Tenant
 from tests.reads import rolled_back, rows_read
 
@@ -19,12 +21,21 @@ INSERT INTO events_unrelayed (seq) SELECT seq FROM e
 """
 
 
-async def test_a_relay_turn_reads_no_queue_entry_sequentially(tenant: Tenant) -> None:
+@pytest.mark.parametrize("limit", [BATCH_SIZE, MAX_BATCH_SIZE])
+async def test_a_relay_turn_reads_no_queue_entry_sequentially(tenant: Tenant, limit: int) -> None:
     async with rolled_back() as conn:  # uncommitted: the test server's relay never sees these entries
-        await pg_fetch(_QUEUE, tenant.organization_id, 4 * BATCH_SIZE, conn=conn)
+        await pg_fetch(_QUEUE, tenant.organization_id, 2 * MAX_BATCH_SIZE, conn=conn)
         before, _ = await rows_read(conn, "events_unrelayed")
-        events, taken = await claim_pg(conn)
+        events, taken = await claim_pg(conn, limit)
         read = (await rows_read(conn, "events_unrelayed"))[0] - before
-        assert taken == BATCH_SIZE and len(events) == BATCH_SIZE
-        assert [e.type for e in events] == ["test.queued"] * BATCH_SIZE
+        assert taken == limit and len(events) == limit
+        assert [e.type for e in events] == ["test.queued"] * limit
         assert read == 0, f"the turn read {read} queue entries by a sequential scan to take {taken}"
+
+
+def test_turns_grow_while_a_backlog_lasts_and_start_small_again() -> None:
+    sizes = [BATCH_SIZE]
+    for full in (True, True, True, False, True):
+        sizes.append(next_batch_size(full, sizes[-1]))
+    assert sizes == [BATCH_SIZE, 2 * BATCH_SIZE, MAX_BATCH_SIZE, MAX_BATCH_SIZE, BATCH_SIZE, 2 * BATCH_SIZE]
+    assert BATCH_SIZE < MAX_BATCH_SIZE <= 4 * BATCH_SIZE
