@@ -20,14 +20,13 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields.data import JSON_DUMPS
 
 from app.core.ids import new_id
-from models.db import OwnConnection
+from models.db import ASYNC_COMMIT, OwnConnection
 
 # A step's start commits without waiting for its WAL flush (`synchronous_commit = off` for that
 # transaction only): a crash of PostgreSQL may lose the last few starts, and losing one is what a
 # worker's death already is (the step runs again with the same idempotency key); any later
 # checkpoint's commit, which waits for the flush as usual, makes the start durable before it.
 # After an idle moment the flush was ~0.3-2 ms of the claim's time on the test machine.
-_ASYNC_COMMIT: Final = "(SELECT set_config('synchronous_commit', 'off', true)) AS async_commit"
 
 _START_FRESH: Final = f"""
 WITH x AS (
@@ -46,7 +45,7 @@ WITH x AS (
 ), q AS (
     INSERT INTO events_unrelayed (seq) SELECT seq FROM e
 )
-SELECT id FROM s, {_ASYNC_COMMIT}
+SELECT id FROM s WHERE {ASYNC_COMMIT}
 """
 
 _STEP_DONE: Final = """
@@ -105,7 +104,7 @@ WITH x AS (
 ), q AS (
     INSERT INTO events_unrelayed (seq) SELECT seq FROM e
 )
-SELECT x.*, s.id AS step_id FROM x, s, {_ASYNC_COMMIT}
+SELECT x.*, s.id AS step_id FROM x, s WHERE {ASYNC_COMMIT}
 """
 
 
