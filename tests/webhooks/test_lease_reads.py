@@ -1,19 +1,24 @@
 """A lease reads the deliveries it takes, not the backlog (PostgreSQL, migration 0020): planned from
 statistics that never saw the backlog pending, the lease read every pending delivery to keep ten.
-And which of the dispatcher's writes wait for the WAL flush: a lease and a record of successes do not
-(losing one is an expired lease, sent again with the same id); a record that may change a webhook's
-health does."""
+And which of the dispatcher's writes wait for the WAL flush: a lease and a record of successes to a
+healthy webhook do not (losing one is an expired lease, sent again with the same id); a record that
+may change a webhook's health does."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
+from app.core.bus import Bus
 from app.core.clock import utcnow
 from app.core.ids import new_id
+from app.core.senders import Answer, OutgoingClient
+from app.core.settings import Settings
 from models.db import pg_execute, pg_fetch
-from models.webhooks import Webhook
-from resolvers.webhooks.leases import Moved, lease_rows, record_moves
+from models.webhooks import DeliveryAttempt, Webhook, WebhookDelivery
+from resolvers.context import Services
+from resolvers.webhooks.dispatch import Claimed, Outcome, record_batch
+from resolvers.webhooks.leases import lease_rows
 from tests.conftest import Tenant
 from tests.reads import rolled_back, rows_read
 
@@ -39,7 +44,7 @@ async def test_a_lease_of_ten_reads_about_ten_rows_of_a_large_backlog(tenant: Te
         assert read <= 40, f"the lease read {read} rows of webhook_deliveries to take 10"
 
 
-async def test_a_lease_and_a_record_of_successes_do_not_wait_for_the_flush(tenant: Tenant) -> None:
+async def test_a_lease_does_not_wait_for_the_flush(tenant: Tenant) -> None:
     later = utcnow() + timedelta(hours=1)
     await _deliveries(tenant, 3, "pending", later)
     due_at = later + timedelta(minutes=1)
@@ -48,11 +53,24 @@ async def test_a_lease_and_a_record_of_successes_do_not_wait_for_the_flush(tenan
         leased = await lease_rows(due_at, 10, due_at + timedelta(minutes=5), conn=conn)
         assert len(leased) == 3
         assert await _commit_waits(conn) == "off"
-    for flushed, expected in ((True, "on"), (False, "off")):
-        async with rolled_back() as conn:
-            moves = [Moved(row["id"], 1, "succeeded", None, 200, None, 5, "ok") for row in leased]
-            assert await record_moves(moves, utcnow(), flushed=flushed) == {row["id"] for row in leased}
-            assert await _commit_waits(conn) == expected
+
+
+async def test_only_a_record_that_changes_no_webhook_s_health_skips_the_flush(tenant: Tenant,
+                                                                           settings: Settings) -> None:
+    services = Services(settings=settings, bus=Bus(), http=OutgoingClient(allow_private=True))
+    hook = await Webhook.create(id=new_id("wh"), organization_id=tenant.organization_id, name="flush hook",
+                                url="https://example.com/h", events=["nothing.matches"],
+                                secret="whsec_" + "A" * 43 + "=")
+    succeeded, failed = Outcome(Answer(200, None, "ok", 5), None), Outcome(Answer(500, None, "no", 5), None)
+    for outcome, waits in ((succeeded, "off"), (failed, "on")):
+        async with rolled_back() as conn:  # uncommitted: the test server's dispatcher never sees it
+            delivery = await WebhookDelivery.create(
+                id=new_id("dlv"), organization_id=tenant.organization_id, webhook_id=hook.id, event_id="evt_x",
+                event_type="webhook.test", payload="{}", status="pending", next_attempt_at=utcnow())
+            await record_batch(services, [(Claimed(delivery, hook), outcome)])  # type: ignore[arg-type]
+            assert await DeliveryAttempt.filter(delivery_id=delivery.id).count() == 1  # recorded, in this transaction
+            assert await _commit_waits(conn) == waits
+    await services.http.aclose()
 
 
 async def _commit_waits(conn: Any) -> str:
