@@ -113,6 +113,12 @@ async def test_channels_down_do_not_delay_the_decision_and_deliver_once_back(ten
             await eventually(lambda: any(url in t and "waits for approval" in t for t in slack_texts(slack)), 30)
             await eventually(lambda: any(url in t and "waits for approval" in t for t in mail_texts(relay)), 30)
             await eventually(lambda: any("was approved" in t for t in slack_texts(slack)), 30)
+
+            async def both_recorded_sent() -> bool:  # a notice is recorded after its channel took it
+                rows = await Notification.filter(action_id=action["actionId"], event_type="action.pending_approval")
+                return {r.connector_id for r in rows if r.status == "sent"} == {slack_id, mail_id}
+
+            await eventually(both_recorded_sent, within=10)
         rows = await Notification.filter(action_id=action["actionId"], event_type="action.pending_approval")
         assert {r.connector_id for r in rows} == {slack_id, mail_id}
         assert all(r.status == "sent" and r.attempts >= 2 for r in rows)
