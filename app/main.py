@@ -27,6 +27,7 @@ from app.metrics import metrics_endpoint
 from app.middleware import GatehouseMiddleware
 from app.rest.openapi import openapi_endpoint
 from app.rest.routing import routes as rest_routes
+from app.router import IndexedRouter
 from app.services import build_rate_limiter, open_services
 from app.subscriptions.documents import Documents
 from app.subscriptions.hub import Hub
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             )
         ],
     )
+    application.router = IndexedRouter(application.router.routes, lifespan=lifespan)  # app/router.py: why
     application.state.settings = settings
     application.state.authenticator = authenticator
     application.state.hub = hub

@@ -6,6 +6,8 @@ labels) and served here with everything else in the default registry.
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,9 +21,18 @@ LATENCY = Histogram(
 )
 
 
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    REQUESTS.labels(method, route, str(status)).inc()
-    LATENCY.labels(method, route).observe(seconds)
+    """Count and time one request. The labelled series are kept per (method, route, status):
+    `labels()` validates and locks on each call, and routes and statuses are few."""
+    series = _children.get((method, route, status))
+    if series is None:
+        series = _children[(method, route, status)] = (REQUESTS.labels(method, route, str(status)),
+                                                       LATENCY.labels(method, route))
+    series[0].inc()
+    series[1].observe(seconds)
 
 
 async def metrics_endpoint(_request: Request) -> Response:

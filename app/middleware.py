@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,6 +37,14 @@ _log = get_logger("gatehouse.http")
 
 
 CLIENT_CLOSED = 499  # the status counted in /metrics for a request whose client left mid-body (nginx's convention)
+
+
+def with_extra_headers(raw: Any, extra: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    """A response's raw headers plus `extra`, except those the response set itself (an agent's
+    own cap wins over the key's budget). Raw bytes, not MutableHeaders: this runs on every answer."""
+    present = {name.lower() for name, _ in raw}
+    added = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in extra.items()]
+    return [*raw, *((name, value) for name, value in added if name not in present)]
 
 
 class BodyTooLarge(Exception):
@@ -74,10 +82,7 @@ class GatehouseMiddleware:
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state["status"], state["started"] = message["status"], True
-                headers = MutableHeaders(scope=message)
-                for name, value in state["extra"].items():  # a response's own budget (an agent's cap) wins
-                    if name not in headers:
-                        headers[name] = value
+                message["headers"] = with_extra_headers(message.get("headers", ()), state["extra"])
             await send(message)
 
         try:

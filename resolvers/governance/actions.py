@@ -149,8 +149,9 @@ def _action_fields(
     ctx: Context, spec: ProposalIn, key: str | None, proposer: Proposer, verdict: Verdict,
     review: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """Every column of the new action row (the actor and agent as `identity.as_proposed` says)."""
-    fingerprint = spec.fingerprint()
+    """Every column of the new action row (the actor and agent as `identity.as_proposed` says).
+    The request's fingerprint is kept only with an idempotency key: a retry is the one reader."""
+    fingerprint = spec.fingerprint() if key is not None else None
     spec, decision = as_proposed(spec, proposer), verdict.decision
     pending = decision.status == "pending_approval"
     now = utcnow()

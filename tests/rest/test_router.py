@@ -1,0 +1,86 @@
+"""The indexed router answers every request as Starlette's own search does: app/router.py."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import BaseRoute, Mount, Route, Router
+
+from app.main import create_app
+from app.router import IndexedRouter
+
+
+def _answer(text: str):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"{text} {request.path_params} {request.scope['route'].path}")
+
+    return endpoint
+
+
+def _overlapping() -> list[BaseRoute]:
+    """A parameter route ahead of a static one, a mount ahead of another, a method-limited path."""
+    inner = Router([Route("/x", _answer("mounted"))])
+    return [
+        Route("/items/{name}", _answer("by-name"), methods=["GET"]),
+        Route("/items/new", _answer("static-new"), methods=["GET", "POST"]),
+        Mount("/files", app=inner),
+        Route("/files/x", _answer("shadowed")),
+        Route("/only-post", _answer("post"), methods=["POST"]),
+        Route("/plain", _answer("plain")),
+    ]
+
+
+REQUESTS = [
+    ("GET", "/items/new"), ("POST", "/items/new"), ("GET", "/items/other"), ("GET", "/files/x"),
+    ("GET", "/only-post"), ("POST", "/only-post"), ("DELETE", "/plain"), ("GET", "/plain"), ("HEAD", "/plain"),
+    ("GET", "/plain/"), ("GET", "/missing"),
+]
+
+
+async def _answers(app: Starlette) -> list[tuple[int, str]]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        found = []
+        for method, path in REQUESTS:
+            response = await client.request(method, path)
+            found.append((response.status_code, response.text))
+        return found
+
+
+async def test_same_answers_as_starlettes_search() -> None:
+    plain = Starlette(routes=_overlapping())
+    indexed = Starlette(routes=_overlapping())
+    indexed.router = IndexedRouter(indexed.router.routes)
+    expected = await _answers(plain)
+    assert await _answers(indexed) == expected
+    assert (200, "by-name {'name': 'new'} /items/{name}") == expected[0]  # the parameter route wins, as it should
+    assert expected[3][1].startswith("mounted")
+
+
+def test_only_paths_won_by_a_plain_route_are_indexed() -> None:
+    router = IndexedRouter(_overlapping())
+    assert router.static_winner("/items/new", "GET") is None  # the parameter route ahead of it wins
+    assert router.static_winner("/items/new", "POST") is not None  # the parameter route only takes GET
+    assert router.static_winner("/files/x", "GET") is None  # the mount wins
+    assert router.static_winner("/only-post", "GET") is None  # 405: Starlette's search answers it
+    assert router.static_winner("/plain", "HEAD") is not None
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
+def test_gatehouse_routes_index_to_starlettes_choice(method: str) -> None:
+    app = create_app()
+    router = app.router
+    assert isinstance(router, IndexedRouter)
+    for route in router.routes:
+        path = getattr(route, "path", None)
+        if path is None or "{" in path:
+            continue
+        chosen = router.static_winner(path, method)
+        if chosen is None:
+            continue
+        probe = {"type": "http", "path": path, "method": method, "root_path": ""}
+        searched = next(r for r in router.routes if r.matches(probe)[0].name == "FULL")
+        assert chosen is searched, (method, path)
