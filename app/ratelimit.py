@@ -122,7 +122,7 @@ class RedisRateLimiter:
                         counted.set_result(count)
         finally:
             self._sending = None
-            if self._waiting:  # only when stopped early: an error built per batch was 1% of a request
+            if self._waiting:  # only when stopped early (py-spy: building it after every batch was 0.2% of a request)
                 _fail(self._waiting, aioredis.RedisError("rate limiter stopped"))
                 self._waiting = []
 
