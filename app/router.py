@@ -45,11 +45,6 @@ class IndexedRouter(Router):
             self._indexed_routes = len(self.routes)
         return self._index
 
-    def static_winner(self, path: str, method: str) -> BaseRoute | None:
-        """The route the index answers `method path` with (None: Starlette's search decides)."""
-        winner = self._static_index().get((path, method))
-        return winner[0] if winner is not None else None
-
 
 def build_static_index(routes: list[BaseRoute]) -> dict[tuple[str, str], _Winner]:
     """For each parameter-free path and method a route declares, the route Starlette's search picks,
