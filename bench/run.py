@@ -240,6 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--cli-cmd", default=None, help="how to run the gatehouse CLI (default: venv script)")
     parser.add_argument("--serve-cmd", default=None, help="serve command; {port} is replaced")
     parser.add_argument("--worker-cmd", default=None)
+    parser.add_argument("--no-profiles", action="store_true", help="skip the profiles after the figures (A/B runs)")
     return parser
 
 
@@ -317,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
     rounds = Rounds({o for o in args.only.split(",") if o})
     try:
         rounds.run(step_pairs(budget, services, side), budget.rounds)
-        if side is not None:
+        if side is not None and not args.no_profiles:
             info["profiles"] = profiles(side)
     finally:
         stop_all(services)

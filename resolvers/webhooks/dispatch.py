@@ -20,6 +20,7 @@ from resolvers.webhooks import health
 from resolvers.webhooks.leases import Due, Lease, Moved, Target, lease_due, record_moves
 from resolvers.webhooks.payloads import signed_headers
 from resolvers.webhooks.policy import max_attempts, next_attempt_at, retry_after_seconds
+from resolvers.webhooks.purge import delete_deliveries
 
 THROTTLED = frozenset({429, 503})
 
@@ -94,7 +95,7 @@ async def settle_unsendable(claimed: Claimed) -> None:
     """Close a claimed delivery that is not `sendable`: deleted with its webhook, or failed when
     the webhook is disabled."""
     if claimed.webhook is None:
-        await WebhookDelivery.filter(id=claimed.delivery.id).delete()
+        await delete_deliveries(delivery_id=claimed.delivery.id)
     else:
         await WebhookDelivery.filter(id=claimed.delivery.id).update(
             status="failed", claimed_until=None, last_error="webhook is disabled"

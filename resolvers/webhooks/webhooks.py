@@ -25,6 +25,7 @@ from resolvers.pagination import Page, paginate
 from resolvers.validation import check_name
 from resolvers.webhooks import validation
 from resolvers.webhooks.fanout import delivery_for, wake_dispatchers
+from resolvers.webhooks.purge import delete_deliveries
 
 UNSET: object = object()
 
@@ -115,11 +116,11 @@ async def update(ctx: Context, webhook_id: str, spec: WebhookSpec) -> Webhook:
 
 
 async def delete(ctx: Context, webhook_id: str) -> Webhook:
-    """Delete the webhook and its delivery log (by hand: PostgreSQL keeps no foreign key from
-    deliveries to webhooks, migration 0019)."""
+    """Delete the webhook and its delivery log (by hand: PostgreSQL keeps no foreign keys on the
+    log, migrations 0019 and 0022)."""
     webhook = await find(ctx, webhook_id, "webhooks:write")
     async with atomic():
-        await WebhookDelivery.filter(webhook_id=webhook.id).delete()
+        await delete_deliveries(webhook_id=webhook.id)
         await webhook.delete()
         await trail.record(ctx, "webhook.deleted", webhook.id, trail.deleted(_audited(webhook)))
     return webhook

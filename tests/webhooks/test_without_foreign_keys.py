@@ -1,6 +1,7 @@
-"""Deliveries keep no foreign keys on PostgreSQL (migration 0019): deleting a webhook deletes its
-deliveries by hand, and a delivery written for a webhook deleted at that moment is deleted by the
-dispatcher when it leases it, instead of staying pending for ever."""
+"""Deliveries and their attempts keep no foreign keys on PostgreSQL (migrations 0019, 0022): deleting
+a webhook deletes its deliveries and their attempts by hand, and a delivery written for a webhook
+deleted at that moment is deleted, with its attempts, by the dispatcher when it leases it, instead
+of staying pending for ever."""
 
 from __future__ import annotations
 
@@ -50,3 +51,25 @@ async def test_a_delivery_whose_webhook_is_gone_is_deleted_when_leased(tenant: T
 
 async def _gone(delivery_id: str) -> bool:
     return not await WebhookDelivery.filter(id=delivery_id).exists()
+
+
+async def test_attempts_keep_no_foreign_key(server: str) -> None:
+    rows = await connections.get("default").execute_query_dict(
+        "SELECT conname FROM pg_constraint WHERE contype = 'f' AND conrelid = 'webhook_delivery_attempts'::regclass"
+    )
+    assert rows == []
+
+
+async def test_a_gone_webhook_s_delivery_is_deleted_with_its_attempts_when_leased(tenant: Tenant) -> None:
+    async with receiving() as receiver:
+        kept = await create_hook(tenant, receiver.url)
+        orphan = await WebhookDelivery.create(
+            id=new_id("dlv"), organization_id=tenant.organization_id, webhook_id=new_id("wh"), event_id=new_id("evt"),
+            event_type="action.approved", payload="{}", attempts=1, next_attempt_at=utcnow(),
+        )
+        await DeliveryAttempt.create(delivery_id=orphan.id, number=1, attempted_at=utcnow(), status_code=500,
+                                     duration_ms=3)  # its first attempt, before its webhook was deleted
+        await emit_events(tenant, ["action.approved"])
+        await eventually(lambda: WebhookDelivery.filter(webhook_id=kept["id"], status="succeeded").exists())
+        await eventually(lambda: _gone(orphan.id))
+        assert await DeliveryAttempt.filter(delivery_id=orphan.id).count() == 0
