@@ -99,7 +99,11 @@ async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
     lease of up to two whenever it is half empty), so senders never idle while a lease is in flight.
     Measured in figure 6's burst: with two batches queued and leases of one, the queue was empty
     whenever a lease came back (its 3-16 ms, the loop busy with sends, outlasted a batch's sends),
-    and senders waited on it about half the time; with four, a third."""
+    and senders waited on it about half the time; with four, a third.
+
+    A full lease is followed by the next one at once while a batch still fits: traced in figure 6's
+    burst, waiting for the senders' signal first cost 8-15 ms a lease (the wake-up's hops through a
+    loop busy with sends), and the queue was empty when 23 of 25 leases came back."""
     sender, recorder = build_sender(services), Recorder(services)
     size = services.settings.webhook_concurrency
     queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=4 * size)
@@ -116,7 +120,9 @@ async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
             batch = await claim_due(services, free) if free else []
             for claimed in batch:
                 queue.put_nowait(claimed)
-            await _wait_any(drained if free == 0 or len(batch) == free else wake, stop)
+            if free and len(batch) == free and queue.maxsize - queue.qsize() >= size:
+                continue  # more are due and a batch still fits: lease again now, not after a wake-up
+            await _wait_any(drained if len(batch) == free else wake, stop)
     finally:
         await sub.close()
         for _ in senders:
