@@ -6,10 +6,10 @@ foreign-key check on its delivery: a lookup that also locks the delivery row (FO
 statement has just updated. Measured on the bench database (6,000 deliveries recorded 64 at a time,
 four rounds): 18.8-20.5 us a delivery with the key, 14.8-15.3 without.
 
-The key carried `ON DELETE CASCADE`; the two places that delete deliveries now delete their attempts
-themselves, after the deliveries, in the same transaction (resolvers.webhooks.webhooks.delete,
-dispatch.settle_unsendable). Deliveries first: a record that commits while they are deleted has
-either logged its attempt before (the attempts' delete, a later statement, sees it) or finds its
+The key carried `ON DELETE CASCADE`; the two places that delete deliveries (a webhook's deletion, a
+gone webhook's leased delivery) now delete their attempts themselves, in the same transaction
+(resolvers.webhooks.purge): the deliveries are locked first, so a record that was writing meanwhile
+has committed its attempt before the attempts are deleted, and one that comes later finds its
 delivery gone and logs nothing (the record's update joins the delivery row).
 
 SQLite (embedded, one writer) keeps its schema, and its cascade."""

@@ -9,27 +9,31 @@ from __future__ import annotations
 
 from tortoise import connections
 
-from models.db import pg_execute, pg_fetch
+from app.core.after_commit import atomic
+from models.db import pg_execute
 from models.webhooks import WebhookDelivery
 
-_DELETE_OF_WEBHOOK = "DELETE FROM webhook_deliveries WHERE webhook_id = $1 RETURNING id"
-_DELETE_ONE = "DELETE FROM webhook_deliveries WHERE id = $1 RETURNING id"
-_DELETE_ATTEMPTS = "DELETE FROM webhook_delivery_attempts WHERE delivery_id = ANY($1::varchar[])"
+# Three statements, all in the database (a webhook's log may hold millions of rows):
+# lock the deliveries, so a dispatcher's record of one of them waits and then finds it gone (its
+# update joins the delivery row) instead of logging an attempt after the attempts are deleted;
+# delete the attempts, every committed one visible to this later statement; delete the deliveries.
+_LOCK = "SELECT count(*) FROM (SELECT 1 FROM webhook_deliveries d WHERE {where} FOR UPDATE) locked"
+_DELETE_ATTEMPTS = ("DELETE FROM webhook_delivery_attempts a USING webhook_deliveries d"
+                    " WHERE d.id = a.delivery_id AND {where}")
+_DELETE = "DELETE FROM webhook_deliveries d WHERE {where}"
+_OF_WEBHOOK, _ONE = "d.webhook_id = $1", "d.id = $1"
 
 
 async def delete_deliveries(*, webhook_id: str | None = None, delivery_id: str | None = None) -> None:
-    """Delete a webhook's deliveries (or one delivery), then their attempts.
-
-    Deliveries first, attempts in a later statement: a dispatcher's record that commits meanwhile
-    either logged its attempt before that statement (which sees it) or finds its delivery gone and
-    logs nothing (the record's update joins the delivery row)."""
+    """Delete a webhook's deliveries (or one delivery) and their attempts, in one transaction (the
+    caller's, when one is open)."""
     if (webhook_id is None) == (delivery_id is None):
         raise ValueError("pass webhook_id or delivery_id")
     if connections.get("default").capabilities.dialect != "postgres":
         query = WebhookDelivery.filter(webhook_id=webhook_id) if webhook_id else WebhookDelivery.filter(id=delivery_id)
         await query.delete()
         return
-    statement, key = (_DELETE_OF_WEBHOOK, webhook_id) if webhook_id else (_DELETE_ONE, delivery_id)
-    deleted = [row["id"] for row in await pg_fetch(statement, key)]
-    if deleted:
-        await pg_execute(_DELETE_ATTEMPTS, deleted)
+    where, key = (_OF_WEBHOOK, webhook_id) if webhook_id else (_ONE, delivery_id)
+    async with atomic():
+        for statement in (_LOCK, _DELETE_ATTEMPTS, _DELETE):
+            await pg_execute(statement.format(where=where), key)
