@@ -54,13 +54,16 @@ async def _requeue(ctx: Context, **filters: object) -> int:
 
 
 async def redeliver(ctx: Context, webhook_id: str, delivery_id: str) -> WebhookDelivery:
-    """Send this delivery again now (one more attempt, same delivery id), whatever its state."""
+    """Send this delivery again now (one more attempt, same delivery id), whatever its state. The
+    answer is the delivery as requeued, read before the dispatchers are woken (after the commit):
+    read after, it raced a dispatcher that had already sent it again."""
     webhook = await find(ctx, webhook_id, "webhooks:write")
     if not webhook.active:
         raise Conflict(f"webhook {webhook_id} is disabled; enable it first")
     delivery = await get_delivery(ctx, webhook_id, delivery_id)
-    await _requeue(ctx, id=delivery.id)
-    return await get_delivery(ctx, webhook_id, delivery_id)
+    async with atomic():
+        await _requeue(ctx, id=delivery.id)
+        return await get_delivery(ctx, webhook_id, delivery_id)
 
 
 async def recover(ctx: Context, webhook_id: str, since: datetime) -> int:
