@@ -104,6 +104,11 @@ async def database_ready() -> bool:
     return True
 
 
+def is_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
+    """Whether `conn` (or the default connection) is PostgreSQL, where the one-statement paths run."""
+    return (conn or connections.get("default")).capabilities.dialect == "postgres"
+
+
 async def pg_fetch(sql: str, *args: Any, conn: BaseDBAsyncClient | None = None) -> list[asyncpg.Record]:
     """PostgreSQL only: the rows of one statement as asyncpg Records (read by column name), on
     `conn` (a transaction's connection) or a pooled one. For hot paths written as one statement:

@@ -15,8 +15,7 @@ from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from app.core.settings import Settings
 from models.audit import AuditChain, AuditEntry
-from models.db import pg_execute
-from resolvers.audit import rows
+from models.db import is_postgres, pg_execute
 from resolvers.audit.sealer import CHAIN_LOCK
 
 
@@ -32,7 +31,7 @@ async def trim_before(cutoff_time: object) -> int:
     """Remove, per organization, the sealed entries up to the last position made before `cutoff_time`."""
     removed = 0
     async with atomic() as conn:
-        if rows.is_postgres(conn):
+        if is_postgres(conn):
             await pg_execute("SELECT pg_advisory_xact_lock($1)", CHAIN_LOCK, conn=conn)
         expired = (AuditEntry.filter(created_at__lt=cutoff_time, position__isnull=False)
                    .annotate(last=Max("position")).group_by("organization_id").using_db(conn))

@@ -7,12 +7,11 @@ from datetime import datetime
 from typing import Any, Final
 
 import orjson
-from tortoise import connections
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.functions import Max, Min
 
 from models.audit import AuditEntry
-from models.db import pg_fetch
+from models.db import is_postgres, pg_fetch
 from resolvers.audit.chain import ChainEntry
 
 BATCH: Final = 1000
@@ -26,10 +25,6 @@ WHERE organization_id = $1 AND position > $2 AND position <= $3
   AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
 ORDER BY position LIMIT $6
 """
-
-
-def is_postgres(conn: BaseDBAsyncClient | None = None) -> bool:
-    return (conn or connections.get("default")).capabilities.dialect == "postgres"
 
 
 def _of_record(row: Any) -> ChainEntry:

@@ -17,7 +17,7 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 
 from app.core.after_commit import atomic
 from models.audit import AuditChain, AuditEntry
-from models.db import pg_execute, pg_fetch
+from models.db import is_postgres, pg_execute, pg_fetch
 from resolvers.audit import rows
 from resolvers.audit.chain import GENESIS, ChainEntry, link
 
@@ -44,7 +44,7 @@ Heads = dict[str, tuple[int, str]]
 async def seal_pending(limit: int = rows.BATCH) -> int:
     """Seal one batch; returns how many entries were sealed (0 when another sealer holds the lock)."""
     async with atomic() as conn:
-        postgres = rows.is_postgres(conn)
+        postgres = is_postgres(conn)
         if postgres and not (await pg_fetch(_LOCK_PG, CHAIN_LOCK, conn=conn))[0]["taken"]:
             return 0
         batch = await rows.unsealed(conn, limit)

@@ -7,10 +7,8 @@ here, in the caller's transaction. SQLite keeps its keys, and its cascade delete
 
 from __future__ import annotations
 
-from tortoise import connections
-
 from app.core.after_commit import atomic
-from models.db import pg_execute
+from models.db import is_postgres, pg_execute
 from models.webhooks import WebhookDelivery
 
 # Three statements, all in the database (a webhook's log may hold millions of rows):
@@ -29,7 +27,7 @@ async def delete_deliveries(*, webhook_id: str | None = None, delivery_id: str |
     caller's, when one is open)."""
     if (webhook_id is None) == (delivery_id is None):
         raise ValueError("pass webhook_id or delivery_id")
-    if connections.get("default").capabilities.dialect != "postgres":
+    if not is_postgres():
         query = WebhookDelivery.filter(webhook_id=webhook_id) if webhook_id else WebhookDelivery.filter(id=delivery_id)
         await query.delete()
         return
