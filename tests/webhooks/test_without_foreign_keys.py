@@ -5,13 +5,18 @@ of staying pending for ever."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
+import asyncpg
 import pytest
 from tortoise import connections
 
 from app.core.clock import utcnow
 from app.core.ids import new_id
-from models.webhooks import DeliveryAttempt, WebhookDelivery
-from tests.conftest import Tenant
+from models.webhooks import DeliveryAttempt, Webhook, WebhookDelivery
+from resolvers.webhooks.purge import delete_deliveries
+from tests.conftest import DATABASE_URL, Tenant
 from tests.webhooks.receiver import Reply, eventually, receiving
 from tests.webhooks.test_delivery import create_hook, emit_events
 
@@ -68,3 +73,33 @@ async def test_a_gone_webhook_s_delivery_is_deleted_with_its_attempts_when_lease
         await eventually(lambda: WebhookDelivery.filter(webhook_id=kept["id"], status="succeeded").exists())
         await eventually(lambda: _gone(orphan.id))
         assert await DeliveryAttempt.filter(delivery_id=orphan.id).count() == 0
+
+
+async def test_an_attempt_recorded_while_its_webhook_s_log_is_deleted_is_deleted_too(tenant: Tenant) -> None:
+    """A dispatcher's record in flight (its delivery row locked, its attempt written, not yet
+    committed) when the log is deleted: the deletion waits for it and deletes that attempt too. With
+    the attempts deleted before the deliveries were locked, the attempt would outlive its delivery."""
+    hook = await Webhook.create(id=new_id("wh"), organization_id=tenant.organization_id, name="purged",
+                                url="https://example.com/h", events=["nothing.matches"],
+                                secret="whsec_" + "A" * 43 + "=")
+    later = utcnow() + timedelta(hours=1)  # never due for the test server's dispatcher
+    delivery = await WebhookDelivery.create(id=new_id("dlv"), organization_id=tenant.organization_id,
+                                            webhook_id=hook.id, event_id=new_id("evt"), event_type="action.approved",
+                                            payload="{}", next_attempt_at=later)
+    recorder = await asyncpg.connect(DATABASE_URL)
+    try:
+        recording = recorder.transaction()
+        await recording.start()  # what leases.record_moves does: move the delivery, then log its attempt
+        await recorder.execute("UPDATE webhook_deliveries SET attempts = 1, status = 'succeeded' WHERE id = $1",
+                               delivery.id)
+        await recorder.execute("INSERT INTO webhook_delivery_attempts (delivery_id, number, attempted_at, status_code,"
+                               " duration_ms) VALUES ($1, 1, now(), 200, 3)", delivery.id)
+        deleting = asyncio.create_task(delete_deliveries(webhook_id=hook.id))
+        await asyncio.sleep(0.3)
+        assert not deleting.done()  # waits for the record's row lock
+        await recording.commit()
+        await asyncio.wait_for(deleting, 10)
+    finally:
+        await recorder.close()
+    assert not await WebhookDelivery.filter(id=delivery.id).exists()
+    assert await DeliveryAttempt.filter(delivery_id=delivery.id).count() == 0
