@@ -540,23 +540,29 @@ class GatehouseSide:
         expected = self.budget.deliveries * (PROFILED_BACKLOG if sample else 1)
         proposed_from = datetime.now(UTC)
         propose_many(self.base_url, org, expected)
+        wal_before = database.wal_bytes(self.config.env["DATABASE_URL"])
         try:
             worker = self.start_worker()
             started = _wait_for_deliveries(receiver.url, 1, self.budget.step_timeout, interval=0.005)
             cpu_before = sysstat.process_cpu_s(worker.pid)
+            machine_before = sysstat.cpu_by_command()
 
             def wait() -> dict[str, Any]:
                 return _wait_for_deliveries(receiver.url, expected, self.budget.step_timeout)
 
             counts = sample(worker.pid or 0, wait) if sample else wait()
             cpu_after = sysstat.process_cpu_s(worker.pid)
+            machine_after = sysstat.cpu_by_command()
         finally:
             self.stop_worker()
         sent = counts["count"] - started["count"]
+        wal = (database.wal_bytes(self.config.env["DATABASE_URL"]) - wal_before) // max(expected, 1)
         cpu = None if cpu_before is None or cpu_after is None or sent <= 0 else (cpu_after - cpu_before) / sent
         written = database.first_delivery_written(self.config.env["DATABASE_URL"], org.organization_id, proposed_from)
         return {"per_s": delivery_rate(counts), "per_s_from_written": rate_from_written(counts, written),
-                "worker_cpu_us_per_delivery": None if cpu is None else round(cpu * 1e6, 1), **counts}
+                "worker_cpu_us_per_delivery": None if cpu is None else round(cpu * 1e6, 1),
+                "cpu_us_per_delivery_by_command": sysstat.cpu_spent_since(machine_before, machine_after, sent),
+                "wal_bytes_per_delivery": wal, **counts}
 
     def _workflow_setup(self) -> Flows:
         """Figure 7's own organization (its workflow events reach no other figure), a receiver that

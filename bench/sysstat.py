@@ -79,7 +79,8 @@ def cores_used(before: Reading, after: Reading) -> dict[str, float | None]:
 
 def cpu_by_command() -> dict[str, float]:
     """CPU seconds used so far by every live process, summed by command name (`postgres`,
-    `redis-server`, `python`...): to see which process takes the machine's cores during a step."""
+    `redis-server`, `python`...; kernel threads such as `kworker/u8:1-writeback` as `kworker`): to see
+    which process takes the machine's cores during a step."""
     totals: dict[str, float] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -89,7 +90,7 @@ def cpu_by_command() -> dict[str, float]:
                 head, rest = handle.read().rsplit(")", 1)
         except OSError:
             continue
-        name, fields = head.split("(", 1)[1], rest.split()
+        name, fields = head.split("(", 1)[1].split("/", 1)[0], rest.split()
         totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / TICKS
     return totals
 
@@ -98,3 +99,4 @@ def cpu_spent_since(before: dict[str, float], after: dict[str, float], per: int)
     """Microseconds of CPU per unit of work (`per` units) by command name, largest first."""
     spent = {name: (after[name] - before.get(name, 0.0)) * 1e6 / max(per, 1) for name in after}
     return {name: round(us, 1) for name, us in sorted(spent.items(), key=lambda kv: -kv[1]) if us >= 1}
+
