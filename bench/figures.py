@@ -154,6 +154,12 @@ FIGURES = [
         ("gatehouse.webhooks", "per_s_from_written"),
         ("baseline.senders", "best"),
     ),
+    Figure(
+        "6. (detail) against the durable floor: relay, lease, send, record",
+        "1/s",
+        ("gatehouse.webhooks", "per_s"),
+        ("baseline.durable_sender", "per_s"),
+    ),
     Figure("6. bare sender, best httpx", "1/s", ("baseline.senders", "httpx")),
     Figure("6. bare sender, best aiohttp", "1/s", ("baseline.senders", "aiohttp")),
     Figure("6. receiver capacity (client-bound)", "req/s", ("baseline.receiver", "rps")),

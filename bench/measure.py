@@ -151,6 +151,14 @@ def senders(receiver: Service, budget: Budget) -> dict[str, Any]:
     }
 
 
+def durable_sender(receiver: Service, budget: Budget) -> dict[str, Any]:
+    """Figure 6's durable floor: the same burst relayed, leased, sent and recorded by bare asyncpg and
+    aiohttp in one process (bench/baselines/durable_sender.py)."""
+    cmd = [PYTHON, "-m", "bench.baselines.durable_sender", "--url", receiver.url + "/hook",
+           "-n", str(budget.deliveries)]
+    return run_json(cmd, budget.step_timeout)
+
+
 def direct_calls(receiver: Service, budget: Budget) -> dict[str, Any]:
     """Figure 7's baseline: the workflow step's call made directly, one httpx client, same concurrency."""
     cmd = [

@@ -116,6 +116,7 @@ def step_pairs(
         (ours("list_actions"), None),
         (Step("gatehouse.engine", partial(engine_decisions, budget)), None),  # pure: needs no server
         (ours("webhooks"), floor("senders", measure.senders, receiver)),
+        (None, floor("durable_sender", measure.durable_sender, receiver)),
         (None, floor("receiver", measure.receiver_capacity, receiver) if budget.receiver_capacity else None),
         (ours("fanout"), floor("subscription", measure.subscription_baseline)),
         (ours("workflows"), floor("workflows_direct", measure.direct_calls, services["plain_receiver"])),
