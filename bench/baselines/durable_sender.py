@@ -41,6 +41,7 @@ import asyncpg
 import orjson
 
 from bench.baselines.senders import SECRET
+from bench.sysstat import cpu_by_command, cpu_spent_since
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gatehouse_bench")
 RELAY_BATCH, RELAY_MAX_BATCH, LEASE_BATCH, CONCURRENCY = 500, 1000, 128, 64
@@ -99,6 +100,7 @@ UPDATE floor_deliveries d SET status = 'succeeded', attempts = d.attempts + 1, d
     claimed_until = NULL
 FROM unnest($1::text[]) AS r(id) WHERE d.id = r.id
 """
+WAL_POSITION = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
 Leased = tuple[str, str, str]  # id, event type, body
 
 
@@ -211,6 +213,8 @@ async def run(url: str, deliveries: int) -> dict[str, Any]:
         connector = aiohttp.TCPConnector(limit=CONCURRENCY)
         async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=10)) as session:
             floor = Floor(pool, session, url, deliveries)
+            wal_before = await pool.fetchval(WAL_POSITION)
+            machine_before = cpu_by_command()
             usage = resource.getrusage(resource.RUSAGE_SELF)
             cpu_before, started = usage.ru_utime + usage.ru_stime, time.perf_counter()
             sending = asyncio.gather(*(floor.send() for _ in range(CONCURRENCY)))
@@ -218,6 +222,8 @@ async def run(url: str, deliveries: int) -> dict[str, Any]:
                                    120)
             usage = resource.getrusage(resource.RUSAGE_SELF)
             cpu = usage.ru_utime + usage.ru_stime - cpu_before
+            by_command = cpu_spent_since(machine_before, cpu_by_command(), floor.ok)
+            wal = (await pool.fetchval(WAL_POSITION) - wal_before) // max(1, deliveries)
     finally:
         await pool.close()
     window = floor.last_answer - (floor.first_answer or floor.last_answer)
@@ -227,6 +233,8 @@ async def run(url: str, deliveries: int) -> dict[str, Any]:
         "per_s": round((floor.ok - 1) / window, 1) if window > 0 else None,
         "per_s_from_start": round(floor.ok / (floor.last_answer - started), 1),
         "cpu_us_per_delivery": round(cpu * 1e6 / max(1, floor.ok), 1),
+        "cpu_us_per_delivery_by_command": by_command,  # this process is `python`, with the receiver
+        "wal_bytes_per_delivery": int(wal),
         "failures": len(floor.failures),
         "first_failure": floor.failures[0] if floor.failures else None,
         "at": datetime.now(UTC).isoformat(),
