@@ -99,4 +99,3 @@ def cpu_spent_since(before: dict[str, float], after: dict[str, float], per: int)
     """Microseconds of CPU per unit of work (`per` units) by command name, largest first."""
     spent = {name: (after[name] - before.get(name, 0.0)) * 1e6 / max(per, 1) for name in after}
     return {name: round(us, 1) for name, us in sorted(spent.items(), key=lambda kv: -kv[1]) if us >= 1}
-
