@@ -53,20 +53,22 @@ def signed_delivery(number: int, secret: str = SECRET) -> tuple[bytes, dict[str,
             },
         }
     ).encode()
-    key = secret.encode()
-    stamp = str(int(now.timestamp()))
+    return body, signed_headers(delivery_id, "action.approved", body, int(now.timestamp()), secret)
+
+
+def signed_headers(delivery_id: str, event_type: str, body: bytes, stamp: int, secret: str = SECRET) -> dict[str, str]:
+    """The headers every sender in figure 6 computes per delivery: hex HMAC and Standard Webhooks."""
     standard_key = base64.b64decode(secret.removeprefix("whsec_"))
     standard = hmac.new(standard_key, f"{delivery_id}.{stamp}.".encode() + body, hashlib.sha256).digest()
-    return body, {
+    return {
         "content-type": "application/json",
-        "x-webhook-signature": hmac.new(key, body, hashlib.sha256).hexdigest(),
-        "x-webhook-event": "action.approved",
+        "x-webhook-signature": hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+        "x-webhook-event": event_type,
         "x-webhook-delivery": delivery_id,
         "webhook-id": delivery_id,
-        "webhook-timestamp": stamp,
+        "webhook-timestamp": str(stamp),
         "webhook-signature": "v1," + base64.b64encode(standard).decode(),
     }
-
 
 @dataclass(frozen=True)
 class SenderConfig:
