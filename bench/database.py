@@ -120,7 +120,10 @@ def wait_executions(
     return progress
 
 
+WAL_POSITION = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
+
+
 def wal_bytes(database_url: str) -> int:
-    """PostgreSQL's write-ahead log position in bytes: two readings give what happened between them
-    wrote (rows, index entries, locks), the part of a figure's cost that lands on the disk."""
-    return int(asyncio.run(_fetchrow(database_url, "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"))[0])
+    """PostgreSQL's write-ahead log position in bytes (`WAL_POSITION`): two readings give what happened
+    between them wrote (rows, index entries, locks), the part of a figure's cost that lands on the disk."""
+    return int(asyncio.run(_fetchrow(database_url, WAL_POSITION))[0])

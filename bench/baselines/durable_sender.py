@@ -40,6 +40,7 @@ import asyncpg
 import orjson
 
 from bench.baselines.senders import signed_headers
+from bench.database import WAL_POSITION
 from bench.sysstat import cpu_by_command, cpu_spent_since
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gatehouse_bench")
@@ -99,7 +100,6 @@ UPDATE floor_deliveries d SET status = 'succeeded', attempts = d.attempts + 1, d
     claimed_until = NULL
 FROM unnest($1::text[]) AS r(id) WHERE d.id = r.id
 """
-WAL_POSITION = "SELECT pg_current_wal_lsn() - '0/0'::pg_lsn"
 Leased = tuple[str, str, str]  # id, event type, body
 
 

@@ -70,6 +70,7 @@ def signed_headers(delivery_id: str, event_type: str, body: bytes, stamp: int, s
         "webhook-signature": "v1," + base64.b64encode(standard).decode(),
     }
 
+
 @dataclass(frozen=True)
 class SenderConfig:
     """One way to send: library, how many clients, how many deliveries in flight, pool limit."""
