@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import json
 import os
-import resource
 import secrets
 import sys
 import time
@@ -41,7 +40,7 @@ import orjson
 
 from bench.baselines.senders import signed_headers
 from bench.database import WAL_POSITION
-from bench.sysstat import cpu_by_command, cpu_spent_since
+from bench.sysstat import cpu_by_command, cpu_seconds, cpu_spent_since
 
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gatehouse_bench")
 RELAY_BATCH, RELAY_MAX_BATCH, LEASE_BATCH, CONCURRENCY = 500, 1000, 128, 64
@@ -198,13 +197,11 @@ async def run(url: str, deliveries: int) -> dict[str, Any]:
             floor = Floor(pool, session, url, deliveries)
             wal_before = await pool.fetchval(WAL_POSITION)
             machine_before = cpu_by_command()
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            cpu_before, started = usage.ru_utime + usage.ru_stime, time.perf_counter()
+            cpu_before, started = cpu_seconds(), time.perf_counter()
             sending = asyncio.gather(*(floor.send() for _ in range(CONCURRENCY)))
             await asyncio.wait_for(asyncio.gather(floor.relay(), floor.dispatch(), sending, floor.record(sending)),
                                    120)
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            cpu = usage.ru_utime + usage.ru_stime - cpu_before
+            cpu = cpu_seconds() - cpu_before
             by_command = cpu_spent_since(machine_before, cpu_by_command(), floor.ok)
             wal = (await pool.fetchval(WAL_POSITION) - wal_before) // max(1, deliveries)
     finally:

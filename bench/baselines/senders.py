@@ -17,7 +17,6 @@ import base64
 import hashlib
 import hmac
 import json
-import resource
 import secrets
 import sys
 import time
@@ -28,6 +27,8 @@ from typing import Any
 
 import aiohttp
 import httpx
+
+from bench.sysstat import cpu_seconds
 
 SECRET = "whsec_" + base64.b64encode(b"bench-webhook-secret-32-bytes!!!").decode()
 Send = Callable[[bytes, dict[str, str]], Awaitable[int]]
@@ -129,11 +130,6 @@ async def _aiohttp_senders(config: SenderConfig, url: str) -> Senders:
     return [send] * config.concurrency, session.close
 
 
-def _cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 async def measure(config: SenderConfig, url: str, deliveries: int) -> dict[str, Any]:
     """Send `deliveries` signed payloads with `config`; deliveries/s counts only 2xx answers."""
     make = _httpx_senders if config.library == "httpx" else _aiohttp_senders
@@ -152,7 +148,7 @@ async def measure(config: SenderConfig, url: str, deliveries: int) -> dict[str, 
             ok += 200 <= status < 300
         return ok
 
-    cpu_before, started = _cpu(), time.perf_counter()
+    cpu_before, started = cpu_seconds(), time.perf_counter()
     try:
         delivered = sum(await asyncio.wait_for(asyncio.gather(*(lane(s) for s in senders)), 120))
     finally:
@@ -164,7 +160,7 @@ async def measure(config: SenderConfig, url: str, deliveries: int) -> dict[str, 
         "deliveries": delivered,
         "seconds": round(seconds, 3),
         "per_s": round(delivered / seconds, 1),
-        "cpu_us_per_delivery": round((_cpu() - cpu_before) * 1e6 / max(1, delivered), 1),
+        "cpu_us_per_delivery": round((cpu_seconds() - cpu_before) * 1e6 / max(1, delivered), 1),
         "failures": len(failures),
         "first_failure": failures[0] if failures else None,
     }
