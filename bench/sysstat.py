@@ -43,25 +43,37 @@ def process_memory_kb(pid: int | None) -> int | None:
 
 
 def machine_busy_s() -> float:
-    """CPU seconds the whole machine spent not idle since boot (all cores)."""
-    with open("/proc/stat") as handle:
-        values = [int(v) for v in handle.readline().split()[1:]]
+    """CPU seconds the whole machine spent not idle since boot (all cores), stolen time included."""
+    values = _machine_ticks()
     idle = values[3] + (values[4] if len(values) > 4 else 0)
     return (sum(values[:8]) - idle) / TICKS
 
 
+def machine_stolen_s() -> float:
+    """CPU seconds the hypervisor gave to other guests while this machine wanted them (all cores):
+    a step with stolen time was measured on a host that was taking its cores away."""
+    values = _machine_ticks()
+    return (values[7] if len(values) > 7 else 0) / TICKS
+
+
+def _machine_ticks() -> list[int]:
+    with open("/proc/stat") as handle:
+        return [int(v) for v in handle.readline().split()[1:]]
+
+
 @dataclass(frozen=True)
 class Reading:
-    """One instant: wall clock, this process's CPU, a server's CPU, the machine's busy time."""
+    """One instant: wall clock, this process's CPU, a server's CPU, the machine's busy and stolen time."""
 
     wall: float
     client_cpu: float
     server_cpu: float | None
     machine_busy: float
+    machine_stolen: float
 
     @classmethod
     def now(cls, server_pid: int | None = None) -> Reading:
-        return cls(time.perf_counter(), cpu_seconds(), process_cpu_s(server_pid), machine_busy_s())
+        return cls(time.perf_counter(), cpu_seconds(), process_cpu_s(server_pid), machine_busy_s(), machine_stolen_s())
 
 
 def cores_used(before: Reading, after: Reading) -> dict[str, float | None]:
@@ -74,6 +86,7 @@ def cores_used(before: Reading, after: Reading) -> dict[str, float | None]:
         "client": round((after.client_cpu - before.client_cpu) / wall, 2),
         "server": server,
         "machine": round((after.machine_busy - before.machine_busy) / wall, 2),
+        "stolen": round((after.machine_stolen - before.machine_stolen) / wall, 2),
     }
 
 

@@ -10,6 +10,13 @@ arrives while they all run waits for the next, which takes every row waiting the
 writes each row at once, as before (no timer, no added latency); a loaded one writes several per
 commit.
 
+One write in flight, not two: while it runs on its PostgreSQL backend, the process prepares the
+rows of the next, so the two overlap as two stages. With two in flight the batches were smaller
+(more commits) and two backends competed with the server for the cores: on this 2-core machine,
+figure 1 interleaved over 8 rounds gave a median of 1,994 req/s against 1,573 (no round slower),
+CPU a proposal 439 us in the server against 483 and 281 us in PostgreSQL against 315, and left the
+machine idle 24-27% of the time against 29-35% (bench/README.md, "Morning of 2026-12-05").
+
 Every row still succeeds or fails on its own: asyncpg's `executemany` is atomic, so when PostgreSQL
 refuses a batch (a reused idempotency key's unique violation, say) nothing of it was written, and
 each row of it is written again alone, so only the row at fault gets the error. A row's caller
@@ -28,7 +35,7 @@ from typing import Any
 import asyncpg
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-MAX_IN_FLIGHT = 2  # writes of one statement running at once: the rest wait and go together
+MAX_IN_FLIGHT = 1  # writes of one statement running at once: the rest wait and go together
 MAX_ROWS = 64  # rows of one write: bounds a batch's transaction (and what a refused batch retries)
 
 Row = Sequence[Any]
