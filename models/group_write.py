@@ -13,7 +13,7 @@ commit.
 One write in flight, not two: while it runs on its PostgreSQL backend, the process prepares the
 rows of the next, so the two overlap as two stages. With two in flight the batches were smaller
 (more commits) and two backends competed with the server for the cores: on this 2-core machine,
-figure 1 interleaved over 8 rounds gave a median of 1,994 req/s against 1,573 (no round slower),
+figure 1 interleaved over 8 rounds gave a median of 1,994 req/s against 1,573 (7 pairs faster, one even),
 CPU a proposal 439 us in the server against 483 and 281 us in PostgreSQL against 315, and left the
 machine idle 24-27% of the time against 29-35% (bench/README.md, "Morning of 2026-12-05").
 
