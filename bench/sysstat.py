@@ -42,23 +42,15 @@ def process_memory_kb(pid: int | None) -> int | None:
     return None
 
 
-def machine_busy_s() -> float:
-    """CPU seconds the whole machine spent not idle since boot (all cores), stolen time included."""
-    values = _machine_ticks()
-    idle = values[3] + (values[4] if len(values) > 4 else 0)
-    return (sum(values[:8]) - idle) / TICKS
-
-
-def machine_stolen_s() -> float:
-    """CPU seconds the hypervisor gave to other guests while this machine wanted them (all cores):
-    a step with stolen time was measured on a host that was taking its cores away."""
-    values = _machine_ticks()
-    return (values[7] if len(values) > 7 else 0) / TICKS
-
-
-def _machine_ticks() -> list[int]:
+def machine_busy_and_stolen_s() -> tuple[float, float]:
+    """CPU seconds since boot (all cores) the whole machine spent not idle (stolen time included),
+    and those the hypervisor gave to other guests while this machine wanted them: a step with stolen
+    time was measured on a host that was taking its cores away. One read, so both are one instant."""
     with open("/proc/stat") as handle:
-        return [int(v) for v in handle.readline().split()[1:]]
+        values = [int(v) for v in handle.readline().split()[1:]]
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    stolen = values[7] if len(values) > 7 else 0
+    return (sum(values[:8]) - idle) / TICKS, stolen / TICKS
 
 
 @dataclass(frozen=True)
@@ -73,7 +65,8 @@ class Reading:
 
     @classmethod
     def now(cls, server_pid: int | None = None) -> Reading:
-        return cls(time.perf_counter(), cpu_seconds(), process_cpu_s(server_pid), machine_busy_s(), machine_stolen_s())
+        busy, stolen = machine_busy_and_stolen_s()
+        return cls(time.perf_counter(), cpu_seconds(), process_cpu_s(server_pid), busy, stolen)
 
 
 def cores_used(before: Reading, after: Reading) -> dict[str, float | None]:
