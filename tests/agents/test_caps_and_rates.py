@@ -3,7 +3,6 @@ per-agent proposal rates in /metrics with bounded labels."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import httpx
@@ -12,15 +11,9 @@ from app.core import agent_rates
 from models.agents import Agent
 from models.governance import Action
 from tests.agents.helpers import as_key, bound_key, register
-from tests.conftest import Tenant
+from tests.conftest import Tenant, away_from_a_minute_boundary
 
 BODY = {"type": "send", "actor": {"kind": "agent"}}
-
-
-async def away_from_a_minute_boundary() -> None:
-    """The budget is a fixed one-minute window: start where the next few requests share one."""
-    if time.time() % 60 > 55:
-        await asyncio.sleep(60 - time.time() % 60 + 0.1)
 
 
 async def test_cap_answers_429_for_that_agent_only(tenant: Tenant) -> None:
