@@ -15,8 +15,9 @@ rows of the next, so the two overlap as two stages. With two in flight the batch
 (more commits) and two backends competed with the server for the cores: on this 2-core machine,
 figure 1 interleaved over 8 rounds gave a median of 1,994 req/s against 1,573 (7 pairs faster, one even),
 CPU a proposal 439 us in the server against 483 and 281 us in PostgreSQL against 315, and left the
-machine idle 24-27% of the time against 29-35% (bench/README.md, "Morning of 2026-12-05"). A host
-with more cores runs more server processes, each with a writer (and a backend) of its own.
+machine idle 24-27% of the time against 29-35% (bench/README.md, "Morning of 2026-12-05").
+`gatehouse serve` is one process; more cores are used by more replicas (DESIGN.md), each with a
+writer (and a backend) of its own.
 
 Every row still succeeds or fails on its own: asyncpg's `executemany` is atomic, so when PostgreSQL
 refuses a batch (a reused idempotency key's unique violation, say) nothing of it was written, and
