@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any, Final
 
@@ -15,10 +16,9 @@ from models.db import is_postgres, pg_fetch
 from resolvers.audit.chain import ChainEntry
 
 BATCH: Final = 1000
-_FIELDS: Final = ("id", "organization_id", "type", "resource_id", "actor", "key_id", "agent_id", "changes",
-                  "request_id", "client_address", "created_at", "position", "hash")
+_FIELDS: Final = tuple(f.name for f in fields(ChainEntry))  # in ChainEntry's order: rows are read by position
 _SELECT: Final = ", ".join(f"{name}::text" if name == "changes" else name for name in _FIELDS)
-_UNSEALED_PG: Final = f"SELECT seq, {_SELECT} FROM audit_entries WHERE position IS NULL ORDER BY seq LIMIT $1"
+_UNSEALED_PG: Final = f"SELECT {_SELECT}, seq FROM audit_entries WHERE position IS NULL ORDER BY seq LIMIT $1"
 _SEALED_PG: Final = f"""
 SELECT {_SELECT} FROM audit_entries
 WHERE organization_id = $1 AND position > $2 AND position <= $3
@@ -28,9 +28,10 @@ ORDER BY position LIMIT $6
 
 
 def _of_record(row: Any) -> ChainEntry:
-    values = {name: row[name] for name in _FIELDS}
-    values["changes"] = orjson.loads(values["changes"])
-    return ChainEntry(**values)
+    """By position, in `_FIELDS`' order (ChainEntry's): looking each field up by name was about a
+    third of the sealer's Python per entry."""
+    return ChainEntry(row[0], row[1], row[2], row[3], row[4], row[5], row[6], orjson.loads(row[7]), row[8], row[9],
+                      row[10], row[11], row[12])
 
 
 def of_model(row: AuditEntry) -> ChainEntry:
@@ -40,7 +41,7 @@ def of_model(row: AuditEntry) -> ChainEntry:
 async def unsealed(conn: BaseDBAsyncClient, limit: int = BATCH) -> list[tuple[int, ChainEntry]]:
     """The oldest entries without a chain position, with their seq, in insertion order."""
     if is_postgres(conn):
-        return [(r["seq"], _of_record(r)) for r in await pg_fetch(_UNSEALED_PG, limit, conn=conn)]
+        return [(r[13], _of_record(r)) for r in await pg_fetch(_UNSEALED_PG, limit, conn=conn)]
     rows = await AuditEntry.filter(position__isnull=True).order_by("seq").limit(limit).using_db(conn)
     return [(r.seq, of_model(r)) for r in rows]
 

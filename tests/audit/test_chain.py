@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
+from resolvers.audit.chain import exact_time
 from tests.audit.helpers import entries, sql, verified
 from tests.conftest import Tenant
 
@@ -73,3 +76,16 @@ async def test_verify_over_a_range_in_both_doors(tenant: Tenant) -> None:
     out = await tenant.graphql("{ auditVerification { ok mismatch { problem position entryId } } }")
     assert out["data"]["auditVerification"] == {"ok": False, "mismatch": {"problem": "hash", "position": 5,
                                                                           "entryId": chain[4]["id"]}}
+
+
+@pytest.mark.parametrize("offset_hours", [None, 0, 2, -7])
+def test_the_hashed_time_is_the_same_instant_whatever_its_zone(offset_hours: int | None) -> None:
+    """`exact_time` skips the conversion for a time already in UTC (what asyncpg reads); every other
+    form of the same instant must give the same string, or a chain sealed from one form would not
+    verify from another."""
+    instant = datetime(2026, 12, 5, 7, 40, 14, 5, tzinfo=UTC)
+    if offset_hours is None:
+        value = instant.replace(tzinfo=None)
+    else:
+        value = instant.astimezone(timezone(timedelta(hours=offset_hours)))
+    assert exact_time(value) == "2026-12-05T07:40:14.000005Z"
