@@ -41,7 +41,7 @@ def of_model(row: AuditEntry) -> ChainEntry:
 async def unsealed(conn: BaseDBAsyncClient, limit: int = BATCH) -> list[tuple[int, ChainEntry]]:
     """The oldest entries without a chain position, with their seq, in insertion order."""
     if is_postgres(conn):
-        return [(r[13], _of_record(r)) for r in await pg_fetch(_UNSEALED_PG, limit, conn=conn)]
+        return [(r[-1], _of_record(r)) for r in await pg_fetch(_UNSEALED_PG, limit, conn=conn)]  # seq comes last
     rows = await AuditEntry.filter(position__isnull=True).order_by("seq").limit(limit).using_db(conn)
     return [(r.seq, of_model(r)) for r in rows]
 
