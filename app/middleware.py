@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.auth import Authenticator, presented_key
 from app.core.ids import random_base62
-from app.core.outages import RETRY_AFTER_SECONDS, is_outage
+from app.core.outages import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, is_outage
 from app.errors import error_response
 from app.logs import get_logger
 from app.metrics import observe_request
@@ -96,8 +96,7 @@ class GatehouseMiddleware:
             if is_outage(exc):  # the database or Redis is unreachable: retrying will work, alerting won't help
                 _log.warning("backing service unavailable", request_id=request_id, path=scope["path"],
                              error=f"{type(exc).__name__}: {exc}"[:300])
-                await self._fail(send_wrapper, state, "SERVICE_UNAVAILABLE",
-                                 "a backing service is unavailable; retry shortly",
+                await self._fail(send_wrapper, state, "SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE,
                                  {"Retry-After": str(RETRY_AFTER_SECONDS)})
                 return
             _log.exception("unhandled error", request_id=request_id, path=scope["path"])

@@ -8,7 +8,7 @@ from typing import Any
 from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from app.core.outages import is_outage
+from app.core.outages import UNAVAILABLE_MESSAGE, is_outage
 from resolvers.errors import DomainError
 
 _log = logging.getLogger("gatehouse.graphql")
@@ -49,6 +49,6 @@ class DomainErrorCodes(MaskErrors):
             return _with_code(error, "BAD_REQUEST")  # syntax, validation and limit errors
         if is_outage(original):  # the database or Redis is unreachable: the view answers 503 + Retry-After
             _log.warning("backing service unavailable during a GraphQL operation: %s", type(original).__name__)
-            return _with_code(error, "SERVICE_UNAVAILABLE", "a backing service is unavailable; retry shortly")
+            return _with_code(error, "SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE)
         _log.error("unexpected GraphQL resolver error", exc_info=original)
         return _with_code(error, "INTERNAL", "internal error")

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import httpx2
+import jsonschema
 from mcp import ClientSession
 from mcp import types as mcp_types
 from mcp.client.streamable_http import streamable_http_client
@@ -107,3 +108,26 @@ async def list_all_tools(session: ClientSession, limit: int) -> list[mcp_types.T
         if not cursor:
             break
     return tools
+
+
+async def call_upstream_tool(session: ClientSession, name: str, arguments: dict[str, Any],
+                             output_schema: dict[str, Any] | None) -> mcp_types.CallToolResult:
+    """tools/call, a structured answer checked against `output_schema` (RuntimeError if it breaks it).
+
+    `ClientSession.call_tool` makes the same check, but first lists the upstream's tools whenever
+    its session has not: every session here (one per forwarded call), so each call paid a second
+    round trip to the upstream. The caller passes the schema of the listing it already holds."""
+    request = mcp_types.CallToolRequest(params=mcp_types.CallToolRequestParams(name=name, arguments=arguments))
+    result = await session.send_request(request, mcp_types.CallToolResult)
+    if output_schema is None or result.is_error:
+        return result
+    if result.structured_content is None:
+        raise RuntimeError(f"tool {name!r} has an output schema but returned no structured content")
+    try:
+        jsonschema.validate(result.structured_content, output_schema)
+    except jsonschema.ValidationError as exc:
+        raise RuntimeError(f"tool {name!r} returned structured content its output schema refuses: "
+                           f"{exc.message}"[:500]) from None
+    except jsonschema.SchemaError:
+        raise RuntimeError(f"tool {name!r} has an invalid output schema") from None
+    return result

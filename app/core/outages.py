@@ -13,6 +13,7 @@ import redis.exceptions
 from tortoise.exceptions import DBConnectionError
 
 RETRY_AFTER_SECONDS = 1
+UNAVAILABLE_MESSAGE = "a backing service is unavailable; retry shortly"  # REST, GraphQL and MCP alike
 _LOST: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,  # connection does not exist / failure / rejected
     asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash shutdown, cannot connect now

@@ -13,11 +13,14 @@ import orjson
 from mcp import types as mcp_types
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
+from mcp.shared.inbound import validate_mcp_param_headers
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from starlette.requests import Request
 
 from app.mcp.context import ServicesOf, mcp_context
+from app.mcp.errors import readable
 from resolvers.context import Context
-from resolvers.errors import DomainError, NotFound
+from resolvers.errors import NotFound
 from resolvers.mcp import gateway
 from resolvers.mcp.agent import answer
 
@@ -58,17 +61,47 @@ async def list_tools(handlers: GatewayHandlers, ctx: ServerRequestContext[Any]) 
         return mcp_types.ListToolsResult(tools=await gateway.list_tools(gh, name))
     except NotFound as err:
         raise MCPError(mcp_types.INVALID_PARAMS, err.message) from None
-    except DomainError as err:
-        raise MCPError(mcp_types.INTERNAL_ERROR, f"{err.code}: {err.message}") from None
+    except Exception as exc:
+        text = readable(exc)
+        if text is None:
+            raise
+        raise MCPError(mcp_types.INTERNAL_ERROR, text) from None
+
+
+def _header_check(ctx: ServerRequestContext[Any], arguments: dict[str, Any] | None) -> gateway.SchemaCheck | None:
+    """On the 2026-07-28 revision, the `Mcp-Param-*` headers must agree with the arguments the tool's
+    schema annotates (`x-mcp-header`): the SDK's own check, run with the schema the call is checked
+    against. The SDK would run it before dispatch by listing the upstream's tools on every call
+    (`no_schema_before_dispatch`), a round trip to the upstream that made a call 11-13 ms slower."""
+    if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+        return None  # earlier revisions have no such headers
+    headers = _request(ctx).headers
+
+    def check(input_schema: dict[str, Any]) -> None:
+        rejection = validate_mcp_param_headers(input_schema, arguments or {}, headers)
+        if rejection is not None:
+            raise MCPError(rejection.code, rejection.message, rejection.data)
+
+    return check
+
+
+def no_schema_before_dispatch(_tool: str) -> None:
+    """The gateway's tools are the upstream's, per organization and server: `_header_check` does the
+    SDK's pre-dispatch check once the call has looked its tool up."""
+    return None
 
 
 async def call_tool(handlers: GatewayHandlers, ctx: ServerRequestContext[Any],
                     params: mcp_types.CallToolRequestParams) -> mcp_types.CallToolResult:
     gh, name = handlers.gatehouse(ctx)
     try:
-        got = await gateway.call_tool(gh, name, params.name, params.arguments, _idempotency_key(ctx, params))
-    except DomainError as err:
-        return mcp_types.CallToolResult(content=_text(f"{err.code}: {err.message}"), is_error=True)
+        got = await gateway.call_tool(gh, name, params.name, params.arguments, _idempotency_key(ctx, params),
+                                      check=_header_check(ctx, params.arguments))
+    except Exception as exc:
+        text = readable(exc)
+        if text is None:
+            raise
+        return mcp_types.CallToolResult(content=_text(text), is_error=True)
     if got.outcome == "result" and got.result is not None:
         return mcp_types.CallToolResult.model_validate(got.result)
     notice = {**answer(gh, got.action), "message": got.message}
@@ -90,4 +123,5 @@ def build_gateway_server(services_of: ServicesOf) -> Server[Any]:
                            ) -> mcp_types.CallToolResult:
         return await call_tool(handlers, ctx, params)
 
-    return Server("gatehouse-gateway", on_list_tools=on_list_tools, on_call_tool=on_call_tool)
+    return Server("gatehouse-gateway", on_list_tools=on_list_tools, on_call_tool=on_call_tool,
+                  get_tool_input_schema=no_schema_before_dispatch)

@@ -1,6 +1,7 @@
 """The native MCP server: one decorated function per tool, each a call to the same resolvers as
 REST and GraphQL. The actor and organization come from the API key, never from tool arguments.
-Domain errors become tool errors the model can read (`ToolError`); pending is an answer, not an error.
+Domain errors and outages become tool errors the model can read (app/mcp/errors.py); pending is an
+answer, not an error.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ import orjson
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context as McpContext
 from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from app.mcp.context import ServicesOf, mcp_context
+from app.mcp.errors import readable
 from app.mcp.security import KeyVerifier
 from resolvers.context import Context
-from resolvers.errors import DomainError
+from resolvers.errors import NotFound
 from resolvers.governance import actions, cancelling
 from resolvers.governance.waiting import wait_decided
 from resolvers.mcp import agent
@@ -90,13 +92,28 @@ class PermissionAnswer(BaseModel):
     message: str | None = None
 
 
-
-
 async def _run(call: Awaitable[T]) -> T:
+    """A tool's resolver call: its domain errors and outages reach the model as readable tool errors."""
     try:
         return await call
-    except DomainError as err:
-        raise ToolError(f"{err.code}: {err.message}") from None
+    except Exception as exc:
+        text = readable(exc)
+        if text is None:
+            raise
+        raise ToolError(text) from None
+
+
+async def _read(call: Awaitable[T]) -> T:
+    """A resource's resolver call: the same, as resource errors (an unknown action: not found)."""
+    try:
+        return await call
+    except NotFound as err:
+        raise ResourceNotFoundError(readable(err)) from None
+    except Exception as exc:
+        text = readable(exc)
+        if text is None:
+            raise
+        raise ResourceError(text) from None
 
 
 async def _waited(ctx: Context, mctx: McpContext, action_id: str, seconds: float) -> Any:
@@ -171,7 +188,7 @@ def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: 
         """An action's status, decision and effective params (and a gateway call's upstream result)."""
         gh = _gatehouse(ctx)
         action = await _run(actions.get(gh, action_id))
-        return _structured(await agent.answer_with_result(gh, action))
+        return _structured(await _run(agent.answer_with_result(gh, action)))
 
     @server.tool(annotations=READ)
     async def list_actions(
@@ -222,7 +239,7 @@ def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: 
                      description="An action as get_action answers it")
     async def action_resource(action_id: str, ctx: McpContext) -> str:
         gh = _gatehouse(ctx)
-        action = await _run(actions.get(gh, action_id))
-        return orjson.dumps(await agent.answer_with_result(gh, action)).decode()
+        action = await _read(actions.get(gh, action_id))
+        return orjson.dumps(await _read(agent.answer_with_result(gh, action))).decode()
 
     return server

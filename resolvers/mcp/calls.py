@@ -19,13 +19,14 @@ from tortoise.expressions import Subquery
 from app.core.after_commit import atomic, on_commit
 from app.core.clock import utcnow
 from app.core.ids import random_base62
+from app.core.mcp_client import call_upstream_tool
 from models.governance import Action
 from models.mcp import McpCall, McpServer
 from resolvers.context import Context, Services
 from resolvers.events.outbox import DECISION_EVENTS, Committed, emit
 from resolvers.events.relay import add_sink
 from resolvers.governance.outcome import effective_params
-from resolvers.mcp.catalogue import open_upstream
+from resolvers.mcp.catalogue import open_upstream, output_schema
 from resolvers.workflows.runner import system_context
 
 BATCH = 50
@@ -41,10 +42,11 @@ async def forward(ctx: Context, call: McpCall, action: Action) -> McpCall:
     server = await McpServer.get(id=call.server_id)
     try:
         async with await open_upstream(ctx, server) as session:
-            answer = await session.call_tool(call.tool, effective_params(action))
+            schema = await output_schema(server, session, call.tool)
+            answer = await call_upstream_tool(session, call.tool, effective_params(action), schema)
         call.status, call.result = "completed", answer.model_dump(mode="json", by_alias=True, exclude_none=True)
     except Exception as exc:  # any failure is recorded; nothing is retried (see the module docstring)
-        call.status, call.error = "failed", f"MCP server {server.name!r} failed: {type(exc).__name__}: {exc}"[:2000]
+        call.status, call.error = "failed", f"MCP server {server.name!r} failed: {_described(exc)}"[:2000]
     call.finished_at = utcnow()
     async with atomic():
         await call.save(update_fields=["status", "result", "error", "finished_at"])
@@ -54,6 +56,14 @@ async def forward(ctx: Context, call: McpCall, action: Action) -> McpCall:
             "isError": bool((call.result or {}).get("isError")), "error": call.error,
         })
     return call
+
+
+def _described(exc: BaseException) -> str:
+    """The failure's type and text, from inside the SDK's task groups that wrap what a session raises
+    ("ExceptionGroup: unhandled errors in a TaskGroup" tells the agent nothing)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"
 
 
 async def forward_decided(services: Services) -> int:

@@ -104,15 +104,31 @@ def _domain_error_in(exc: BaseException) -> DomainError | None:
 async def listed_tools(ctx: Context, server: McpServer, *, fresh: bool) -> list[Tool]:
     """The upstream's tools: asked again when `fresh` (tools/list, admitting) or when the last answer
     is older than LIST_TTL_SECONDS (a call reuses a listing that young, saving a round trip)."""
-    key, now = (server.id, server.url), time.monotonic()
-    known = _listings.get(key)
-    if not fresh and known is not None and known[0] > now:
-        return known[1]
+    known = None if fresh else _young_listing(server)
+    if known is not None:
+        return known
     async with upstream(ctx, server) as session:
-        tools = await upstream_tools(session)
+        return _remember(server, await upstream_tools(session))
+
+
+async def output_schema(server: McpServer, session: UpstreamSession, tool: str) -> dict[str, Any] | None:
+    """The tool's output schema from a listing young enough to reuse, else from one made on
+    `session` (the session a forwarded call is about to use: no second handshake)."""
+    tools = _young_listing(server)
+    if tools is None:
+        tools = _remember(server, await upstream_tools(session))
+    return next((t.output_schema for t in tools if t.name == tool), None)
+
+
+def _young_listing(server: McpServer) -> list[Tool] | None:
+    known = _listings.get((server.id, server.url))
+    return known[1] if known is not None and known[0] > time.monotonic() else None
+
+
+def _remember(server: McpServer, tools: list[Tool]) -> list[Tool]:
     if len(_listings) >= LISTINGS_KEPT:
         _listings.clear()
-    _listings[key] = (time.monotonic() + LIST_TTL_SECONDS, tools)
+    _listings[server.id, server.url] = (time.monotonic() + LIST_TTL_SECONDS, tools)
     return tools
 
 

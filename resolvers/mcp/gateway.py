@@ -11,6 +11,7 @@ proposed or called.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -74,14 +75,22 @@ async def _offer(ctx: Context, server: McpServer, tool: str) -> Offer:
     return offer
 
 
+SchemaCheck = Callable[[dict[str, Any]], None]
+
+
 async def call_tool(
-    ctx: Context, server_name: str, tool: str, arguments: dict[str, Any] | None, idempotency_key: str | None = None
+    ctx: Context, server_name: str, tool: str, arguments: dict[str, Any] | None, idempotency_key: str | None = None,
+    check: SchemaCheck | None = None,
 ) -> GatewayAnswer:
-    """Decide a tool call, then forward it, hold it for a human, or refuse it."""
+    """Decide a tool call, then forward it, hold it for a human, or refuse it. `check`, the
+    transport's own test of the request against the tool's input schema (its headers), runs with
+    the schema the arguments are checked against, before anything is proposed."""
     require(ctx, "actions:write")
     server = await by_name(ctx, server_name)
     arguments = dict(arguments or {})
     offer = await _offer(ctx, server, tool)
+    if check is not None:
+        check(offer.tool.input_schema)
     _check_arguments(offer, arguments)
     proposal = {"type": action_type(server, tool), "actor": await actor_of(ctx), "target": server.name,
                 "params": arguments}

@@ -8,6 +8,7 @@ nothing else: `gatehouse serve` is a real process, and the services are really s
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 import socket
@@ -20,9 +21,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from mcp.shared.exceptions import MCPError
 
 from models.events import Event
 from tests.conftest import DATABASE_URL, Tenant, free_port
+from tests.mcp.conftest import MODERN, mcp_session
 from tests.processes import gatehouse_env, run_cli, running
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
@@ -152,6 +155,45 @@ def test_postgres_down_answers_503_on_rest_and_graphql_then_recovers() -> None:
     assert graphql.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert again is not None and again.status_code == 201, again.text
     assert len(listed.json()["data"]["actions"]["edges"]) == 2  # nothing half-written by the failed request
+
+
+async def test_postgres_down_reads_as_service_unavailable_over_mcp(capfd: pytest.CaptureFixture[str]) -> None:
+    """An agent over MCP gets the same honest answer: the tool's result reads SERVICE_UNAVAILABLE
+    (the model sees that trying again will work), as do a resource read and a gateway call, not the
+    SDK's generic "Error executing tool" and a crash in the server's log; once PostgreSQL is back
+    the same call works."""
+    arguments = {"type": "send_email", "params": {"to": "a@b.c"}}
+    with private_postgres() as pg:
+        env = gatehouse_env(DATABASE_URL=pg.url, GATEHOUSE_INPROCESS_WORKERS="false")
+        key = _organization(env)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port):
+            async with (mcp_session(base + "/mcp", key, protocol=MODERN) as agent,
+                        mcp_session(base + "/mcp/gateways/files", key, protocol=MODERN) as gateway):
+                first = await agent.call_tool("propose_action", arguments)
+                assert not first.is_error and first.structured_content is not None, first
+                pg.stop()
+                proposed = await agent.call_tool("propose_action", arguments)
+                with pytest.raises(MCPError) as read:
+                    await agent.read_resource(f"gatehouse://actions/{first.structured_content['action_id']}")
+                forwarded = await gateway.call_tool("read_file", {"path": "/etc/hosts"})
+                pg.start()
+                again = None
+                for _ in range(50):  # the pool reconnects on its own; the first tries may still find it gone
+                    again = await agent.call_tool("propose_action", arguments)
+                    if not again.is_error:
+                        break
+                    await asyncio.sleep(0.2)
+    for answer in (proposed, forwarded):
+        assert answer.is_error, answer
+        assert "SERVICE_UNAVAILABLE: a backing service is unavailable; retry shortly" in answer.content[0].text  # type: ignore[union-attr]
+    assert "SERVICE_UNAVAILABLE" in read.value.error.message, read.value.error
+    assert again is not None and not again.is_error and again.structured_content is not None, again
+    assert again.structured_content["status"] == "approved"
+    logged = capfd.readouterr().err
+    assert "backing service unavailable during an MCP call" in logged
+    assert [line[:300] for line in logged.splitlines() if '"level": "error"' in line] == []  # no crash logged
 
 
 async def test_redis_down_degrades_to_this_process_and_never_500s(tenant: Tenant) -> None:

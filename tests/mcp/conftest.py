@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import httpx2
 import pytest
@@ -14,7 +14,7 @@ import uvicorn
 from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import Context, MCPServer
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from tests.conftest import Tenant, free_port
 
@@ -105,6 +105,12 @@ def build_upstream(record: list[tuple[str, dict[str, Any]]], send_email_schema: 
         return f"elicitation answered: {answer.action}"
 
     @server.tool(structured_output=False)
+    def lookup(region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})], query: str) -> str:
+        """Look something up in one region (intermediaries route on its Mcp-Param-Region header)."""
+        record.append(("lookup", {"region": region, "query": query}))
+        return f"{query} in {region}"
+
+    @server.tool(structured_output=False)
     def delete_everything() -> str:
         """Delete everything."""
         record.append(("delete_everything", {}))
@@ -114,9 +120,10 @@ def build_upstream(record: list[tuple[str, dict[str, Any]]], send_email_schema: 
 
 
 @asynccontextmanager
-async def serve_upstream(stateless: bool) -> AsyncIterator[Upstream]:
+async def serve_upstream(stateless: bool, server: Any = None) -> AsyncIterator[Upstream]:
+    """`build_upstream`'s server (or `server`, an MCPServer or a low-level Server) on a free port."""
     calls: list[tuple[str, dict[str, Any]]] = []
-    server = build_upstream(calls)
+    server = server or build_upstream(calls)
     port = free_port()
     app = server.streamable_http_app(stateless_http=stateless)
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))

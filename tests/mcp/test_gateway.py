@@ -6,14 +6,17 @@ import asyncio
 import json
 
 import pytest
+from mcp import types as mcp_types
+from mcp.server import Server
 from mcp.shared.exceptions import MCPError
+from mcp_types import HEADER_MISMATCH
 
 from models.governance import Action
 from models.mcp import McpCall
 from tests.agents.helpers import bound_key
 from tests.agents.helpers import register as register_agent
 from tests.conftest import Tenant, free_port
-from tests.mcp.conftest import Connect, Upstream, build_upstream
+from tests.mcp.conftest import MODERN, Connect, Upstream, build_upstream, mcp_session, serve_upstream
 from tests.mcp.test_native import REJECT, call, policy
 
 GATEWAY = "/mcp/gateways/files"
@@ -137,6 +140,98 @@ async def test_bad_input_calls_nothing(tenant: Tenant, upstream: Upstream, conne
     assert refused.status_code == 400 and "169.254.169.254" in refused.json()["message"]
     assert scheme.status_code == 400
     assert upstream.calls == [] and await Action.all().count() == 0
+
+
+LOOKUP = {"name": "lookup", "rules": [{"when": {"actionType": "mcp.files.lookup"}, "approval": "auto"}]}
+MODERN_HEADERS = {"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": MODERN,
+                  "Mcp-Method": "tools/call", "Mcp-Name": "lookup"}
+
+
+def modern_lookup(region: str, query: str) -> dict:
+    """One self-contained 2026-07-28 tools/call of the upstream's `lookup`, as a client posts it."""
+    meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
+    return {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "lookup", "arguments": {"region": region, "query": query}, "_meta": meta}}
+
+
+def count_listings(upstream: Upstream) -> list[None]:
+    """One entry per tools/list the upstream answers from now on."""
+    seen: list[None] = []
+    listed = upstream.server.list_tools
+
+    async def counted() -> object:
+        seen.append(None)
+        return await listed()
+
+    upstream.server.list_tools = counted  # type: ignore[method-assign]
+    return seen
+
+
+async def test_param_headers_work_without_listing_the_upstream_on_each_call(tenant: Tenant, upstream: Upstream) -> None:
+    """A tool whose schema routes on a header (`x-mcp-header`) is offered as declared, so the SDK's
+    client mirrors the argument into `Mcp-Param-Region`; checking it does not cost a tools/list of
+    the upstream per call (the SDK's own check before dispatch did, 11-13 ms a call)."""
+    await register(tenant, upstream.url)
+    await policy(tenant, LOOKUP)
+    listings = count_listings(upstream)
+    async with mcp_session(tenant.base_url + GATEWAY, tenant.key, protocol=MODERN) as session:
+        offered = {t.name: t for t in (await session.list_tools()).tools}
+        before = len(listings)
+        answers = [await session.call_tool("lookup", {"region": "eu", "query": f"q{n}"}) for n in range(3)]
+    assert offered["lookup"].input_schema["properties"]["region"]["x-mcp-header"] == "Region"
+    assert [a.content[0].text for a in answers] == ["q0 in eu", "q1 in eu", "q2 in eu"]  # type: ignore[union-attr]
+    assert len(listings) - before <= 1  # at most the catalogue's own refresh (its listing lives 2 s)
+
+
+async def test_param_header_that_disagrees_is_refused_before_anything_happens(
+    tenant: Tenant, upstream: Upstream
+) -> None:
+    await register(tenant, upstream.url)
+    await policy(tenant, LOOKUP)
+    body = modern_lookup("eu", "q")
+    async with tenant.client() as c:
+        wrong = await c.post(GATEWAY, json=body, headers={**MODERN_HEADERS, "Mcp-Param-Region": "us"})
+        missing = await c.post(GATEWAY, json=body, headers=MODERN_HEADERS)
+        right = await c.post(GATEWAY, json=body, headers={**MODERN_HEADERS, "Mcp-Param-Region": "eu"})
+    for refused in (wrong, missing):
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"]["code"] == HEADER_MISMATCH and "Region" in refused.json()["error"]["message"]
+    assert right.status_code == 200 and right.json()["result"]["content"][0]["text"] == "q in eu", right.text
+    assert upstream.calls == [("lookup", {"region": "eu", "query": "q"})]
+    assert await Action.filter(type="mcp.files.lookup").count() == 1
+
+
+def upstream_with_an_output_schema() -> Server:
+    """A low-level upstream whose `count` promises `{count: integer}` and keeps it only when asked to."""
+    promised = {"type": "object", "properties": {"count": {"type": "integer"}}, "required": ["count"]}
+    tool = mcp_types.Tool(name="count", input_schema={"type": "object", "properties": {"honest": {"type": "boolean"}}},
+                          output_schema=promised)
+
+    async def list_tools(_ctx: object, _params: object) -> mcp_types.ListToolsResult:
+        return mcp_types.ListToolsResult(tools=[tool])
+
+    async def call_tool(_ctx: object, params: mcp_types.CallToolRequestParams) -> mcp_types.CallToolResult:
+        answer = {"count": 3} if (params.arguments or {}).get("honest") else {"count": "many"}
+        return mcp_types.CallToolResult(content=[mcp_types.TextContent(type="text", text=json.dumps(answer))],
+                                        structured_content=answer)
+
+    return Server("counter", on_list_tools=list_tools, on_call_tool=call_tool)  # type: ignore[arg-type]
+
+
+async def test_an_answer_outside_the_tools_output_schema_is_refused(tenant: Tenant, connect: Connect) -> None:
+    """Forwarded calls check the upstream's structured answer against the schema it listed, from the
+    listing the call was admitted with (the SDK client's own check listed the tools again per call)."""
+    async with serve_upstream(stateless=True, server=upstream_with_an_output_schema()) as counter:
+        await register(tenant, counter.url)
+        await policy(tenant, {"name": "count", "rules": [{"when": {"actionType": "mcp.files.count"},
+                                                          "approval": "auto"}]})
+        async with connect(GATEWAY) as session:
+            kept = await session.call_tool("count", {"honest": True})
+            broken = await session.call_tool("count", {})
+    assert not kept.is_error and kept.structured_content == {"count": 3}, kept
+    assert broken.is_error and "output schema refuses" in broken.content[0].text, broken  # type: ignore[union-attr]
+    calls = await McpCall.filter(tool="count").order_by("created_at").values_list("status", flat=True)
+    assert list(calls) == ["completed", "failed"]
 
 
 async def test_no_matching_rule_is_not_allow(tenant: Tenant, upstream: Upstream, connect: Connect) -> None:

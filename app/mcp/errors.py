@@ -1,0 +1,26 @@
+"""What an MCP caller reads when a resolver fails: `CODE: message`, as REST and GraphQL name it.
+
+The SDK turns any exception a tool raises into the generic "Error executing tool ..." (and logs a
+crash), so a domain error or a lost database would reach the agent as a bug it cannot act on. Here
+a domain error keeps its code and message, and an outage (PostgreSQL or Redis unreachable: see
+app/core/outages.py) reads `SERVICE_UNAVAILABLE: ... retry shortly`, the same words REST answers
+with its 503: the model sees that trying again will work. Anything else stays a crash.
+"""
+
+from __future__ import annotations
+
+from app.core.outages import UNAVAILABLE_MESSAGE, is_outage
+from app.logs import get_logger
+from resolvers.errors import DomainError
+
+_log = get_logger("gatehouse.mcp")
+
+
+def readable(error: BaseException) -> str | None:
+    """`CODE: message` for a domain error or an outage (logged as a warning), None for a crash."""
+    if isinstance(error, DomainError):
+        return f"{error.code}: {error.message}"
+    if is_outage(error):
+        _log.warning("backing service unavailable during an MCP call", error=f"{type(error).__name__}: {error}"[:300])
+        return f"SERVICE_UNAVAILABLE: {UNAVAILABLE_MESSAGE}"
+    return None
