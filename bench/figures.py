@@ -255,6 +255,8 @@ FIGURES = [
         ("gatehouse.mcp", "gateway.gateway_ms.p50"),
         ("gatehouse.mcp", "gateway.direct_ms.p50"),
     ),
+    Figure("9. (detail) gateway overhead over the 2025-06-18 handshake, p50", "ms",
+           ("gatehouse.mcp", "gateway.handshake.overhead_ms.p50")),
     Figure("10. audit export, 100,000 entries (NDJSON)", "1/s", ("gatehouse.audit", "export.entries_per_s")),
     Figure(
         "10. server memory growth while exporting 100,000 entries",
