@@ -155,6 +155,8 @@ class GatehouseMiddleware:
         elapsed = time.perf_counter() - started
         route = getattr(scope.get("route"), "path", "unmatched")
         observe_request(scope["method"], route, status, elapsed)
-        if status >= 500:
+        if status == 500:  # ours: a bug
             _log.error("request failed", request_id=request_id, path=scope["path"], status=status)
+        elif status > 500:  # a provider failed (502), a backing service is down (503): not a bug of ours
+            _log.warning("request not served", request_id=request_id, path=scope["path"], status=status)
 

@@ -31,6 +31,7 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from yarl import URL
 
 from app.core.http import USER_AGENT, UnsafeURL, check_url_syntax, resolve_and_check
+from app.core.storable import storable_text
 
 EXCERPT_BYTES = 1024
 VERDICTS_KEPT = 4096  # distinct webhook URLs whose syntax verdict is remembered
@@ -117,7 +118,7 @@ class WebhookSender:
             async with self._open().post(target, data=body, headers=headers, allow_redirects=False) as response:
                 excerpt = await response.content.read(EXCERPT_BYTES)
                 return Answer(response.status, response.headers.get("Retry-After"),
-                              excerpt.decode("utf-8", "replace"), _ms(started))
+                              storable_text(excerpt.decode("utf-8", "replace")), _ms(started))
         except UnsafeURL as exc:
             raise SendFailed(str(exc), _ms(started), permanent=True) from None
         except TimeoutError:

@@ -13,6 +13,7 @@ import orjson
 
 from app.core.http import UnsafeURL
 from app.core.senders import CallFailed
+from app.core.storable import storable_json, storable_text
 from resolvers.connectors.failures import ProviderFailure, is_retryable_status, retry_after_seconds
 from resolvers.connectors.kinds import ActionCall
 from resolvers.errors import Invalid
@@ -29,12 +30,12 @@ class Answer:
     def json(self) -> Any:
         """The body as JSON, or None when it is not JSON."""
         try:
-            return orjson.loads(self.body) if self.body else None
+            return storable_json(orjson.loads(self.body)) if self.body else None
         except orjson.JSONDecodeError:
             return None
 
     def text(self, limit: int = 500) -> str:
-        return self.body[:limit].decode("utf-8", "replace")
+        return storable_text(self.body[:limit].decode("utf-8", "replace"))
 
     @property
     def retry_after(self) -> float | None:

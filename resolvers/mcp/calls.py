@@ -20,6 +20,7 @@ from app.core.after_commit import atomic, on_commit
 from app.core.clock import utcnow
 from app.core.ids import random_base62
 from app.core.mcp_client import call_upstream_tool
+from app.core.storable import storable_json
 from models.governance import Action
 from models.mcp import McpCall, McpServer
 from resolvers.context import Context, Services
@@ -44,7 +45,8 @@ async def forward(ctx: Context, call: McpCall, action: Action) -> McpCall:
         async with await open_upstream(ctx, server) as session:
             schema = await output_schema(server, session, call.tool)
             answer = await call_upstream_tool(session, call.tool, effective_params(action), schema)
-        call.status, call.result = "completed", answer.model_dump(mode="json", by_alias=True, exclude_none=True)
+        call.status, call.result = "completed", storable_json(answer.model_dump(mode="json", by_alias=True,
+                                                                                exclude_none=True))
     except Exception as exc:  # any failure is recorded; nothing is retried (see the module docstring)
         call.status, call.error = "failed", f"MCP server {server.name!r} failed: {_described(exc)}"[:2000]
     call.finished_at = utcnow()

@@ -43,7 +43,7 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # str.isdigit alone takes "²", which float() refuses
         return min(float(value), MAX_DELAY_SECONDS)
     try:
         when = parsedate_to_datetime(value)

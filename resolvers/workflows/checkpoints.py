@@ -13,6 +13,7 @@ import orjson
 
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
+from app.core.storable import storable_json
 from models.db import OwnConnection, connection_for_one_statement
 from models.workflows import Execution, ExecutionStep
 from resolvers.audit import trail
@@ -36,8 +37,11 @@ class LeaseLost(Exception):
 
 
 def capped(value: Any, limit: int) -> Any:
-    """`value`, or a marker with its start when its JSON is over `limit` bytes."""
+    """`value` (storable: app/core/storable.py), or a marker with its start when its JSON is over `limit` bytes."""
     raw = orjson.dumps(value)
+    if b"\\u0000" in raw:  # a NUL from the step's endpoint (or a literal backslash-u0000: replacing changes nothing)
+        value = storable_json(value)
+        raw = orjson.dumps(value)
     if len(raw) <= limit:
         return value
     return {"truncated": True, "bytes": len(raw), "marker": CUT_MARKER,

@@ -173,6 +173,28 @@ async def test_http_request_uses_the_credential_and_refuses_metadata_urls(
     assert len(customer.requests) == 1
 
 
+async def test_a_provider_answer_that_cannot_be_stored_as_it_came_is_a_clean_502(
+    tenant: Tenant, customer: CustomerApi
+) -> None:
+    """A 500 whose body holds NUL, and a 429 whose Retry-After is in digits that are not ASCII, were
+    500 INTERNAL (the call's record refused the text; float() refused "²"), and went unrecorded."""
+    async with tenant.client() as c:
+        connector = (await c.post("/api/v1/connectors", json={
+            "name": "Echo", "type": "http", "config": {"baseUrl": customer.base_url}})).json()
+        customer.fail_next(500, "bad\x00thing", {"Content-Type": "text/plain"})
+        customer.fail_next(429, {"error": "slow down"}, {"Retry-After": "\u00b2"})
+        customer.fail_next(200, {"a": "x\u0000y"})
+        answers = [await c.post(f"/api/v1/connectors/{connector['id']}/actions/request",
+                                json={"input": {"url": "/echo"}}) for _ in range(3)]
+        calls = (await c.get(f"/api/v1/connectors/{connector['id']}/calls")).json()
+    failed, throttled, ok = answers
+    assert failed.status_code == 502 and failed.json()["error"] == "CONNECTOR_FAILED", failed.text
+    assert "bad\ufffdthing" in failed.json()["message"]
+    assert throttled.status_code == 502 and throttled.json()["error"] == "CONNECTOR_FAILED", throttled.text
+    assert ok.status_code == 200 and ok.json()["output"]["body"] == {"a": "x\ufffdy"}, ok.text
+    assert len(calls) == 3
+
+
 async def test_graphql_runs_the_same_action_with_the_same_rules(tenant: Tenant, customer: CustomerApi) -> None:
     connector = await make_custom_connector(tenant, customer.base_url)
     run = ("mutation($id: ID!, $input: JSON!) { runConnectorAction(connectorId: $id, action: \"delete\", "

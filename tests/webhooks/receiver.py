@@ -41,6 +41,7 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
+    body: bytes | None = None  # None: "answer <status>"
 
 
 def verify_signature(payload: bytes, signature: str, secret: str) -> bool:
@@ -72,6 +73,8 @@ class Receiver:
         reply = self.script.popleft() if self.script else self.default
         if reply.delay:
             await asyncio.sleep(reply.delay)
+        if reply.body is not None:
+            return web.Response(status=reply.status, headers=reply.headers, body=reply.body)
         return web.Response(status=reply.status, headers=reply.headers, text=f"answer {reply.status}")
 
     async def handle_gone(self, request: web.Request) -> web.Response:

@@ -141,6 +141,21 @@ async def test_retry_after_is_respected(tenant: Tenant) -> None:
     assert first.delivery_id == second.delivery_id
 
 
+async def test_an_answer_that_cannot_be_stored_as_it_came_is_still_recorded(tenant: Tenant) -> None:
+    """A Retry-After in digits that are not ASCII ("²") is unreadable, so the backoff applies, and
+    an answer holding NUL (which PostgreSQL refuses in text) is recorded with U+FFFD in its place:
+    the delivery moves on instead of failing to record, staying pending and being resent forever."""
+    async with receiving() as receiver:
+        receiver.answer(Reply(429, {"Retry-After": "\u00b2"}), Reply(200, body=b"ok\x00done"))
+        await create_hook(tenant, receiver.url, retryPolicy={"maxAttempts": 3, "backoffMs": 10})
+        await emit_events(tenant, ["action.expired"])
+        await eventually(lambda: _count("succeeded", 1))
+    attempts = await DeliveryAttempt.all().order_by("number")
+    assert [(a.number, a.status_code) for a in attempts] == [(1, 429), (2, 200)]
+    assert attempts[1].response_excerpt == "ok\ufffddone"
+    assert len(receiver.requests) == 2 and len(receiver.unique_deliveries()) == 1
+
+
 async def test_consecutive_failures_disable_the_webhook_and_emit(tenant: Tenant, settings) -> None:
     limit = settings.webhook_disable_after_failures
     async with receiving() as receiver:

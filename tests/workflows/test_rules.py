@@ -437,6 +437,23 @@ async def test_a_429_is_retried_no_sooner_than_its_retry_after(tenant: Tenant) -
     assert took >= 1.0  # the 50 ms backoff gave way to the provider's Retry-After
 
 
+async def test_an_answer_that_cannot_be_stored_as_it_came_ends_the_execution_all_the_same(tenant: Tenant) -> None:
+    """A Retry-After in digits that are not ASCII is unreadable (the backoff applies) and an answer
+    holding NUL is kept with U+FFFD in its place: before, either crashed the pass, and the execution
+    was taken over and its step called again, past its attempts, for ever."""
+    api = CustomerApi()
+    async with serving(api), tenant.client() as c:
+        workflow = await create_workflow(c, [{**http_step("call", f"{api.base_url}/echo"), "retry": RETRY},
+                                             http_step("after", f"{api.base_url}/echo")])
+        api.fail_next(429, {"error": "slow\u0000down"}, {"Retry-After": "\u00b2"})
+        api.fail_next(200, {"a\u0000": "x\u0000y"})
+        execution = await settled(c, await execute(c, workflow["id"]))
+    assert execution["status"] == "completed", execution
+    assert [(s["name"], s["attempts"]) for s in execution["steps"]] == [("call", 2), ("after", 1)]
+    assert execution["steps"][0]["output"]["body"] == {"a\ufffd": "x\ufffdy"}
+    assert len(api.requests) == 3
+
+
 async def test_continue_on_error_lets_the_next_step_run(tenant: Tenant) -> None:
     api = CustomerApi()
     async with serving(api), tenant.client() as c:

@@ -9,6 +9,7 @@ import base64
 from typing import Any
 
 from app.core.settings import Settings
+from app.core.storable import storable_text
 from resolvers.connectors.kinds import Action, ActionCall, ConnectorKind, schema
 from resolvers.connectors.transport import fail_unless_ok, send
 from resolvers.errors import Invalid
@@ -79,7 +80,7 @@ async def request(call: ActionCall) -> dict[str, Any]:
     return {
         "status": answer.status,
         "headers": dict(answer.headers),
-        "body": parsed if parsed is not None else answer.body.decode("utf-8", "replace"),
+        "body": parsed if parsed is not None else storable_text(answer.body.decode("utf-8", "replace")),
     }
 
 
