@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth import Authenticator, presented_key
 from app.core.ids import random_base62
 from app.core.outages import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, is_outage
+from app.core.storable import NUL_REFUSED, refused_nul
 from app.errors import error_response
 from app.logs import get_logger
 from app.metrics import observe_request
@@ -93,6 +94,10 @@ class GatehouseMiddleware:
             state["status"] = CLIENT_CLOSED
             _log.info("client disconnected before its request was read", request_id=request_id, path=scope["path"])
         except Exception as exc:
+            if refused_nul(exc):  # the client's text, where a check before the write was missed
+                _log.warning("refused text with NUL", request_id=request_id, path=scope["path"])
+                await self._fail(send_wrapper, state, "VALIDATION_ERROR", NUL_REFUSED)
+                return
             if is_outage(exc):  # the database or Redis is unreachable: retrying will work, alerting won't help
                 _log.warning("backing service unavailable", request_id=request_id, path=scope["path"],
                              error=f"{type(exc).__name__}: {exc}"[:300])

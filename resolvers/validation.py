@@ -1,11 +1,14 @@
-"""Client input that fails a pydantic model becomes one Invalid naming each offending field."""
+"""Client input that fails a pydantic model becomes one Invalid naming each offending field; input no
+column can hold (text with NUL, integers past 64 bits) is refused before anything is written."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
+from app.core.storable import NUL_REFUSED
 from resolvers.errors import Invalid
 
 M = TypeVar("M", bound=BaseModel)
@@ -30,3 +33,63 @@ def validate(model: type[M], data: Any) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise Invalid(describe(exc)) from None
+
+
+WIDE_REFUSED = "integers must fit in 64 bits"
+DEEP_REFUSED = "JSON must not be nested this deeply"
+_SMALLEST, _LARGEST = -(2**63), 2**64 - 1
+
+
+def unstorable(value: Any) -> str | None:
+    """Why a value cannot be stored and answered as JSON, or None. Text with U+0000 (PostgreSQL
+    refuses it) and integers past 64 bits (orjson, which writes every answer, refuses them; a
+    GraphQL literal can carry any integer, a JSON body cannot) are refused here, not at the insert.
+
+    orjson writes the value first, in C: it refuses exactly those integers and writes U+0000 as
+    `\\u0000`, so a value it writes without that sequence is storable. Anything else (a refusal, the
+    sequence, which text with a literal backslash-u0000 also gives) is decided by the walk below,
+    which was 4% of a proposal's CPU when it ran on every one."""
+    try:
+        written = orjson.dumps(value, default=_model_fields)
+    except orjson.JSONEncodeError:
+        return _walked(value)
+    return _walked(value) if b"\\u0000" in written else None
+
+
+def _walked(value: Any) -> str | None:
+    try:
+        return _walk(value)
+    except RecursionError:  # deeper than any JSON document a door accepts (orjson reads 1,024 levels)
+        return DEEP_REFUSED
+
+
+def _model_fields(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return [value.__dict__, value.__pydantic_extra__ or {}]
+    raise TypeError  # a type orjson cannot write: the walk decides
+
+
+def _walk(value: Any) -> str | None:
+    if isinstance(value, str):
+        return NUL_REFUSED if "\x00" in value else None
+    if isinstance(value, int):
+        return WIDE_REFUSED if not _SMALLEST <= value <= _LARGEST else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if problem := _walk(key) or _walk(item):
+                return problem
+        return None
+    if isinstance(value, list | tuple):
+        for item in value:
+            if problem := _walk(item):
+                return problem
+        return None
+    if isinstance(value, BaseModel):  # its fields as they are: a model_dump() copy cost a hot-path walk
+        return _walk(value.__dict__) or _walk(value.__pydantic_extra__ or {})
+    return None
+
+
+def check_storable(value: Any, what: str) -> None:
+    """Invalid (400) naming `what` when `value` cannot be stored (see `unstorable`)."""
+    if problem := unstorable(value):
+        raise Invalid(f"{what}: {problem}")

@@ -9,6 +9,7 @@ from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from app.core.outages import UNAVAILABLE_MESSAGE, is_outage
+from app.core.storable import NUL_REFUSED, refused_nul
 from resolvers.errors import DomainError
 
 _log = logging.getLogger("gatehouse.graphql")
@@ -47,6 +48,8 @@ class DomainErrorCodes(MaskErrors):
             return _with_code(error, original.code, original.message, details)
         if original is None:
             return _with_code(error, "BAD_REQUEST")  # syntax, validation and limit errors
+        if refused_nul(original):  # the client's text, where a check before the write was missed
+            return _with_code(error, "VALIDATION_ERROR", NUL_REFUSED)
         if is_outage(original):  # the database or Redis is unreachable: the view answers 503 + Retry-After
             _log.warning("backing service unavailable during a GraphQL operation: %s", type(original).__name__)
             return _with_code(error, "SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE)

@@ -11,7 +11,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
+
 NUL, REPLACEMENT = "\x00", "\ufffd"
+NUL_REFUSED = "text must not contain NUL (U+0000) characters"
+# What PostgreSQL raises for NUL: in jsonb ("\u0000 cannot be converted to text"), in text (0x00).
+_REFUSED_NUL = (asyncpg.exceptions.UntranslatableCharacterError, asyncpg.exceptions.CharacterNotInRepertoireError)
 
 
 def storable_text(text: str) -> str:
@@ -28,3 +33,17 @@ def storable_json(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [storable_json(item) for item in value]
     return value
+
+
+def refused_nul(error: BaseException) -> bool:
+    """Whether PostgreSQL refused `error`'s statement for a NUL it was given (in the cause chain:
+    Tortoise wraps the driver's errors). The doors answer it 400, never 500: it is the client's text,
+    where a check before the write was missed."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, _REFUSED_NUL):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -20,8 +20,8 @@ from starlette.routing import Route
 from app.context import build_context
 from app.errors import domain_error_response
 from resolvers.context import Context
-from resolvers.errors import BadRequest, DomainError
-from resolvers.validation import validate
+from resolvers.errors import BadRequest, DomainError, Invalid
+from resolvers.validation import unstorable, validate
 
 
 @dataclass(slots=True)
@@ -84,9 +84,12 @@ async def read_json(request: Request) -> Any:
     if not raw.strip():
         return {}
     try:
-        return orjson.loads(raw)
+        value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         raise BadRequest("request body is not valid JSON") from None
+    if b"\\u0000" in raw and (problem := unstorable(value)):  # a NUL, which no column can hold
+        raise Invalid(problem)
+    return value
 
 
 def json_response(value: Any, status: int) -> Response:

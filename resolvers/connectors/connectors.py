@@ -23,7 +23,7 @@ from resolvers.errors import Invalid, NotFound
 from resolvers.events.outbox import emit
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
-from resolvers.validation import check_name
+from resolvers.validation import check_name, check_storable
 
 UNSET: Any = object()
 
@@ -45,6 +45,7 @@ def _summary(connector: Connector) -> dict[str, Any]:
 
 async def _checked_config(ctx: Context, kind: ConnectorKind, config: Any) -> dict[str, Any]:
     config = {} if config is None else config
+    check_storable(config, "config")
     schemas.check(kind.config_schema, config, "config")
     if kind.check_config is not None:
         await kind.check_config(config, ctx.settings)

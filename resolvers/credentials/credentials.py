@@ -26,7 +26,7 @@ from resolvers.errors import Conflict, Invalid
 from resolvers.events.outbox import emit
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
-from resolvers.validation import check_name
+from resolvers.validation import check_name, check_storable
 
 UNSET: Any = object()
 MAX_DATA_BYTES = 65_536
@@ -52,6 +52,7 @@ def _object(value: Any, what: str, limit: int) -> dict[str, Any]:
         raise Invalid(f"{what} must be an object")
     if len(orjson.dumps(value)) > limit:
         raise Invalid(f"{what} must be at most {limit} bytes as JSON")
+    check_storable(value, what)
     return value
 
 

@@ -25,10 +25,10 @@ from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.events.outbox import emit
-from resolvers.governance.inputs import unstorable
 from resolvers.governance.outcome import effective_params
 from resolvers.governance.records import decider, event_data, history_row
 from resolvers.lookup import owned
+from resolvers.validation import unstorable
 
 
 def grant_hash(organization_id: str, action_type: str, target: str | None, params: Any) -> str:

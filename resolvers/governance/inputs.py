@@ -13,7 +13,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from resolvers.errors import Invalid
-from resolvers.validation import validate
+from resolvers.validation import unstorable, validate
 
 M = TypeVar("M", bound=BaseModel)
 Text = Field(None, max_length=200)
@@ -101,51 +101,6 @@ def checked_metadata(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
-NUL_REFUSED = "text must not contain NUL (U+0000) characters"
-WIDE_REFUSED = "integers must fit in 64 bits"
-_SMALLEST, _LARGEST = -(2**63), 2**64 - 1
-
-
-def unstorable(value: Any) -> str | None:
-    """Why a value cannot be stored and answered as JSON, or None. Text with U+0000 (PostgreSQL
-    refuses it) and integers past 64 bits (orjson, which writes every answer, refuses them; a
-    GraphQL literal can carry any integer, a JSON body cannot) are refused here, not at the insert.
-
-    orjson writes the value first, in C: it refuses exactly those integers and writes U+0000 as
-    `\\u0000`, so a value it writes without that sequence is storable. Anything else (a refusal, the
-    sequence, which text with a literal backslash-u0000 also gives) is decided by the walk below,
-    which was 4% of a proposal's CPU when it ran on every one."""
-    try:
-        written = orjson.dumps(value, default=_model_fields)
-    except orjson.JSONEncodeError:
-        return _walk(value)
-    return _walk(value) if b"\\u0000" in written else None
-
-
-def _model_fields(value: Any) -> Any:
-    if isinstance(value, BaseModel):
-        return [value.__dict__, value.__pydantic_extra__ or {}]
-    raise TypeError  # a type orjson cannot write: the walk decides
-
-
-def _walk(value: Any) -> str | None:
-    if isinstance(value, str):
-        return NUL_REFUSED if "\x00" in value else None
-    if isinstance(value, int):
-        return WIDE_REFUSED if not _SMALLEST <= value <= _LARGEST else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if problem := _walk(key) or _walk(item):
-                return problem
-        return None
-    if isinstance(value, list | tuple):
-        for item in value:
-            if problem := _walk(item):
-                return problem
-        return None
-    if isinstance(value, BaseModel):  # its fields as they are: a model_dump() copy cost a hot-path walk
-        return _walk(value.__dict__) or _walk(value.__pydantic_extra__ or {})
-    return None
 
 
 def parse(model: type[M], data: Any) -> M:

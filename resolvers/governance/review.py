@@ -13,7 +13,7 @@ from typing import Any
 from app.core.clock import isoformat_z, utcnow
 from models.governance import Action
 from resolvers.errors import Forbidden, Invalid
-from resolvers.governance.inputs import unstorable
+from resolvers.validation import unstorable
 
 
 def needed(action: Action) -> int:

@@ -22,6 +22,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from resolvers.connectors.kinds import schema
 from resolvers.errors import Invalid, NotFound
+from resolvers.validation import check_storable
 from resolvers.workflows.templates import TemplateError, has_template, located_references
 
 JSON = dict[str, Any]
@@ -107,7 +108,9 @@ STEP_SCHEMA: Final = schema({
 
 async def check_definition(definition: Any, check_connector: ConnectorCheck) -> JSON:
     """The definition normalised (defaults filled), or Invalid naming the step and field at fault."""
-    steps = _steps_of(_plain(definition))
+    plain = _plain(definition)
+    check_storable(plain, "definition")
+    steps = _steps_of(plain)
     names = [step.get("name") if isinstance(step, dict) else None for step in steps]
     checked: list[JSON] = []
     for index, step in enumerate(steps):

@@ -27,6 +27,7 @@ from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.events.outbox import emit
 from resolvers.lookup import lookup_id, owned
 from resolvers.pagination import Page, paginate
+from resolvers.validation import check_storable
 from resolvers.workflows import hints
 from resolvers.workflows.workflows import current_version, find
 
@@ -62,6 +63,7 @@ def _checked_input(value: Any) -> Any:
         raise Invalid("input must be an object")
     if len(orjson.dumps(value)) > MAX_INPUT_BYTES:
         raise Invalid(f"input must be at most {MAX_INPUT_BYTES} bytes as JSON")
+    check_storable(value, "input")
     return value
 
 

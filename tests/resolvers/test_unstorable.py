@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resolvers.governance.inputs import NUL_REFUSED, WIDE_REFUSED, ActorIn, ProposalIn, _walk, unstorable
+from resolvers.governance.inputs import ActorIn, ProposalIn
+from resolvers.validation import DEEP_REFUSED, NUL_REFUSED, WIDE_REFUSED, _walk, unstorable
 
 _text = st.text(alphabet=st.sampled_from(["a", "\x00", "\\", "u", "0", "é", "\n"]), max_size=8)
 _ints = st.one_of(st.integers(-(2**63), 2**64 - 1), st.integers(), st.sampled_from([2**64, -(2**63) - 1, 2**63]))
@@ -41,3 +42,10 @@ def test_each_refusal_and_the_literal_text_that_looks_like_one() -> None:
     assert unstorable([2**64]) == WIDE_REFUSED and unstorable([2**64 - 1, -(2**63)]) is None
     assert unstorable({"path": "C:\\u0000"}) is None  # a backslash, then 'u0000': storable text
     assert unstorable({1: "non-text key"}) is None  # orjson refuses it, the walk decides
+
+
+def test_a_value_too_deep_to_walk_is_refused_not_crashed() -> None:
+    deep: object = "\x00"
+    for _ in range(5000):
+        deep = [deep]
+    assert unstorable(deep) == DEEP_REFUSED
