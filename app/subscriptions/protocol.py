@@ -107,6 +107,8 @@ class Connection:
         self._done.set()
 
     async def _read(self) -> None:
+        """Read until the client leaves or breaks the protocol; whatever ends the reader ends the
+        connection (a reader that died unnoticed left the socket open, unanswered, for ever)."""
         try:
             await self._await_init()
             while self._close is None:
@@ -115,10 +117,17 @@ class Connection:
             pass
         except TimeoutError:
             self.close_soon(4408, "Connection initialisation timeout")
-        self._done.set()
+        finally:
+            self._done.set()
 
     async def _receive(self) -> dict[str, Any]:
-        text = await self.ws.receive_text()
+        frame = await self.ws.receive()
+        if frame["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(frame.get("code", 1000))
+        text = frame.get("text")
+        if text is None:  # a binary frame: graphql-transport-ws speaks JSON text only
+            self.close_soon(4400, "Invalid message received: binary frames are not accepted")
+            raise WebSocketDisconnect(4400)
         try:
             message = orjson.loads(text)
         except orjson.JSONDecodeError:

@@ -128,6 +128,16 @@ async def test_malformed_messages_and_protocols(server: str, tenant: Tenant) -> 
         assert await ws.closed_with() == 4406
 
 
+@pytest.mark.parametrize("acked", [False, True])
+async def test_a_binary_frame_closes_with_4400(server: str, tenant: Tenant, acked: bool) -> None:
+    """graphql-transport-ws is JSON text: a binary frame, before or after the ack, is a malformed
+    message. It used to end the connection's reader unnoticed, leaving the socket open and silent
+    for ever (no 4408 either), and holding up the server's shutdown."""
+    async with gql_ws(server, tenant.key, init=acked) as ws:
+        await ws.ws.send(b'{"type": "ping"}')
+        assert await ws.closed_with() == 4400
+
+
 async def test_legacy_clients_get_ka_after_the_ack_and_periodically(local_app: LocalApp, tenant: Tenant) -> None:
     async with local_app(ws_keepalive_seconds=0.2) as (url, _app):
         async with gql_ws(url, tenant.key, protocol="graphql-ws") as legacy:
