@@ -71,7 +71,7 @@ class McpDoor:
             json_response=True,  # a gateway call never waits: nothing to stream
             max_request_body_size=settings.max_body_bytes,  # auth: sdk_endpoint below
         )
-        self._gateway_app = sdk_endpoint(self.gateway.session_manager, verifier, auth)
+        self._gateway_app = AnswerForm(sdk_endpoint(self.gateway.session_manager, verifier, auth))
         for chain in (self.native.middleware, self.gateway.middleware):
             drop_idle_tracing(chain)
 

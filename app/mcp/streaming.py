@@ -1,17 +1,29 @@
-"""Which answer form a native MCP request gets: an SSE stream only when it may wait.
+"""What an MCP POST's body is checked for, and which answer form it gets: an SSE stream only when
+it may wait.
 
 A call that waits for a human (`wait_for_decision`, `request_permission`, `propose_action` with
 `wait_seconds`) streams, so progress notifications reach the client while it waits; every other
 request is answered as plain JSON, which costs the SDK about a third less server time per call
 (measured on propose_action). Both forms are valid Streamable HTTP answers to the same request.
+
+The SDK reads bodies with Python's json, which takes `NaN`, `Infinity` and `-Infinity` as numbers
+and lone surrogates as text: JSON has neither, and a policy would judge `amount: Infinity` while the
+action's row stored null. Such a body is a JSON-RPC parse error here, as REST and GraphQL refuse it. Both servers are
+stateless, so a GET (the stream of server-initiated messages) has nothing to carry: 405, as the
+transport allows, rather than an SSE stream held open with nothing in it.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+NOT_JSON = {"jsonrpc": "2.0", "id": None, "error": {
+    "code": -32700, "message": "Parse error: not JSON (NaN, Infinity or a lone surrogate are not allowed)"}}
 
 WAITING_TOOLS = frozenset({"wait_for_decision", "request_permission"})
 
@@ -19,11 +31,24 @@ WAITING_TOOLS = frozenset({"wait_for_decision", "request_permission"})
 def may_wait(body: bytes) -> bool:
     """Whether a JSON-RPC POST body calls a tool that may wait (unparseable: the streaming form)."""
     try:
-        message: Any = orjson.loads(body)
+        return _calls_a_waiting_tool(orjson.loads(body))
     except orjson.JSONDecodeError:
         return True
+
+
+def _calls_a_waiting_tool(message: Any) -> bool:
     messages = message if isinstance(message, list) else [message]
     return any(_waits(m) for m in messages)
+
+
+def lenient_only(body: bytes) -> bool:
+    """Whether a body orjson refused is read all the same by Python's lenient json, the SDK's
+    (NaN, Infinity, a lone surrogate in a string: nothing JSON allows, nothing a column can hold)."""
+    try:
+        json.loads(body)
+    except (ValueError, RecursionError):  # not JSON to either: the SDK answers its own parse error
+        return False
+    return True
 
 
 def _waits(message: Any) -> bool:
@@ -39,12 +64,16 @@ def _waits(message: Any) -> bool:
 
 
 class AnswerForm:
-    """Routes a POST to the streaming or the JSON app after reading its (bounded) body."""
+    """Routes a POST to the streaming or the JSON app after reading its (bounded) body; `plain`
+    alone (the gateway, which never waits) serves every POST."""
 
-    def __init__(self, streaming: ASGIApp, plain: ASGIApp) -> None:
-        self.streaming, self.plain = streaming, plain
+    def __init__(self, streaming: ASGIApp, plain: ASGIApp | None = None) -> None:
+        self.streaming, self.plain = streaming, plain or streaming
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET":
+            await Response(status_code=405, headers={"Allow": "POST"})(scope, receive, send)
+            return
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.streaming(scope, receive, send)
             return
@@ -56,7 +85,13 @@ class AnswerForm:
                 return
             body += message.get("body", b"")
             more = message.get("more_body", False)
-        app = self.streaming if may_wait(body) else self.plain
+        try:
+            app = self.streaming if _calls_a_waiting_tool(orjson.loads(body)) else self.plain
+        except orjson.JSONDecodeError:
+            if lenient_only(body):
+                await JSONResponse(NOT_JSON, status_code=400)(scope, receive, send)
+                return
+            app = self.streaming  # not JSON: the SDK answers its parse error
         await app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
 
 

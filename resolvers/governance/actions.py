@@ -88,8 +88,8 @@ async def propose(ctx: Context, data: Any, *, idempotency_key: str | None = None
     require(ctx, "actions:write")
     spec = parse(ProposalIn, data)
     key = idempotency_key or spec.idempotencyKey or spec.id
-    if key is not None and len(key) > 255:
-        raise Invalid("idempotency key must be at most 255 characters")
+    if key is not None and (len(key) > 255 or "\x00" in key):
+        raise Invalid("idempotency key must be at most 255 characters, without NUL")
     if key is not None and (earlier := await _by_key(ctx, key)) is not None:
         return _replay(earlier, spec)
     proposer = await proposer_of(ctx, spec)

@@ -46,8 +46,8 @@ async def propose_as_agent(
     reason: str | None = None, idempotency_key: str | None = None,
 ) -> Action:
     """Propose with the actor taken from the key; the agent's own reason goes to the audit trail."""
-    if reason is not None and len(reason) > MAX_REASON:
-        raise Invalid(f"reason must be at most {MAX_REASON} characters")
+    if reason is not None and (len(reason) > MAX_REASON or "\x00" in reason):  # checked before anything is written
+        raise Invalid(f"reason must be at most {MAX_REASON} characters, without NUL")
     spec = {"type": type, "actor": await actor_of(ctx), "target": target, "params": params or {}}
     proposal = await propose(ctx, spec, idempotency_key=idempotency_key)
     if reason and not proposal.replayed:

@@ -268,3 +268,49 @@ async def test_a_key_bound_to_an_agent_proposes_as_that_agent_and_its_kill_switc
     assert (row.actor_kind, row.actor_name, row.agent_id, row.actor_verified) == (
         "agent", "mcp-mailer", agent["id"], True)
     assert stopped["status"] == "rejected" and "disabled" in (stopped["reason"] or "")
+
+
+async def test_text_no_column_can_hold_is_a_readable_tool_error_and_writes_nothing(
+    tenant: Tenant, connect: Connect
+) -> None:
+    """A NUL in the agent's reason used to fail after the action was stored (the tool answered an
+    error, the agent retried, a second action followed); in an idempotency key or a tool_use_id it
+    crashed the tool. Each is now refused before anything is written."""
+    async with connect() as session:
+        answers = [
+            await session.call_tool("propose_action", {"type": "refund", "reason": "why\u0000"}),
+            await session.call_tool("propose_action", {"type": "refund", "idempotency_key": "k\u0000"}),
+            await session.call_tool("request_permission", {"tool_name": "Bash", "input": {}, "tool_use_id": "x\u0000"}),
+        ]
+    for answer in answers:
+        assert answer.is_error and "VALIDATION_ERROR" in answer.content[0].text, answer  # type: ignore[union-attr]
+        assert "NUL" in answer.content[0].text  # type: ignore[union-attr]
+    assert await Action.all().count() == 0
+
+
+@pytest.mark.parametrize("path", ["/mcp", "/mcp/gateways/files"])
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN"])
+async def test_numbers_json_has_not_are_a_parse_error(tenant: Tenant, path: str, number: str) -> None:
+    """The SDK reads bodies with Python's json, which takes NaN and Infinity: a rule on `amount > 100`
+    judged Infinity while the action stored null. They are refused as REST and GraphQL refuse them."""
+    rule = {"when": {"actionType": "refund", "params": {"amount": {"gt": 100}}}, "approval": "manual"}
+    await policy(tenant, {"name": "big", "rules": [rule]})
+    arguments = '{"type": "refund", "params": {"amount": ' + number + "}}"
+    body = '{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "propose_action", "arguments": ' + \
+        arguments + "}}"
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json",
+               "Mcp-Protocol-Version": "2025-06-18"}
+    async with tenant.client() as c:
+        answer = await c.post(path, content=body, headers=headers)
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["error"]["code"] == -32700
+    assert await Action.all().count() == 0
+
+
+async def test_get_on_a_stateless_server_is_405_not_an_empty_stream(tenant: Tenant) -> None:
+    headers = {"Accept": "text/event-stream", "Mcp-Protocol-Version": "2025-06-18"}
+    async with tenant.client() as c:
+        native = await c.get("/mcp", headers=headers)
+        gateway = await c.get("/mcp/gateways/files", headers=headers)
+    for answer in (native, gateway):
+        assert answer.status_code == 405 and answer.headers["Allow"] == "POST", answer.text
