@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import orjson
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -24,6 +25,15 @@ class GatehouseGraphQL(GraphQL[GraphQLContext, None]):
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Any:
         request.state.graphql_response = response  # process_result may set its status (503)
         return GraphQLContext(ctx=build_context(request))
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """Strawberry's, but a JSON body that is not an object (`null`, `5`, `"x"`) is a 400: its
+        parser calls `.get` on whatever the body was, and the AttributeError was a 500. Catching it
+        here costs nothing on the hot path (a second parse to check first would, on every POST)."""
+        try:
+            return await super().parse_http_body(request)
+        except AttributeError:  # nothing but the body's `.get` can raise it in there
+            raise HTTPException(400, "The GraphQL request must be a JSON object.") from None
 
     def decode_json(self, data: str | bytes) -> object:
         """orjson, as REST reads bodies; its JSONDecodeError is json's, which Strawberry answers with 400."""

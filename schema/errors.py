@@ -46,8 +46,8 @@ class DomainErrorCodes(MaskErrors):
         if isinstance(original, DomainError):
             details = original.details if original.expose_details else None
             return _with_code(error, original.code, original.message, details)
-        if original is None:
-            return _with_code(error, "BAD_REQUEST")  # syntax, validation and limit errors
+        if original is None or isinstance(original, GraphQLError):  # syntax, validation, limits, a variable's
+            return _with_code(error, "BAD_REQUEST")                  # value its type cannot hold
         if refused_nul(original):  # the client's text, where a check before the write was missed
             return _with_code(error, "VALIDATION_ERROR", NUL_REFUSED)
         if is_outage(original):  # the database or Redis is unreachable: the view answers 503 + Retry-After

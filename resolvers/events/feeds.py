@@ -101,7 +101,9 @@ def parse_since(since: str) -> int | datetime:
     event): a duplicate is harmless to a list kept by approval id, a gap is not.
     """
     text = since.strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
+        if len(text) > 18:  # past a bigint; no seq is that large
+            raise Invalid("since must be an event seq (at most 18 digits) or an ISO-8601 timestamp")
         return int(text)
     try:
         return parse_timestamp(text)

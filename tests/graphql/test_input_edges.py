@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from models.api_keys import ApiKey
 from models.webhooks import Webhook
 from tests.conftest import Tenant
@@ -44,3 +48,30 @@ async def test_an_approver_longer_than_its_column_is_a_validation_error(tenant: 
         answer = await c.post(f"/approve/{action['actionId']}", json={"approver": "x" * 201})
         assert answer.status_code == 400
         assert (await c.get(f"/actions/{action['actionId']}")).json()["status"] == "pending_approval"
+
+
+async def test_client_mistakes_are_400_class_never_internal(tenant: Tenant) -> None:
+    """Each was INTERNAL "internal error" (and an error-level traceback) before: a variable its type
+    cannot hold, a subscription sent over HTTP, a body that is not a JSON object (a 500)."""
+    too_big = await tenant.graphql("query($f: Int) { actions(first: $f) { edges { node { id } } } }",
+                                   {"f": 99999999999999999999999})
+    over_http = await tenant.graphql("subscription { pendingApprovals { action { id } } }")
+    async with tenant.client() as c:
+        bodies = [await c.post("/graphql", content=raw, headers={"Content-Type": "application/json"})
+                  for raw in (b"null", b"5", b'"x"')]
+    for answer in (too_big, over_http):
+        assert answer["errors"][0]["extensions"]["code"] not in ("INTERNAL", None), answer
+        assert answer["errors"][0]["message"] != "internal error", answer
+    assert "32-bit" in too_big["errors"][0]["message"] or "Int" in too_big["errors"][0]["message"], too_big
+    assert [b.status_code for b in bodies] == [400, 400, 400], [b.text for b in bodies]
+
+
+async def test_a_clients_mistake_is_not_logged_as_an_error(tenant: Tenant, caplog: pytest.LogCaptureFixture) -> None:
+    """Strawberry logged every GraphQL error at error level with its traceback: any client could
+    fill the error log with unknown ids. What is ours (an unexpected exception) is still logged."""
+    caplog.set_level(logging.DEBUG)
+    missing = await tenant.graphql('{ action(id: "act_doesnotexist") { id } }')
+    broken = await tenant.graphql("{ nope }")
+    assert missing["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert broken["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    assert [r.getMessage()[:200] for r in caplog.records if r.levelno >= logging.ERROR] == []

@@ -166,9 +166,11 @@ async def test_reconnecting_with_since_replays_what_was_missed(server: str, tena
                 await ws.recv(within=0.5)
 
 
-async def test_since_that_is_neither_a_seq_nor_a_timestamp_is_refused(server: str, tenant: Tenant) -> None:
+@pytest.mark.parametrize("since", ["yesterday", "99999999999999999999999999", "\u00b2"])
+async def test_since_that_is_neither_a_seq_nor_a_timestamp_is_refused(server: str, tenant: Tenant, since: str) -> None:
+    """A seq past a bigint used to close the socket with 1011 (the replay's query overflowed)."""
     async with gql_ws(server, tenant.key) as ws:
-        await ws.subscribe("1", PENDING, {"since": "yesterday"})
+        await ws.subscribe("1", PENDING, {"since": since})
         error = await ws.recv()
         assert error["type"] == "error" and error["payload"][0]["extensions"]["code"] == "VALIDATION_ERROR"
         await ws.send({"type": "ping"})
