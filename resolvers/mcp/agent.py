@@ -14,8 +14,10 @@ from resolvers.access import require
 from resolvers.context import Context
 from resolvers.errors import Invalid
 from resolvers.governance.actions import propose
+from resolvers.governance.engine import alone
 from resolvers.governance.outcome import effective_params, reason_of, was_edited
 from resolvers.governance.records import approval_url, public_checks
+from resolvers.governance.rules import validate_rules
 from resolvers.mcp.calls import result_of
 from resolvers.mcp.identity import actor_of
 
@@ -64,12 +66,12 @@ async def describe_policies(ctx: Context) -> list[dict[str, Any]]:
     require(ctx, "actions:read")
     rules: list[dict[str, Any]] = []
     for policy in await Policy.filter(organization_id=ctx.organization_id, status="active").order_by("created_at"):
-        for rule in policy.rules:
+        for rule, parsed in zip(policy.rules, validate_rules(policy.rules), strict=True):
             if (rule.get("mode") or policy.mode) != "enforce":
                 continue
             rules.append({
                 "policy_id": policy.id, "policy_name": policy.name, "when": rule.get("when") or {},
-                "outcome": "rejected" if rule.get("deny") else "pending_approval",
+                "outcome": alone(parsed),  # an `auto` rule without evidence approves: it said pending
                 "requires_evidence": list(rule.get("require") or []),
                 "human_approval": not rule.get("deny") and rule.get("approval", "manual") == "manual",
             })

@@ -149,10 +149,16 @@ async def test_cancel_and_resource(tenant: Tenant, connect: Connect) -> None:
 async def test_describe_policies(tenant: Tenant, connect: Connect) -> None:
     await policy(tenant, MANUAL)
     await policy(tenant, {"name": "no deletes", "rules": [{"when": {"actionType": "delete_*"}, "deny": True}]})
+    await policy(tenant, {"name": "reads", "rules": [{"when": {"actionType": "read_*"}, "approval": "auto"},
+                                                     {"when": {"actionType": "pay"}, "approval": "auto",
+                                                      "require": ["kyc"]}]})
     async with connect() as session:
         described = await call(session, "describe_policies")
+        read = await call(session, "propose_action", type="read_file")
     outcomes = {r["when"]["actionType"]: (r["outcome"], r["human_approval"]) for r in described["rules"]}
-    assert outcomes == {"refund": ("pending_approval", True), "delete_*": ("rejected", False)}
+    assert outcomes == {"refund": ("pending_approval", True), "delete_*": ("rejected", False),
+                        "read_*": ("approved", False), "pay": ("pending_approval", False)}
+    assert read["status"] == "approved"  # as described (an auto rule without evidence was said to hold it)
 
 
 async def test_request_permission_shapes(tenant: Tenant, connect: Connect) -> None:
