@@ -27,6 +27,10 @@ import httpx
 
 USER_AGENT = "Gatehouse/0.1"
 ALLOWED_SCHEMES = frozenset({"http", "https"})
+# A host name as DNS has it (httpx's raw host is IDNA-encoded: xn-- labels): labels of letters,
+# digits, hyphens (and underscores, which real names carry), 1 to 63 characters, a final dot allowed.
+_HOST_NAME = re.compile(r"(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.?",
+                        re.IGNORECASE)
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -131,9 +135,14 @@ def _check_parsed(url: httpx.URL, allow_private: bool) -> None:
         raise UnsafeURL("", "the URL has no host")
     if url.userinfo:
         raise UnsafeURL(url.host, "credentials in the URL are not allowed")
+    if url.port is not None and not 0 < url.port < 65536:
+        raise UnsafeURL(url.host, "the port must be 1 to 65535")
     ip = _ip_literal(url.host)
     if ip is not None:
         _refuse_internal(ip, url.host, allow_private)
+    elif not _HOST_NAME.fullmatch(name := url.raw_host.decode("ascii", "replace")) or len(name) > 253:
+        raise UnsafeURL(url.host, "the host is not a valid name (labels of letters, digits, - or _, "
+                                  "1 to 63 characters each)")
 
 
 def check_url_syntax(url: str, allow_private: bool) -> None:

@@ -162,6 +162,11 @@ async def test_names_resolving_to_metadata_are_refused_even_when_private_is_allo
         "http://user:pass@example.com/",
         "http://example.com\\@127.0.0.1/",
         "http://0177.0.0.1/",
+        # accepted before: every call then failed with ValueError or UnicodeError, retried for a day
+        "http://example.com:99999/",
+        "http://exa mple.com/",
+        "http://" + "a" * 300 + ".com/",
+        "http://a-.example.com/",
     ],
 )
 @pytest.mark.parametrize("allow_private", [False, True])
@@ -171,7 +176,8 @@ def test_bad_urls_are_refused_whatever_the_setting(url: str, allow_private: bool
 
 
 @pytest.mark.parametrize(
-    "url", ["https://example.com/hook", "http://8.8.8.8/", "http://[2606:4700::1111]/", "HTTPS://Example.COM"]
+    "url", ["https://example.com/hook", "http://8.8.8.8/", "http://[2606:4700::1111]/", "HTTPS://Example.COM",
+            "https://bücher.example/", "https://my_host.example.com./x", "https://example.com:8443/"]
 )
 def test_public_urls_pass_the_syntax_check(url: str) -> None:
     check_url_syntax(url, allow_private=False)
