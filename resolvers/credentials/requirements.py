@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from resolvers.errors import Invalid
-from resolvers.webhooks.validation import check_headers
+from resolvers.webhooks.validation import check_headers, header_name_ok, header_value_ok
 
 Check = Callable[[dict[str, Any]], None]
 
@@ -41,16 +41,33 @@ def _smtp(data: dict[str, Any]) -> None:
 
 
 def _http(data: dict[str, Any]) -> None:
+    """One form of authentication, each sent in a header: a value that cannot be one (a line break,
+    non-ASCII text) was stored, and every call then failed naming the URL, not the credential."""
     if "token" in data:
         _text(data, "token")
+        _header_value(data, "token")
     elif "username" in data or "password" in data:
         _text(data, "username")
-        _text(data, "password")
+        _text(data, "password")  # both go base64-encoded
+        if ":" in data["username"]:
+            raise Invalid("data.username must not contain ':' (Basic authentication joins the two with it)")
     elif "apiKey" in data or "header" in data:
         _text(data, "apiKey")
         _text(data, "header")
+        if not header_name_ok(data["header"]):
+            raise Invalid("data.header must be an HTTP header name (letters, digits and !#$%&'*+-.^_`|~)")
+        _header_value(data, "apiKey")
     else:
         raise Invalid("data needs one of: token; username and password; apiKey and header")
+
+
+MAX_SECRET_HEADER = 8192  # a long JWT fits
+
+
+def _header_value(data: dict[str, Any], name: str) -> None:
+    if not header_value_ok(data[name], MAX_SECRET_HEADER):
+        raise Invalid(f"data.{name} is sent in a header: at most {MAX_SECRET_HEADER} printable ASCII characters, "
+                      "no line breaks")
 
 
 def _custom_api(data: dict[str, Any]) -> None:

@@ -49,17 +49,27 @@ def check_events(patterns: list[str]) -> list[str]:
     return list(dict.fromkeys(patterns))
 
 
+def header_name_ok(name: object) -> bool:
+    """An HTTP header name (a token)."""
+    return isinstance(name, str) and bool(_TOKEN.match(name))
+
+
+def header_value_ok(value: object, limit: int = 1000) -> bool:
+    """A header value that is sent as it is: at most `limit` printable ASCII characters (no CR or LF)."""
+    return isinstance(value, str) and len(value) <= limit and all(" " <= c <= "~" or c == "\t" for c in value)
+
+
 def check_headers(headers: dict[str, object]) -> dict[str, str]:
     if len(headers) > MAX_HEADERS:
         raise Invalid(f"headers: at most {MAX_HEADERS} custom headers")
     seen: set[str] = set()
     for name, value in headers.items():
         lowered = name.lower()
-        if not _TOKEN.match(name) or lowered in seen:
+        if not header_name_ok(name) or lowered in seen:
             raise Invalid(f"headers: {name!r} is not a valid or unique header name")
         if lowered in RESERVED_HEADERS:
             raise Invalid(f"headers: {name!r} is set by Gatehouse and cannot be overridden")
-        if not isinstance(value, str) or len(value) > 1000 or not all(" " <= c <= "~" or c == "\t" for c in value):
+        if not header_value_ok(value):
             raise Invalid(f"headers: the value of {name!r} must be at most 1000 printable ASCII characters")
         seen.add(lowered)
     return {name: str(value) for name, value in headers.items()}

@@ -69,6 +69,12 @@ async def test_put_replaces_data_and_fields_and_changes_the_fingerprint(tenant: 
     ("http", {"username": "u"}, "data.password"),
     ("http", {"apiKey": "k"}, "data.header"),
     ("http", {"other": "x"}, "token"),
+    # sent in headers: stored before, every call then failed naming the URL, not the credential
+    ("http", {"token": "abc\r\nX-Inject: 1"}, "data.token"),
+    ("http", {"token": "caf\u00e9"}, "data.token"),
+    ("http", {"apiKey": "k", "header": "Bad Name"}, "data.header"),
+    ("http", {"apiKey": "k\n", "header": "X-Key"}, "data.apiKey"),
+    ("http", {"username": "a:b", "password": "p"}, "data.username"),
     ("custom_api", {"headers": "X-Key: 1"}, "data.headers"),
     ("custom_api", {"headers": {"X-Key": 1}}, "X-Key"),
 ])
