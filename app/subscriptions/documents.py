@@ -70,8 +70,14 @@ class Documents:
         self._checked = lru_cache(maxsize=512)(self._parse_and_validate)
 
     def is_subscription(self, query: str, operation_name: str | None) -> bool:
-        operation = get_operation_ast(self._checked(query), operation_name)
-        return operation is not None and operation.operation == OperationType.SUBSCRIPTION
+        """Whether the hub serves it. A name that picks no operation (unknown, or none given among
+        several) in a document of subscriptions gets `prepare`'s answer, not a query's execution."""
+        document = self._checked(query)
+        operation = get_operation_ast(document, operation_name)
+        if operation is None:
+            return any(isinstance(d, OperationDefinitionNode) and d.operation == OperationType.SUBSCRIPTION
+                       for d in document.definitions)
+        return operation.operation == OperationType.SUBSCRIPTION
 
     def prepare(self, query: str, variables: dict[str, Any] | None, operation_name: str | None) -> Prepared:
         document = self._checked(query)

@@ -87,6 +87,8 @@ async def propose(ctx: Context, data: Any, *, idempotency_key: str | None = None
     """Decide and store a proposed action (402 past the monthly quota, 409 on a reused key)."""
     require(ctx, "actions:write")
     spec = parse(ProposalIn, data)
+    if idempotency_key and spec.idempotencyKey and idempotency_key != spec.idempotencyKey:
+        raise Invalid("the Idempotency-Key header and the body's idempotencyKey differ: send one, or the same")
     key = idempotency_key or spec.idempotencyKey or spec.id
     if key is not None and (len(key) > 255 or "\x00" in key):
         raise Invalid("idempotency key must be at most 255 characters, without NUL")

@@ -128,6 +128,20 @@ async def test_malformed_messages_and_protocols(server: str, tenant: Tenant) -> 
         assert await ws.closed_with() == 4406
 
 
+@pytest.mark.parametrize("name", [None, "C"])
+async def test_an_ambiguous_or_unknown_subscription_name_is_answered_as_such(
+    server: str, tenant: Tenant, name: str | None
+) -> None:
+    """Two subscriptions and no (or an unknown) operationName ran as a query: INTERNAL before, then
+    the HTTP-only refusal 'not over HTTP' (the socket is where subscriptions are served)."""
+    query = "subscription A { events { seq } } subscription B { events { seq } }"
+    async with gql_ws(server, tenant.key) as ws:
+        await ws.send({"id": "1", "type": "subscribe", "payload": {"query": query, "operationName": name}})
+        answer = await ws.recv()
+    assert answer["type"] == "error", answer
+    assert "operation name" in answer["payload"][0]["message"], answer
+
+
 @pytest.mark.parametrize("acked", [False, True])
 async def test_a_binary_frame_closes_with_4400(server: str, tenant: Tenant, acked: bool) -> None:
     """graphql-transport-ws is JSON text: a binary frame, before or after the ack, is a malformed

@@ -43,6 +43,10 @@ async def test_idempotency_key_returns_the_original_under_concurrency(tenant: Te
         by_field = await c.post("/actions", json={**BODY, "idempotencyKey": "k2"})
         again = await c.post("/actions", json={**BODY, "idempotencyKey": "k2"})
         assert by_field.json()["actionId"] == again.json()["actionId"] and again.status_code == 200
+        both = await c.post("/actions", json={**BODY, "idempotencyKey": "k2"}, headers={"Idempotency-Key": "k2"})
+        assert both.status_code == 200 and both.json()["actionId"] == by_field.json()["actionId"]
+        differ = await c.post("/actions", json={**BODY, "idempotencyKey": "k3"}, headers={"Idempotency-Key": "k4"})
+        assert differ.status_code == 400 and "differ" in differ.json()["message"]  # one of them was picked silently
         sdk = await c.post("/actions", json={**BODY, "id": "client-1", "timestamp": "2024-01-15T10:30:00Z"})
         sdk_retry = await c.post("/actions", json={**BODY, "id": "client-1", "timestamp": "2024-01-15T10:30:05Z"})
         assert sdk.json()["actionId"] == sdk_retry.json()["actionId"]
