@@ -12,6 +12,8 @@ import asyncpg
 import redis.exceptions
 from tortoise.exceptions import DBConnectionError
 
+from app.core.causes import caused_by
+
 RETRY_AFTER_SECONDS = 1
 UNAVAILABLE_MESSAGE = "a backing service is unavailable; retry shortly"  # REST, GraphQL and MCP alike
 _LOST: tuple[type[BaseException], ...] = (
@@ -27,11 +29,4 @@ _LOST: tuple[type[BaseException], ...] = (
 
 def is_outage(error: BaseException) -> bool:
     """Whether `error` (or what caused it) is a backing service being unreachable."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, _LOST):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
+    return caused_by(error, _LOST)

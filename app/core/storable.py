@@ -13,6 +13,8 @@ from typing import Any
 
 import asyncpg
 
+from app.core.causes import caused_by
+
 NUL, REPLACEMENT = "\x00", "\ufffd"
 NUL_REFUSED = "text must not contain NUL (U+0000) characters"
 # What PostgreSQL raises for NUL: in jsonb ("\u0000 cannot be converted to text"), in text (0x00).
@@ -39,11 +41,4 @@ def refused_nul(error: BaseException) -> bool:
     """Whether PostgreSQL refused `error`'s statement for a NUL it was given (in the cause chain:
     Tortoise wraps the driver's errors). The doors answer it 400, never 500: it is the client's text,
     where a check before the write was missed."""
-    seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
-        if isinstance(current, _REFUSED_NUL):
-            return True
-        seen.add(id(current))
-        current = current.__cause__ or current.__context__
-    return False
+    return caused_by(error, _REFUSED_NUL)
