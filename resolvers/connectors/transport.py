@@ -30,7 +30,8 @@ class Answer:
     def json(self) -> Any:
         """The body as JSON, or None when it is not JSON."""
         try:
-            return storable_json(orjson.loads(self.body)) if self.body else None
+            value = orjson.loads(self.body) if self.body else None
+            return storable_json(value) if b"\\u0000" in self.body else value  # walked only when it holds one
         except orjson.JSONDecodeError:
             return None
 
