@@ -8,9 +8,9 @@ request is answered as plain JSON, which costs the SDK about a third less server
 
 The SDK reads bodies with Python's json, which takes `NaN`, `Infinity` and `-Infinity` as numbers
 and lone surrogates as text: JSON has neither, and a policy would judge `amount: Infinity` while the
-action's row stored null. Such a body is a JSON-RPC parse error here, as REST and GraphQL refuse it. Both servers are
-stateless, so a GET (the stream of server-initiated messages) has nothing to carry: 405, as the
-transport allows, rather than an SSE stream held open with nothing in it.
+action's row stored null. Such a body is a JSON-RPC parse error here, as REST and GraphQL refuse it.
+Both servers are stateless, so a GET (the stream of server-initiated messages) has nothing to carry:
+405, as the transport allows, rather than an SSE stream held open with nothing in it.
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ def _waits(message: Any) -> bool:
 
 
 class AnswerForm:
-    """Routes a POST to the streaming or the JSON app after reading its (bounded) body; `plain`
-    alone (the gateway, which never waits) serves every POST."""
+    """Routes a POST to the streaming or the JSON app after reading its (bounded) body; given one
+    app only (the gateway, which never waits), that app serves every POST."""
 
     def __init__(self, streaming: ASGIApp, plain: ASGIApp | None = None) -> None:
         self.streaming, self.plain = streaming, plain or streaming
