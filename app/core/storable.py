@@ -3,7 +3,7 @@
 A webhook receiver, a connector's provider, a workflow step's endpoint or an upstream MCP server
 may answer text or JSON holding a NUL character. Recording that answer as it came made the insert
 fail, and the work was retried, or stuck, forever. Clients are refused such text
-(resolvers/governance/inputs.py `unstorable`); a third party's answer is recorded with each NUL
+(resolvers/validation.py `unstorable`); a third party's answer is recorded with each NUL
 replaced by U+FFFD, the replacement character, and nothing else changed.
 """
 
