@@ -5,29 +5,56 @@ the same checks as app/core/http.py to each of its requests (scheme, credentials
 resolved addresses, the connection pinned to the checked address for plain http). Upstream
 sampling and elicitation requests are refused: a gateway that lets the upstream ask the agent's
 model or user would hand the upstream the very channel the approval gate exists to control.
+
+Each use opens a session of its own. The first with an upstream lets the SDK's `Client` find the
+revision it speaks (`server/discover`, else the initialize handshake); that answer is kept per
+upstream for REVISION_KEPT_SECONDS, so later sessions with a 2026-07-28 upstream adopt it (the SDK's
+`prior_discover`) and send nothing but their own request, where the handshake cost two more round
+trips and a session to close. Any failure forgets it, so the next session asks again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 import httpx2
 import jsonschema
-from mcp import ClientSession
+from mcp import Client, ClientSession
 from mcp import types as mcp_types
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.inbound import mcp_param_headers, x_mcp_header_map
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from app.core.http import DEFAULT_PORTS, USER_AGENT, UnsafeURL, check_url_syntax, resolve_and_check
 
 REFUSED = "refused by Gatehouse: upstream servers may not ask the agent's client"
 
+REVISION_KEPT_SECONDS = 60.0
+REVISIONS_KEPT = 1000
+HANDSHAKE = "legacy"  # the SDK's name for the initialize handshake (revisions before 2026-07-28)
+# Per upstream (`known_as`): until when, the mode to connect with, and the DiscoverResult a modern one gave.
+_revisions: dict[str, tuple[float, str, mcp_types.DiscoverResult | None]] = {}
+
 # What resolvers use of the SDK's client side, named here so that they import this module only.
 Tool = mcp_types.Tool
-UpstreamSession = ClientSession
+
+
+@dataclass(slots=True)
+class UpstreamSession:
+    """A session with an upstream and the HTTP client it speaks through (used for this session only)."""
+
+    session: ClientSession
+    http: httpx2.AsyncClient
+
+    @property
+    def modern(self) -> bool:
+        return self.session.protocol_version in MODERN_PROTOCOL_VERSIONS
 
 
 class GuardedMcpTransport(httpx2.AsyncBaseTransport):
@@ -79,22 +106,44 @@ async def _refuse_elicitation(context: Any, params: mcp_types.ElicitRequestParam
 
 @asynccontextmanager
 async def upstream_session(
-    url: str, headers: dict[str, str], *, allow_private: bool, seconds: float = 30.0
-) -> AsyncIterator[ClientSession]:
-    """An initialised client session with the upstream (UnsafeURL before any I/O for a bad URL)."""
+    url: str, headers: dict[str, str], *, allow_private: bool, seconds: float = 30.0, known_as: str | None = None
+) -> AsyncIterator[UpstreamSession]:
+    """A session with the upstream, its revision negotiated or adopted (UnsafeURL before any I/O
+    for a bad URL); the revision is remembered under `known_as` (default: the URL)."""
     check_url_syntax(url, allow_private)
-    client = httpx2.AsyncClient(
+    key = known_as or url
+    known = _known_revision(key)
+    mode, prior = (known[1], known[2]) if known is not None else ("auto", None)
+    http = httpx2.AsyncClient(
         transport=shared_transport(allow_private), headers={"User-Agent": USER_AGENT, **headers},
         timeout=httpx2.Timeout(seconds), follow_redirects=False, trust_env=False,
     )
-    async with (
-        client,
-        streamable_http_client(url, http_client=client) as (read, write),
-        ClientSession(read, write, read_timeout_seconds=seconds, sampling_callback=_refuse_sampling,
-                      elicitation_callback=_refuse_elicitation) as session,
-    ):
-        await session.initialize()
-        yield session
+    client = Client(streamable_http_client(url, http_client=http), mode=mode, prior_discover=prior,
+                    read_timeout_seconds=seconds, sampling_callback=_refuse_sampling,
+                    elicitation_callback=_refuse_elicitation, cache=None)
+    try:
+        async with http, client:
+            if known is None:
+                _remember_revision(key, client.session)
+            yield UpstreamSession(client.session, http)
+    except BaseException:
+        _revisions.pop(key, None)  # an upstream that changed its revision is asked again next time
+        raise
+
+
+def _known_revision(key: str) -> tuple[float, str, mcp_types.DiscoverResult | None] | None:
+    known = _revisions.get(key)
+    return known if known is not None and known[0] > time.monotonic() else None
+
+
+def _remember_revision(key: str, session: ClientSession) -> None:
+    version, discovered = session.protocol_version, session.discover_result
+    if len(_revisions) >= REVISIONS_KEPT:
+        _revisions.clear()
+    if version in MODERN_PROTOCOL_VERSIONS and discovered is not None:
+        _revisions[key] = (time.monotonic() + REVISION_KEPT_SECONDS, version, discovered)
+    else:
+        _revisions[key] = (time.monotonic() + REVISION_KEPT_SECONDS, HANDSHAKE, None)
 
 
 async def list_all_tools(session: ClientSession, limit: int) -> list[mcp_types.Tool]:
@@ -110,15 +159,20 @@ async def list_all_tools(session: ClientSession, limit: int) -> list[mcp_types.T
     return tools
 
 
-async def call_upstream_tool(session: ClientSession, name: str, arguments: dict[str, Any],
-                             output_schema: dict[str, Any] | None) -> mcp_types.CallToolResult:
-    """tools/call, a structured answer checked against `output_schema` (RuntimeError if it breaks it).
+async def call_upstream_tool(upstream: UpstreamSession, name: str, arguments: dict[str, Any],
+                             listed: Tool | None) -> mcp_types.CallToolResult:
+    """tools/call, a structured answer checked against the output schema the tool was `listed`
+    with (RuntimeError if it breaks it); on 2026-07-28 with the `Mcp-Param-*` headers its input
+    schema asks for.
 
-    `ClientSession.call_tool` makes the same check, but first lists the upstream's tools whenever
-    its session has not: every session here (one per forwarded call), so each call paid a second
-    round trip to the upstream. The caller passes the schema of the listing it already holds."""
+    `ClientSession.call_tool` does both from a listing of its own session: every session here (one
+    per forwarded call) would list the upstream's tools again, a second round trip per call. The
+    caller passes the tool from the listing it already holds."""
+    if upstream.modern and listed is not None:  # this session's client sends nothing after this call
+        upstream.http.headers.update(mcp_param_headers(x_mcp_header_map(listed.input_schema), arguments))
     request = mcp_types.CallToolRequest(params=mcp_types.CallToolRequestParams(name=name, arguments=arguments))
-    result = await session.send_request(request, mcp_types.CallToolResult)
+    result = await upstream.session.send_request(request, mcp_types.CallToolResult)
+    output_schema = listed.output_schema if listed is not None else None
     if output_schema is None or result.is_error:
         return result
     if result.structured_content is None:

@@ -27,7 +27,7 @@ from resolvers.context import Context, Services
 from resolvers.events.outbox import DECISION_EVENTS, Committed, emit
 from resolvers.events.relay import add_sink
 from resolvers.governance.outcome import effective_params
-from resolvers.mcp.catalogue import open_upstream, output_schema
+from resolvers.mcp.catalogue import listed_tool, open_upstream
 from resolvers.workflows.runner import system_context
 
 BATCH = 50
@@ -42,9 +42,9 @@ async def forward(ctx: Context, call: McpCall, action: Action) -> McpCall:
         return await McpCall.get(id=call.id)
     server = await McpServer.get(id=call.server_id)
     try:
-        async with await open_upstream(ctx, server) as session:
-            schema = await output_schema(server, session, call.tool)
-            answer = await call_upstream_tool(session, call.tool, effective_params(action), schema)
+        async with await open_upstream(ctx, server) as upstream:
+            listed = await listed_tool(server, upstream, call.tool)
+            answer = await call_upstream_tool(upstream, call.tool, effective_params(action), listed)
         call.status, call.result = "completed", storable_json(answer.model_dump(mode="json", by_alias=True,
                                                                                 exclude_none=True))
     except Exception as exc:  # any failure is recorded; nothing is retried (see the module docstring)

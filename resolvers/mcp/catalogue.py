@@ -71,7 +71,7 @@ class Offer:
 async def open_upstream(ctx: Context, server: McpServer) -> Any:
     """An async context manager of a client session with the server; failures are UpstreamFailed."""
     try:
-        return upstream_session(server.url, await auth_headers_of(ctx, server),
+        return upstream_session(server.url, await auth_headers_of(ctx, server), known_as=f"{server.id} {server.url}",
                                 allow_private=ctx.settings.allow_private_targets)
     except UnsafeURL as exc:
         raise UpstreamFailed(f"MCP server {server.name!r}: {exc}") from None
@@ -111,13 +111,13 @@ async def listed_tools(ctx: Context, server: McpServer, *, fresh: bool) -> list[
         return _remember(server, await upstream_tools(session))
 
 
-async def output_schema(server: McpServer, session: UpstreamSession, tool: str) -> dict[str, Any] | None:
-    """The tool's output schema from a listing young enough to reuse, else from one made on
-    `session` (the session a forwarded call is about to use: no second handshake)."""
+async def listed_tool(server: McpServer, session: UpstreamSession, tool: str) -> Tool | None:
+    """The tool as listed young enough to reuse, else as listed on `session` (the session a
+    forwarded call is about to use: no second session); None when the upstream lists no such tool."""
     tools = _young_listing(server)
     if tools is None:
         tools = _remember(server, await upstream_tools(session))
-    return next((t.output_schema for t in tools if t.name == tool), None)
+    return next((t for t in tools if t.name == tool), None)
 
 
 def _young_listing(server: McpServer) -> list[Tool] | None:
@@ -132,8 +132,8 @@ def _remember(server: McpServer, tools: list[Tool]) -> list[Tool]:
     return tools
 
 
-async def upstream_tools(session: UpstreamSession) -> list[Tool]:
-    return await list_all_tools(session, MAX_TOOLS)
+async def upstream_tools(upstream: UpstreamSession) -> list[Tool]:
+    return await list_all_tools(upstream.session, MAX_TOOLS)
 
 
 async def offers(ctx: Context, server: McpServer, tools: list[Tool]) -> dict[str, Offer]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from mcp import Client, ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import Context, MCPServer
 from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse
 
 from tests.conftest import Tenant, free_port
 
@@ -58,11 +60,13 @@ def connect(request: pytest.FixtureRequest, tenant: Tenant) -> Connect:
 
 @dataclass
 class Upstream:
-    """A real MCP server: `calls` counts each tool's calls with the arguments it got."""
+    """A real MCP server: `calls` counts each tool's calls with the arguments it got, `methods`
+    the JSON-RPC method of every POST it was sent."""
 
     url: str
     server: MCPServer
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    methods: list[str] = field(default_factory=list)
 
     def count(self, tool: str) -> int:
         return sum(1 for name, _ in self.calls if name == tool)
@@ -119,20 +123,64 @@ def build_upstream(record: list[tuple[str, dict[str, Any]]], send_email_schema: 
     return server
 
 
+MISSING_SESSION = {"jsonrpc": "2.0", "id": "server-error",
+                   "error": {"code": -32600, "message": "Bad Request: Missing session ID"}}
+
+
+class Recorded:
+    """ASGI in front of an upstream: records each POST's JSON-RPC method; `handshake_only` answers
+    anything but `initialize` without a session id as a pre-2026 stateful server does (400, the
+    SDK 1.x transport's "Missing session ID"), so clients find no `server/discover` there."""
+
+    def __init__(self, app: Any, methods: list[str], handshake_only: bool) -> None:
+        self.app, self.methods, self.handshake_only = app, methods, handshake_only
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        method = str(json.loads(body).get("method")) if body.startswith(b"{") else "?"
+        self.methods.append(method)
+        headers = dict(scope["headers"])
+        if self.handshake_only and method != "initialize" and b"mcp-session-id" not in headers:
+            await JSONResponse(MISSING_SESSION, status_code=400)(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Any:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
 @asynccontextmanager
-async def serve_upstream(stateless: bool, server: Any = None) -> AsyncIterator[Upstream]:
-    """`build_upstream`'s server (or `server`, an MCPServer or a low-level Server) on a free port."""
+async def serve_upstream(
+    stateless: bool, server: Any = None, *, handshake_only: bool = False
+) -> AsyncIterator[Upstream]:
+    """`build_upstream`'s server (or `server`, an MCPServer or a low-level Server) on a free port;
+    `handshake_only`: as a server of the revisions before 2026-07-28 answers (see `Recorded`)."""
     calls: list[tuple[str, dict[str, Any]]] = []
+    methods: list[str] = []
     server = server or build_upstream(calls)
     port = free_port()
-    app = server.streamable_http_app(stateless_http=stateless)
+    app = Recorded(server.streamable_http_app(stateless_http=stateless), methods, handshake_only)
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     task = asyncio.create_task(uv.serve())
     while not uv.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
-    yield Upstream(f"http://127.0.0.1:{port}/mcp", server, calls)
+    yield Upstream(f"http://127.0.0.1:{port}/mcp", server, calls, methods)
     uv.should_exit = True
     await task
 
@@ -147,4 +195,11 @@ async def upstream() -> AsyncIterator[Upstream]:
 async def stateful_upstream() -> AsyncIterator[Upstream]:
     """Server-to-client requests (elicitation, sampling) need a session."""
     async with serve_upstream(stateless=False) as running:
+        yield running
+
+
+@pytest.fixture
+async def handshake_upstream() -> AsyncIterator[Upstream]:
+    """A stateful server that speaks only the initialize handshake (the revisions before 2026-07-28)."""
+    async with serve_upstream(stateless=False, handshake_only=True) as running:
         yield running

@@ -12,7 +12,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import HEADER_MISMATCH
 
 from models.governance import Action
-from models.mcp import McpCall
+from models.mcp import McpCall, McpServer
 from tests.agents.helpers import bound_key
 from tests.agents.helpers import register as register_agent
 from tests.conftest import Tenant, free_port
@@ -253,14 +253,83 @@ async def test_other_organization_cannot_use_the_gateway(
     assert upstream.calls == []
 
 
-async def test_upstream_elicitation_is_refused(tenant: Tenant, stateful_upstream: Upstream, connect: Connect) -> None:
-    await register(tenant, stateful_upstream.url)
-    await policy(tenant, {"name": "ask", "rules": [{"when": {"actionType": "mcp.files.ask_user"}, "approval": "auto"}]})
+ASK = {"name": "ask", "rules": [{"when": {"actionType": "mcp.files.ask_user"}, "approval": "auto"}]}
+
+
+async def test_upstream_elicitation_is_refused(tenant: Tenant, handshake_upstream: Upstream, connect: Connect) -> None:
+    """Over the handshake a stateful upstream can send requests to its client: Gatehouse refuses them."""
+    await register(tenant, handshake_upstream.url)
+    await policy(tenant, ASK)
     async with connect(GATEWAY) as session:
         answer = await session.call_tool("ask_user", {})
-    assert stateful_upstream.count("ask_user") == 1
+    assert handshake_upstream.count("ask_user") == 1
     assert "elicitation failed" in answer.content[0].text  # type: ignore[union-attr]
     assert "refused by Gatehouse" in answer.content[0].text  # type: ignore[union-attr]
+
+
+async def test_a_modern_upstream_has_no_channel_to_ask_through(
+    tenant: Tenant, stateful_upstream: Upstream, connect: Connect
+) -> None:
+    """On 2026-07-28, which the gateway speaks to an upstream that offers it, a request is answered
+    on its own POST: the upstream has no way to send the agent's side a request at all."""
+    await register(tenant, stateful_upstream.url)
+    await policy(tenant, ASK)
+    async with connect(GATEWAY) as session:
+        answer = await session.call_tool("ask_user", {})
+    assert stateful_upstream.count("ask_user") == 1 and "initialize" not in stateful_upstream.methods
+    assert "elicitation failed" in answer.content[0].text and "no back-channel" in answer.content[0].text  # type: ignore[union-attr]
+
+
+def posts_of(upstream: Upstream, since: int) -> list[str]:
+    return upstream.methods[since:]
+
+
+async def test_the_upstreams_revision_is_found_once_then_adopted(tenant: Tenant, upstream: Upstream) -> None:
+    """The first session with an upstream asks which revision it speaks; later calls adopt the
+    answer and send one POST each: their tools/call (the handshake cost three: initialize, its
+    notification, the call), its `Mcp-Param-*` headers mirrored from the listed schema."""
+    await register(tenant, upstream.url)
+    await policy(tenant, {"name": "both", "rules": [
+        {"when": {"actionType": "mcp.files.read_file"}, "approval": "auto"},
+        {"when": {"actionType": "mcp.files.lookup"}, "approval": "auto"}]})
+    async with mcp_session(tenant.base_url + GATEWAY, tenant.key, protocol=MODERN) as session:
+        await session.list_tools()
+        listed = len(upstream.methods)
+        answers = [await session.call_tool("read_file", {"path": f"/f{n}"}) for n in range(3)]
+        routed = await session.call_tool("lookup", {"region": "eu", "query": "q"})
+    assert [a.content[0].text for a in answers] == ["contents of /f0", "contents of /f1", "contents of /f2"]  # type: ignore[union-attr]
+    assert not routed.is_error and routed.content[0].text == "q in eu", routed  # type: ignore[union-attr]
+    assert upstream.methods[:listed] == ["server/discover", "tools/list"]
+    assert posts_of(upstream, listed) == ["tools/call"] * 4
+
+
+async def test_an_upstream_of_the_handshake_is_still_served(
+    tenant: Tenant, handshake_upstream: Upstream, connect: Connect
+) -> None:
+    """One that knows no `server/discover` gets the initialize handshake, remembered too: the probe
+    is not repeated on each call."""
+    await register(tenant, handshake_upstream.url)
+    await policy(tenant, RULES)
+    async with connect(GATEWAY) as session:
+        names = {t.name for t in (await session.list_tools()).tools}
+        answers = [await session.call_tool("read_file", {"path": f"/f{n}"}) for n in range(2)]
+    assert names == {"read_file", "send_email"}
+    assert [a.content[0].text for a in answers] == ["contents of /f0", "contents of /f1"]  # type: ignore[union-attr]
+    assert handshake_upstream.methods.count("server/discover") == 1
+    assert handshake_upstream.methods.count("initialize") == 3  # the listing's session and each call's
+    assert handshake_upstream.methods.count("tools/call") == 2
+
+
+async def test_a_tools_fingerprint_is_the_same_over_either_revision(
+    tenant: Tenant, upstream: Upstream, handshake_upstream: Upstream
+) -> None:
+    """Tools pinned while an upstream spoke the handshake are not held back once it speaks 2026-07-28."""
+    modern, handshake = await register(tenant, upstream.url), await register(tenant, handshake_upstream.url, "old")
+    for name in ("files", "old"):
+        async with mcp_session(tenant.base_url + f"/mcp/gateways/{name}", tenant.key) as session:
+            await session.list_tools()
+    pins = {row.id: row.tool_fingerprints for row in await McpServer.filter(id__in=[modern["id"], handshake["id"]])}
+    assert pins[modern["id"]] and pins[modern["id"]] == pins[handshake["id"]]
 
 
 async def test_unreachable_upstream_is_never_allow(tenant: Tenant, connect: Connect) -> None:
