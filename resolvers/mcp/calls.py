@@ -35,12 +35,16 @@ UNDECIDED = "pending_approval"
 FORWARD_WAKE_CHANNEL = "gatehouse:mcp:forward"
 
 
-async def forward(ctx: Context, call: McpCall, action: Action) -> McpCall:
+async def forward(ctx: Context, call: McpCall, action: Action, server: McpServer | None = None) -> McpCall:
     """Call the upstream for an approved action's call row, unless someone already claimed it."""
     claimed = await McpCall.filter(id=call.id, status="waiting").update(status="calling")
     if not claimed:
         return await McpCall.get(id=call.id)
-    server = await McpServer.get(id=call.server_id)
+    return await call_upstream(ctx, call, action, server or await McpServer.get(id=call.server_id))
+
+
+async def call_upstream(ctx: Context, call: McpCall, action: Action, server: McpServer) -> McpCall:
+    """Make a claimed call (`calling`) upstream and record what came back, with its event."""
     try:
         async with await open_upstream(ctx, server) as upstream:
             listed = await listed_tool(server, upstream, call.tool)

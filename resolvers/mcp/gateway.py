@@ -27,7 +27,7 @@ from resolvers.context import Context
 from resolvers.errors import Forbidden, Invalid, NotFound
 from resolvers.governance.actions import propose
 from resolvers.governance.outcome import reason_of
-from resolvers.mcp.calls import forward
+from resolvers.mcp.calls import call_upstream, forward
 from resolvers.mcp.catalogue import Offer, action_type, listed_tools, offers
 from resolvers.mcp.identity import actor_of
 from resolvers.mcp.servers import by_name
@@ -94,27 +94,34 @@ async def call_tool(
     _check_arguments(offer, arguments)
     proposal = {"type": action_type(server, tool), "actor": await actor_of(ctx), "target": server.name,
                 "params": arguments}
-    action = (await propose(ctx, proposal, idempotency_key=idempotency_key)).action
-    return await answer_for(ctx, server, tool, action)
+    proposed = await propose(ctx, proposal, idempotency_key=idempotency_key)
+    return await answer_for(ctx, server, tool, proposed.action, fresh=not proposed.replayed)
 
 
-async def answer_for(ctx: Context, server: McpServer, tool: str, action: Action) -> GatewayAnswer:
-    """The answer an action's current state gives (a retry of the same call reads the same row)."""
+async def answer_for(
+    ctx: Context, server: McpServer, tool: str, action: Action, *, fresh: bool = False
+) -> GatewayAnswer:
+    """The answer an action's current state gives (a retry of the same call reads the same row).
+    A `fresh` action (just proposed, not a replay) has no call row yet: one is written, already
+    claimed when the action was approved at once, so forwarding it takes no claim of its own."""
     if action.status in ("rejected", "expired", "cancelled"):
         return GatewayAnswer("refused", action, message=f"Gatehouse {action.status} this call: "
                                                         f"{reason_of(action) or 'refused by policy'}")
-    call = await McpCall.get_or_none(action_id=action.id)
+    approved_now = fresh and action.status == "approved"
+    call = None if fresh else await McpCall.get_or_none(action_id=action.id)
     if call is None:
         call = McpCall(id=new_id("mcall"), organization_id=ctx.organization_id, server_id=server.id,
-                       action_id=action.id, tool=tool)
+                       action_id=action.id, tool=tool, status="calling" if approved_now else "waiting")
         try:
             await call.save()
         except IntegrityError:  # a concurrent retry of the same call created it
-            call = await McpCall.get(action_id=action.id)
+            call, approved_now = await McpCall.get(action_id=action.id), False
     if action.status == "pending_approval":
         return GatewayAnswer("pending", action)
-    if call.status == "waiting":
-        call = await forward(ctx, call, action)
+    if approved_now:
+        call = await call_upstream(ctx, call, action, server)
+    elif call.status == "waiting":
+        call = await forward(ctx, call, action, server)
     if call.status == "completed":
         return GatewayAnswer("result", action, result=call.result)
     if call.status == "failed":

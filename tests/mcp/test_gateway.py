@@ -96,6 +96,25 @@ async def test_pending_call_runs_once_after_approval(
     assert read["gateway_call"]["result"]["content"][0]["text"] == "sent to cfo@acme.test"
 
 
+async def test_an_approved_call_retried_with_its_key_is_made_once(
+    tenant: Tenant, upstream: Upstream, connect: Connect
+) -> None:
+    """Approved at once, a call is made as it is proposed; the same key again, even at the same
+    moment, reads what was recorded instead of calling twice."""
+    await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    meta = {"gatehouse/idempotency_key": "read-1"}
+    async with connect(GATEWAY) as session, connect(GATEWAY) as other:
+        together = await asyncio.gather(session.call_tool("read_file", {"path": "/a"}, meta=meta),
+                                        other.call_tool("read_file", {"path": "/a"}, meta=meta))
+        await wait_for(lambda: McpCall.filter(status="completed").exists())
+        later = await session.call_tool("read_file", {"path": "/a"}, meta=meta)
+    assert upstream.count("read_file") == 1
+    assert later.content[0].text == "contents of /a" and not later.is_error  # type: ignore[union-attr]
+    assert all(not a.is_error for a in together), together
+    assert await McpCall.all().count() == 1 and await Action.all().count() == 1
+
+
 async def test_rejected_call_returns_the_reason(tenant: Tenant, upstream: Upstream, connect: Connect) -> None:
     await register(tenant, upstream.url)
     await policy(tenant, RULES)
