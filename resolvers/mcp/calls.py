@@ -12,19 +12,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
+from typing import Any, Final
 
 from tortoise.expressions import Subquery
+from tortoise.fields.data import JSON_DUMPS
 
 from app.core.after_commit import atomic, on_commit
 from app.core.clock import utcnow
-from app.core.ids import random_base62
+from app.core.ids import new_id, random_base62
 from app.core.mcp_client import call_upstream_tool
-from app.core.storable import storable_json
+from app.core.storable import storable_json, storable_text
+from models.db import connection_for_one_statement, pg_execute
 from models.governance import Action
 from models.mcp import McpCall, McpServer
 from resolvers.context import Context, Services
-from resolvers.events.outbox import DECISION_EVENTS, Committed, emit
+from resolvers.events.outbox import DECISION_EVENTS, Committed, emit, schedule_wake
 from resolvers.events.relay import add_sink
 from resolvers.governance.outcome import effective_params
 from resolvers.mcp.catalogue import listed_tool, open_upstream
@@ -54,22 +56,45 @@ async def call_upstream(ctx: Context, call: McpCall, action: Action, server: Mcp
     except Exception as exc:  # any failure is recorded; nothing is retried (see the module docstring)
         call.status, call.error = "failed", f"MCP server {server.name!r} failed: {_described(exc)}"[:2000]
     call.finished_at = utcnow()
+    event = "mcp.call_completed" if call.status == "completed" else "mcp.call_failed"
+    data = {"actionId": action.id, "mcpServerId": server.id, "server": server.name, "tool": call.tool,
+            "isError": bool((call.result or {}).get("isError")), "error": call.error}
+    conn = connection_for_one_statement()
+    if conn is not None:
+        await pg_execute(_RECORD_PG, call.id, call.status, JSON_DUMPS(call.result) if call.result is not None else None,
+                         call.error, call.finished_at, new_id("evt"), event, JSON_DUMPS(data), conn=conn)
+        schedule_wake(ctx.services)
+        return call
     async with atomic():
         await call.save(update_fields=["status", "result", "error", "finished_at"])
-        event = "mcp.call_completed" if call.status == "completed" else "mcp.call_failed"
-        await emit(ctx.services, call.organization_id, event, {
-            "actionId": action.id, "mcpServerId": server.id, "server": server.name, "tool": call.tool,
-            "isError": bool((call.result or {}).get("isError")), "error": call.error,
-        })
+        await emit(ctx.services, call.organization_id, event, data)
     return call
+
+
+# PostgreSQL: the call's outcome and its event (with its relay queue entry) in one statement, its own
+# transaction: through the ORM they were BEGIN, UPDATE, two INSERTs and COMMIT, about 2 ms of a
+# forwarded call's time at concurrency 1 (the gateway's overhead was 10 ms).
+_RECORD_PG: Final = """
+WITH c AS (
+    UPDATE mcp_calls SET status = $2::varchar, result = $3::jsonb, error = $4::text, finished_at = $5::timestamptz
+    WHERE id = $1::varchar
+    RETURNING organization_id
+), e AS (
+    INSERT INTO events (id, organization_id, type, data, created_at)
+    SELECT $6::varchar, c.organization_id, $7::varchar, $8::jsonb, $5::timestamptz FROM c
+    RETURNING seq
+)
+INSERT INTO events_unrelayed (seq) SELECT seq FROM e
+"""
 
 
 def _described(exc: BaseException) -> str:
     """The failure's type and text, from inside the SDK's task groups that wrap what a session raises
-    ("ExceptionGroup: unhandled errors in a TaskGroup" tells the agent nothing)."""
+    ("ExceptionGroup: unhandled errors in a TaskGroup" tells the agent nothing); a NUL the upstream
+    put in its message is replaced (no column takes one)."""
     while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
         exc = exc.exceptions[0]
-    return f"{type(exc).__name__}: {exc}"
+    return storable_text(f"{type(exc).__name__}: {exc}")
 
 
 async def forward_decided(services: Services) -> int:

@@ -11,6 +11,7 @@ from mcp.server import Server
 from mcp.shared.exceptions import MCPError
 from mcp_types import HEADER_MISMATCH
 
+from models.events import Event
 from models.governance import Action
 from models.mcp import McpCall, McpServer
 from tests.agents.helpers import bound_key
@@ -251,6 +252,34 @@ async def test_an_answer_outside_the_tools_output_schema_is_refused(tenant: Tena
     assert broken.is_error and "output schema refuses" in broken.content[0].text, broken  # type: ignore[union-attr]
     calls = await McpCall.filter(tool="count").order_by("created_at").values_list("status", flat=True)
     assert list(calls) == ["completed", "failed"]
+
+
+def upstream_that_errs() -> Server:
+    """A low-level upstream whose one tool answers a JSON-RPC error with a NUL in its message."""
+    tool = mcp_types.Tool(name="count", input_schema={"type": "object"})
+
+    async def list_tools(_ctx: object, _params: object) -> mcp_types.ListToolsResult:
+        return mcp_types.ListToolsResult(tools=[tool])
+
+    async def call_tool(_ctx: object, _params: mcp_types.CallToolRequestParams) -> mcp_types.CallToolResult:
+        raise MCPError(mcp_types.INVALID_PARAMS, "no such\x00thing")
+
+    return Server("erring", on_list_tools=list_tools, on_call_tool=call_tool)  # type: ignore[arg-type]
+
+
+async def test_an_upstream_error_with_a_nul_is_recorded(tenant: Tenant, connect: Connect) -> None:
+    """What the upstream said is recorded (its NUL replaced: no column takes one), with its event."""
+    async with serve_upstream(stateless=True, server=upstream_that_errs()) as erring:
+        await register(tenant, erring.url)
+        await policy(tenant, {"name": "count", "rules": [{"when": {"actionType": "mcp.files.count"},
+                                                          "approval": "auto"}]})
+        async with connect(GATEWAY) as session:
+            answer = await session.call_tool("count", {})
+    call = await McpCall.get(tool="count")
+    assert answer.is_error and "no such\ufffdthing" in answer.content[0].text, answer  # type: ignore[union-attr]
+    assert call.status == "failed" and "no such\ufffdthing" in (call.error or "")
+    event = await Event.get(type="mcp.call_failed")
+    assert event.data["error"] == call.error and event.data["actionId"] == call.action_id
 
 
 async def test_no_matching_rule_is_not_allow(tenant: Tenant, upstream: Upstream, connect: Connect) -> None:
