@@ -1,4 +1,5 @@
-"""Whether an exception was caused by one of some types, anywhere in its chain.
+"""Whether an exception was caused by one of some types, anywhere in its chain; what a task group
+raised, unwrapped.
 
 Tortoise and the app wrap the drivers' errors (`raise ... from`, or raised while handling one), so a
 lost connection or a refused NUL sits in `__cause__` or `__context__`, not in the exception caught.
@@ -17,3 +18,11 @@ def caused_by(error: BaseException, types: tuple[type[BaseException], ...]) -> b
         seen.add(id(current))
         current = current.__cause__ or current.__context__
     return False
+
+
+def first_leaf(error: BaseException) -> BaseException:
+    """The first exception inside nested exception groups (task groups wrap what their tasks raise),
+    or `error` itself."""
+    while isinstance(error, BaseExceptionGroup) and error.exceptions:
+        error = error.exceptions[0]
+    return error

@@ -10,17 +10,20 @@ Each use opens a session of its own. The first with an upstream lets the SDK's `
 revision it speaks (`server/discover`, else the initialize handshake); that answer is kept per
 upstream for REVISION_KEPT_SECONDS, so later sessions with a 2026-07-28 upstream adopt it (the SDK's
 `prior_discover`) and send nothing but their own request, where the handshake cost two more round
-trips and a session to close. Any failure forgets it, so the next session asks again.
+trips and a session to close. Any failure forgets it, so the next session asks again; and when the
+upstream refused the remembered revision before it took anything (an initialize it no longer
+answers, or a request it answers "invalid request" or "unsupported protocol version" without a
+session), `on_upstream` asks again at once and does the work once more: nothing was called.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 import httpx2
@@ -28,13 +31,19 @@ import jsonschema
 from mcp import Client, ClientSession
 from mcp import types as mcp_types
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 from mcp.shared.inbound import mcp_param_headers, x_mcp_header_map
+from mcp_types import INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from app.core.causes import first_leaf
 from app.core.http import DEFAULT_PORTS, USER_AGENT, UnsafeURL, check_url_syntax, resolve_and_check
 
 REFUSED = "refused by Gatehouse: upstream servers may not ask the agent's client"
 
+T = TypeVar("T")
+MAX_TOOL_PAGES = 100  # an upstream's listing pages followed at most (one kept sending empty pages)
+NOT_TAKEN = frozenset({INVALID_REQUEST, UNSUPPORTED_PROTOCOL_VERSION})  # refused before being read as a call
 REVISION_KEPT_SECONDS = 60.0
 REVISIONS_KEPT = 1000
 HANDSHAKE = "legacy"  # the SDK's name for the initialize handshake (revisions before 2026-07-28)
@@ -43,6 +52,11 @@ _revisions: dict[str, tuple[float, str, mcp_types.DiscoverResult | None]] = {}
 
 # What resolvers use of the SDK's client side, named here so that they import this module only.
 Tool = mcp_types.Tool
+CallToolResult = mcp_types.CallToolResult
+
+
+class StaleRevision(Exception):
+    """The upstream refused the revision it was last found to speak before it took any request."""
 
 
 @dataclass(slots=True)
@@ -121,14 +135,35 @@ async def upstream_session(
     client = Client(streamable_http_client(url, http_client=http), mode=mode, prior_discover=prior,
                     read_timeout_seconds=seconds, sampling_callback=_refuse_sampling,
                     elicitation_callback=_refuse_elicitation, cache=None)
+    opened = False
     try:
         async with http, client:
+            opened = True
             if known is None:
                 _remember_revision(key, client.session)
             yield UpstreamSession(client.session, http)
-    except BaseException:
+    except Exception as exc:
         _revisions.pop(key, None)  # an upstream that changed its revision is asked again next time
+        if known is not None and (not opened or _not_taken(exc)):
+            raise StaleRevision(f"the upstream refused the revision it spoke before: {first_leaf(exc)}") from exc
         raise
+
+
+def _not_taken(exc: BaseException) -> bool:
+    leaf = first_leaf(exc)
+    return isinstance(leaf, MCPError) and leaf.error.code in NOT_TAKEN
+
+
+async def on_upstream(url: str, headers: dict[str, str], work: Callable[[UpstreamSession], Awaitable[T]], *,
+                      allow_private: bool, known_as: str | None = None) -> T:
+    """`work` on a session with the upstream; again on a new session that asks the upstream's
+    revision anew when the remembered one was refused before anything was taken."""
+    try:
+        async with upstream_session(url, headers, allow_private=allow_private, known_as=known_as) as session:
+            return await work(session)
+    except StaleRevision:
+        async with upstream_session(url, headers, allow_private=allow_private, known_as=known_as) as session:
+            return await work(session)
 
 
 def _known_revision(key: str) -> tuple[float, str, mcp_types.DiscoverResult | None] | None:
@@ -147,16 +182,17 @@ def _remember_revision(key: str, session: ClientSession) -> None:
 
 
 async def list_all_tools(session: ClientSession, limit: int) -> list[mcp_types.Tool]:
-    """Every tool the upstream lists, following its pages, at most `limit`."""
+    """Every tool the upstream lists, following its pages: at most `limit` tools from at most
+    MAX_TOOL_PAGES pages (an upstream's cursor must not keep the gateway listing for ever)."""
     tools: list[mcp_types.Tool] = []
     cursor: str | None = None
-    while len(tools) < limit:
+    for _ in range(MAX_TOOL_PAGES):
         page = await session.list_tools(params=mcp_types.PaginatedRequestParams(cursor=cursor) if cursor else None)
         tools += page.tools
         cursor = page.next_cursor
-        if not cursor:
+        if not cursor or len(tools) >= limit:
             break
-    return tools
+    return tools[:limit]
 
 
 async def call_upstream_tool(upstream: UpstreamSession, name: str, arguments: dict[str, Any],

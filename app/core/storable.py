@@ -4,7 +4,9 @@ A webhook receiver, a connector's provider, a workflow step's endpoint or an ups
 may answer text or JSON holding a NUL character. Recording that answer as it came made the insert
 fail, and the work was retried, or stuck, forever. Clients are refused such text
 (resolvers/validation.py `unstorable`); a third party's answer is recorded with each NUL
-replaced by U+FFFD, the replacement character, and nothing else changed.
+replaced by U+FFFD, the replacement character. An integer beyond 64 bits (which the MCP SDK reads
+from an upstream as it is, and orjson cannot write) becomes the nearest float, as orjson reads such
+a number in every other answer; one beyond any float becomes null, as `1e999` does.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import asyncpg
 from app.core.causes import caused_by
 
 NUL, REPLACEMENT = "\x00", "\ufffd"
+INT_RANGE = range(-(2**63), 2**64)  # what orjson writes: int64 and uint64
 NUL_REFUSED = "text must not contain NUL (U+0000) characters"
 # What PostgreSQL raises for NUL: in jsonb ("\u0000 cannot be converted to text"), in text (0x00).
 _REFUSED_NUL = (asyncpg.exceptions.UntranslatableCharacterError, asyncpg.exceptions.CharacterNotInRepertoireError)
@@ -27,14 +30,24 @@ def storable_text(text: str) -> str:
 
 
 def storable_json(value: Any) -> Any:
-    """A JSON value (dicts, lists, scalars) with every NUL in its strings and keys replaced."""
+    """A JSON value (dicts, lists, scalars) with every NUL in its strings and keys replaced, and
+    every integer orjson cannot write made a float."""
     if isinstance(value, str):
         return storable_text(value)
     if isinstance(value, dict):
         return {storable_text(key) if isinstance(key, str) else key: storable_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [storable_json(item) for item in value]
+    if isinstance(value, int) and value not in INT_RANGE:
+        return _float_or_none(value)
     return value
+
+
+def _float_or_none(value: int) -> float | None:
+    try:
+        return float(value)
+    except OverflowError:
+        return None
 
 
 def refused_nul(error: BaseException) -> bool:

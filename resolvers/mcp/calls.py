@@ -18,9 +18,10 @@ from tortoise.expressions import Subquery
 from tortoise.fields.data import JSON_DUMPS
 
 from app.core.after_commit import atomic, on_commit
+from app.core.causes import first_leaf
 from app.core.clock import utcnow
 from app.core.ids import new_id, random_base62
-from app.core.mcp_client import call_upstream_tool
+from app.core.mcp_client import CallToolResult, UpstreamSession, call_upstream_tool
 from app.core.storable import storable_json, storable_text
 from models.db import connection_for_one_statement, pg_execute
 from models.governance import Action
@@ -29,7 +30,7 @@ from resolvers.context import Context, Services
 from resolvers.events.outbox import DECISION_EVENTS, Committed, emit, schedule_wake
 from resolvers.events.relay import add_sink
 from resolvers.governance.outcome import effective_params
-from resolvers.mcp.catalogue import listed_tool, open_upstream
+from resolvers.mcp.catalogue import listed_tool, on_upstream
 from resolvers.workflows.runner import system_context
 
 BATCH = 50
@@ -47,22 +48,27 @@ async def forward(ctx: Context, call: McpCall, action: Action, server: McpServer
 
 async def call_upstream(ctx: Context, call: McpCall, action: Action, server: McpServer) -> McpCall:
     """Make a claimed call (`calling`) upstream and record what came back, with its event."""
+    params = effective_params(action)
+
+    async def make(upstream: UpstreamSession) -> CallToolResult:
+        return await call_upstream_tool(upstream, call.tool, params, await listed_tool(server, upstream, call.tool))
+
+    encoded = None
     try:
-        async with await open_upstream(ctx, server) as upstream:
-            listed = await listed_tool(server, upstream, call.tool)
-            answer = await call_upstream_tool(upstream, call.tool, effective_params(action), listed)
-        call.status, call.result = "completed", storable_json(answer.model_dump(mode="json", by_alias=True,
-                                                                                exclude_none=True))
+        answer = await on_upstream(ctx, server, make)
+        call.result = storable_json(answer.model_dump(mode="json", by_alias=True, exclude_none=True))
+        encoded, call.status = JSON_DUMPS(call.result), "completed"
     except Exception as exc:  # any failure is recorded; nothing is retried (see the module docstring)
-        call.status, call.error = "failed", f"MCP server {server.name!r} failed: {_described(exc)}"[:2000]
+        call.status, call.result = "failed", None
+        call.error = f"MCP server {server.name!r} failed: {_described(exc)}"[:2000]
     call.finished_at = utcnow()
     event = "mcp.call_completed" if call.status == "completed" else "mcp.call_failed"
     data = {"actionId": action.id, "mcpServerId": server.id, "server": server.name, "tool": call.tool,
             "isError": bool((call.result or {}).get("isError")), "error": call.error}
     conn = connection_for_one_statement()
     if conn is not None:
-        await pg_execute(_RECORD_PG, call.id, call.status, JSON_DUMPS(call.result) if call.result is not None else None,
-                         call.error, call.finished_at, new_id("evt"), event, JSON_DUMPS(data), conn=conn)
+        await pg_execute(_RECORD_PG, call.id, call.status, encoded, call.error, call.finished_at, new_id("evt"), event,
+                         JSON_DUMPS(data), conn=conn)
         schedule_wake(ctx.services)
         return call
     async with atomic():
@@ -92,9 +98,8 @@ def _described(exc: BaseException) -> str:
     """The failure's type and text, from inside the SDK's task groups that wrap what a session raises
     ("ExceptionGroup: unhandled errors in a TaskGroup" tells the agent nothing); a NUL the upstream
     put in its message is replaced (no column takes one)."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return storable_text(f"{type(exc).__name__}: {exc}")
+    leaf = first_leaf(exc)
+    return storable_text(f"{type(leaf).__name__}: {leaf}")
 
 
 async def forward_decided(services: Services) -> int:

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
+from app.core import mcp_client
 from app.core.after_commit import atomic
 from app.core.http import UnsafeURL
-from app.core.mcp_client import Tool, UpstreamSession, list_all_tools, upstream_session
+from app.core.mcp_client import Tool, UpstreamSession, list_all_tools
+from app.core.storable import NUL
 from models.mcp import McpServer
 from resolvers.audit import trail
 from resolvers.context import Context
@@ -35,6 +36,7 @@ MAX_TOOLS = 1000
 LIST_TTL_SECONDS = 2.0
 LISTINGS_KEPT = 1000
 _listings: dict[tuple[str, str], tuple[float, list[Tool]]] = {}
+T = TypeVar("T")
 
 
 class UpstreamFailed(DomainError):
@@ -68,26 +70,15 @@ class Offer:
         return self.admitted and not self.denied and not self.held
 
 
-async def open_upstream(ctx: Context, server: McpServer) -> Any:
-    """An async context manager of a client session with the server; failures are UpstreamFailed."""
+async def on_upstream(ctx: Context, server: McpServer, work: Callable[[UpstreamSession], Awaitable[T]]) -> T:
+    """`work` on a session with the server (app/core/mcp_client.on_upstream); an unsafe URL is
+    UpstreamFailed before any I/O."""
     try:
-        return upstream_session(server.url, await auth_headers_of(ctx, server), known_as=f"{server.id} {server.url}",
-                                allow_private=ctx.settings.allow_private_targets)
+        return await mcp_client.on_upstream(server.url, await auth_headers_of(ctx, server), work,
+                                            known_as=f"{server.id} {server.url}",
+                                            allow_private=ctx.settings.allow_private_targets)
     except UnsafeURL as exc:
         raise UpstreamFailed(f"MCP server {server.name!r}: {exc}") from None
-
-
-@asynccontextmanager
-async def upstream(ctx: Context, server: McpServer) -> AsyncIterator[UpstreamSession]:
-    """A session with the upstream; any failure to reach it is UpstreamFailed (never allow)."""
-    try:
-        async with await open_upstream(ctx, server) as session:
-            yield session
-    except Exception as exc:
-        domain = _domain_error_in(exc)
-        if domain is not None:
-            raise domain from None
-        raise UpstreamFailed(f"MCP server {server.name!r} cannot be reached: {type(exc).__name__}") from None
 
 
 def _domain_error_in(exc: BaseException) -> DomainError | None:
@@ -107,8 +98,13 @@ async def listed_tools(ctx: Context, server: McpServer, *, fresh: bool) -> list[
     known = None if fresh else _young_listing(server)
     if known is not None:
         return known
-    async with upstream(ctx, server) as session:
-        return _remember(server, await upstream_tools(session))
+    try:
+        return _remember(server, await on_upstream(ctx, server, upstream_tools))
+    except Exception as exc:
+        domain = _domain_error_in(exc)
+        if domain is not None:
+            raise domain from None
+        raise UpstreamFailed(f"MCP server {server.name!r} cannot be reached: {type(exc).__name__}") from None
 
 
 async def listed_tool(server: McpServer, session: UpstreamSession, tool: str) -> Tool | None:
@@ -133,7 +129,9 @@ def _remember(server: McpServer, tools: list[Tool]) -> list[Tool]:
 
 
 async def upstream_tools(upstream: UpstreamSession) -> list[Tool]:
-    return await list_all_tools(upstream.session, MAX_TOOLS)
+    """The upstream's tools that can be offered: a name with a NUL could be neither stored with its
+    fingerprint nor called (an action type must not hold one), so such a tool is left out."""
+    return [tool for tool in await list_all_tools(upstream.session, MAX_TOOLS) if NUL not in tool.name]
 
 
 async def offers(ctx: Context, server: McpServer, tools: list[Tool]) -> dict[str, Offer]:

@@ -67,6 +67,7 @@ class Upstream:
     server: MCPServer
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     methods: list[str] = field(default_factory=list)
+    front: Recorded | None = None  # set its `speaks` to change the revisions it answers
 
     def count(self, tool: str) -> int:
         return sum(1 for name, _ in self.calls if name == tool)
@@ -125,15 +126,18 @@ def build_upstream(record: list[tuple[str, dict[str, Any]]], send_email_schema: 
 
 MISSING_SESSION = {"jsonrpc": "2.0", "id": "server-error",
                    "error": {"code": -32600, "message": "Bad Request: Missing session ID"}}
+NO_HANDSHAKE = {"jsonrpc": "2.0", "id": 1, "error": {"code": -32022, "message": "Unsupported protocol version",
+                                                     "data": {"supported": ["2026-07-28"]}}}
 
 
 class Recorded:
-    """ASGI in front of an upstream: records each POST's JSON-RPC method; `handshake_only` answers
-    anything but `initialize` without a session id as a pre-2026 stateful server does (400, the
-    SDK 1.x transport's "Missing session ID"), so clients find no `server/discover` there."""
+    """ASGI in front of an upstream: records each POST's JSON-RPC method. `speaks`: "both" passes
+    everything on; "handshake" answers anything but `initialize` without a session id as a pre-2026
+    stateful server does (400, the SDK 1.x transport's "Missing session ID"), so clients find no
+    `server/discover` there; "modern" refuses `initialize` as unsupported."""
 
-    def __init__(self, app: Any, methods: list[str], handshake_only: bool) -> None:
-        self.app, self.methods, self.handshake_only = app, methods, handshake_only
+    def __init__(self, app: Any, methods: list[str], speaks: str) -> None:
+        self.app, self.methods, self.speaks = app, methods, speaks
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -148,8 +152,11 @@ class Recorded:
         method = str(json.loads(body).get("method")) if body.startswith(b"{") else "?"
         self.methods.append(method)
         headers = dict(scope["headers"])
-        if self.handshake_only and method != "initialize" and b"mcp-session-id" not in headers:
+        if self.speaks == "handshake" and method != "initialize" and b"mcp-session-id" not in headers:
             await JSONResponse(MISSING_SESSION, status_code=400)(scope, receive, send)
+            return
+        if self.speaks == "modern" and method == "initialize":
+            await JSONResponse(NO_HANDSHAKE, status_code=400)(scope, receive, send)
             return
         replayed = False
 
@@ -173,14 +180,15 @@ async def serve_upstream(
     methods: list[str] = []
     server = server or build_upstream(calls)
     port = free_port()
-    app = Recorded(server.streamable_http_app(stateless_http=stateless), methods, handshake_only)
+    speaks = "handshake" if handshake_only else "both"
+    app = Recorded(server.streamable_http_app(stateless_http=stateless), methods, speaks)
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     task = asyncio.create_task(uv.serve())
     while not uv.started:
         if task.done():
             task.result()
         await asyncio.sleep(0.02)
-    yield Upstream(f"http://127.0.0.1:{port}/mcp", server, calls, methods)
+    yield Upstream(f"http://127.0.0.1:{port}/mcp", server, calls, methods, app)
     uv.should_exit = True
     await task
 

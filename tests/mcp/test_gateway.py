@@ -11,6 +11,7 @@ from mcp.server import Server
 from mcp.shared.exceptions import MCPError
 from mcp_types import HEADER_MISMATCH
 
+from app.core.mcp_client import MAX_TOOL_PAGES
 from models.events import Event
 from models.governance import Action
 from models.mcp import McpCall, McpServer
@@ -366,6 +367,87 @@ async def test_an_upstream_of_the_handshake_is_still_served(
     assert handshake_upstream.methods.count("server/discover") == 1
     assert handshake_upstream.methods.count("initialize") == 3  # the listing's session and each call's
     assert handshake_upstream.methods.count("tools/call") == 2
+
+
+READ = {"name": "read", "rules": [{"when": {"actionType": "mcp.files.read_file"}, "approval": "auto"}]}
+
+
+@pytest.mark.parametrize("now_speaks", ["handshake", "modern"])
+async def test_an_upstream_that_changed_its_revision_is_asked_again_not_failed(
+    tenant: Tenant, stateful_upstream: Upstream, now_speaks: str
+) -> None:
+    """The remembered revision refused before the upstream took anything (a 2026-07-28 request a
+    handshake-only server answers "Missing session ID", a handshake a modern-only one refuses): the
+    call asks again and is made, once, instead of failing its approved action."""
+    first = "modern" if now_speaks == "handshake" else "handshake"
+    assert stateful_upstream.front is not None
+    stateful_upstream.front.speaks = first
+    await register(tenant, stateful_upstream.url)
+    await policy(tenant, READ)
+    async with mcp_session(tenant.base_url + GATEWAY, tenant.key, protocol=MODERN) as session:
+        before = await session.call_tool("read_file", {"path": "/a"})
+        stateful_upstream.front.speaks = now_speaks  # within the remembered revision's 60 s and the listing's 2 s
+        after = await session.call_tool("read_file", {"path": "/b"})
+    assert not before.is_error and not after.is_error, after
+    assert after.content[0].text == "contents of /b"  # type: ignore[union-attr]
+    assert stateful_upstream.calls == [("read_file", {"path": "/a"}), ("read_file", {"path": "/b"})]
+    assert list(await McpCall.all().order_by("created_at").values_list("status", flat=True)) == ["completed"] * 2
+
+
+def lowlevel_upstream(tools: list[mcp_types.Tool], answer: dict | None = None,
+                      next_cursor: str | None = None) -> Server:
+    """A low-level upstream listing `tools` (each page with `next_cursor`), every call answering `answer`."""
+
+    async def list_tools(_ctx: object, _params: object) -> mcp_types.ListToolsResult:
+        return mcp_types.ListToolsResult(tools=tools, next_cursor=next_cursor)
+
+    async def call_tool(_ctx: object, params: mcp_types.CallToolRequestParams) -> mcp_types.CallToolResult:
+        return mcp_types.CallToolResult(content=[mcp_types.TextContent(type="text", text=params.name)],
+                                        structured_content=answer)
+
+    return Server("lowlevel", on_list_tools=list_tools, on_call_tool=call_tool)  # type: ignore[arg-type]
+
+
+def plain_tool(name: str) -> mcp_types.Tool:
+    return mcp_types.Tool(name=name, input_schema={"type": "object"})
+
+
+async def test_an_answer_with_an_integer_beyond_64_bits_is_recorded(tenant: Tenant, connect: Connect) -> None:
+    """The SDK reads an upstream's integer as it is; the call's record keeps it as the nearest
+    float (as any other answer's JSON is read) instead of failing to write and staying `calling`."""
+    big = 123456789012345678901234567890
+    async with serve_upstream(stateless=True, server=lowlevel_upstream([plain_tool("count")], {"n": big})) as up:
+        await register(tenant, up.url)
+        await policy(tenant, {"name": "count", "rules": [{"when": {"actionType": "mcp.files.count"},
+                                                          "approval": "auto"}]})
+        async with connect(GATEWAY) as session:
+            answer = await session.call_tool("count", {})
+    call = await McpCall.get(tool="count")
+    assert not answer.is_error and answer.structured_content == {"n": float(big)}, answer
+    assert call.status == "completed" and call.result["structuredContent"] == {"n": float(big)}  # type: ignore[index]
+
+
+async def test_a_tool_named_with_a_nul_is_left_out_not_fatal(tenant: Tenant, connect: Connect) -> None:
+    """No column takes a NUL: such a tool cannot be pinned nor called, and must not take its
+    server's other tools down with it."""
+    tools = [plain_tool("read_file"), plain_tool("a\x00b")]
+    async with serve_upstream(stateless=True, server=lowlevel_upstream(tools)) as up:
+        await register(tenant, up.url)
+        await policy(tenant, {"name": "all", "rules": [{"when": {"actionType": "mcp.files.*"}, "approval": "auto"}]})
+        async with connect(GATEWAY) as session:
+            names = [t.name for t in (await session.list_tools()).tools]
+            read = await session.call_tool("read_file", {})
+    assert names == ["read_file"] and not read.is_error, read
+    assert list((await McpServer.get(name="files")).tool_fingerprints) == ["read_file"]
+
+
+async def test_a_listing_that_never_ends_is_cut_short(tenant: Tenant, connect: Connect) -> None:
+    """An upstream whose every page names a next one is followed for MAX_TOOL_PAGES pages, not for ever."""
+    async with serve_upstream(stateless=True, server=lowlevel_upstream([], next_cursor="more")) as up:
+        await register(tenant, up.url)
+        async with connect(GATEWAY) as session:
+            tools = (await session.list_tools()).tools
+    assert tools == [] and up.methods.count("tools/list") == MAX_TOOL_PAGES
 
 
 async def test_a_tools_fingerprint_is_the_same_over_either_revision(
