@@ -222,6 +222,20 @@ async def test_param_header_that_disagrees_is_refused_before_anything_happens(
     assert await Action.filter(type="mcp.files.lookup").count() == 1
 
 
+COUNT = {"name": "count", "rules": [{"when": {"actionType": "mcp.files.count"}, "approval": "auto"}]}
+
+
+async def call_count(tenant: Tenant, connect: Connect, server: Server) -> tuple[mcp_types.CallToolResult, McpCall]:
+    """`count` called once through the gateway in front of `server` (admitted, approved at once):
+    the agent's answer and the call's record."""
+    async with serve_upstream(stateless=True, server=server) as up:
+        await register(tenant, up.url)
+        await policy(tenant, COUNT)
+        async with connect(GATEWAY) as session:
+            answer = await session.call_tool("count", {})
+    return answer, await McpCall.get(tool="count")
+
+
 def upstream_with_an_output_schema() -> Server:
     """A low-level upstream whose `count` promises `{count: integer}` and keeps it only when asked to."""
     promised = {"type": "object", "properties": {"count": {"type": "integer"}}, "required": ["count"]}
@@ -244,8 +258,7 @@ async def test_an_answer_outside_the_tools_output_schema_is_refused(tenant: Tena
     listing the call was admitted with (the SDK client's own check listed the tools again per call)."""
     async with serve_upstream(stateless=True, server=upstream_with_an_output_schema()) as counter:
         await register(tenant, counter.url)
-        await policy(tenant, {"name": "count", "rules": [{"when": {"actionType": "mcp.files.count"},
-                                                          "approval": "auto"}]})
+        await policy(tenant, COUNT)
         async with connect(GATEWAY) as session:
             kept = await session.call_tool("count", {"honest": True})
             broken = await session.call_tool("count", {})
@@ -270,13 +283,7 @@ def upstream_that_errs() -> Server:
 
 async def test_an_upstream_error_with_a_nul_is_recorded(tenant: Tenant, connect: Connect) -> None:
     """What the upstream said is recorded (its NUL replaced: no column takes one), with its event."""
-    async with serve_upstream(stateless=True, server=upstream_that_errs()) as erring:
-        await register(tenant, erring.url)
-        await policy(tenant, {"name": "count", "rules": [{"when": {"actionType": "mcp.files.count"},
-                                                          "approval": "auto"}]})
-        async with connect(GATEWAY) as session:
-            answer = await session.call_tool("count", {})
-    call = await McpCall.get(tool="count")
+    answer, call = await call_count(tenant, connect, upstream_that_errs())
     assert answer.is_error and "no such\ufffdthing" in answer.content[0].text, answer  # type: ignore[union-attr]
     assert call.status == "failed" and "no such\ufffdthing" in (call.error or "")
     event = await Event.get(type="mcp.call_failed")
@@ -416,13 +423,7 @@ async def test_an_answer_with_an_integer_beyond_64_bits_is_recorded(tenant: Tena
     """The SDK reads an upstream's integer as it is; the call's record keeps it as the nearest
     float (as any other answer's JSON is read) instead of failing to write and staying `calling`."""
     big = 123456789012345678901234567890
-    async with serve_upstream(stateless=True, server=lowlevel_upstream([plain_tool("count")], {"n": big})) as up:
-        await register(tenant, up.url)
-        await policy(tenant, {"name": "count", "rules": [{"when": {"actionType": "mcp.files.count"},
-                                                          "approval": "auto"}]})
-        async with connect(GATEWAY) as session:
-            answer = await session.call_tool("count", {})
-    call = await McpCall.get(tool="count")
+    answer, call = await call_count(tenant, connect, lowlevel_upstream([plain_tool("count")], {"n": big}))
     assert not answer.is_error and answer.structured_content == {"n": float(big)}, answer
     assert call.status == "completed" and call.result["structuredContent"] == {"n": float(big)}  # type: ignore[index]
 
