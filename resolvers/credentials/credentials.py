@@ -17,6 +17,7 @@ from tortoise.exceptions import IntegrityError
 from app.core.after_commit import atomic
 from app.core.ids import new_id
 from models.connectors import CREDENTIAL_TYPES, Connector, Credential
+from models.mcp import McpServer
 from resolvers.access import require
 from resolvers.audit import trail
 from resolvers.context import Context
@@ -165,11 +166,15 @@ async def update(ctx: Context, credential_id: str, spec: CredentialSpec) -> Cred
 
 
 async def delete(ctx: Context, credential_id: str) -> Credential:
-    """Delete a credential no connector uses; 409 naming the instance that still does."""
+    """Delete a credential no connector and no MCP server uses; 409 naming the one that still does."""
     credential = await find(ctx, credential_id, "credentials:write")
     user = await Connector.filter(organization_id=ctx.organization_id, credential_id=credential.id).first()
     if user is not None:
         raise _in_use(credential, user)
+    server = await McpServer.filter(organization_id=ctx.organization_id, credential_id=credential.id).first()
+    if server is not None:
+        raise Conflict(f"credential {credential.id} is used by MCP server {server.id} ({server.name}); "
+                       "move that server to another credential or delete it first")
     try:
         async with atomic():
             await credential.delete()

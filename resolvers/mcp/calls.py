@@ -27,10 +27,11 @@ from models.db import connection_for_one_statement, pg_execute
 from models.governance import Action
 from models.mcp import McpCall, McpServer
 from resolvers.context import Context, Services
+from resolvers.errors import Forbidden
 from resolvers.events.outbox import DECISION_EVENTS, Committed, emit, schedule_wake
 from resolvers.events.relay import add_sink
 from resolvers.governance.outcome import effective_params
-from resolvers.mcp.catalogue import listed_tool, on_upstream
+from resolvers.mcp.catalogue import held, listed_tool, on_upstream
 from resolvers.workflows.runner import system_context
 
 BATCH = 50
@@ -43,15 +44,22 @@ async def forward(ctx: Context, call: McpCall, action: Action, server: McpServer
     claimed = await McpCall.filter(id=call.id, status="waiting").update(status="calling")
     if not claimed:
         return await McpCall.get(id=call.id)
-    return await call_upstream(ctx, call, action, server or await McpServer.get(id=call.server_id))
+    return await call_upstream(ctx, call, action, server or await McpServer.get(id=call.server_id), decided_later=True)
 
 
-async def call_upstream(ctx: Context, call: McpCall, action: Action, server: McpServer) -> McpCall:
-    """Make a claimed call (`calling`) upstream and record what came back, with its event."""
+async def call_upstream(ctx: Context, call: McpCall, action: Action, server: McpServer, *,
+                        decided_later: bool = False) -> McpCall:
+    """Make a claimed call (`calling`) upstream and record what came back, with its event. A call
+    `decided_later` (a human approved it since it was proposed) checks the tool against a fresh
+    listing: its schema may have changed while the call waited."""
     params = effective_params(action)
 
     async def make(upstream: UpstreamSession) -> CallToolResult:
-        return await call_upstream_tool(upstream, call.tool, params, await listed_tool(server, upstream, call.tool))
+        listed = await listed_tool(server, upstream, call.tool, fresh=decided_later)
+        if listed is not None and held(server, listed):  # changed since it was proposed: the approval was not for this
+            raise Forbidden(f"tool {call.tool!r} changed its schema since the call was proposed; it is held back "
+                            "until an operator admits the new schema")
+        return await call_upstream_tool(upstream, call.tool, params, listed)
 
     encoded = None
     try:

@@ -20,6 +20,7 @@ import orjson
 
 from app.core import mcp_client
 from app.core.after_commit import atomic
+from app.core.causes import first_leaf
 from app.core.http import UnsafeURL
 from app.core.mcp_client import Tool, UpstreamSession, list_all_tools
 from app.core.storable import NUL
@@ -70,6 +71,12 @@ class Offer:
         return self.admitted and not self.denied and not self.held
 
 
+def held(server: McpServer, tool: Tool) -> bool:
+    """Whether the tool's schema differs from the one pinned (admitted) for it."""
+    pinned = server.tool_fingerprints.get(tool.name)
+    return pinned is not None and pinned != fingerprint(tool)
+
+
 async def on_upstream(ctx: Context, server: McpServer, work: Callable[[UpstreamSession], Awaitable[T]]) -> T:
     """`work` on a session with the server (app/core/mcp_client.on_upstream); an unsafe URL is
     UpstreamFailed before any I/O."""
@@ -104,13 +111,15 @@ async def listed_tools(ctx: Context, server: McpServer, *, fresh: bool) -> list[
         domain = _domain_error_in(exc)
         if domain is not None:
             raise domain from None
-        raise UpstreamFailed(f"MCP server {server.name!r} cannot be reached: {type(exc).__name__}") from None
+        cause = type(first_leaf(exc)).__name__
+        raise UpstreamFailed(f"MCP server {server.name!r} cannot be reached: {cause}") from None
 
 
-async def listed_tool(server: McpServer, session: UpstreamSession, tool: str) -> Tool | None:
-    """The tool as listed young enough to reuse, else as listed on `session` (the session a
-    forwarded call is about to use: no second session); None when the upstream lists no such tool."""
-    tools = _young_listing(server)
+async def listed_tool(server: McpServer, session: UpstreamSession, tool: str, *, fresh: bool = False) -> Tool | None:
+    """The tool as listed young enough to reuse (unless `fresh`), else as listed on `session` (the
+    session a forwarded call is about to use: no second session); None when the upstream lists no
+    such tool."""
+    tools = None if fresh else _young_listing(server)
     if tools is None:
         tools = _remember(server, await upstream_tools(session))
     return next((t for t in tools if t.name == tool), None)
@@ -134,8 +143,9 @@ async def upstream_tools(upstream: UpstreamSession) -> list[Tool]:
     return [tool for tool in await list_all_tools(upstream.session, MAX_TOOLS) if NUL not in tool.name]
 
 
-async def offers(ctx: Context, server: McpServer, tools: list[Tool]) -> dict[str, Offer]:
-    """Each tool judged: pins first-seen fingerprints, holds changed ones, asks the policies."""
+async def offers(ctx: Context, server: McpServer, tools: list[Tool], *, pin: bool = True) -> dict[str, Offer]:
+    """Each tool judged: pins first-seen fingerprints (unless `pin` is false: the caller writes them),
+    holds changed ones, asks the policies."""
     compiled = await compiled_policies(ctx.services, ctx.organization_id)
     actor = await actor_of(ctx)
     pins, judged = dict(server.tool_fingerprints), {}
@@ -146,7 +156,7 @@ async def offers(ctx: Context, server: McpServer, tools: list[Tool]) -> dict[str
                             server.name, {})
         admitted, denied = standing(compiled, facts)
         judged[tool.name] = Offer(tool, print_, pins[tool.name] != print_, admitted, denied)
-    if pins != server.tool_fingerprints:
+    if pin and pins != server.tool_fingerprints:
         await _pin(server, pins)
     return judged
 
@@ -154,7 +164,7 @@ async def offers(ctx: Context, server: McpServer, tools: list[Tool]) -> dict[str
 async def _pin(server: McpServer, pins: dict[str, str]) -> None:
     """Add first-seen fingerprints; a concurrent pin of the same tool keeps whichever came first."""
     async with atomic():
-        fresh = await McpServer.get(id=server.id)
+        fresh = await McpServer.select_for_update().get(id=server.id)
         merged = {**pins, **fresh.tool_fingerprints}
         fresh.tool_fingerprints = server.tool_fingerprints = merged
         await fresh.save(update_fields=["tool_fingerprints", "updated_at"])
@@ -173,15 +183,16 @@ async def admit_tools(ctx: Context, server_id: str, names: list[str]) -> McpServ
     server = await find(ctx, server_id, "connectors:write")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise Invalid("tools must be a non-empty list of tool names")
-    judged = await _judge(ctx, server)
+    judged = await offers(ctx, server, await listed_tools(ctx, server, fresh=True), pin=False)
     unknown = sorted(set(names) - set(judged))
-    if unknown:
-        raise Invalid(f"tools not offered by MCP server {server.name!r}: {', '.join(unknown)}")
-    async with atomic():
-        fresh = await McpServer.get(id=server.id)
-        fresh.tool_fingerprints = {**fresh.tool_fingerprints, **{n: judged[n].fingerprint for n in names}}
+    if unknown:  # refused: nothing is pinned either
+        raise Invalid(f"tools not offered by MCP server {server.name!r}: {', '.join(unknown)}"[:1000])
+    admitted = {n: judged[n].fingerprint for n in sorted(names)}
+    async with atomic():  # on the row locked: two admits at once each keep theirs
+        fresh = await McpServer.select_for_update().get(id=server.id)
+        first_seen = {name: offer.fingerprint for name, offer in judged.items()}
+        fresh.tool_fingerprints = {**first_seen, **fresh.tool_fingerprints, **admitted}
         await fresh.save(update_fields=["tool_fingerprints", "updated_at"])
-        admitted = {n: judged[n].fingerprint for n in sorted(names)}
         await trail.record(ctx, "mcp_server.tools_admitted", server.id, {"after": {"tools": admitted}})
     return fresh
 

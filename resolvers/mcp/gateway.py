@@ -109,6 +109,9 @@ async def answer_for(
                                                         f"{reason_of(action) or 'refused by policy'}")
     approved_now = fresh and action.status == "approved"
     call = None if fresh else await McpCall.get_or_none(action_id=action.id)
+    if call is None and not fresh and action.created_at < server.created_at:  # its call went with its server
+        return GatewayAnswer("refused", action, message=f"the MCP server this call was proposed to was deleted; "
+                                                        f"{server.name!r} is another one: propose the call again")
     if call is None:
         call = McpCall(id=new_id("mcall"), organization_id=ctx.organization_id, server_id=server.id,
                        action_id=action.id, tool=tool, status="calling" if approved_now else "waiting")
@@ -120,8 +123,8 @@ async def answer_for(
         return GatewayAnswer("pending", action)
     if approved_now:
         call = await call_upstream(ctx, call, action, server)
-    elif call.status == "waiting":
-        call = await forward(ctx, call, action, server)
+    elif call.status == "waiting":  # with the server it was proposed to, even if renamed since
+        call = await forward(ctx, call, action, server if call.server_id == server.id else None)
     if call.status == "completed":
         return GatewayAnswer("result", action, result=call.result)
     if call.status == "failed":

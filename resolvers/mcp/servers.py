@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from tortoise.exceptions import IntegrityError
 
 from app.core.after_commit import atomic
 from app.core.http import DEFAULT_PORTS, UnsafeURL, check_url_syntax, resolve_and_check
@@ -32,7 +33,7 @@ from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 
 UNSET: Any = object()
-NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")  # fullmatch: `$` would take a name ending in a newline
 CREDENTIAL_PROVIDERS = ("http", "custom_api")
 MAX_URL = 2048
 
@@ -51,7 +52,7 @@ def summary(server: McpServer) -> dict[str, Any]:
 
 
 def _checked_name(name: Any) -> str:
-    if not isinstance(name, str) or not NAME.match(name):
+    if not isinstance(name, str) or not NAME.fullmatch(name):
         raise Invalid("name must be 1 to 64 characters: lowercase letters, digits, '_' or '-', starting with a "
                       "letter or digit")
     return name
@@ -97,12 +98,19 @@ async def create(ctx: Context, spec: McpServerSpec) -> McpServer:
         credential_id=await _checked_credential(ctx, None if spec.credential_id is UNSET else spec.credential_id),
     )
     if await McpServer.exists(organization_id=ctx.organization_id, name=server.name):
-        raise Conflict(f"an MCP server named {server.name!r} already exists")
-    async with atomic():
-        await server.save()
-        await emit(ctx.services, ctx.organization_id, "mcp_server.created", summary(server))
-        await trail.record(ctx, "mcp_server.created", server.id, trail.created(_audited(server)))
+        raise _taken(server.name)
+    try:
+        async with atomic():
+            await server.save()
+            await emit(ctx.services, ctx.organization_id, "mcp_server.created", summary(server))
+            await trail.record(ctx, "mcp_server.created", server.id, trail.created(_audited(server)))
+    except IntegrityError:  # another request took the name since the check
+        raise _taken(server.name) from None
     return server
+
+
+def _taken(name: str) -> Conflict:
+    return Conflict(f"an MCP server named {name!r} already exists")
 
 
 async def list_servers(ctx: Context, *, limit: int | None = None, cursor: str | None = None) -> Page[McpServer]:
@@ -117,7 +125,8 @@ async def find(ctx: Context, server_id: str, scope: str = "connectors:read") -> 
 
 async def by_name(ctx: Context, name: str) -> McpServer:
     """The caller's server of that name (the gateway's path); NotFound for anyone else's."""
-    server = await McpServer.get_or_none(organization_id=ctx.organization_id, name=name[:64])
+    found = NAME.fullmatch(name) is not None  # a longer or odd path names no server (it was cut to 64)
+    server = await McpServer.get_or_none(organization_id=ctx.organization_id, name=name) if found else None
     if server is None:
         raise NotFound(f"MCP server {name!r} not found")
     return server
@@ -130,20 +139,25 @@ async def update(ctx: Context, server_id: str, spec: McpServerSpec) -> McpServer
     if spec.name is not UNSET and spec.name != server.name:
         server.name = _checked_name(spec.name)
         if await McpServer.exists(organization_id=ctx.organization_id, name=server.name):
-            raise Conflict(f"an MCP server named {server.name!r} already exists")
+            raise _taken(server.name)
         changed.append("name")
-    if spec.url is not UNSET:
+    if spec.url is not UNSET and spec.url != server.url:  # the same URL again (a whole object PUT back) keeps the pins
         server.url = await checked_url(ctx, spec.url)
         server.tool_fingerprints = {}  # another server: its tools are seen afresh
         changed += ["url", "tool_fingerprints"]
-    if spec.credential_id is not UNSET:
+    if spec.credential_id is not UNSET and spec.credential_id != server.credential_id:
         server.credential_id = await _checked_credential(ctx, spec.credential_id)
         changed.append("credential_id")
-    async with atomic():
-        await server.save(update_fields=[*changed, "updated_at"])
-        await emit(ctx.services, ctx.organization_id, "mcp_server.updated",
-                   {**summary(server), "changed": [_WIRE.get(c, c) for c in changed]})
-        await trail.record(ctx, "mcp_server.updated", server.id, trail.diff(before, _audited(server)))
+    if not changed:  # nothing to write, emit or audit
+        return server
+    try:
+        async with atomic():
+            await server.save(update_fields=[*changed, "updated_at"])
+            await emit(ctx.services, ctx.organization_id, "mcp_server.updated",
+                       {**summary(server), "changed": [_WIRE.get(c, c) for c in changed]})
+            await trail.record(ctx, "mcp_server.updated", server.id, trail.diff(before, _audited(server)))
+    except IntegrityError:  # another request took the name since the check
+        raise _taken(server.name) from None
     return server
 
 

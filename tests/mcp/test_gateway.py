@@ -117,6 +117,68 @@ async def test_an_approved_call_retried_with_its_key_is_made_once(
     assert await McpCall.all().count() == 1 and await Action.all().count() == 1
 
 
+async def pending_send(tenant: Tenant, session: object, key: str) -> Action:
+    """A send_email (manual approval under RULES) proposed through the gateway: its pending action."""
+    pending = await session.call_tool("send_email", {"to": "ceo@acme.test", "body": "hi"},  # type: ignore[attr-defined]
+                                      meta={"gatehouse/idempotency_key": key})
+    return await Action.get(id=notice(pending)["action_id"])
+
+
+async def approve(tenant: Tenant, action: Action) -> None:
+    async with tenant.client() as c:
+        assert (await c.post(f"/actions/{action.id}/approve", json={})).status_code == 200
+
+
+async def test_a_tool_changed_while_its_call_waited_is_not_called_on_approval(
+    tenant: Tenant, upstream: Upstream, connect: Connect
+) -> None:
+    """The approver approved the tool as it was; if its schema changed meanwhile, the call fails
+    (held back) instead of running the changed tool."""
+    await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    async with connect(GATEWAY) as session:
+        action = await pending_send(tenant, session, "mail-held")
+    upstream.server._tool_manager = build_upstream(upstream.calls, send_email_schema="v2")._tool_manager
+    await approve(tenant, action)
+
+    async def settled() -> bool:
+        return (await McpCall.get(action_id=action.id)).status in ("completed", "failed")
+
+    await wait_for(settled)
+    call = await McpCall.get(action_id=action.id)
+    assert call.status == "failed" and "held back" in (call.error or "") and upstream.count("send_email") == 0
+
+
+async def test_a_call_goes_to_the_server_it_was_proposed_to(
+    tenant: Tenant, upstream: Upstream, stateful_upstream: Upstream, connect: Connect
+) -> None:
+    """Renamed while its call waited, a server still gets that call, even when the agent retries
+    under the old name now held by another server; and a call whose server was deleted is refused
+    under a new server of the same name, not made there."""
+    first = await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    async with connect(GATEWAY) as session:
+        renamed = await pending_send(tenant, session, "mail-renamed")
+        dropped = await pending_send(tenant, session, "mail-dropped")
+    async with tenant.client() as c:
+        assert (await c.put(f"/api/v1/mcp-servers/{first['id']}", json={"name": "files-old"})).status_code == 200
+    await register(tenant, stateful_upstream.url)  # now "files"
+    await approve(tenant, renamed)  # the worker or the retry below forwards it, whichever claims it first
+    async with connect(GATEWAY) as session:
+        retried = await session.call_tool("send_email", {"to": "ceo@acme.test", "body": "hi"},
+                                          meta={"gatehouse/idempotency_key": "mail-renamed"})
+    assert not retried.is_error, retried
+    assert upstream.count("send_email") == 1 and stateful_upstream.count("send_email") == 0
+    async with tenant.client() as c:
+        assert (await c.delete(f"/api/v1/mcp-servers/{first['id']}")).status_code == 200
+    await approve(tenant, dropped)
+    async with connect(GATEWAY) as session:
+        refused = await session.call_tool("send_email", {"to": "ceo@acme.test", "body": "hi"},
+                                          meta={"gatehouse/idempotency_key": "mail-dropped"})
+    assert refused.is_error and "deleted" in refused.content[0].text  # type: ignore[union-attr]
+    assert stateful_upstream.count("send_email") == 0
+
+
 async def test_rejected_call_returns_the_reason(tenant: Tenant, upstream: Upstream, connect: Connect) -> None:
     await register(tenant, upstream.url)
     await policy(tenant, RULES)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from models.audit import AuditEntry
 from models.events import Event
+from models.mcp import McpServer
 from tests.conftest import Tenant
-from tests.mcp.conftest import Upstream
+from tests.mcp.conftest import Upstream, build_upstream
 from tests.mcp.test_native import MANUAL, policy
 
 CREATE = """mutation($input: McpServerInput!) { createMcpServer(input: $input) { id name url gatewayPath } }"""
@@ -49,3 +53,85 @@ async def test_cancel_over_rest_and_graphql(tenant: Tenant) -> None:
     assert twice.status_code == 409 and twice.json()["error"] == "CONFLICT"
     assert by_graphql["data"]["cancelAction"]["status"] == "cancelled"
     assert await Event.filter(type="action.cancelled").count() == 2
+
+
+async def created(tenant: Tenant, body: dict) -> dict:
+    async with tenant.client() as c:
+        answer = await c.post("/api/v1/mcp-servers", json=body)
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def test_names_are_whole_names(tenant: Tenant, upstream: Upstream) -> None:
+    """A name ending in a newline is refused at both doors; a gateway path longer than any name
+    reaches no server (it used to be cut to the first 64 characters)."""
+    name = "z" * 64
+    await created(tenant, {"name": name, "url": upstream.url})
+    async with tenant.client() as c:
+        newline = await c.post("/api/v1/mcp-servers", json={"name": "files\n", "url": upstream.url})
+        longer = await c.post(f"/mcp/gateways/{name}-more", json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+                              headers={"Accept": "application/json, text/event-stream",
+                                       "Mcp-Protocol-Version": "2025-06-18"})
+    by_graphql = await tenant.graphql(CREATE, {"input": {"name": "g\n", "url": upstream.url}})
+    assert newline.status_code == 400 and by_graphql["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR"
+    assert "not found" in longer.text and await McpServer.all().count() == 1
+
+
+async def test_the_same_name_at_once_is_one_server_and_conflicts(tenant: Tenant, upstream: Upstream) -> None:
+    """Six creates of one name at the same moment: one 201, the others 409 CONFLICT, never 500."""
+    async with tenant.client() as c:
+        answers = await asyncio.gather(*(c.post("/api/v1/mcp-servers", json={"name": "race", "url": upstream.url})
+                                         for _ in range(6)))
+    assert sorted(a.status_code for a in answers) == [201] + [409] * 5, [a.text for a in answers]
+    assert await McpServer.filter(name="race").count() == 1
+
+
+async def test_putting_the_same_url_back_keeps_what_was_admitted(tenant: Tenant, upstream: Upstream) -> None:
+    """A client that PUTs the whole object back changes nothing: a held tool stays held, and nothing
+    is emitted or audited. A new URL is another server: its tools are seen afresh."""
+    server = await created(tenant, {"name": "files", "url": upstream.url})
+    async with tenant.client() as c:
+        assert (await c.get(f"/api/v1/mcp-servers/{server['id']}/held-tools")).json() == []
+        upstream.server._tool_manager = build_upstream([], send_email_schema="v2")._tool_manager
+        held = (await c.get(f"/api/v1/mcp-servers/{server['id']}/held-tools")).json()
+        same = await c.put(f"/api/v1/mcp-servers/{server['id']}", json={"name": "files", "url": upstream.url})
+        still = (await c.get(f"/api/v1/mcp-servers/{server['id']}/held-tools")).json()
+    assert [t["name"] for t in held] == ["send_email"] and same.status_code == 200, same.text
+    assert [t["name"] for t in still] == ["send_email"]
+    assert not await Event.filter(type="mcp_server.updated").exists()
+    assert not await AuditEntry.filter(type="mcp_server.updated").exists()
+
+
+async def test_two_admits_at_once_both_hold(tenant: Tenant, upstream: Upstream) -> None:
+    """Each admit writes on the server's row locked: neither overwrites the other's."""
+    server = await created(tenant, {"name": "files", "url": upstream.url})
+    path = f"/api/v1/mcp-servers/{server['id']}"
+    async with tenant.client() as c:
+        await c.get(f"{path}/held-tools")  # pinned as first seen
+        pinned = (await McpServer.get(id=server["id"])).tool_fingerprints
+        upstream.server._tool_manager = build_upstream([], send_email_schema="v2")._tool_manager  # send_email held
+        await McpServer.filter(id=server["id"]).update(tool_fingerprints={**pinned, "read_file": "0" * 64})  # and this
+        assert {t["name"] for t in (await c.get(f"{path}/held-tools")).json()} == {"read_file", "send_email"}
+        answers = await asyncio.gather(c.post(f"{path}/admit-tools", json={"tools": ["read_file"]}),
+                                       c.post(f"{path}/admit-tools", json={"tools": ["send_email"]}))
+        held = (await c.get(f"{path}/held-tools")).json()
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert held == []
+
+
+async def test_a_refused_admit_changes_nothing(tenant: Tenant, upstream: Upstream) -> None:
+    server = await created(tenant, {"name": "files", "url": upstream.url})
+    async with tenant.client() as c:
+        refused = await c.post(f"/api/v1/mcp-servers/{server['id']}/admit-tools", json={"tools": ["nope"]})
+    row = await McpServer.get(id=server["id"])
+    assert refused.status_code == 400 and row.tool_fingerprints == {}
+
+
+async def test_a_credential_an_mcp_server_uses_cannot_be_deleted(tenant: Tenant, upstream: Upstream) -> None:
+    async with tenant.client() as c:
+        credential = await c.post("/api/v1/credentials", json={"name": "up", "type": "token", "provider": "http",
+                                                               "data": {"token": "t0ken"}})
+        assert credential.status_code == 201, credential.text
+        server = await created(tenant, {"name": "files", "url": upstream.url, "credentialId": credential.json()["id"]})
+        refused = await c.delete(f"/api/v1/credentials/{credential.json()['id']}")
+    assert refused.status_code == 409 and server["id"] in refused.json()["message"], refused.text
