@@ -50,6 +50,7 @@ class McpCall(Model):
     result: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
     error = fields.TextField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
+    claimed_at = fields.DatetimeField(null=True)  # when it went `calling` (resolvers/mcp/calls.py sweeps stale ones)
     finished_at = fields.DatetimeField(null=True)
 
     class Meta:

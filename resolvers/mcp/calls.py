@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from datetime import timedelta
 from typing import Any, Final
 
-from tortoise.expressions import Subquery
+from tortoise.expressions import Q, Subquery
 from tortoise.fields.data import JSON_DUMPS
 
 from app.core.after_commit import atomic, on_commit
@@ -36,12 +37,17 @@ from resolvers.workflows.runner import system_context
 
 BATCH = 50
 UNDECIDED = "pending_approval"
+# A call `calling` for longer than any attempt can take (a listing and a call, each bounded by the
+# upstream session's 30 s, twice when its revision is asked again) lost the process making it.
+STRANDED_AFTER = timedelta(minutes=5)
+STRANDED = ("the process making this call stopped before it recorded an answer; whether the upstream ran it "
+            "is unknown (the call is not made again: it may not be idempotent)")
 FORWARD_WAKE_CHANNEL = "gatehouse:mcp:forward"
 
 
 async def forward(ctx: Context, call: McpCall, action: Action, server: McpServer | None = None) -> McpCall:
     """Call the upstream for an approved action's call row, unless someone already claimed it."""
-    claimed = await McpCall.filter(id=call.id, status="waiting").update(status="calling")
+    claimed = await McpCall.filter(id=call.id, status="waiting").update(status="calling", claimed_at=utcnow())
     if not claimed:
         return await McpCall.get(id=call.id)
     return await call_upstream(ctx, call, action, server or await McpServer.get(id=call.server_id), decided_later=True)
@@ -129,6 +135,25 @@ async def forward_decided(services: Services) -> int:
     return len(decided)
 
 
+async def settle_stranded(services: Services) -> int:
+    """Fail the calls left `calling` by a process that died mid-call (killed, crashed): without
+    this they read "being forwarded" for ever. Each gets its `mcp.call_failed` event."""
+    cutoff = utcnow() - STRANDED_AFTER  # a row claimed before claims were stamped: its creation instead
+    lost = Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, created_at__lt=cutoff)
+    stranded = await McpCall.filter(lost, status="calling").limit(BATCH)
+    for call in stranded:
+        now = utcnow()
+        async with atomic():
+            if not await McpCall.filter(id=call.id, status="calling").update(status="failed", error=STRANDED,
+                                                                              finished_at=now):
+                continue  # it finished meanwhile
+            server = await McpServer.get_or_none(id=call.server_id)
+            await emit(services, call.organization_id, "mcp.call_failed", {
+                "actionId": call.action_id, "mcpServerId": call.server_id, "server": server.name if server else None,
+                "tool": call.tool, "isError": False, "error": STRANDED})
+    return len(stranded)
+
+
 async def result_of(ctx: Context, action_id: str) -> dict[str, Any] | None:
     """What the gateway recorded for an action: the upstream's answer once it ran."""
     call = await McpCall.get_or_none(action_id=action_id, organization_id=ctx.organization_id)
@@ -155,6 +180,8 @@ async def run_forwarder(services: Services, stop: asyncio.Event, wake: asyncio.E
     """Forward as approvals arrive (woken by events) and at least every second."""
     while not stop.is_set():
         while await forward_decided(services) == BATCH:
+            pass
+        while await settle_stranded(services) == BATCH:
             pass
         wake.clear()
         with contextlib.suppress(TimeoutError):

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import jsonschema
 from tortoise.exceptions import IntegrityError
 
+from app.core.clock import utcnow
 from app.core.ids import new_id
 from app.core.mcp_client import Tool
 from models.governance import Action
@@ -114,7 +115,8 @@ async def answer_for(
                                                         f"{server.name!r} is another one: propose the call again")
     if call is None:
         call = McpCall(id=new_id("mcall"), organization_id=ctx.organization_id, server_id=server.id,
-                       action_id=action.id, tool=tool, status="calling" if approved_now else "waiting")
+                       action_id=action.id, tool=tool, status="calling" if approved_now else "waiting",
+                       claimed_at=utcnow() if approved_now else None)
         try:
             await call.save()
         except IntegrityError:  # a concurrent retry of the same call created it

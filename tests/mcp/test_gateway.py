@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 from mcp import types as mcp_types
@@ -11,6 +12,7 @@ from mcp.server import Server
 from mcp.shared.exceptions import MCPError
 from mcp_types import HEADER_MISMATCH
 
+from app.core.clock import utcnow
 from app.core.mcp_client import MAX_TOOL_PAGES
 from models.events import Event
 from models.governance import Action
@@ -177,6 +179,31 @@ async def test_a_call_goes_to_the_server_it_was_proposed_to(
                                           meta={"gatehouse/idempotency_key": "mail-dropped"})
     assert refused.is_error and "deleted" in refused.content[0].text  # type: ignore[union-attr]
     assert stateful_upstream.count("send_email") == 0
+
+
+async def test_a_call_whose_process_died_mid_call_is_failed_not_forwarding_for_ever(
+    tenant: Tenant, upstream: Upstream, connect: Connect
+) -> None:
+    """A worker killed while it made an approved call leaves the row `calling`: the forwarders
+    fail it once it is older than any attempt can take, with its event, and do not call again."""
+    await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    async with connect(GATEWAY) as session:
+        action = await pending_send(tenant, session, "mail-killed")
+        # what the killed worker left: its claim, ten minutes old, and no answer
+        await McpCall.filter(action_id=action.id).update(status="calling", claimed_at=utcnow() - timedelta(minutes=10))
+        await approve(tenant, action)
+
+        async def failed() -> bool:
+            return (await McpCall.get(action_id=action.id)).status == "failed"
+
+        await wait_for(failed)
+        retried = await session.call_tool("send_email", {"to": "ceo@acme.test", "body": "hi"},
+                                          meta={"gatehouse/idempotency_key": "mail-killed"})
+    assert retried.is_error and "whether the upstream ran it is unknown" in retried.content[0].text  # type: ignore[union-attr]
+    assert upstream.count("send_email") == 0
+    event = await Event.get(type="mcp.call_failed")
+    assert event.data["actionId"] == action.id and event.data["server"] == "files"
 
 
 async def test_rejected_call_returns_the_reason(tenant: Tenant, upstream: Upstream, connect: Connect) -> None:
