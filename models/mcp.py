@@ -46,6 +46,7 @@ class McpCall(Model):
     server_id: str
     action_id = fields.CharField(max_length=32, unique=True)
     tool = fields.CharField(max_length=200)
+    url = fields.CharField(max_length=2048, null=True)  # the server's URL when the call was proposed
     status = fields.CharField(max_length=16, default="waiting")  # waiting | calling | completed | failed | dropped
     result: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
     error = fields.TextField(null=True)

@@ -1,5 +1,7 @@
 """A gateway call's claim time: when it went `calling`, so that a call whose process died before it
-recorded an answer can be told from one still in flight (resolvers/mcp/calls.py `settle_stranded`)."""
+recorded an answer can be told from one still in flight (resolvers/mcp/calls.py `settle_stranded`);
+and the server's URL when it was proposed, so that a call approved later is not made on another
+upstream the server was pointed at meanwhile."""
 
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
@@ -11,6 +13,11 @@ class Migration(migrations.Migration):
     initial = False
 
     operations = [
+        ops.AddField(
+            model_name='McpCall',
+            name='url',
+            field=fields.CharField(null=True, max_length=2048),
+        ),
         ops.AddField(
             model_name='McpCall',
             name='claimed_at',

@@ -57,7 +57,8 @@ async def call_upstream(ctx: Context, call: McpCall, action: Action, server: Mcp
                         decided_later: bool = False) -> McpCall:
     """Make a claimed call (`calling`) upstream and record what came back, with its event. A call
     `decided_later` (a human approved it since it was proposed) checks the tool against a fresh
-    listing: its schema may have changed while the call waited."""
+    listing: its schema may have changed while the call waited; so may the server's URL, and the
+    approval was not for another upstream."""
     params = effective_params(action)
 
     async def make(upstream: UpstreamSession) -> CallToolResult:
@@ -69,6 +70,8 @@ async def call_upstream(ctx: Context, call: McpCall, action: Action, server: Mcp
 
     encoded = None
     try:
+        if call.url is not None and call.url != server.url:  # pointed at another upstream while the call waited
+            raise Forbidden("the MCP server's URL changed since the call was proposed: propose it again")
         answer = await on_upstream(ctx, server, make)
         call.result = storable_json(answer.model_dump(mode="json", by_alias=True, exclude_none=True))
         encoded, call.status = JSON_DUMPS(call.result), "completed"

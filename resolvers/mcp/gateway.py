@@ -115,7 +115,7 @@ async def answer_for(
                                                         f"{server.name!r} is another one: propose the call again")
     if call is None:
         call = McpCall(id=new_id("mcall"), organization_id=ctx.organization_id, server_id=server.id,
-                       action_id=action.id, tool=tool, status="calling" if approved_now else "waiting",
+                       action_id=action.id, tool=tool, url=server.url, status="calling" if approved_now else "waiting",
                        claimed_at=utcnow() if approved_now else None)
         try:
             await call.save()

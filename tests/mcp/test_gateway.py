@@ -126,6 +126,16 @@ async def pending_send(tenant: Tenant, session: object, key: str) -> Action:
     return await Action.get(id=notice(pending)["action_id"])
 
 
+async def settled_call(action: Action) -> McpCall:
+    """The action's call row once it completed or failed."""
+
+    async def settled() -> bool:
+        return (await McpCall.get(action_id=action.id)).status in ("completed", "failed")
+
+    await wait_for(settled)
+    return await McpCall.get(action_id=action.id)
+
+
 async def approve(tenant: Tenant, action: Action) -> None:
     async with tenant.client() as c:
         assert (await c.post(f"/actions/{action.id}/approve", json={})).status_code == 200
@@ -142,12 +152,7 @@ async def test_a_tool_changed_while_its_call_waited_is_not_called_on_approval(
         action = await pending_send(tenant, session, "mail-held")
     upstream.server._tool_manager = build_upstream(upstream.calls, send_email_schema="v2")._tool_manager
     await approve(tenant, action)
-
-    async def settled() -> bool:
-        return (await McpCall.get(action_id=action.id)).status in ("completed", "failed")
-
-    await wait_for(settled)
-    call = await McpCall.get(action_id=action.id)
+    call = await settled_call(action)
     assert call.status == "failed" and "held back" in (call.error or "") and upstream.count("send_email") == 0
 
 
@@ -179,6 +184,24 @@ async def test_a_call_goes_to_the_server_it_was_proposed_to(
                                           meta={"gatehouse/idempotency_key": "mail-dropped"})
     assert refused.is_error and "deleted" in refused.content[0].text  # type: ignore[union-attr]
     assert stateful_upstream.count("send_email") == 0
+
+
+async def test_a_call_is_not_made_on_another_upstream_its_server_was_pointed_at(
+    tenant: Tenant, upstream: Upstream, stateful_upstream: Upstream, connect: Connect
+) -> None:
+    """The approval was for the upstream the call was proposed to: if the server's URL changed while
+    the call waited, the call fails instead of running on the new upstream."""
+    server = await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    async with connect(GATEWAY) as session:
+        action = await pending_send(tenant, session, "mail-moved")
+    async with tenant.client() as c:
+        moved = await c.put(f"/api/v1/mcp-servers/{server['id']}", json={"url": stateful_upstream.url})
+    assert moved.status_code == 200, moved.text
+    await approve(tenant, action)
+    call = await settled_call(action)
+    assert call.status == "failed" and "URL changed" in (call.error or ""), call.error
+    assert upstream.count("send_email") == 0 and stateful_upstream.count("send_email") == 0
 
 
 async def test_a_call_whose_process_died_mid_call_is_failed_not_forwarding_for_ever(
