@@ -63,7 +63,8 @@ async def call_upstream(ctx: Context, call: McpCall, action: Action, server: Mcp
 
     async def make(upstream: UpstreamSession) -> CallToolResult:
         listed = await listed_tool(server, upstream, call.tool, fresh=decided_later)
-        if listed is not None and held(server, listed):  # changed since it was proposed: the approval was not for this
+        # decided at once, the call was judged on this very listing (gateway._offer): no second fingerprint
+        if decided_later and listed is not None and held(server, listed):
             raise Forbidden(f"tool {call.tool!r} changed its schema since the call was proposed; it is held back "
                             "until an operator admits the new schema")
         return await call_upstream_tool(upstream, call.tool, params, listed)
@@ -79,9 +80,7 @@ async def call_upstream(ctx: Context, call: McpCall, action: Action, server: Mcp
         call.status, call.result = "failed", None
         call.error = f"MCP server {server.name!r} failed: {_described(exc)}"[:2000]
     call.finished_at = utcnow()
-    event = "mcp.call_completed" if call.status == "completed" else "mcp.call_failed"
-    data = {"actionId": action.id, "mcpServerId": server.id, "server": server.name, "tool": call.tool,
-            "isError": bool((call.result or {}).get("isError")), "error": call.error}
+    event, data = _outcome_event(call, server)
     conn = connection_for_one_statement()
     if conn is not None:
         await pg_execute(_RECORD_PG, call.id, call.status, encoded, call.error, call.finished_at, new_id("evt"), event,
@@ -92,6 +91,13 @@ async def call_upstream(ctx: Context, call: McpCall, action: Action, server: Mcp
         await call.save(update_fields=["status", "result", "error", "finished_at"])
         await emit(ctx.services, call.organization_id, event, data)
     return call
+
+
+def _outcome_event(call: McpCall, server: McpServer) -> tuple[str, dict[str, Any]]:
+    """The event a finished call emits: its type and data."""
+    event = "mcp.call_completed" if call.status == "completed" else "mcp.call_failed"
+    return event, {"actionId": call.action_id, "mcpServerId": server.id, "server": server.name, "tool": call.tool,
+                   "isError": bool((call.result or {}).get("isError")), "error": call.error}
 
 
 # PostgreSQL: the call's outcome and its event (with its relay queue entry) in one statement, its own
@@ -145,15 +151,13 @@ async def settle_stranded(services: Services) -> int:
     lost = Q(claimed_at__lt=cutoff) | Q(claimed_at__isnull=True, created_at__lt=cutoff)
     stranded = await McpCall.filter(lost, status="calling").limit(BATCH)
     for call in stranded:
-        now = utcnow()
+        call.status, call.result, call.error, call.finished_at = "failed", None, STRANDED, utcnow()
         async with atomic():
             if not await McpCall.filter(id=call.id, status="calling").update(status="failed", error=STRANDED,
-                                                                              finished_at=now):
+                                                                              finished_at=call.finished_at):
                 continue  # it finished meanwhile
-            server = await McpServer.get_or_none(id=call.server_id)
-            await emit(services, call.organization_id, "mcp.call_failed", {
-                "actionId": call.action_id, "mcpServerId": call.server_id, "server": server.name if server else None,
-                "tool": call.tool, "isError": False, "error": STRANDED})
+            server = await McpServer.get(id=call.server_id)  # a call goes with its server (cascade)
+            await emit(services, call.organization_id, *_outcome_event(call, server))
     return len(stranded)
 
 
