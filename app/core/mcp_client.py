@@ -14,11 +14,16 @@ trips and a session to close. Any failure forgets it, so the next session asks a
 upstream refused the remembered revision before it took anything (an initialize it no longer
 answers, or a request it answers "invalid request" or "unsupported protocol version" without a
 session), `on_upstream` asks again at once and does the work once more: nothing was called.
+
+An upstream's answer is read up to `max_bytes` (a JSON body, or the events of one SSE stream, and
+each event on its own): past that the request fails as unreadable instead of the gateway holding
+whatever the upstream sends in memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -55,8 +60,51 @@ Tool = mcp_types.Tool
 CallToolResult = mcp_types.CallToolResult
 
 
+class UpstreamFaultsAsWarnings(logging.Filter):
+    """The SDK's client logs an upstream's unreadable answer as an error with a traceback. The call
+    is recorded `failed` with the reason and its event, and nothing in Gatehouse went wrong: for the
+    operator it is one warning line, the exception's message kept."""
+
+    UPSTREAM_FAULTS = ("Error parsing JSON response", "Unexpected content type", "Error parsing SSE message")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.WARNING and str(record.msg).startswith(self.UPSTREAM_FAULTS):
+            reason = f": {record.exc_info[1]}" if record.exc_info and record.exc_info[1] else ""
+            record.msg, record.args = f"upstream MCP server: {record.getMessage()}{reason}", None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info = record.exc_text = None
+        return True
+
+
+logging.getLogger("mcp.client.streamable_http").addFilter(UpstreamFaultsAsWarnings())
+
+
 class StaleRevision(Exception):
     """The upstream refused the revision it was last found to speak before it took any request."""
+
+
+class AnswerTooLarge(httpx2.StreamError, httpx2.SSEError):
+    """An upstream's answer went past the bytes the gateway reads of one. Both a StreamError and an
+    SSEError, the two the SDK's transport turns into an error answer carrying this message (from a
+    JSON body and from an SSE stream) instead of failing the session or losing the reason."""
+
+
+class BoundedStream(httpx2.AsyncByteStream):
+    """The response body, failing once more than `max_bytes` of it came."""
+
+    def __init__(self, inner: httpx2.AsyncByteStream, max_bytes: int) -> None:
+        self._inner, self._max_bytes = inner, max_bytes
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        taken = 0
+        async for chunk in self._inner:
+            taken += len(chunk)
+            if taken > self._max_bytes:
+                raise AnswerTooLarge(f"the upstream's answer is larger than {self._max_bytes} bytes")
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 @dataclass(slots=True)
@@ -79,9 +127,9 @@ class GuardedMcpTransport(httpx2.AsyncBaseTransport):
     time building its TLS context). Closing a client that uses it leaves it open.
     """
 
-    def __init__(self, allow_private: bool) -> None:
+    def __init__(self, allow_private: bool, max_bytes: int) -> None:
         self._inner = httpx2.AsyncHTTPTransport()
-        self._allow_private = allow_private
+        self._allow_private, self._max_bytes = allow_private, max_bytes
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         url = request.url
@@ -95,19 +143,22 @@ class GuardedMcpTransport(httpx2.AsyncBaseTransport):
         if url.scheme == "http":
             request.url = url.copy_with(host=addresses[0])
             request.headers.setdefault("Host", url.netloc.decode("ascii"))
-        return await self._inner.handle_async_request(request)
+        response = await self._inner.handle_async_request(request)
+        response.stream = BoundedStream(response.stream, self._max_bytes)  # type: ignore[arg-type]
+        return response
 
     async def aclose(self) -> None:
         """Kept open for the next session (see the class docstring)."""
 
 
-_transports: dict[bool, GuardedMcpTransport] = {}
+_transports: dict[tuple[bool, int], GuardedMcpTransport] = {}
 
 
-def shared_transport(allow_private: bool) -> GuardedMcpTransport:
-    if allow_private not in _transports:
-        _transports[allow_private] = GuardedMcpTransport(allow_private)
-    return _transports[allow_private]
+def shared_transport(allow_private: bool, max_bytes: int) -> GuardedMcpTransport:
+    key = (allow_private, max_bytes)
+    if key not in _transports:
+        _transports[key] = GuardedMcpTransport(allow_private, max_bytes)
+    return _transports[key]
 
 
 async def _refuse_sampling(context: Any, params: mcp_types.CreateMessageRequestParams) -> mcp_types.ErrorData:
@@ -120,7 +171,8 @@ async def _refuse_elicitation(context: Any, params: mcp_types.ElicitRequestParam
 
 @asynccontextmanager
 async def upstream_session(
-    url: str, headers: dict[str, str], *, allow_private: bool, seconds: float = 30.0, known_as: str | None = None
+    url: str, headers: dict[str, str], *, allow_private: bool, max_bytes: int, seconds: float = 30.0,
+    known_as: str | None = None,
 ) -> AsyncIterator[UpstreamSession]:
     """A session with the upstream, its revision negotiated or adopted (UnsafeURL before any I/O
     for a bad URL); the revision is remembered under `known_as` (default: the URL)."""
@@ -129,11 +181,11 @@ async def upstream_session(
     known = _known_revision(key)
     mode, prior = (known[1], known[2]) if known is not None else ("auto", None)
     http = httpx2.AsyncClient(
-        transport=shared_transport(allow_private), headers={"User-Agent": USER_AGENT, **headers},
+        transport=shared_transport(allow_private, max_bytes), headers={"User-Agent": USER_AGENT, **headers},
         timeout=httpx2.Timeout(seconds), follow_redirects=False, trust_env=False,
     )
-    client = Client(streamable_http_client(url, http_client=http), mode=mode, prior_discover=prior,
-                    read_timeout_seconds=seconds, sampling_callback=_refuse_sampling,
+    client = Client(streamable_http_client(url, http_client=http, max_sse_event_size=max_bytes), mode=mode,
+                    prior_discover=prior, read_timeout_seconds=seconds, sampling_callback=_refuse_sampling,
                     elicitation_callback=_refuse_elicitation, cache=None)
     opened = False
     try:
@@ -155,14 +207,16 @@ def _not_taken(exc: BaseException) -> bool:
 
 
 async def on_upstream(url: str, headers: dict[str, str], work: Callable[[UpstreamSession], Awaitable[T]], *,
-                      allow_private: bool, known_as: str | None = None) -> T:
+                      allow_private: bool, max_bytes: int, known_as: str | None = None) -> T:
     """`work` on a session with the upstream; again on a new session that asks the upstream's
     revision anew when the remembered one was refused before anything was taken."""
     try:
-        async with upstream_session(url, headers, allow_private=allow_private, known_as=known_as) as session:
+        async with upstream_session(url, headers, allow_private=allow_private, max_bytes=max_bytes,
+                                    known_as=known_as) as session:
             return await work(session)
     except StaleRevision:
-        async with upstream_session(url, headers, allow_private=allow_private, known_as=known_as) as session:
+        async with upstream_session(url, headers, allow_private=allow_private, max_bytes=max_bytes,
+                                    known_as=known_as) as session:
             return await work(session)
 
 

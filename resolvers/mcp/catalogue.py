@@ -83,7 +83,8 @@ async def on_upstream(ctx: Context, server: McpServer, work: Callable[[UpstreamS
     try:
         return await mcp_client.on_upstream(server.url, await auth_headers_of(ctx, server), work,
                                             known_as=f"{server.id} {server.url}",
-                                            allow_private=ctx.settings.allow_private_targets)
+                                            allow_private=ctx.settings.allow_private_targets,
+                                            max_bytes=ctx.settings.mcp_max_response_bytes)
     except UnsafeURL as exc:
         raise UpstreamFailed(f"MCP server {server.name!r}: {exc}") from None
 

@@ -172,16 +172,17 @@ class Recorded:
 
 @asynccontextmanager
 async def serve_upstream(
-    stateless: bool, server: Any = None, *, handshake_only: bool = False
+    stateless: bool, server: Any = None, *, handshake_only: bool = False, json_response: bool = False
 ) -> AsyncIterator[Upstream]:
     """`build_upstream`'s server (or `server`, an MCPServer or a low-level Server) on a free port;
-    `handshake_only`: as a server of the revisions before 2026-07-28 answers (see `Recorded`)."""
+    `handshake_only`: as a server of the revisions before 2026-07-28 answers (see `Recorded`);
+    `json_response`: each answer a plain JSON body instead of an SSE stream."""
     calls: list[tuple[str, dict[str, Any]]] = []
     methods: list[str] = []
     server = server or build_upstream(calls)
     port = free_port()
     speaks = "handshake" if handshake_only else "both"
-    app = Recorded(server.streamable_http_app(stateless_http=stateless), methods, speaks)
+    app = Recorded(server.streamable_http_app(stateless_http=stateless, json_response=json_response), methods, speaks)
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     task = asyncio.create_task(uv.serve())
     while not uv.started:

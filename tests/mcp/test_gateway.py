@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -337,10 +338,11 @@ async def test_param_header_that_disagrees_is_refused_before_anything_happens(
 COUNT = {"name": "count", "rules": [{"when": {"actionType": "mcp.files.count"}, "approval": "auto"}]}
 
 
-async def call_count(tenant: Tenant, connect: Connect, server: Server) -> tuple[mcp_types.CallToolResult, McpCall]:
-    """`count` called once through the gateway in front of `server` (admitted, approved at once):
-    the agent's answer and the call's record."""
-    async with serve_upstream(stateless=True, server=server) as up:
+async def call_count(tenant: Tenant, connect: Connect, server: Server,
+                     **serving: bool) -> tuple[mcp_types.CallToolResult, McpCall]:
+    """`count` called once through the gateway in front of `server` (admitted, approved at once;
+    served statelessly unless `serving` says otherwise): the agent's answer and the call's record."""
+    async with serve_upstream(server=server, **{"stateless": True, **serving}) as up:
         await register(tenant, up.url)
         await policy(tenant, COUNT)
         async with connect(GATEWAY) as session:
@@ -538,6 +540,37 @@ async def test_an_answer_with_an_integer_beyond_64_bits_is_recorded(tenant: Tena
     answer, call = await call_count(tenant, connect, lowlevel_upstream([plain_tool("count")], {"n": big}))
     assert not answer.is_error and answer.structured_content == {"n": float(big)}, answer
     assert call.status == "completed" and call.result["structuredContent"] == {"n": float(big)}  # type: ignore[index]
+
+
+# How an upstream answers: a 2026-07-28 one with a plain JSON body; one of the handshake in SSE events.
+ANSWER_FORMS = pytest.mark.parametrize("serving", [{}, {"stateless": False, "handshake_only": True}],
+                                       ids=["json", "sse"])
+
+
+@ANSWER_FORMS
+async def test_an_answer_beyond_the_size_limit_fails_the_call_and_is_not_held(
+    tenant: Tenant, connect: Connect, serving: dict[str, bool], caplog: pytest.LogCaptureFixture
+) -> None:
+    """An upstream's answer is read up to GATEHOUSE_MCP_MAX_RESPONSE_BYTES (4 MiB), as a JSON body
+    or as SSE events: past it the call fails with the reason, logged as one warning line."""
+    huge = {"blob": "x" * (5 * 1024 * 1024)}
+    answer, call = await call_count(tenant, connect, lowlevel_upstream([plain_tool("count")], huge), **serving)
+    assert answer.is_error and call.status == "failed", answer
+    assert "larger than 4194304 bytes" in (call.error or ""), call.error
+    assert (await Event.get(type="mcp.call_failed")).data["error"] == call.error
+    sdk_lines = [r for r in caplog.records if r.name == "mcp.client.streamable_http" and r.levelno >= logging.WARNING]
+    assert all(r.levelno == logging.WARNING and r.exc_info is None for r in sdk_lines), sdk_lines
+
+
+@ANSWER_FORMS
+async def test_an_answer_within_the_size_limit_passes_whole(
+    tenant: Tenant, connect: Connect, serving: dict[str, bool]
+) -> None:
+    """2 MiB, more than the SDK client's own 1 MiB default for one SSE event, arrives whole."""
+    big = {"blob": "y" * (2 * 1024 * 1024)}
+    answer, call = await call_count(tenant, connect, lowlevel_upstream([plain_tool("count")], big), **serving)
+    assert not answer.is_error and answer.structured_content == big, answer.content
+    assert call.status == "completed"
 
 
 async def test_a_tool_named_with_a_nul_is_left_out_not_fatal(tenant: Tenant, connect: Connect) -> None:
