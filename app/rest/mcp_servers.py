@@ -31,6 +31,10 @@ class CreateMcpServerBody(UpdateMcpServerBody):
 class AdmitToolsBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tools: list[str] = Field(min_length=1, max_length=1000, description="Tools whose current schema to admit")
+    fingerprints: dict[str, str] = Field(
+        default_factory=dict, max_length=1000,
+        description="Per tool, the fingerprint its held-tools entry showed the reviewer: a tool whose schema "
+                    "changed again since is refused (409, nothing admitted)")
 
 
 class McpServerOut(BaseModel):
@@ -99,7 +103,8 @@ async def held_tools(call: RestCall) -> list[dict[str, Any]]:
 
 
 @endpoint("POST", "/mcp-servers/{id}/admit-tools", summary="Admit the current schema of held-back tools",
-          tags=TAGS, body=AdmitToolsBody, response=McpServerOut, errors=(502,))
+          tags=TAGS, body=AdmitToolsBody, response=McpServerOut, errors=(409, 502))
 async def admit_tools(call: RestCall) -> dict[str, Any]:
     body: AdmitToolsBody = call.body
-    return serialise_server(await catalogue.admit_tools(call.ctx, call.path["id"], body.tools))
+    return serialise_server(await catalogue.admit_tools(call.ctx, call.path["id"], body.tools,
+                                                        body.fingerprints.items()))

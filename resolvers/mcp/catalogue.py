@@ -11,8 +11,9 @@ outright: no matching rule never means allow.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -27,7 +28,7 @@ from app.core.storable import NUL
 from models.mcp import McpServer
 from resolvers.audit import trail
 from resolvers.context import Context
-from resolvers.errors import DomainError, Invalid
+from resolvers.errors import Conflict, DomainError, Invalid
 from resolvers.governance.cache import compiled_policies
 from resolvers.governance.engine import ActionFacts, standing
 from resolvers.mcp.identity import actor_of
@@ -36,6 +37,7 @@ from resolvers.mcp.servers import auth_headers_of, find
 MAX_TOOLS = 1000
 LIST_TTL_SECONDS = 2.0
 LISTINGS_KEPT = 1000
+FINGERPRINT = re.compile(r"[0-9a-f]{64}")
 _listings: dict[tuple[str, str], tuple[float, list[Tool]]] = {}
 T = TypeVar("T")
 
@@ -179,15 +181,23 @@ async def held_tools(ctx: Context, server_id: str) -> list[dict[str, Any]]:
         o.tool.name)} for o in judged.values() if o.held]
 
 
-async def admit_tools(ctx: Context, server_id: str, names: list[str]) -> McpServer:
-    """Admit the current schemas of `names` (held-back tools become callable again)."""
+async def admit_tools(ctx: Context, server_id: str, names: list[str],
+                      reviewed: Iterable[tuple[str, str]] = ()) -> McpServer:
+    """Admit the current schemas of `names` (held-back tools become callable again). `reviewed`:
+    (tool, fingerprint) pairs the operator read in held-tools; a tool whose schema changed again
+    since is refused, so what is admitted is what was reviewed, not what the upstream shows now."""
     server = await find(ctx, server_id, "connectors:write")
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise Invalid("tools must be a non-empty list of tool names")
+    expected = _checked_reviewed(names, reviewed)
     judged = await offers(ctx, server, await listed_tools(ctx, server, fresh=True), pin=False)
     unknown = sorted(set(names) - set(judged))
     if unknown:  # refused: nothing is pinned either
         raise Invalid(f"tools not offered by MCP server {server.name!r}: {', '.join(unknown)}"[:1000])
+    changed = sorted(name for name, print_ in expected.items() if judged[name].fingerprint != print_)
+    if changed:
+        raise Conflict(f"tools whose schema changed since it was reviewed, nothing admitted: {', '.join(changed)}"
+                       [:1000])
     admitted = {n: judged[n].fingerprint for n in sorted(names)}
     async with atomic():  # on the row locked: two admits at once each keep theirs
         fresh = await McpServer.select_for_update().get(id=server.id)
@@ -196,6 +206,19 @@ async def admit_tools(ctx: Context, server_id: str, names: list[str]) -> McpServ
         await fresh.save(update_fields=["tool_fingerprints", "updated_at"])
         await trail.record(ctx, "mcp_server.tools_admitted", server.id, {"after": {"tools": admitted}})
     return fresh
+
+
+def _checked_reviewed(names: list[str], reviewed: Iterable[tuple[str, str]]) -> dict[str, str]:
+    expected: dict[str, str] = {}
+    for name, print_ in reviewed:
+        if name not in names:
+            raise Invalid(f"fingerprint given for {name!r}, which is not among the tools to admit"[:1000])
+        if name in expected:
+            raise Invalid(f"two fingerprints given for {name!r}"[:1000])
+        if not FINGERPRINT.fullmatch(print_):
+            raise Invalid(f"fingerprint of {name!r} is not a SHA-256 in lowercase hex (as held-tools gives it)"[:1000])
+        expected[name] = print_
+    return expected
 
 
 async def _judge(ctx: Context, server: McpServer) -> dict[str, Offer]:

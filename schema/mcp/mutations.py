@@ -10,7 +10,7 @@ from strawberry.types import Info
 from resolvers.mcp import catalogue, servers
 from resolvers.mcp.servers import McpServerSpec
 from schema.context import GraphQLContext
-from schema.mcp.types import McpServer, McpServerInput
+from schema.mcp.types import McpServer, McpServerInput, ReviewedTool
 
 Ctx = Info[GraphQLContext, None]
 McpServerId = Annotated[strawberry.ID, strawberry.argument(description="The MCP server's id (`mcp_...`).")]
@@ -47,5 +47,9 @@ class McpMutations:
     async def admit_mcp_server_tools(
         self, info: Ctx, id: McpServerId,
         tools: Annotated[list[str], strawberry.argument(description="The tools whose current schema to admit.")],
+        fingerprints: Annotated[list[ReviewedTool] | None, strawberry.argument(
+            description="Per tool, the fingerprint its held-tools entry showed the reviewer: a tool whose schema "
+                        "changed again since is refused (CONFLICT, nothing admitted).")] = None,
     ) -> McpServer:
-        return McpServer.from_row(await catalogue.admit_tools(info.context.ctx, str(id), tools))
+        reviewed = [(r.name, r.fingerprint) for r in fingerprints or []]
+        return McpServer.from_row(await catalogue.admit_tools(info.context.ctx, str(id), tools, reviewed))

@@ -51,3 +51,9 @@ class McpServerInput:
                                                                               "the outgoing-URL guard).")
     credential_id: strawberry.ID | None = strawberry.field(default=strawberry.UNSET, description="An http or "
                                                            "custom_api credential for its auth headers.")
+
+
+@strawberry.input(description="A tool and the fingerprint of the schema its reviewer admits.")
+class ReviewedTool:
+    name: str = strawberry.field(description="The tool's name.")
+    fingerprint: str = strawberry.field(description="The fingerprint held-tools showed (SHA-256, lowercase hex).")

@@ -135,3 +135,57 @@ async def test_a_credential_an_mcp_server_uses_cannot_be_deleted(tenant: Tenant,
         server = await created(tenant, {"name": "files", "url": upstream.url, "credentialId": credential.json()["id"]})
         refused = await c.delete(f"/api/v1/credentials/{credential.json()['id']}")
     assert refused.status_code == 409 and server["id"] in refused.json()["message"], refused.text
+
+
+ADMIT_REVIEWED = """mutation($id: ID!, $tools: [String!]!, $fingerprints: [ReviewedTool!]) {
+  admitMcpServerTools(id: $id, tools: $tools, fingerprints: $fingerprints) { admittedTools } }"""
+
+
+async def test_an_admit_with_the_reviewed_fingerprint_refuses_a_schema_changed_since(
+    tenant: Tenant, upstream: Upstream
+) -> None:
+    """The operator reads a held tool's fingerprint, the upstream changes it again before the admit:
+    the admit naming the fingerprint read is refused (409 CONFLICT, both doors) and pins nothing;
+    naming the current one admits it."""
+    server = await created(tenant, {"name": "files", "url": upstream.url})
+    path = f"/api/v1/mcp-servers/{server['id']}"
+    async with tenant.client() as c:
+        await c.get(f"{path}/held-tools")  # pinned as first seen
+        await McpServer.filter(id=server["id"]).update(tool_fingerprints={"send_email": "0" * 64})
+        read = {t["name"]: t["fingerprint"] for t in (await c.get(f"{path}/held-tools")).json()}
+        upstream.server._tool_manager = build_upstream([], send_email_schema="v2")._tool_manager  # changed again
+        current = {t["name"]: t["fingerprint"] for t in (await c.get(f"{path}/held-tools")).json()}
+        stale = await c.post(f"{path}/admit-tools", json={"tools": ["send_email"], "fingerprints": read})
+        by_graphql = await tenant.graphql(ADMIT_REVIEWED, {"id": server["id"], "tools": ["send_email"], "fingerprints": [
+            {"name": "send_email", "fingerprint": read["send_email"]}]})
+        assert (await McpServer.get(id=server["id"])).tool_fingerprints["send_email"] == "0" * 64
+        kept = await c.post(f"{path}/admit-tools", json={"tools": ["send_email"], "fingerprints": current})
+        held = (await c.get(f"{path}/held-tools")).json()
+    assert read["send_email"] != current["send_email"]
+    assert stale.status_code == 409 and stale.json()["error"] == "CONFLICT", stale.text
+    assert "send_email" in stale.json()["message"]
+    assert by_graphql["errors"][0]["extensions"]["code"] == "CONFLICT", by_graphql
+    assert kept.status_code == 200 and held == [], kept.text
+    assert (await McpServer.get(id=server["id"])).tool_fingerprints["send_email"] == current["send_email"]
+
+
+async def test_reviewed_fingerprints_that_cannot_be_checked_are_refused_at_both_doors(
+    tenant: Tenant, upstream: Upstream
+) -> None:
+    server = await created(tenant, {"name": "files", "url": upstream.url})
+    path = f"/api/v1/mcp-servers/{server['id']}/admit-tools"
+    good = "a" * 64
+    bad = [({"read_file": "A" * 64}, [{"name": "read_file", "fingerprint": "A" * 64}]),  # not lowercase hex
+           ({"send_email": good}, [{"name": "send_email", "fingerprint": good}]),  # not among the tools
+           (None, [{"name": "read_file", "fingerprint": good}, {"name": "read_file", "fingerprint": good}])]
+    async with tenant.client() as c:
+        for by_rest, by_graphql in bad:
+            if by_rest is not None:
+                answer = await c.post(path, json={"tools": ["read_file"], "fingerprints": by_rest})
+                assert answer.status_code == 400 and answer.json()["error"] == "VALIDATION_ERROR", answer.text
+            refused = await tenant.graphql(ADMIT_REVIEWED, {"id": server["id"], "tools": ["read_file"],
+                                                            "fingerprints": by_graphql})
+            assert refused["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR", refused
+        not_an_object = await c.post(path, json={"tools": ["read_file"], "fingerprints": ["read_file"]})
+    assert not_an_object.status_code == 400, not_an_object.text
+    assert (await McpServer.get(id=server["id"])).tool_fingerprints == {}
