@@ -16,23 +16,34 @@ from resolvers.mcp.servers import McpServerSpec
 TAGS = ["mcp"]
 
 
+def documented(**limits: int) -> dict[str, Any]:
+    """Limits shown in the OpenAPI document and checked by the resolver, so that REST and GraphQL
+    refuse the same input in the same words (pydantic's own checks word it otherwise)."""
+    return {"json_schema_extra": limits}
+
+
 class UpdateMcpServerBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=64, description="Lowercase letters, digits, _ and -")
-    url: str | None = Field(None, min_length=1, max_length=2048, description="The upstream's Streamable HTTP URL")
+    name: str | None = Field(None, description="Lowercase letters, digits, _ and -", **documented(
+        minLength=1, maxLength=64))
+    url: str | None = Field(None, description="The upstream's Streamable HTTP URL", **documented(
+        minLength=1, maxLength=2048))
     credentialId: str | None = Field(None, description="An http or custom_api credential for its auth headers")
 
 
 class CreateMcpServerBody(UpdateMcpServerBody):
-    name: str = Field(min_length=1, max_length=64)  # type: ignore[assignment]
-    url: str = Field(min_length=1, max_length=2048)  # type: ignore[assignment]
+    name: str = Field(description="Lowercase letters, digits, _ and -",  # type: ignore[assignment]
+                      **documented(minLength=1, maxLength=64))
+    url: str = Field(description="The upstream's Streamable HTTP URL",  # type: ignore[assignment]
+                     **documented(minLength=1, maxLength=2048))
 
 
 class AdmitToolsBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    tools: list[str] = Field(min_length=1, max_length=1000, description="Tools whose current schema to admit")
+    tools: list[str] = Field(description="Tools whose current schema to admit", **documented(minItems=1,
+                                                                                              maxItems=1000))
     fingerprints: dict[str, str] = Field(
-        default_factory=dict, max_length=1000,
+        default_factory=dict, **documented(maxProperties=1000),
         description="Per tool, the fingerprint its held-tools entry showed the reviewer: a tool whose schema "
                     "changed again since is refused (409, nothing admitted)")
 

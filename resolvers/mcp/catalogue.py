@@ -24,7 +24,7 @@ from app.core.after_commit import atomic
 from app.core.causes import first_leaf
 from app.core.http import UnsafeURL
 from app.core.mcp_client import Tool, UpstreamSession, list_all_tools
-from app.core.storable import NUL
+from app.core.storable import NUL, NUL_REFUSED
 from models.mcp import McpServer
 from resolvers.audit import trail
 from resolvers.context import Context
@@ -187,8 +187,7 @@ async def admit_tools(ctx: Context, server_id: str, names: list[str],
     (tool, fingerprint) pairs the operator read in held-tools; a tool whose schema changed again
     since is refused, so what is admitted is what was reviewed, not what the upstream shows now."""
     server = await find(ctx, server_id, "connectors:write")
-    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
-        raise Invalid("tools must be a non-empty list of tool names")
+    _check_names(names)
     expected = _checked_reviewed(names, reviewed)
     judged = await offers(ctx, server, await listed_tools(ctx, server, fresh=True), pin=False)
     unknown = sorted(set(names) - set(judged))
@@ -208,9 +207,21 @@ async def admit_tools(ctx: Context, server_id: str, names: list[str],
     return fresh
 
 
+def _check_names(names: object) -> None:
+    """The tools to admit, checked before the upstream is asked (both doors, one wording)."""
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+        raise Invalid("tools must be a non-empty list of tool names")
+    if len(names) > MAX_TOOLS:
+        raise Invalid(f"tools: at most {MAX_TOOLS} names, not {len(names)}")
+    if any(NUL in name for name in names):
+        raise Invalid(NUL_REFUSED)
+
+
 def _checked_reviewed(names: list[str], reviewed: Iterable[tuple[str, str]]) -> dict[str, str]:
     expected: dict[str, str] = {}
     for name, print_ in reviewed:
+        if len(expected) >= MAX_TOOLS:
+            raise Invalid(f"fingerprints: at most {MAX_TOOLS}")
         if name not in names:
             raise Invalid(f"fingerprint given for {name!r}, which is not among the tools to admit"[:1000])
         if name in expected:

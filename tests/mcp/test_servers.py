@@ -189,3 +189,23 @@ async def test_reviewed_fingerprints_that_cannot_be_checked_are_refused_at_both_
         not_an_object = await c.post(path, json={"tools": ["read_file"], "fingerprints": ["read_file"]})
     assert not_an_object.status_code == 400, not_an_object.text
     assert (await McpServer.get(id=server["id"])).tool_fingerprints == {}
+
+
+async def test_both_doors_refuse_the_same_input_in_the_same_words_before_asking_the_upstream(
+    tenant: Tenant, upstream: Upstream
+) -> None:
+    server = await created(tenant, {"name": "files", "url": upstream.url})
+    asked = len(upstream.methods)
+    admits = [["t%d" % i for i in range(1001)], ["a\x00b"], []]
+    async with tenant.client() as c:
+        by_rest = [await c.post("/api/v1/mcp-servers", json={"name": "a" * 65, "url": upstream.url})]
+        by_rest += [await c.post(f"/api/v1/mcp-servers/{server['id']}/admit-tools", json={"tools": tools})
+                    for tools in admits]
+    by_graphql = [await tenant.graphql(CREATE, {"input": {"name": "a" * 65, "url": upstream.url}})]
+    by_graphql += [await tenant.graphql(ADMIT_REVIEWED, {"id": server["id"], "tools": tools}) for tools in admits]
+    for rest, graphql in zip(by_rest, by_graphql, strict=True):
+        assert rest.status_code == 400 and rest.json()["error"] == "VALIDATION_ERROR", rest.text
+        assert graphql["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR", graphql
+        assert graphql["errors"][0]["message"] == rest.json()["message"]
+    assert "1001" in by_rest[1].json()["message"] and "NUL" in by_rest[2].json()["message"]
+    assert len(upstream.methods) == asked and await McpServer.all().count() == 1
