@@ -58,6 +58,7 @@ _revisions: dict[str, tuple[float, str, mcp_types.DiscoverResult | None]] = {}
 # What resolvers use of the SDK's client side, named here so that they import this module only.
 Tool = mcp_types.Tool
 CallToolResult = mcp_types.CallToolResult
+UpstreamError = MCPError  # an upstream's JSON-RPC error answer
 
 
 class UpstreamFaultsAsWarnings(logging.Filter):

@@ -23,8 +23,8 @@ from app.core import mcp_client
 from app.core.after_commit import atomic
 from app.core.causes import first_leaf
 from app.core.http import UnsafeURL
-from app.core.mcp_client import Tool, UpstreamSession, list_all_tools
-from app.core.storable import NUL, NUL_REFUSED
+from app.core.mcp_client import Tool, UpstreamError, UpstreamSession, list_all_tools
+from app.core.storable import NUL, NUL_REFUSED, storable_text
 from models.mcp import McpServer
 from resolvers.audit import trail
 from resolvers.context import Context
@@ -114,8 +114,16 @@ async def listed_tools(ctx: Context, server: McpServer, *, fresh: bool) -> list[
         domain = _domain_error_in(exc)
         if domain is not None:
             raise domain from None
-        cause = type(first_leaf(exc)).__name__
-        raise UpstreamFailed(f"MCP server {server.name!r} cannot be reached: {cause}") from None
+        raise UpstreamFailed(_listing_failed(server, first_leaf(exc))) from None
+
+
+def _listing_failed(server: McpServer, cause: BaseException) -> str:
+    """Why the listing failed: what the upstream answered when it answered an error (its own words,
+    cut short), else only the kind of failure (a connection error's text can hold addresses)."""
+    if isinstance(cause, UpstreamError):
+        said = storable_text(cause.error.message)[:300]
+        return f"MCP server {server.name!r} answered its tool listing with an error: {said}"
+    return f"MCP server {server.name!r} cannot be reached: {type(cause).__name__}"
 
 
 async def listed_tool(server: McpServer, session: UpstreamSession, tool: str, *, fresh: bool = False) -> Tool | None:

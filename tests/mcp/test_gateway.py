@@ -587,6 +587,21 @@ async def test_a_tool_named_with_a_nul_is_left_out_not_fatal(tenant: Tenant, con
     assert list((await McpServer.get(name="files")).tool_fingerprints) == ["read_file"]
 
 
+async def test_an_upstream_that_answers_its_listing_with_an_error_is_named_with_what_it_said(
+    tenant: Tenant, connect: Connect
+) -> None:
+    """The SDK's server refuses its own listing on the handshake revisions when a tool's output
+    schema is not an object: the agent learns what the upstream said, not a bare exception name."""
+    odd = mcp_types.Tool(name="odd", input_schema={"type": "object"}, output_schema={"type": "string"})
+    server = lowlevel_upstream([plain_tool("count"), odd])
+    async with serve_upstream(server=server, stateless=False, handshake_only=True) as up:
+        await register(tenant, up.url)
+        async with connect(GATEWAY) as session:
+            with pytest.raises(MCPError) as refused:
+                await session.list_tools()
+    assert "answered its tool listing with an error: Handler returned an invalid result" in str(refused.value)
+
+
 async def test_a_listing_that_never_ends_is_cut_short(tenant: Tenant, connect: Connect) -> None:
     """An upstream whose every page names a next one is followed for MAX_TOOL_PAGES pages, not for ever."""
     async with serve_upstream(stateless=True, server=lowlevel_upstream([], next_cursor="more")) as up:

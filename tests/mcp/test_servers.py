@@ -156,8 +156,9 @@ async def test_an_admit_with_the_reviewed_fingerprint_refuses_a_schema_changed_s
         upstream.server._tool_manager = build_upstream([], send_email_schema="v2")._tool_manager  # changed again
         current = {t["name"]: t["fingerprint"] for t in (await c.get(f"{path}/held-tools")).json()}
         stale = await c.post(f"{path}/admit-tools", json={"tools": ["send_email"], "fingerprints": read})
-        by_graphql = await tenant.graphql(ADMIT_REVIEWED, {"id": server["id"], "tools": ["send_email"], "fingerprints": [
-            {"name": "send_email", "fingerprint": read["send_email"]}]})
+        reviewed = [{"name": "send_email", "fingerprint": read["send_email"]}]
+        by_graphql = await tenant.graphql(ADMIT_REVIEWED, {"id": server["id"], "tools": ["send_email"],
+                                                           "fingerprints": reviewed})
         assert (await McpServer.get(id=server["id"])).tool_fingerprints["send_email"] == "0" * 64
         kept = await c.post(f"{path}/admit-tools", json={"tools": ["send_email"], "fingerprints": current})
         held = (await c.get(f"{path}/held-tools")).json()
@@ -196,7 +197,7 @@ async def test_both_doors_refuse_the_same_input_in_the_same_words_before_asking_
 ) -> None:
     server = await created(tenant, {"name": "files", "url": upstream.url})
     asked = len(upstream.methods)
-    admits = [["t%d" % i for i in range(1001)], ["a\x00b"], []]
+    admits = [[f"t{i}" for i in range(1001)], ["a\x00b"], []]
     async with tenant.client() as c:
         by_rest = [await c.post("/api/v1/mcp-servers", json={"name": "a" * 65, "url": upstream.url})]
         by_rest += [await c.post(f"/api/v1/mcp-servers/{server['id']}/admit-tools", json={"tools": tools})
