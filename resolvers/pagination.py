@@ -62,6 +62,9 @@ async def paginate(query: QuerySet[T], limit: int | None, cursor: str | None) ->
     size = check_limit(limit)
     if cursor:
         stamp, row_id = decode_cursor(cursor)
+        longest: int | None = getattr(query.model._meta.fields_map["id"], "max_length", None)
+        if longest is not None and len(row_id) > longest:
+            raise Invalid("cursor is not valid")  # no row has that id; filtering by it failed on the column
         query = query.filter(Q(created_at__lt=stamp) | Q(created_at=stamp, id__lt=row_id))
     rows = await query.order_by("-created_at", "-id").limit(size + 1)
     items = rows[:size]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from app.core.clock import parse_timestamp
+from app.core.clock import in_utc, parse_timestamp
 from models.audit import AuditEntry
 from resolvers.access import require
 from resolvers.audit import rows
@@ -23,6 +23,7 @@ from resolvers.pagination import Page, paginate
 
 SCOPE = "audit:read"
 MAX_FILTER = 64
+ID_COLUMN = 32  # key and agent ids: their columns hold 32 characters (a longer filter value failed the query)
 
 
 @dataclass(slots=True, frozen=True)
@@ -35,19 +36,19 @@ class AuditFilter:
     before: datetime | None = None
 
 
-def _text(value: str | None, name: str) -> str | None:
-    if value is not None and (not value or len(value) > MAX_FILTER or "\x00" in value):
-        raise Invalid(f"{name}: must be a non-empty string of at most {MAX_FILTER} characters")
+def _text(value: str | None, name: str, longest: int = MAX_FILTER) -> str | None:
+    if value is not None and (not value or len(value) > longest or "\x00" in value):
+        raise Invalid(f"{name}: must be a non-empty string of at most {longest} characters")
     return value
 
 
 def _time(value: str | datetime | None, name: str) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
+    if value is None:
+        return None
     try:
-        return parse_timestamp(value)
+        return in_utc(value) if isinstance(value, datetime) else parse_timestamp(value)
     except ValueError:
-        raise Invalid(f"{name}: must be an ISO-8601 timestamp") from None
+        raise Invalid(f"{name}: must be an ISO-8601 timestamp within the years 1 to 9999 in UTC") from None
 
 
 def time_range(since: str | datetime | None, before: str | datetime | None) -> tuple[datetime | None, datetime | None]:
@@ -66,7 +67,8 @@ def audit_filter(
     if type is not None and type not in TYPES:
         raise Invalid(f"type: unknown audit entry type {type[:MAX_FILTER]!r}")
     start, end = time_range(since, before)
-    return AuditFilter(type, _text(resource, "resource"), _text(key, "key"), _text(agent, "agent"), start, end)
+    return AuditFilter(type, _text(resource, "resource"), _text(key, "key", ID_COLUMN),
+                       _text(agent, "agent", ID_COLUMN), start, end)
 
 
 async def list_entries(ctx: Context, filters: AuditFilter, limit: int | None = None,

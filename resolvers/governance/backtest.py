@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from tortoise.expressions import Q
 
+from app.core.clock import in_utc
 from models.governance import Action, Policy
 from resolvers.access import require
 from resolvers.context import Context
@@ -50,8 +51,9 @@ class BacktestIn(BaseModel):
     @field_validator("from_", "to")
     @classmethod
     def _utc(cls, value: datetime | None) -> datetime | None:
-        """A time without an offset is UTC, as everywhere in the API."""
-        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+        """In UTC (a time without an offset is UTC, as everywhere in the API); one outside the years
+        1 to 9999 there is refused (`in_utc`)."""
+        return in_utc(value) if value is not None else None
 
 
 @dataclass(frozen=True, slots=True)

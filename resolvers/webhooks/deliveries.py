@@ -3,10 +3,10 @@ time (recover, after an outage on the receiver's side). Both keep the delivery i
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from app.core.after_commit import atomic
-from app.core.clock import utcnow
+from app.core.clock import in_utc, utcnow
 from models.webhooks import DELIVERY_STATUSES, WebhookDelivery
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
@@ -71,8 +71,10 @@ async def recover(ctx: Context, webhook_id: str, since: datetime) -> int:
     webhook = await find(ctx, webhook_id, "webhooks:write")
     if not webhook.active:
         raise Conflict(f"webhook {webhook_id} is disabled; enable it first")
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
+    try:
+        since = in_utc(since)
+    except ValueError as exc:
+        raise Invalid(f"since: {exc}") from None
     if since > utcnow():
         raise Invalid("since must not be in the future")
     return await _requeue(ctx, webhook_id=webhook.id, status__in=RESENDABLE, created_at__gte=since)

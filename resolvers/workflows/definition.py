@@ -20,6 +20,7 @@ import orjson
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError, best_match
 
+from app.core.clock import parse_timestamp
 from resolvers.connectors.kinds import schema
 from resolvers.errors import Invalid, NotFound
 from resolvers.validation import check_storable
@@ -139,7 +140,19 @@ def check_config(step_type: str, config: Any, *, templates: bool = True) -> JSON
     if step_type == "delay" and len({"seconds", "until"} & config.keys()) != 1:
         raise Invalid("config: give exactly one of seconds or until")
     _validate(CONFIG_SCHEMAS[step_type], config, "config", templates=templates)
+    if step_type == "delay":
+        _check_until(config.get("until"))
     return _with_defaults(CONFIG_SCHEMAS[step_type], config)
+
+
+def _check_until(until: Any) -> None:
+    """A delay's `until` must be a time the runner can wait for: the schema's date-time format lets
+    '9999-12-31T23:59:59-01:00' through, which is in year 10000 in UTC (it crashed the runner)."""
+    if isinstance(until, str) and not has_template(until):
+        try:
+            parse_timestamp(until)
+        except ValueError as exc:
+            raise Invalid(f"config.until: {exc}") from None
 
 
 # ------------------------------------------------------------------------------------ the envelope

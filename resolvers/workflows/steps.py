@@ -101,7 +101,8 @@ def delay(config: dict[str, Any], first_run: Any) -> Outcome:
         try:
             until = parse_timestamp(str(config["until"]))
         except ValueError:
-            return Failed(f"config.until: {config['until']!r} is not an ISO-8601 time", retryable=False)
+            return Failed(f"config.until: {config['until']!r} is not an ISO-8601 time within the years 1 to 9999 "
+                          "in UTC", retryable=False)
     else:
         until = first_run + timedelta(seconds=float(config["seconds"]))
     if utcnow() >= until:

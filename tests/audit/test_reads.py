@@ -65,6 +65,8 @@ async def test_filters_in_both_doors(tenant: Tenant) -> None:
     {"type": "policy.exploded"}, {"from": "yesterday"}, {"to": "2026-13-45"},
     {"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, {"limit": "0"}, {"limit": "201"},
     {"cursor": "not-a-cursor"}, {"resource": "x" * 65}, {"key": "key_\x00"},
+    {"from": "0001-01-01T00:00:00+01:00"}, {"to": "9999-12-31T23:59:59-01:00"},  # no such instant in UTC
+    {"key": "k" * 40}, {"agent": "a" * 40},  # longer than any key's or agent's id (their columns' 32)
 ])
 async def test_bad_filters_are_400_in_both_doors(tenant: Tenant, params: dict[str, str]) -> None:
     await _policies(tenant, 1)

@@ -90,6 +90,8 @@ async def test_bad_drafts_are_400_naming_the_field(tenant: Tenant, other_tenant:
             ({"policies": [{"rules": [], "mode": "loud"}]}, "policies.0.mode"),
             ({"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, "from"),
             ({"from": "yesterday"}, "from"),
+            ({"from": "0001-01-01T00:00:00+01:00"}, "from"),  # no such instant in UTC
+            ({"to": "9999-12-31T23:59:59-01:00"}, "to"),
             ({"maxChanges": 10_001}, "maxChanges"),
             ({"window": 1}, "window"),
         ]

@@ -137,8 +137,11 @@ async def test_bad_webhook_bodies_are_400_and_change_nothing(tenant: Tenant) -> 
             assert (await c.put(f"/api/v1/webhooks/{hook['id']}", json=body)).status_code == 400
         assert (await c.get(f"/api/v1/webhooks/{hook['id']}")).json()["events"] == ["*"]
         assert (await c.post(f"/api/v1/webhooks/{hook['id']}/recover", json={})).status_code == 400
-        future = {"since": "2999-01-01T00:00:00Z"}
-        assert (await c.post(f"/api/v1/webhooks/{hook['id']}/recover", json=future)).status_code == 400
+        for since in ("2999-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00"):  # the future; no such instant in UTC
+            assert (await c.post(f"/api/v1/webhooks/{hook['id']}/recover", json={"since": since})).status_code == 400
+    by_graphql = await tenant.graphql('mutation($id: ID!) { recoverWebhook(id: $id, since: '
+                                      '"0001-01-01T00:00:00+01:00") }', {"id": hook["id"]})
+    assert by_graphql["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR", by_graphql
     assert await Webhook.all().count() == 1
 
 
