@@ -115,6 +115,11 @@ async def test_a_provider_failure_is_502_recorded_and_emitted(tenant: Tenant, cu
         fine = await c.post(f"/api/v1/connectors/{connector}/actions/delete", json={"input": DOC_INPUT})
         log = (await c.get(f"/api/v1/connectors/{connector}/calls")).json()
         failed_only = (await c.get(f"/api/v1/connectors/{connector}/calls", params={"status": "failed"})).json()
+        unknown = [await c.get(f"/api/v1/connectors/{connector}/calls", params={"status": s}) for s in ("x", "x" * 17)]
+    by_graphql = await tenant.graphql('query($id: ID!) { connectorCalls(connectorId: $id, status: "bogus") '
+                                      '{ edges { cursor } } }', {"id": connector})
+    assert [u.status_code for u in unknown] == [400, 400], [u.text for u in unknown]
+    assert by_graphql["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR", by_graphql
     assert busy.status_code == 502 and busy.json()["error"] == "CONNECTOR_FAILED"
     assert busy.json()["retryable"] is True and busy.json()["providerStatus"] == 503
     assert busy.headers["Retry-After"] == "7"
