@@ -7,17 +7,22 @@ lost connection or a refused NUL sits in `__cause__` or `__context__`, not in th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 def caused_by(error: BaseException, types: tuple[type[BaseException], ...]) -> bool:
     """Whether `error` or anything in its cause chain is an instance of `types`."""
+    return any(isinstance(cause, types) for cause in chain_of(error))
+
+
+def chain_of(error: BaseException) -> Iterator[BaseException]:
+    """`error`, then what caused it, and so on (each once)."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
-        if isinstance(current, types):
-            return True
+        yield current
         seen.add(id(current))
         current = current.__cause__ or current.__context__
-    return False
 
 
 def first_leaf(error: BaseException) -> BaseException:

@@ -11,15 +11,19 @@ a number in every other answer; one beyond any float becomes null, as `1e999` do
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import asyncpg
+from tortoise.exceptions import ValidationError
 
-from app.core.causes import caused_by
+from app.core.causes import caused_by, chain_of, first_leaf
 
 NUL, REPLACEMENT = "\x00", "\ufffd"
 INT_RANGE = range(-(2**63), 2**64)  # what orjson writes: int64 and uint64
 NUL_REFUSED = "text must not contain NUL (U+0000) characters"
+LENGTH_REFUSED = "a value is longer than its field can hold"
+_TOO_LONG = re.compile(r"(\w+: )?Length of ")  # Tortoise's MaxLengthValidator, prefixed with the field's name
 # What PostgreSQL raises for NUL: in jsonb ("\u0000 cannot be converted to text"), in text (0x00).
 _REFUSED_NUL = (asyncpg.exceptions.UntranslatableCharacterError, asyncpg.exceptions.CharacterNotInRepertoireError)
 
@@ -55,3 +59,14 @@ def refused_nul(error: BaseException) -> bool:
     Tortoise wraps the driver's errors). The doors answer it 400, never 500: it is the client's text,
     where a check before the write was missed."""
     return caused_by(error, _REFUSED_NUL)
+
+
+def refused_length(error: BaseException) -> bool:
+    """Whether `error` is a value longer than its column, refused by Tortoise's length check (when a
+    query filters by it or a row is saved) or by PostgreSQL (raw statements). Like `refused_nul`,
+    the doors answer it 400: it is the client's text where a check was missed (a probe found four:
+    a cursor's id, audit and call-log filters, reviewer group members), and the warning logged
+    says where."""
+    return any(isinstance(cause, asyncpg.exceptions.StringDataRightTruncationError)
+               or (isinstance(cause, ValidationError) and _TOO_LONG.match(str(cause)) is not None)
+               for cause in chain_of(first_leaf(error)))

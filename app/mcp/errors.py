@@ -4,12 +4,15 @@ The SDK turns any exception a tool raises into the generic "Error executing tool
 crash), so a domain error or a lost database would reach the agent as a bug it cannot act on. Here
 a domain error keeps its code and message, and an outage (PostgreSQL or Redis unreachable: see
 app/core/outages.py) reads `SERVICE_UNAVAILABLE: ... retry shortly`, the same words REST answers
-with its 503: the model sees that trying again will work. Anything else stays a crash.
+with its 503: the model sees that trying again will work. Text storage cannot hold (a NUL, a value
+longer than its column) reads VALIDATION_ERROR, as the other doors answer it. Anything else stays
+a crash.
 """
 
 from __future__ import annotations
 
 from app.core.outages import UNAVAILABLE_MESSAGE, is_outage
+from app.core.storable import LENGTH_REFUSED, NUL_REFUSED, refused_length, refused_nul
 from app.logs import get_logger
 from resolvers.errors import DomainError
 
@@ -20,6 +23,9 @@ def readable(error: BaseException) -> str | None:
     """`CODE: message` for a domain error or an outage (logged as a warning), None for a crash."""
     if isinstance(error, DomainError):
         return f"{error.code}: {error.message}"
+    if refused_nul(error) or refused_length(error):  # the client's text, where a check was missed (as REST)
+        _log.warning("refused text storage cannot hold during an MCP call")
+        return f"VALIDATION_ERROR: {NUL_REFUSED if refused_nul(error) else LENGTH_REFUSED}"
     if is_outage(error):
         _log.warning("backing service unavailable during an MCP call", error=f"{type(error).__name__}: {error}"[:300])
         return f"SERVICE_UNAVAILABLE: {UNAVAILABLE_MESSAGE}"
