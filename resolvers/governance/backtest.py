@@ -37,6 +37,7 @@ class DraftIn(PolicyIn):
     """A draft policy; with ``replaces`` it stands in for that current policy (archived: removes it)."""
 
     replaces: str | None = Field(None, min_length=1, max_length=64)
+    rules: list[Any] | None = Field(None, max_length=500)  # type: ignore[assignment]  # archived: may be left out
 
 
 class BacktestIn(BaseModel):
@@ -105,7 +106,9 @@ def _drafts(spec: BacktestIn, current_ids: set[str]) -> list[Draft]:
                               details={"path": f"{path}.replaces"})
             seen.add(draft.replaces)
         policy_id = draft.replaces or f"draft_{index}"
-        drafts.append(Draft(PolicySpec(policy_id, draft.mode, _rules(draft.rules, path)), draft.replaces,
+        if draft.rules is None and draft.status == "active":
+            raise Invalid(f"{path}.rules: an active draft needs its rules", details={"path": f"{path}.rules"})
+        drafts.append(Draft(PolicySpec(policy_id, draft.mode, _rules(draft.rules or [], path)), draft.replaces,
                             draft.status == "active"))
     return drafts
 

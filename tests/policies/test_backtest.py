@@ -74,6 +74,10 @@ async def test_window_type_added_and_removed_policies(tenant: Tenant) -> None:
         assert typed["actions"] == 2 and typed["changed"] == 2
         capped = await _run(c, {"remove": [deny["id"]], "type": "pay", "maxChanges": 1})
         assert capped["changed"] == 2 and len(capped["changes"]) == 1 and capped["truncated"] is True
+        archived = await _run(c, {"policies": [{"status": "archived", "replaces": deny["id"]}], "type": "pay"})
+        assert archived["changed"] == typed["changed"] == 2  # an archived draft removes it: no rules needed
+        ruleless = await _run(c, {"policies": [{"replaces": deny["id"]}]}, 400)
+        assert "policies[0].rules" in ruleless["message"], ruleless
 
 
 async def test_bad_drafts_are_400_naming_the_field(tenant: Tenant, other_tenant: Tenant) -> None:
