@@ -78,7 +78,7 @@ class Execution(Model):
     error: str | None = fields.TextField(null=True)  # type: ignore[assignment]
     trigger: Any = fields.JSONField(null=True)
     trigger_key = fields.CharField(max_length=100, null=True, unique=True)
-    retry_of = fields.CharField(max_length=32, null=True)
+    retry_of = fields.CharField(max_length=32, null=True, unique=True)  # retried at most once (0024)
     current_step = fields.IntField(default=0)
     next_run_at = fields.DatetimeField(null=True)
     claimed_until = fields.DatetimeField(null=True)

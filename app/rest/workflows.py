@@ -189,7 +189,8 @@ async def get_execution(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("POST", "/executions/{id}", summary='Cancel ({"action": "cancel"}) or retry ({"action": "retry"}) '
-          "an execution", tags=TAGS, body=ExecutionCommand, response=ExecutionOut, errors=(409,))
+          "an execution; an execution is retried at most once (409 after: retry its retry)", tags=TAGS,
+          body=ExecutionCommand, response=ExecutionOut, errors=(409,))
 async def command_execution(call: RestCall) -> dict[str, Any]:
     body: ExecutionCommand = call.body
     if body.action == "cancel":

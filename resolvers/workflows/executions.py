@@ -3,7 +3,8 @@
 `execute` answers at once (`pending`); the runner does the work. Cancelling marks the execution
 cancelled in the database and tells the worker holding it to interrupt the running call at once.
 Retrying a failed or cancelled execution starts a new one linked to it, on the same version, that
-reuses the outputs of the steps the old one completed (or, `fromStart`, none of them).
+reuses the outputs of the steps the old one completed (or, `fromStart`, none of them); an execution
+is retried at most once (the retry may be retried in turn).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.exceptions import IntegrityError
 from tortoise.fields.data import JSON_DUMPS
 
 from app.core.after_commit import atomic, on_commit
@@ -199,6 +201,7 @@ async def retry(ctx: Context, execution_id: str, *, from_start: bool = False) ->
     old = await get(ctx, execution_id)
     if old.status not in ("failed", "cancelled"):
         raise Conflict(f"only a failed or cancelled execution can be retried; {old.id} is {old.status}")
+    await _refuse_a_second_retry(old.id)
     workflow = await Workflow.get(id=old.workflow_id)
     if workflow.deleted_at is not None:
         raise Conflict(f"workflow {workflow.id} was deleted")
@@ -206,17 +209,35 @@ async def retry(ctx: Context, execution_id: str, *, from_start: bool = False) ->
     version = await WorkflowVersion.get(id=old.version_id)
     execution = new_execution(workflow, version, old.input, trigger=old.trigger, retry_of=old.id,
                               current_step=len(kept))
+    audited = {"retryOf": old.id, "workflowId": workflow.id, "fromStart": from_start, "stepsReused": len(kept)}
+    try:
+        await _start_retry(ctx, execution, kept, audited)
+    except IntegrityError:  # another request retried it since the check (the unique index on retry_of)
+        await _refuse_a_second_retry(old.id)
+        raise
+    return await get(ctx, execution.id)
+
+
+async def _start_retry(ctx: Context, execution: Execution, kept: list[ExecutionStep], audited: dict[str, Any]) -> None:
+    """The retry, the steps it reuses and its audit entry, in one transaction: a second retry of
+    the same execution fails its insert on the unique index and leaves nothing behind."""
     async with atomic():
         await execution.save()
-        await trail.record(ctx, "execution.retried", execution.id, trail.created(
-            {"retryOf": old.id, "workflowId": workflow.id, "fromStart": from_start, "stepsReused": len(kept)}))
+        await trail.record(ctx, "execution.retried", execution.id, trail.created(audited))
         for step in kept:
             await ExecutionStep.create(execution_id=execution.id, position=step.position, name=step.name,
                                        type=step.type, status="completed", attempts=0, input=step.input,
                                        output=step.output, reused=True, started_at=step.started_at,
                                        finished_at=step.finished_at)
         wake_runners(ctx.services)
-    return await get(ctx, execution.id)
+
+
+async def _refuse_a_second_retry(execution_id: str) -> None:
+    """An execution is retried at most once, so that a double submit, even to two replicas, cannot
+    run the workflow's side effects twice: the retry that exists is the one to follow (or retry)."""
+    retry_id = await Execution.filter(retry_of=execution_id).first().values_list("id", flat=True)
+    if retry_id is not None:
+        raise Conflict(f"execution {execution_id} was already retried as {retry_id}; retry that one")
 
 
 def _completed_prefix(execution: Execution) -> list[ExecutionStep]:

@@ -59,7 +59,8 @@ class WorkflowMutations:
         return Execution.from_row(await executions.cancel(info.context.ctx, str(id)))
 
     @strawberry.mutation(description="Re-run a failed or cancelled execution from its failed step or the start (scope "
-                                     "workflows:write).")
+                                     "workflows:write). An execution is retried at most once: CONFLICT after, "
+                                     "naming its retry.")
     async def retry_execution(
         self, info: Ctx, id: ExecutionId,
         from_start: Annotated[bool, strawberry.argument(description="Run every step again instead of resuming at "

@@ -222,11 +222,9 @@ async def _status_is(execution_id: str, status: str) -> bool:
 async def test_retry_runs_again_from_the_failed_step(tenant: Tenant) -> None:
     endpoints = Endpoints()
     async with serving(endpoints), tenant.client() as c:
-        workflow = await create_workflow(c, [
-            http_step("one", endpoints.url("/fast/one")),
-            http_step("two", endpoints.url("/flaky/two")),
-            http_step("three", endpoints.url("/fast/three")),
-        ])
+        steps = [http_step("one", endpoints.url("/fast/one")), http_step("two", endpoints.url("/flaky/two")),
+                 http_step("three", endpoints.url("/fast/three"))]
+        workflow = await create_workflow(c, steps)
         failed = await settled(c, await execute(c, workflow["id"]))
         assert failed["status"] == "failed", failed
         assert endpoints.calls("/fast/three") == []
@@ -236,8 +234,12 @@ async def test_retry_runs_again_from_the_failed_step(tenant: Tenant) -> None:
         assert retried.json()["id"] != failed["id"]
         assert retried.json()["retryOf"] == failed["id"]
         second = await settled(c, retried.json()["id"])
+        again = await c.post(f"/api/v1/executions/{failed['id']}", json={"action": "retry", "fromStart": True})
 
-        from_start = await c.post(f"/api/v1/executions/{failed['id']}", json={"action": "retry", "fromStart": True})
+        steps[1] = http_step("two", endpoints.url("/flaky/again"))  # fails once more, for the run from the start
+        other = await settled(c, await execute(c, (await create_workflow(c, steps))["id"]))
+        assert other["status"] == "failed", other
+        from_start = await c.post(f"/api/v1/executions/{other['id']}", json={"action": "retry", "fromStart": True})
         assert from_start.status_code == 200, from_start.text
         third = await settled(c, from_start.json()["id"])
 
@@ -252,16 +254,19 @@ async def test_retry_runs_again_from_the_failed_step(tenant: Tenant) -> None:
     assert new["one"]["output"] == old["one"]["output"]
     assert new["two"]["reused"] is False and new["two"]["status"] == "completed"
     assert new["three"]["reused"] is False and new["three"]["status"] == "completed"
+    assert again.status_code == 409 and second["id"] in again.json()["message"], again.text  # retried once
 
     assert third["status"] == "completed", third
-    assert third["retryOf"] == failed["id"]
-    assert third["id"] not in (failed["id"], second["id"])
+    assert third["retryOf"] == other["id"]
+    assert third["id"] not in (failed["id"], second["id"], other["id"])
     assert all(step["reused"] is False for step in third["steps"])
     assert [step["status"] for step in third["steps"]] == ["completed"] * 3
 
-    # one: the first run and the run from the start; two: every run; three: the two retries
-    assert len(endpoints.calls("/fast/one")) == 2
-    assert len(endpoints.calls("/flaky/two")) == 3
+    # one: both first runs and the run from the start; two, again: every run of their workflow;
+    # three: the two retries
+    assert len(endpoints.calls("/fast/one")) == 3
+    assert len(endpoints.calls("/flaky/two")) == 2
+    assert len(endpoints.calls("/flaky/again")) == 2
     assert len(endpoints.calls("/fast/three")) == 2
     assert completed_again.status_code == 409, completed_again.text
 
