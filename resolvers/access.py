@@ -26,24 +26,47 @@ def denial_reason(scopes: frozenset[str], needed: str) -> str | None:
 
 
 DECIDING_SCOPE = "approvals:write"
+# The scopes that govern the organization: API keys (admin), agents, policies and reviewer groups,
+# decisions. A key bound to an agent never exercises them, whatever it holds: an agent must not switch
+# itself back on, mint itself a key, loosen its own rules or decide its own requests.
+GOVERNING_SCOPES = {
+    "admin": "manage API keys",
+    "agents:write": "change agents",
+    "policies:write": "change policies or reviewer groups",
+    DECIDING_SCOPE: "approve or reject actions",
+}
+
+
+def key_denial(scopes: frozenset[str], needed: str, *, bound: bool) -> str | None:
+    """`denial_reason` for a key that may be bound to an agent, which is refused the governing scopes."""
+    if bound and needed in GOVERNING_SCOPES:
+        return f"a key bound to an agent cannot {GOVERNING_SCOPES[needed]}"
+    return denial_reason(scopes, needed)
+
+
+def decider_denial(scopes: list[str], agent_id: str | None) -> str | None:
+    """None when a live key with `scopes` (bound to `agent_id`, if any) may approve and reject, else why not."""
+    return key_denial(frozenset(scopes), DECIDING_SCOPE, bound=agent_id is not None)
 
 
 def require(ctx: Context, needed: str) -> None:
-    """Raise Forbidden unless the caller's key carries `needed`. A key bound to an agent never
-    decides (approves or rejects) anything, whatever its scopes: an agent does not decide its own
-    requests."""
-    if needed == DECIDING_SCOPE and ctx.agent_id is not None:
-        raise Forbidden("a key bound to an agent cannot approve or reject actions")
-    reason = denial_reason(ctx.scopes, needed)
+    """Raise Forbidden unless the caller's key carries `needed`, and is not bound to an agent when
+    `needed` governs the organization (GOVERNING_SCOPES)."""
+    reason = key_denial(ctx.scopes, needed, bound=ctx.agent_id is not None)
     if reason is not None:
         raise Forbidden(reason)
 
 
-def validate_scopes(scopes: list[str]) -> list[str]:
-    """Normalise a requested scope list, refusing unknown names."""
+def validate_scopes(scopes: list[str], *, bound: bool = False) -> list[str]:
+    """Normalise a requested scope list, refusing unknown names, and governing ones for a key bound to
+    an agent (admin among them, since it implies the others)."""
     unknown = sorted(set(scopes) - KNOWN_SCOPES)
     if unknown:
         raise Invalid(f"unknown scope(s): {', '.join(unknown)}; known: {', '.join(sorted(KNOWN_SCOPES))}")
     if not scopes:
         raise Invalid("at least one scope is required")
+    governing = sorted(set(scopes) & GOVERNING_SCOPES.keys()) if bound else []
+    if governing:
+        raise Invalid(f"a key bound to an agent cannot hold {', '.join(governing)}: it proposes, never governs",
+                      details={"path": "scopes"})
     return sorted(set(scopes))

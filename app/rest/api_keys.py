@@ -19,7 +19,8 @@ class CreateApiKeyBody(BaseModel):
     scopes: list[str] = Field(min_length=1)
     rateLimit: int | None = Field(None, ge=1, le=api_keys.MAX_RATE_LIMIT)
     agentId: str | None = Field(None, min_length=1, max_length=64, description="Bind the key to this agent: it "
-                                "proposes as that agent only and never approves or rejects")
+                                "proposes as that agent only and never governs (400 with admin, agents:write, "
+                                "policies:write or approvals:write)")
 
 
 class ApiKeyOut(BaseModel):
@@ -73,6 +74,7 @@ async def get_api_key(call: RestCall) -> dict[str, Any]:
     return serialise_key(await api_keys.get(call.ctx, call.path["id"]))
 
 
-@endpoint("DELETE", "/api-keys/{id}", summary="Revoke an API key", tags=["api-keys"], response=ApiKeyOut)
+@endpoint("DELETE", "/api-keys/{id}", summary="Revoke an API key (409 when a policy rule needs it to reach its "
+          "approvals)", tags=["api-keys"], response=ApiKeyOut, errors=(409,))
 async def revoke_api_key(call: RestCall) -> dict[str, Any]:
     return serialise_key(await api_keys.revoke(call.ctx, call.path["id"]))

@@ -2,10 +2,11 @@
 
 A rule's ``approvers`` may name API keys (``key_...``) and reviewer groups (by id or by name); when a
 policy is written they are checked against the organization's rows and stored as ids, so renaming
-a group never changes a rule. ``approvals`` may not exceed the keys the approvers hold (nor the
-``escalateTo`` group's), else the rule could never be satisfied. When an action starts waiting (and
-when it escalates) the eligible keys are resolved once and kept on the action: who may decide it
-does not move under a reviewer's feet while it waits.
+a group never changes a rule. ``approvals`` may not exceed the keys among the approvers that can
+decide (live, not bound to an agent, with approvals:write or admin), nor the ``escalateTo`` group's,
+else the rule could never be satisfied; a key named directly must be able to decide. When an action
+starts waiting (and when it escalates) the eligible keys are resolved once and kept on the action: who
+may decide it does not move under a reviewer's feet while it waits.
 """
 
 from __future__ import annotations
@@ -15,16 +16,17 @@ from typing import Any
 
 from models.api_keys import ApiKey
 from models.reviewers import ReviewerGroup
+from resolvers.access import decider_denial
 from resolvers.errors import Invalid
 
 
 class Directory:
     """An organization's reviewer groups and live API keys, loaded once per check."""
 
-    def __init__(self, groups: Iterable[ReviewerGroup], key_ids: Iterable[str]) -> None:
+    def __init__(self, groups: Iterable[ReviewerGroup], keys: Mapping[str, str | None]) -> None:
         self.groups = {g.id: g for g in groups}
         self.by_name = {g.name: g for g in self.groups.values()}
-        self.key_ids = frozenset(key_ids)
+        self.keys = dict(keys)  # live key id -> None when it may decide, else why it never can
 
     @classmethod
     async def load(cls, organization_id: str, conn: Any = None) -> Directory:
@@ -33,8 +35,7 @@ class Directory:
         query = ReviewerGroup.filter(organization_id=organization_id).order_by("id")  # one lock order
         if conn is not None and conn.capabilities.dialect == "postgres":
             query = query.select_for_update().using_db(conn)
-        keys = await ApiKey.filter(organization_id=organization_id, revoked_at=None).values_list("id", flat=True)
-        return cls(await query, [str(k) for k in keys])
+        return cls(await query, await deciding(organization_id))
 
     def group(self, ref: str) -> ReviewerGroup | None:
         return self.groups.get(ref) or self.by_name.get(ref)
@@ -47,13 +48,30 @@ class Directory:
             keys.update(group.members if group is not None else [ref])
         return keys
 
+    def deciders(self, refs: Iterable[str]) -> set[str]:
+        """The keys `refs` stand for that can decide: the only ones a quorum may count on."""
+        return {key for key in self.members(refs) if key in self.keys and self.keys[key] is None}
+
+
+async def deciding(organization_id: str, key_ids: Iterable[str] | None = None) -> dict[str, str | None]:
+    """The organization's live keys (or those of `key_ids`), each mapped to None when it may approve and
+    reject, else to why it never can."""
+    query = ApiKey.filter(organization_id=organization_id, revoked_at=None)
+    if key_ids is not None:
+        query = query.filter(id__in=list(key_ids))
+    rows = await query.values_list("id", "scopes", "agent_id")
+    return {str(key_id): decider_denial(scopes, agent_id) for key_id, scopes, agent_id in rows}
+
 
 def _fail(path: str, message: str) -> Invalid:
     return Invalid(f"{path}: {message}", details={"path": path})
 
 
 def _reference(directory: Directory, ref: str, path: str) -> str:
-    if ref in directory.key_ids:
+    if ref in directory.keys:
+        denial = directory.keys[ref]
+        if denial is not None:
+            raise _fail(path, f"API key '{ref}' can never approve: {denial}")
         return ref
     group = directory.group(ref)
     if group is None:
@@ -78,16 +96,18 @@ def resolve_rule(directory: Directory, rule: dict[str, Any], path: str) -> dict[
 
 
 def check_sizes(directory: Directory, rule: Mapping[str, Any], path: str) -> None:
-    """`approvals` distinct keys must exist among the approvers and in the escalation group."""
+    """`approvals` distinct keys that can decide must exist among the approvers and in the escalation group."""
     needed = rule.get("approvals") or 1
     if rule.get("approvers"):
-        size = len(directory.members(rule["approvers"]))
+        size = len(directory.deciders(rule["approvers"]))
         if needed > size:
-            raise _fail(f"{path}.approvals", f"{needed} approvals needed but the approvers hold only {size} key(s)")
+            raise _fail(f"{path}.approvals",
+                        f"{needed} approvals needed but the approvers hold only {size} key(s) that can decide")
     if rule.get("escalateTo"):
-        size = len(directory.members([rule["escalateTo"]]))
+        size = len(directory.deciders([rule["escalateTo"]]))
         if needed > size:
-            raise _fail(f"{path}.escalateTo", f"{needed} approvals needed but the group holds only {size} key(s)")
+            raise _fail(f"{path}.escalateTo",
+                        f"{needed} approvals needed but the group holds only {size} key(s) that can decide")
 
 
 async def resolve_rules(
@@ -104,10 +124,16 @@ def names_group(rule: Mapping[str, Any], group_id: str) -> bool:
     return group_id in (rule.get("approvers") or ()) or rule.get("escalateTo") == group_id
 
 
+def references(rule: Mapping[str, Any]) -> list[str]:
+    """The key and group ids a rule names: its approvers, then its escalation group."""
+    escalate = [rule["escalateTo"]] if rule.get("escalateTo") else []
+    return [*(rule.get("approvers") or ()), *escalate]
+
+
 async def eligible_keys(organization_id: str, refs: Iterable[str]) -> list[str] | None:
     """The keys that may decide now, sorted; None when no approver is named (any approving key)."""
     refs = list(refs)
     if not refs:
         return None
     groups = await ReviewerGroup.filter(organization_id=organization_id, id__in=refs)
-    return sorted(Directory(groups, ()).members(refs))
+    return sorted(Directory(groups, {}).members(refs))

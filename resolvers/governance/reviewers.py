@@ -1,13 +1,16 @@
 """Reviewer groups: create, list, read, update, delete (scope policies:read / policies:write).
 
 Groups are part of how policies decide, so they share the policies scopes. Members must be live API
-keys of the same organization. A group a policy rule names (in ``approvers`` or ``escalateTo``) can
-neither be deleted nor shrunk below what that rule needs: 409 naming the policy. Every change emits
+keys of the same organization that can decide (not bound to an agent, with approvals:write or admin): a
+member that never could would only pad a quorum that can never be met. A group a policy rule names
+(in ``approvers`` or ``escalateTo``) can neither be deleted nor shrunk below what that rule needs, nor
+can a key be revoked when that would leave a rule short: 409 naming the policy. Every change emits
 ``reviewer_group.created|updated|deleted``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,7 +18,6 @@ from tortoise.exceptions import IntegrityError
 
 from app.core.after_commit import atomic
 from app.core.ids import new_id
-from models.api_keys import ApiKey
 from models.governance import Policy
 from models.reviewers import ReviewerGroup
 from resolvers.access import require
@@ -23,7 +25,7 @@ from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.events.outbox import emit
-from resolvers.governance.approvers import Directory, check_sizes, names_group
+from resolvers.governance.approvers import Directory, check_sizes, deciding, names_group, references
 from resolvers.governance.inputs import parse
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
@@ -52,13 +54,15 @@ def event_data(group: ReviewerGroup) -> dict[str, Any]:
 
 
 async def _checked_members(ctx: Context, members: list[str]) -> list[str]:
-    """Members in the order given, without repeats; each a live key of this organization."""
+    """Members in the order given, without repeats; each a live key of this organization that can decide."""
     wanted = list(dict.fromkeys(members))
-    found = set(await ApiKey.filter(organization_id=ctx.organization_id, id__in=wanted, revoked_at=None)
-                .values_list("id", flat=True))
+    found = await deciding(ctx.organization_id, wanted)
     for index, key_id in enumerate(wanted):
         if key_id not in found:
             raise Invalid(f"members[{index}]: '{key_id}' is not an API key of this organization",
+                          details={"path": f"members[{index}]"})
+        if found[key_id] is not None:
+            raise Invalid(f"members[{index}]: API key '{key_id}' can never approve: {found[key_id]}",
                           details={"path": f"members[{index}]"})
     return wanted
 
@@ -124,23 +128,60 @@ def _audited(group: ReviewerGroup) -> dict[str, Any]:
     return {"name": group.name, "description": group.description, "members": group.members}
 
 
-async def _naming(ctx: Context, group_id: str) -> list[tuple[Policy, int, dict[str, Any]]]:
-    """(policy, rule index, rule) for every rule of the organization's policies naming the group."""
+Naming = list[tuple[Policy, int, dict[str, Any]]]
+
+
+async def _naming(ctx: Context, names: Callable[[Mapping[str, Any]], bool]) -> Naming:
+    """(policy, rule index, rule) for every rule of the organization's policies that `names` picks."""
     policies = await Policy.filter(organization_id=ctx.organization_id).order_by("created_at", "id")
-    return [(p, i, rule) for p in policies for i, rule in enumerate(p.rules) if names_group(rule, group_id)]
+    return [(p, i, rule) for p in policies for i, rule in enumerate(p.rules) if names(rule)]
 
 
-async def _still_enough(ctx: Context, group: ReviewerGroup) -> None:
-    naming = await _naming(ctx, group.id)
-    if not naming:
-        return
-    directory = await Directory.load(ctx.organization_id)
-    directory.groups[group.id] = group  # the new membership
+def _unmet(directory: Directory, naming: Naming) -> tuple[Policy, dict[str, Any], str] | None:
+    """The first rule of `naming` that `directory` (a membership about to be stored) leaves short of
+    keys that can decide: (policy, rule, what is missing); None when every one is still met."""
     for policy, index, rule in naming:
         try:
             check_sizes(directory, rule, f"rules[{index}]")
         except Invalid as err:
-            raise Conflict(f"policy {policy.id} ({policy.name}) needs more keys: {err.message}") from None
+            return policy, rule, err.message
+    return None
+
+
+async def _still_enough(ctx: Context, group: ReviewerGroup) -> None:
+    naming = await _naming(ctx, lambda rule: names_group(rule, group.id))
+    if not naming:
+        return
+    directory = await Directory.load(ctx.organization_id)
+    directory.groups[group.id] = group  # the new membership
+    unmet = _unmet(directory, naming)
+    if unmet is not None:
+        policy, _rule, missing = unmet
+        raise Conflict(f"policy {policy.id} ({policy.name}) needs more keys: {missing}")
+
+
+async def check_revocable(ctx: Context, key_id: str, conn: Any) -> None:
+    """409 when revoking `key_id` would leave a policy rule (through a group, or naming the key itself)
+    short of keys that can decide; the groups stay locked in `conn` until the revocation commits."""
+    directory = await Directory.load(ctx.organization_id, conn)
+    if key_id not in directory.keys or directory.keys[key_id] is not None:
+        return  # it never counted towards a quorum: revoking it leaves every rule as it was
+    del directory.keys[key_id]  # as the revocation will leave it
+    naming = await _naming(ctx, lambda rule: key_id in directory.members(references(rule)))
+    unmet = _unmet(directory, naming)
+    if unmet is not None:
+        policy, rule, missing = unmet
+        raise Conflict(f"API key {key_id} cannot be revoked: policy {policy.id} ({policy.name}) needs it "
+                       f"through {_holding(directory, rule, key_id)}: {missing}; change that rule or add a "
+                       "member first")
+
+
+def _holding(directory: Directory, rule: Mapping[str, Any], key_id: str) -> str:
+    """How a rule reaches `key_id`: the reviewer groups holding it, or the rule naming it directly."""
+    groups = [directory.groups[ref] for ref in references(rule) if ref in directory.groups
+              and key_id in directory.groups[ref].members]
+    named = ["the rule naming it"] if key_id in references(rule) else []
+    return ", ".join([*(f"reviewer group {g.id} ({g.name})" for g in groups), *named])
 
 
 async def delete(ctx: Context, group_id: str) -> ReviewerGroup:
@@ -148,7 +189,7 @@ async def delete(ctx: Context, group_id: str) -> ReviewerGroup:
     require(ctx, "policies:write")
     async with atomic() as conn:
         group = await owned(ReviewerGroup, ctx, group_id, "reviewer group", conn=conn, lock=True)
-        naming = await _naming(ctx, group.id)
+        naming = await _naming(ctx, lambda rule: names_group(rule, group.id))
         if naming:
             policy, index, _rule = naming[0]
             raise Conflict(f"reviewer group {group.id} ({group.name}) is named by policy {policy.id} "

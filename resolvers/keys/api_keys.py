@@ -16,6 +16,7 @@ from resolvers.agents.references import check_agents
 from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
+from resolvers.governance.reviewers import check_revocable
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 from resolvers.validation import check_name
@@ -35,7 +36,8 @@ class CreatedKey:
 async def issue_key(
     org_id: str, *, name: str, scopes: list[str], rate_limit: int | None, agent_id: str | None = None
 ) -> CreatedKey:
-    """Create a key row for `org_id` (no access check: callers have done it, and checked `agent_id`)."""
+    """Create a key row for `org_id` (no access check: callers have done it, and checked `agent_id`
+    with `_check_agent`)."""
     secret = new_api_key()
     key = await ApiKey.create(
         id=new_id("key"),
@@ -57,7 +59,7 @@ async def issue_for_organization(
     if not await Organization.exists(id=org_id):
         raise NotFound(f"organization {org_id} not found")
     name = _check_key_input(name, rate_limit)
-    await _check_agent(org_id, agent_id)
+    await _check_agent(org_id, agent_id, scopes)
     async with atomic():
         created = await issue_key(org_id, name=name, scopes=scopes, rate_limit=rate_limit, agent_id=agent_id)
         await trail.record(trail.Actor.system(org_id, "cli"), "api_key.created", created.key.id,
@@ -65,9 +67,11 @@ async def issue_for_organization(
     return created
 
 
-async def _check_agent(org_id: str, agent_id: str | None) -> None:
-    """A key may be bound only to an agent of its own organization (400 otherwise, nothing stored)."""
+async def _check_agent(org_id: str, agent_id: str | None, scopes: list[str]) -> None:
+    """A key may be bound only to an agent of its own organization, and then holds no scope that governs
+    (400 otherwise, nothing stored): an agent proposes, it never approves or loosens its own leash."""
     if agent_id is not None:
+        validate_scopes(scopes, bound=True)
         await check_agents(org_id, [agent_id], "agentId")
 
 
@@ -84,7 +88,7 @@ async def create(
     """Issue a key in the caller's organization (scope `admin`), optionally bound to one of its agents."""
     require(ctx, "admin")
     name = _check_key_input(name, rate_limit)
-    await _check_agent(ctx.organization_id, agent_id)
+    await _check_agent(ctx.organization_id, agent_id, scopes)
     async with atomic():
         created = await issue_key(ctx.organization_id, name=name, scopes=scopes, rate_limit=rate_limit,
                                   agent_id=agent_id)
@@ -109,15 +113,18 @@ async def get(ctx: Context, key_id: str) -> ApiKey:
 
 
 async def revoke(ctx: Context, key_id: str) -> ApiKey:
-    """Revoke a key at once; every replica drops it from its auth cache via the bus."""
-    key = await get(ctx, key_id)
-    if key.revoked_at is not None:
-        raise Conflict(f"API key {key_id} is already revoked")
-    before = _audited(key)
-    key.revoked_at = utcnow()
-    async with atomic():
-        await key.save(update_fields=["revoked_at"])
-        await trail.record(ctx, "api_key.revoked", key.id, trail.diff(before, _audited(key)))
+    """Revoke a key at once; every replica drops it from its auth cache via the bus. A key a policy
+    rule still needs to reach its quorum is kept (409), as a reviewer group shrunk below it would be."""
+    require(ctx, "admin")
+    async with atomic() as conn:
+        key = await owned(ApiKey, ctx, key_id, "API key", conn=conn, lock=True)
+        if key.revoked_at is not None:
+            raise Conflict(f"API key {key_id} is already revoked")
+        await check_revocable(ctx, key.id, conn)
+        before = _audited(key)
+        key.revoked_at = utcnow()
+        await key.save(update_fields=["revoked_at"], using_db=conn)
+        await trail.record(ctx, "api_key.revoked", key.id, trail.diff(before, _audited(key)), conn)
     await ctx.bus.publish(REVOKED_CHANNEL, key.id.encode())
     return key
 

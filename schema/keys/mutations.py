@@ -25,7 +25,8 @@ class KeyMutations:
         )
         return CreatedApiKey(api_key=ApiKey.from_row(created.key), secret=created.secret)
 
-    @strawberry.mutation(description="Revoke an API key at once (scope admin).")
+    @strawberry.mutation(description="Revoke an API key at once (scope admin; CONFLICT when a policy rule needs "
+                                     "it to reach its approvals).")
     async def revoke_api_key(
         self, info: Info[GraphQLContext, None],
         id: Annotated[strawberry.ID, strawberry.argument(description="The key's id (`key_...`).")],

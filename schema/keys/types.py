@@ -74,4 +74,6 @@ class CreateApiKeyInput:
     rate_limit: int | None = strawberry.field(default=None, description="Requests per minute; the default when "
                                                                         "left out.")
     agent_id: str | None = strawberry.field(default=None, description="Bind the key to this agent (`agt_...`): it "
-                                                                      "proposes as that agent only.")
+                                                                      "proposes as that agent only and never governs "
+                                                                      "(VALIDATION_ERROR with admin, agents:write, "
+                                                                      "policies:write or approvals:write).")

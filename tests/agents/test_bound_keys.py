@@ -4,7 +4,7 @@ that requires verified actors cannot be dodged by another key of the organizatio
 from __future__ import annotations
 
 from models.governance import Action
-from tests.agents.helpers import as_key, bound_key, register
+from tests.agents.helpers import as_key, bound_key, legacy_bound_key, register
 from tests.conftest import Tenant
 
 EMAIL = {"type": "send_email", "actor": {"kind": "agent", "name": "marketing-bot"}, "target": "a@example.com"}
@@ -44,7 +44,8 @@ async def test_a_bound_key_never_approves_or_rejects(tenant: Tenant) -> None:
         first = (await c.post("/actions", json=EMAIL)).json()
         second = (await c.post("/actions", json=EMAIL)).json()
     agent = await register(tenant, "marketing-bot")
-    bound = as_key(tenant, await bound_key(tenant, agent["id"], ["actions:write", "approvals:write", "admin"]))
+    _key_id, secret = await legacy_bound_key(tenant, agent["id"], ["actions:write", "approvals:write", "admin"])
+    bound = as_key(tenant, secret)
     async with bound.client() as c:
         for path, body in ((f"/approve/{first['actionId']}", {"approver": "me"}),
                            (f"/reject/{first['actionId']}", {"reason": "no"}),
