@@ -8,12 +8,15 @@ dropped if it rolls back. Outside any transaction a callback runs at once.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from tortoise.backends.base.client import TransactionContextPooled
+from tortoise.connection import get_connections
 from tortoise.transactions import in_transaction
 
 Callback = Callable[[], Awaitable[None]]
@@ -28,17 +31,48 @@ async def atomic(connection_name: str | None = None) -> AsyncIterator[Any]:
     """A transaction whose `on_commit` callbacks run after the outermost commit."""
     outer = _pending.get() is None
     if not outer:
-        async with in_transaction(connection_name) as conn:
+        async with _transaction(connection_name) as conn:
             yield conn
         return
     callbacks: list[Callback] = []
     token = _pending.set(callbacks)
     try:
-        async with in_transaction(connection_name) as conn:
+        async with _transaction(connection_name) as conn:
             yield conn
     finally:
         _pending.reset(token)
     await _run(callbacks)
+
+
+@asynccontextmanager
+async def _transaction(connection_name: str | None) -> AsyncIterator[Any]:
+    """Tortoise's `in_transaction`, without its leak when BEGIN fails (a connection lost under it):
+    its pooled context has by then taken a connection and made the transaction the task's current
+    one, and nothing gives either back. Every later transaction in that task became a savepoint on
+    the dead connection, so a worker job failed on each restart until its process was restarted."""
+    opening = in_transaction(connection_name)
+    began = False
+    try:
+        async with opening as conn:
+            began = True
+            yield conn
+    except BaseException:
+        if not began and isinstance(opening, TransactionContextPooled):
+            await _abandon(opening)
+        raise
+
+
+async def _abandon(opening: TransactionContextPooled) -> None:
+    """Undo what a pooled transaction's failed BEGIN left: the task's current connection, and the
+    pooled connection (closed: its state is unknown; the pool opens a new one in its place)."""
+    token = getattr(opening, "token", None)
+    if token is not None:
+        get_connections().reset(token)
+    raw, pool = getattr(opening.client, "_connection", None), opening.client._parent._pool
+    if raw is not None and pool is not None:
+        raw.terminate()
+        with contextlib.suppress(Exception):
+            await pool.release(raw)
 
 
 def in_atomic() -> bool:

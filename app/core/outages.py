@@ -12,7 +12,7 @@ import asyncpg
 import redis.exceptions
 from tortoise.exceptions import DBConnectionError
 
-from app.core.causes import caused_by
+from app.core.causes import chain_of
 
 RETRY_AFTER_SECONDS = 1
 UNAVAILABLE_MESSAGE = "a backing service is unavailable; retry shortly"  # REST, GraphQL and MCP alike
@@ -27,6 +27,20 @@ _LOST: tuple[type[BaseException], ...] = (
 )
 
 
+# What asyncpg raises, without a class of its own, on a connection PostgreSQL closed under it (each
+# seen as a 500 while backends were terminated under load) or a database that takes no connections.
+_LOST_WORDS: tuple[tuple[type[BaseException], tuple[str, ...]], ...] = (
+    (asyncpg.InterfaceError, ("connection is closed", "connection was closed", "underlying connection is closed")),
+    (asyncpg.exceptions.InternalClientError, ("cannot switch to state",)),
+    (asyncpg.exceptions.ObjectNotInPrerequisiteStateError, ("is not currently accepting connections",)),
+)
+
+
 def is_outage(error: BaseException) -> bool:
     """Whether `error` (or what caused it) is a backing service being unreachable."""
-    return caused_by(error, _LOST)
+    return any(isinstance(cause, _LOST) or _lost_in_words(cause) for cause in chain_of(error))
+
+
+def _lost_in_words(error: BaseException) -> bool:
+    text = str(error)
+    return any(isinstance(error, kind) and any(words in text for words in said) for kind, said in _LOST_WORDS)

@@ -7,6 +7,7 @@ import contextlib
 import contextvars
 from collections.abc import Awaitable, Callable
 
+from app.core.outages import is_outage
 from app.logs import get_logger
 from resolvers.context import Services
 
@@ -31,13 +32,22 @@ def register(name: str) -> Callable[[Job], Job]:
 async def supervise(name: str, job: Job, services: Services, stop: asyncio.Event) -> None:
     """Run a job until `stop` is set, restarting it after a crash: one bug must not stop the rest."""
     current_job.set(name)  # this task's context, inherited by every task the job starts
+    clean = contextvars.copy_context()
+
+    async def run() -> None:
+        await job(services, stop)
+
     while not stop.is_set():
-        try:
-            await job(services, stop)
+        try:  # each run in a copy of the context as it was before any: whatever a crash left in it goes
+            await asyncio.create_task(run(), context=clean.copy())
         except asyncio.CancelledError:
             raise
-        except Exception:
-            _log.exception("worker job crashed; restarting", job=name)
+        except Exception as exc:
+            if is_outage(exc):  # PostgreSQL or Redis lost: expected to pass, not a bug to alert on
+                _log.warning("worker job lost a backing service; restarting", job=name,
+                             error=f"{type(exc).__name__}: {exc}"[:300])
+            else:
+                _log.exception("worker job crashed; restarting", job=name)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), RESTART_DELAY_SECONDS)
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 from mcp.shared.exceptions import MCPError
@@ -219,3 +220,69 @@ async def test_redis_down_degrades_to_this_process_and_never_500s(tenant: Tenant
     assert after.status_code == 201, after.text
     stored = await Event.filter(organization_id=tenant.organization_id, type="action.approved").count()
     assert stored == 4  # every proposal's event is in the outbox, Redis or not
+
+
+async def _backlog(url: str) -> tuple[int, int]:
+    """Events not yet relayed, audit entries not yet sealed."""
+    conn = await asyncpg.connect(url)
+    try:
+        unrelayed = await conn.fetchval("SELECT count(*) FROM events_unrelayed")
+        unsealed = await conn.fetchval("SELECT count(*) FROM audit_entries WHERE position IS NULL")
+        return int(unrelayed), int(unsealed)
+    finally:
+        await conn.close()
+
+
+async def _kill_backends(url: str, seconds: float) -> int:
+    """Terminate every other connection to the database every 100 ms for `seconds`; how many."""
+    killed, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        conn = await asyncpg.connect(url)
+        try:
+            killed += await conn.fetchval("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM "
+                                          "pg_stat_activity WHERE datname = current_database() "
+                                          "AND pid <> pg_backend_pid()) t")
+        finally:
+            await conn.close()
+        await asyncio.sleep(0.05)
+    return killed
+
+
+async def test_connections_killed_under_load_answer_503_and_the_worker_recovers_by_itself() -> None:
+    """PostgreSQL's backends terminated every 100 ms for 4 s while proposals arrive and the worker
+    relays and seals: each proposal is answered 201 or 503, never 500, and once it stops, with
+    nothing restarted, every event is relayed and every audit entry sealed. (A BEGIN that failed on
+    a killed connection left its transaction as the task's current one: the relay, the sealer and
+    expiry then failed on every restart until the worker was restarted; and the errors asyncpg
+    raises on a connection closed under it were answered 500.)"""
+    with private_postgres() as pg:
+        env = gatehouse_env(DATABASE_URL=pg.url, GATEHOUSE_INPROCESS_WORKERS="false",
+                            GATEHOUSE_DEFAULT_RATE_LIMIT="100000")
+        key = _organization(env)
+        port = free_port()
+        with (running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port),
+              running("worker", env=env)):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                                         headers={"Authorization": f"Bearer {key}"}) as c:
+                answers: list[int] = []
+
+                async def propose(lane: int) -> None:
+                    for n in range(200):  # within the organization's monthly quota, spread over the 4 s
+                        answers.append((await c.post("/actions", json={**PROPOSAL, "target": f"{lane}-{n}"}))
+                                       .status_code)
+                        if killing.done():
+                            return
+                        await asyncio.sleep(0.02)
+
+                killing = asyncio.ensure_future(_kill_backends(pg.url, 6.0))
+                await asyncio.gather(*(propose(lane) for lane in range(4)))
+                killed = await killing
+                backlog = await _backlog(pg.url)
+                for _ in range(150):  # 30 s at most; the poll and the restart delay make it a few seconds
+                    if backlog == (0, 0):
+                        break
+                    await asyncio.sleep(0.2)
+                    backlog = await _backlog(pg.url)
+    assert killed > 20 and answers.count(201) > 20, (killed, answers.count(201))
+    assert set(answers) <= {201, 503}, sorted(set(answers))
+    assert backlog == (0, 0), backlog
