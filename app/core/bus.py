@@ -41,9 +41,15 @@ class Bus:
 
     def __init__(self) -> None:
         self._listeners: dict[str, set[Subscription]] = defaultdict(set)
+        self._reconnected: list[Callable[[], None]] = []
 
     async def start(self) -> None:
         """Open connections; the in-process bus has none."""
+
+    def on_reconnect(self, callback: Callable[[], None]) -> None:
+        """Call `callback` each time the bus is back after losing its connection (what was published
+        meanwhile did not arrive); the in-process bus never loses one."""
+        self._reconnected.append(callback)
 
     async def close(self) -> None:
         self._listeners.clear()
@@ -138,19 +144,30 @@ class RedisBus(Bus):
             await self._pubsub.subscribe(self._prefix + channel)
 
     async def _read_forever(self) -> None:
-        delay = 0.1
+        delay, lost = 0.1, False
         while True:
             try:
                 await self._connect()
                 delay = 0.1
+                if lost:
+                    lost = False
+                    self._told_reconnected()
                 await self._pump()
             except asyncio.CancelledError:
                 raise
             except (aioredis.RedisError, OSError) as exc:
                 _log.warning("bus connection lost (%s); retrying in %.1fs", exc, delay)
+            lost = True
             self._pubsub = None
             await asyncio.sleep(delay)
             delay = min(delay * 2, 2.0)
+
+    def _told_reconnected(self) -> None:
+        for callback in self._reconnected:
+            try:
+                callback()
+            except Exception:
+                _log.exception("bus reconnect callback failed")
 
     async def _connect(self) -> None:
         pubsub = self.redis.pubsub(ignore_subscribe_messages=True)

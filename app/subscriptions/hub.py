@@ -7,10 +7,18 @@ variables and organization, so an event is executed and serialised once per grou
 text goes to each subscriber with its own operation id spliced in. Delivery never awaits a client:
 frames go to each connection's bounded queue (see protocol.Connection.push for what a full queue
 does), so a stalled client cannot delay the others.
+
+Positions (the wire `seq`) are numbered by the relay without gaps, so a process knows when it
+missed part of the bus: the relay's publish dropped while Redis was away, or this process's own
+subscription was down while a batch went by (Redis pub/sub keeps nothing). The hub then reads the
+missing positions back from the relay's log for the organizations it serves and routes them first,
+holding what arrives meanwhile; the same check runs when the bus reconnects, for a gap no later
+batch reveals. A subscriber never sees a hole it cannot know about.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -21,7 +29,7 @@ import orjson
 from app.core.bus import Bus, Subscription
 from app.subscriptions.documents import Documents, Prepared
 from resolvers.agents.killswitch import DISABLED_CHANNEL
-from resolvers.events.feeds import Envelope, Matcher
+from resolvers.events.feeds import Envelope, Matcher, relayed_between
 from resolvers.events.outbox import EVENTS_CHANNEL
 from resolvers.keys.api_keys import REVOKED_CHANNEL
 
@@ -98,8 +106,13 @@ disabled agents."""
         self._by_agent: dict[str, set[Outlet]] = defaultdict(set)
         self._bus_subscriptions: list[Subscription] = []
         self.rendered = 0  # executions, for tests and metrics: one per event per group
+        self.filled = 0  # events read back from the log because the bus missed them (tests, metrics)
+        self._heard: int | None = None  # the last position heard on the bus
+        self._held: list[bytes] | None = None  # batches heard while a gap is read back, in order
+        self._filling: asyncio.Task[None] | None = None
 
     async def start(self, bus: Bus) -> None:
+        bus.on_reconnect(self._on_reconnect)
         self._bus_subscriptions = [
             await bus.subscribe(EVENTS_CHANNEL, self._on_event),
             await bus.subscribe(REVOKED_CHANNEL, self._on_revoked),
@@ -109,6 +122,8 @@ disabled agents."""
     async def stop(self) -> None:
         for subscription in self._bus_subscriptions:
             await subscription.close()
+        if self._filling is not None:
+            self._filling.cancel()
 
     def attach(self, outlet: Outlet) -> None:
         if outlet.key_id:
@@ -148,12 +163,20 @@ disabled agents."""
 
     def _on_event(self, _channel: str, message: bytes) -> None:
         """A relay batch: a JSON array of envelopes (a single envelope object is accepted too)."""
+        if self._held is not None:  # a gap is being read back: this batch comes after it
+            self._held.append(message)
+            return
         try:
             batch = orjson.loads(message)
         except orjson.JSONDecodeError:
             _log.warning("malformed event on the bus dropped")
             return
-        for event in batch if isinstance(batch, list) else [batch]:
+        events = batch if isinstance(batch, list) else [batch]
+        first = _position(events[0]) if events else None
+        if first is not None and self._heard is not None and first > self._heard + 1 and self._groups:
+            self._fill(self._heard, first, message)
+            return
+        for event in events:
             try:
                 groups = self._groups.get(event["organizationId"])
             except (KeyError, TypeError):
@@ -161,6 +184,39 @@ disabled agents."""
                 continue
             if groups:
                 self._route(groups, event)
+        last = _position(events[-1]) if events else None
+        if last is not None:
+            self._heard = last if self._heard is None else max(self._heard, last)
+
+    def _on_reconnect(self) -> None:
+        """The bus is back: what was published while it was away is read back, if anyone listens."""
+        if self._heard is not None and self._held is None and self._groups:
+            self._fill(self._heard, None, None)
+
+    def _fill(self, after: int, before: int | None, then: bytes | None) -> None:
+        """Hold the bus, read back positions (`after`, `before`) for the organizations served, route
+        them, then the batches held meanwhile (`then` first)."""
+        self._held = [then] if then is not None else []
+        self._filling = asyncio.get_running_loop().create_task(self._read_back(after, before))
+
+    async def _read_back(self, after: int, before: int | None) -> None:
+        try:
+            missed = await relayed_between(after, before, tuple(self._groups))
+        except Exception as exc:  # the database away too: the clients' own `since` is what is left
+            _log.warning("events missed on the bus could not be read back: %s", exc)
+            missed = []
+        if missed:
+            _log.warning("read back %d events the bus missed after position %d", len(missed), after)
+        for event in missed:
+            groups = self._groups.get(event["organizationId"])
+            if groups:
+                self._route(groups, event)
+        self.filled += len(missed)
+        reached = max([after, *(event["seq"] for event in missed)] + ([before - 1] if before else []))
+        self._heard = max(self._heard or 0, reached)
+        held, self._held, self._filling = self._held or [], None, None
+        for message in held:
+            self._on_event(EVENTS_CHANNEL, message)
 
     def _route(self, groups: dict[str, Group], event: Envelope) -> None:
         for group in tuple(groups.values()):
@@ -177,3 +233,9 @@ disabled agents."""
         """The kill switch: every connection of a key bound to the agent closes at once."""
         for outlet in tuple(self._by_agent.get(message.decode(), ())):
             outlet.close_soon(4403, "agent disabled")
+
+
+def _position(event: object) -> int | None:
+    """An envelope's position (its wire `seq`), or None for one without."""
+    seq = event.get("seq") if isinstance(event, dict) else None
+    return seq if isinstance(seq, int) else None

@@ -7,7 +7,7 @@ the events table. The WebSocket transport (app/subscriptions/) only routes what 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
@@ -22,6 +22,7 @@ from resolvers.events.outbox import CATALOGUE, Committed, envelope
 Envelope = dict[str, Any]
 Matcher = Callable[[Envelope], bool]
 REPLAY_BATCH = 500
+MAX_GAP = 10_000  # events a server reads back to fill what it missed of the bus (past it: the clients' `since`)
 REPLAY_CLOCK_MARGIN = timedelta(seconds=5)
 MAX_TYPE_PATTERNS = 20
 # What a change to the pending set is called, by the event that reports it.
@@ -121,6 +122,19 @@ async def replay_batch(ctx: Context, since: int | datetime, after_seq: int | Non
                     .order_by("position").limit(REPLAY_BATCH).values_list("position", "seq"))
     rows = {e.seq: e for e in await Event.filter(seq__in=[seq for _, seq in logged])}
     return [envelope(Committed.of(rows[seq], position)) for position, seq in logged if seq in rows]
+
+
+async def relayed_between(after: int, before: int | None, organizations: Iterable[str]) -> list[Envelope]:
+    """The events relayed at positions in (`after`, `before`) (`before` None: to the last one) for
+    `organizations`, in position order: what a server missed of the bus (a publish dropped while
+    Redis was away), read back from the relay's log. At most MAX_GAP: past it a gap is left to the
+    clients' own `since`."""
+    logged = RelayedEvent.filter(organization_id__in=list(organizations), position__gt=after)
+    if before is not None:
+        logged = logged.filter(position__lt=before)
+    found = await logged.order_by("position").limit(MAX_GAP).values_list("position", "seq")
+    rows = {e.seq: e for e in await Event.filter(seq__in=[seq for _, seq in found])}
+    return [envelope(Committed.of(rows[seq], position)) for position, seq in found if seq in rows]
 
 
 async def _floor(organization_id: str, since: int | datetime) -> int:

@@ -26,6 +26,7 @@ from mcp.shared.exceptions import MCPError
 
 from models.events import Event
 from tests.conftest import DATABASE_URL, Tenant, free_port
+from tests.graphql.ws import PENDING, Governance, gql_ws
 from tests.mcp.conftest import MODERN, mcp_session
 from tests.processes import gatehouse_env, run_cli, running
 
@@ -286,3 +287,37 @@ async def test_connections_killed_under_load_answer_503_and_the_worker_recovers_
     assert killed > 20 and answers.count(201) > 20, (killed, answers.count(201))
     assert set(answers) <= {201, 503}, sorted(set(answers))
     assert backlog == (0, 0), backlog
+
+
+async def test_events_published_while_redis_was_away_reach_live_subscribers() -> None:
+    """Redis pub/sub keeps nothing: the relay's publish is dropped while Redis is away, and so is
+    whatever a server's subscription misses. Positions have no gaps, so once the bus is back the
+    server reads the missing ones back from the relay's log: a dashboard watching pendingApprovals
+    gets every proposal made during the outage, in order, without resubscribing (it used to get
+    none of them, and nothing told it to resume)."""
+    with private_postgres() as pg, private_redis() as (redis_port, redis_proc):
+        env = gatehouse_env(DATABASE_URL=pg.url, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+                            GATEHOUSE_INPROCESS_WORKERS="false")
+        key = _organization(env)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with (running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port),
+              running("worker", env=env)):
+            async with (httpx.AsyncClient(base_url=base, timeout=30, headers={"Authorization": f"Bearer {key}"}) as c,
+                        gql_ws(base, key) as ws):
+                governance = Governance(c)
+                await governance.enforce()
+                await ws.subscribe("1", PENDING)
+                before = await governance.propose("send_email")
+                heard = [await ws.next_data(15)]
+                redis_proc.kill()
+                redis_proc.wait()
+                during = [await governance.propose("send_email") for _ in range(5)]
+                for _ in range(100):  # relayed (and their publish dropped) within the relay's 1 s poll
+                    if (await _backlog(pg.url))[0] == 0:
+                        break
+                    await asyncio.sleep(0.1)
+                with redis_on(redis_port):
+                    heard += [await ws.next_data(20) for _ in during]
+    ids = [message["payload"]["data"]["pendingApprovals"]["action"]["id"] for message in heard]
+    assert ids == [proposed["actionId"] for proposed in [before, *during]]
