@@ -53,12 +53,15 @@ class Directory:
         return {key for key in self.members(refs) if key in self.keys and self.keys[key] is None}
 
 
+KEY_ID_LENGTH = 32
+
+
 async def deciding(organization_id: str, key_ids: Iterable[str] | None = None) -> dict[str, str | None]:
     """The organization's live keys (or those of `key_ids`), each mapped to None when it may approve and
     reject, else to why it never can."""
     query = ApiKey.filter(organization_id=organization_id, revoked_at=None)
-    if key_ids is not None:
-        query = query.filter(id__in=list(key_ids))
+    if key_ids is not None:  # an id longer than the column's is no key's (filtering by it fails)
+        query = query.filter(id__in=[key_id for key_id in key_ids if len(key_id) <= KEY_ID_LENGTH])
     rows = await query.values_list("id", "scopes", "agent_id")
     return {str(key_id): decider_denial(scopes, agent_id) for key_id, scopes, agent_id in rows}
 

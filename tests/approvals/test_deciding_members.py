@@ -30,6 +30,7 @@ async def test_members_that_cannot_decide_are_refused_naming_them(tenant: Tenant
         for members, index, member, why in [
             ([bot, reader.id, approver.id], 0, bot, "bound to an agent"),
             ([approver.id, reader.id], 1, reader.id, "approvals:write"),
+            ([approver.id, "x" * 40], 1, "x" * 40, "not an API key of this organization"),  # past the id column
         ]:
             refused(await c.post("/api/v1/reviewer-groups", json={"name": "g-bad", "members": members}),
                     400, "VALIDATION_ERROR", f"members[{index}]", member, why)
