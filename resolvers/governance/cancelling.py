@@ -27,6 +27,12 @@ async def _proposed_by(action: Action) -> str | None:
     return row.by if row is not None else None
 
 
+def _may_cancel_any(ctx: Context) -> bool:
+    """An admin key may withdraw any key's action; one bound to an agent governs nothing, admin or
+    not (resolvers/access.GOVERNING_SCOPES): it withdraws only its own."""
+    return "admin" in ctx.scopes and ctx.agent_id is None
+
+
 async def cancel(ctx: Context, action_id: str, *, reason: str | None = None) -> Action:
     """Withdraw a pending action (409 once it is decided; 403 for another key's action)."""
     require(ctx, "actions:write")
@@ -34,7 +40,7 @@ async def cancel(ctx: Context, action_id: str, *, reason: str | None = None) -> 
         raise Invalid(f"reason: must be a string of at most {MAX_REASON} characters")
     async with atomic() as conn:
         action = await locked_action(ctx, action_id, conn)
-        if "admin" not in ctx.scopes and await _proposed_by(action) != ctx.key_id:
+        if not _may_cancel_any(ctx) and await _proposed_by(action) != ctx.key_id:
             raise Forbidden("only the key that proposed this action may cancel it")
         ensure_pending(action)
         before = audit_after(action)

@@ -89,3 +89,18 @@ async def test_a_stopped_agent_cannot_restart_itself_or_mint_keys(tenant: Tenant
     assert (await Agent.get(id=other["id"])).status == "active"
     assert await ApiKey.all().count() == keys_before and (await ApiKey.get(id=key_id)).revoked_at is None
 
+
+
+async def test_a_bound_admin_key_withdraws_only_its_own_actions(tenant: Tenant) -> None:
+    """An admin key may cancel any key's pending action; a bound one, admin or not, only its own."""
+    agent = await register(tenant, "canceller")
+    _, secret = await legacy_bound_key(tenant, agent["id"], ["admin", "actions:write"])
+    async with tenant.client() as c:
+        assert (await c.post("/policy", json={"rules": [{"when": {"actionType": "pay"}}]})).status_code == 201
+        others = (await c.post("/actions", json={"type": "pay", "actor": {"kind": "agent"}})).json()
+    async with as_key(tenant, secret).client() as bound:
+        own = (await bound.post("/actions", json={"type": "pay", "actor": {"kind": "agent"}})).json()
+        refused = await bound.post(f"/api/v1/actions/{others['actionId']}/cancel", json={})
+        withdrawn = await bound.post(f"/api/v1/actions/{own['actionId']}/cancel", json={})
+    assert refused.status_code == 403 and refused.json()["error"] == "FORBIDDEN", refused.text
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "cancelled", withdrawn.text
