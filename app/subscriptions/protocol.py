@@ -75,6 +75,7 @@ class Connection:
         self._close: tuple[int, str] | None = None
         self._done = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()  # replays and the keep-alive, ended with the connection
+        self._replays: dict[Subscriber, asyncio.Task[None]] = {}  # each subscription's replay while it runs
 
     # -- what the hub calls -------------------------------------------------------------------
     def push(self, frame: str) -> None:
@@ -240,13 +241,16 @@ class Connection:
         self.operations[op_id] = subscriber
         if point is not None:
             subscriber.held = []  # live events wait until the replay has caught up
-            self._spawn(self._replay(subscriber, ctx, point))
+            replay = self._spawn(self._replay(subscriber, ctx, point))
+            self._replays[subscriber] = replay
+            replay.add_done_callback(lambda _task: self._replays.pop(subscriber, None))
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """Run `work` beside the reader until the connection ends; a failure closes it with 1011."""
         task = asyncio.create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
+        return task
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
@@ -292,16 +296,23 @@ class Connection:
 
         self.operations[op_id] = asyncio.create_task(run())
 
-    def _stop(self, op_id: str) -> None:
+    def _stop(self, op_id: str, *, ending: bool = False) -> None:
+        """End an operation: no frame of it is sent after this (its replay stops, what waits is dropped),
+        so an id the client completes and reuses carries only its new operation's data."""
         operation = self.operations.pop(op_id, None)
         if isinstance(operation, Subscriber):
             self.hub.leave(operation)
+            replay = self._replays.pop(operation, None)
+            if replay is not None:
+                replay.cancel()
         elif operation is not None:
             operation.cancel()
+        if not ending:  # the connection itself ending sends nothing more anyway
+            self.queue.drop(self._prefix(op_id))
 
     def _leave_all(self) -> None:
         for op_id in tuple(self.operations):
-            self._stop(op_id)
+            self._stop(op_id, ending=True)
 
     # -- frames ---------------------------------------------------------------------------------
     def _prefix(self, op_id: str) -> str:

@@ -43,6 +43,11 @@ class SendQueue:
             await self._room.wait()
         self.put_nowait(frame)
 
+    def drop(self, prefix: str) -> None:
+        """Forget the waiting frames that start with `prefix` (an operation the client completed)."""
+        if any(frame.startswith(prefix) for frame in self._frames):
+            self._frames = deque(frame for frame in self._frames if not frame.startswith(prefix))
+
     def cancel(self) -> None:
         if self._writer is not None:
             self._writer.cancel()

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections import deque
 
+from app.core.outages import is_outage
 from app.core.waiting import first_of
 from app.logs import get_logger
 from app.workers import register
@@ -99,8 +100,13 @@ class Runner:
             await run_claimed(self.services, claim)
         except asyncio.CancelledError:
             _log.info("execution interrupted", execution_id=claim.execution_id)
-        except Exception:
-            _log.exception("execution pass crashed; it is taken over after its lease", execution_id=claim.execution_id)
+        except Exception as exc:
+            if is_outage(exc):  # PostgreSQL or Redis lost mid-pass: expected to pass, not a bug to alert on
+                _log.warning("execution pass lost a backing service; it is taken over after its lease",
+                             execution_id=claim.execution_id, error=f"{type(exc).__name__}: {exc}"[:300])
+            else:
+                _log.exception("execution pass crashed; it is taken over after its lease",
+                               execution_id=claim.execution_id)
         return False
 
     async def keep_leases(self, stop: asyncio.Event) -> None:

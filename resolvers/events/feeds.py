@@ -8,7 +8,7 @@ the events table. The WebSocket transport (app/subscriptions/) only routes what 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -142,6 +142,8 @@ async def _floor(organization_id: str, since: int | datetime) -> int:
     timestamp (less the margin); relay positions and relay times grow together."""
     if isinstance(since, int):
         return since
+    if since < datetime.min.replace(tzinfo=UTC) + REPLAY_CLOCK_MARGIN:  # nothing was relayed that early
+        return 0
     before = RelayedEvent.filter(organization_id=organization_id, relayed_at__lte=since - REPLAY_CLOCK_MARGIN)
     last = await before.order_by("-position").first()
     return last.position if last is not None else 0

@@ -7,12 +7,15 @@ except workflow events: no workflow API exists yet, so those few are written thr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import orjson
 import pytest
 
+from models.events import Event, RelayedEvent
 from tests.conftest import Tenant
+from tests.graphql.conftest import LocalApp
 from tests.graphql.ws import PENDING, Emitter, Governance, GqlClient, gql_ws
 
 
@@ -175,3 +178,46 @@ async def test_since_that_is_neither_a_seq_nor_a_timestamp_is_refused(server: st
         assert error["type"] == "error" and error["payload"][0]["extensions"]["code"] == "VALIDATION_ERROR"
         await ws.send({"type": "ping"})
         assert (await ws.recv())["type"] == "pong"  # the connection stays up
+
+
+async def test_since_a_time_before_anything_was_relayed_replays_from_the_start(server: str, tenant: Tenant) -> None:
+    """`since` at the first second of year 1: the replay's clock margin used to overflow (1011)."""
+    async with tenant.client() as c:
+        gov = Governance(c)
+        await gov.enforce()
+        proposed = await gov.propose("send_email")
+        async with gql_ws(server, tenant.key) as ws:
+            await ws.subscribe("1", PENDING, {"since": "0001-01-01T00:00:00Z"})
+            assert _summary(await _changes(ws, 1)) == [("created", proposed["actionId"])]
+
+
+async def test_complete_stops_a_replay_and_a_reused_id_carries_only_its_new_operation(
+    tenant: Tenant, emitter: Emitter, local_app: LocalApp
+) -> None:
+    """A client completes a subscription while its `since` replay still runs, then reuses the id
+    for another subscription: the replay stops (it used to run to its end, its frames arriving under
+    the reused id as the new operation's data)."""
+    async with tenant.client() as c:
+        gov = Governance(c)
+        await gov.enforce()
+        proposed = await gov.propose("send_email")
+    data = (await Event.get(organization_id=tenant.organization_id, type="action.pending_approval")).data
+    data = {**data, "params": {"body": "x" * 100_000}}  # 60 MB in all: more than the sockets buffer
+    total = 600
+    for _ in range(total):
+        await emitter.emit(tenant.organization_id, "action.pending_approval", data)
+    for _ in range(300):  # relayed by the test server's workers
+        if await RelayedEvent.filter(organization_id=tenant.organization_id).count() > total:
+            break
+        await asyncio.sleep(0.1)
+    async with local_app(ws_send_queue_frames=20) as (base, _app), gql_ws(base, tenant.key, max_queue=4) as ws:
+        await ws.subscribe("r", PENDING, {"since": "0"})  # a replay of 60 MB, then at once:
+        await ws.send({"type": "complete", "id": "r"})
+        await ws.subscribe("r", "subscription { events(types: [\"workflow.*\"]) { seq event } }")
+        replayed = []
+        with contextlib.suppress(TimeoutError):  # until the server has been silent for 3 s
+            while message := await ws.recv(3):
+                assert message["id"] == "r" and "pendingApprovals" in message["payload"]["data"], message
+                replayed.append(message["payload"]["data"]["pendingApprovals"]["action"]["id"])
+    assert replayed[:1] in ([], [proposed["actionId"]])
+    assert len(replayed) < total, len(replayed)  # the replay stopped at the complete (it sent all 601)
