@@ -38,6 +38,7 @@ def validate(model: type[M], data: Any) -> M:
 WIDE_REFUSED = "integers must fit in 64 bits"
 DEEP_REFUSED = "JSON must not be nested this deeply"
 HEADROOM = 16  # levels of nesting kept free for what a stored value is later written inside
+DEEPEST = 255 - HEADROOM  # levels a client's JSON may have (orjson writes 255)
 _SMALLEST, _LARGEST = -(2**63), 2**64 - 1
 
 
@@ -51,20 +52,26 @@ def unstorable(value: Any) -> str | None:
     sequence, which text with a literal backslash-u0000 also gives) is decided by the walk below,
     which was 4% of a proposal's CPU when it ran on every one."""
     try:
-        written = orjson.dumps(_with_headroom(value), default=_model_fields)
+        written = orjson.dumps(value, default=_model_fields)
     except TypeError as exc:  # orjson.JSONEncodeError is one; its recursion limit raises a plain one
         return DEEP_REFUSED if "Recursion limit" in str(exc) else _walked(value)
+    if len(written) >= 2 * DEEPEST and _too_deep(value):  # each level writes 2 bytes at least
+        return DEEP_REFUSED
     return _walked(value) if b"\\u0000" in written else None
 
 
-def _with_headroom(value: Any) -> Any:
-    """`value` inside HEADROOM levels of arrays: orjson writes at most 255 levels, and a stored value
-    is later written nested in an event's envelope, a GraphQL answer or a WebSocket frame. Params
-    252 levels deep were stored, then failed every write of them: the relay after its commit (other
-    organizations' live events waited), lists on every door, and a subscription left unanswered."""
+def _too_deep(value: Any) -> bool:
+    """Whether `value` leaves fewer than HEADROOM of orjson's 255 levels free. A stored value is
+    later written nested in an event's envelope, a GraphQL answer or a WebSocket frame: params 252
+    levels deep were stored, then failed every write of them (the relay after its commit, while
+    other organizations' live events waited; lists on every door; a subscription left unanswered)."""
     for _ in range(HEADROOM):
         value = (value,)
-    return value
+    try:
+        orjson.dumps(value, default=_model_fields)
+    except TypeError as exc:
+        return "Recursion limit" in str(exc)
+    return False
 
 
 def _walked(value: Any) -> str | None:
