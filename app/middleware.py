@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.auth import Authenticator, presented_key
 from app.core.ids import random_base62
 from app.core.outages import RETRY_AFTER_SECONDS, UNAVAILABLE_MESSAGE, is_outage
-from app.core.storable import LENGTH_REFUSED, NUL_REFUSED, refused_length, refused_nul
+from app.core.storable import storage_refusal
 from app.errors import error_response
 from app.logs import get_logger
 from app.metrics import observe_request
@@ -94,13 +94,11 @@ class GatehouseMiddleware:
             state["status"] = CLIENT_CLOSED
             _log.info("client disconnected before its request was read", request_id=request_id, path=scope["path"])
         except Exception as exc:
-            if refused_nul(exc):  # the client's text, where a check before the write was missed
-                _log.warning("refused text with NUL", request_id=request_id, path=scope["path"])
-                await self._fail(send_wrapper, state, "VALIDATION_ERROR", NUL_REFUSED)
-                return
-            if refused_length(exc):  # the same, for a value longer than its column
-                _log.warning("refused a value longer than its column", request_id=request_id, path=scope["path"])
-                await self._fail(send_wrapper, state, "VALIDATION_ERROR", LENGTH_REFUSED)
+            refusal = storage_refusal(exc)
+            if refusal is not None:  # the client's text, where a check before the write was missed
+                _log.warning("refused a value storage cannot hold", request_id=request_id, path=scope["path"],
+                             refusal=refusal)
+                await self._fail(send_wrapper, state, "VALIDATION_ERROR", refusal)
                 return
             if is_outage(exc):  # the database or Redis is unreachable: retrying will work, alerting won't help
                 _log.warning("backing service unavailable", request_id=request_id, path=scope["path"],

@@ -9,7 +9,7 @@ from graphql.error import GraphQLError
 from strawberry.extensions import MaskErrors
 
 from app.core.outages import UNAVAILABLE_MESSAGE, is_outage
-from app.core.storable import LENGTH_REFUSED, NUL_REFUSED, refused_length, refused_nul
+from app.core.storable import storage_refusal
 from resolvers.errors import DomainError
 
 _log = logging.getLogger("gatehouse.graphql")
@@ -48,11 +48,10 @@ class DomainErrorCodes(MaskErrors):
             return _with_code(error, original.code, original.message, details)
         if original is None or isinstance(original, GraphQLError):  # syntax, validation, limits, a variable's
             return _with_code(error, "BAD_REQUEST")                  # value its type cannot hold
-        if refused_nul(original):  # the client's text, where a check before the write was missed
-            return _with_code(error, "VALIDATION_ERROR", NUL_REFUSED)
-        if refused_length(original):  # the same, for a value longer than its column
-            _log.warning("refused a value longer than its column in a GraphQL operation")
-            return _with_code(error, "VALIDATION_ERROR", LENGTH_REFUSED)
+        refusal = storage_refusal(original)
+        if refusal is not None:  # the client's text, where a check before the write was missed
+            _log.warning("refused a value storage cannot hold in a GraphQL operation: %s", refusal)
+            return _with_code(error, "VALIDATION_ERROR", refusal)
         if is_outage(original):  # the database or Redis is unreachable: the view answers 503 + Retry-After
             _log.warning("backing service unavailable during a GraphQL operation: %s", type(original).__name__)
             return _with_code(error, "SERVICE_UNAVAILABLE", UNAVAILABLE_MESSAGE)

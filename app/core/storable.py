@@ -70,3 +70,11 @@ def refused_length(error: BaseException) -> bool:
     return any(isinstance(cause, asyncpg.exceptions.StringDataRightTruncationError)
                or (isinstance(cause, ValidationError) and _TOO_LONG.match(str(cause)) is not None)
                for cause in chain_of(first_leaf(error)))
+
+
+def storage_refusal(error: BaseException) -> str | None:
+    """What the doors answer (400 VALIDATION_ERROR) when storage refused the client's value in
+    `error`: NUL_REFUSED, LENGTH_REFUSED, or None when it is something else."""
+    if refused_nul(error):
+        return NUL_REFUSED
+    return LENGTH_REFUSED if refused_length(error) else None

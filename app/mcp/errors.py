@@ -12,7 +12,7 @@ a crash.
 from __future__ import annotations
 
 from app.core.outages import UNAVAILABLE_MESSAGE, is_outage
-from app.core.storable import LENGTH_REFUSED, NUL_REFUSED, refused_length, refused_nul
+from app.core.storable import storage_refusal
 from app.logs import get_logger
 from resolvers.errors import DomainError
 
@@ -23,9 +23,10 @@ def readable(error: BaseException) -> str | None:
     """`CODE: message` for a domain error or an outage (logged as a warning), None for a crash."""
     if isinstance(error, DomainError):
         return f"{error.code}: {error.message}"
-    if refused_nul(error) or refused_length(error):  # the client's text, where a check was missed (as REST)
-        _log.warning("refused text storage cannot hold during an MCP call")
-        return f"VALIDATION_ERROR: {NUL_REFUSED if refused_nul(error) else LENGTH_REFUSED}"
+    refusal = storage_refusal(error)
+    if refusal is not None:  # the client's text, where a check was missed (as REST)
+        _log.warning("refused a value storage cannot hold during an MCP call", refusal=refusal)
+        return f"VALIDATION_ERROR: {refusal}"
     if is_outage(error):
         _log.warning("backing service unavailable during an MCP call", error=f"{type(error).__name__}: {error}"[:300])
         return f"SERVICE_UNAVAILABLE: {UNAVAILABLE_MESSAGE}"

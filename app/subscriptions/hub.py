@@ -212,8 +212,9 @@ disabled agents."""
             if groups:
                 self._route(groups, event)
         self.filled += len(missed)
-        reached = max([after, *(event["seq"] for event in missed)] + ([before - 1] if before else []))
-        self._heard = max(self._heard or 0, reached)
+        last_read = missed[-1]["seq"] if missed else after
+        # up to the batch that showed the gap (what MAX_GAP left out is the clients' `since`)
+        self._heard = max(self._heard or 0, before - 1 if before is not None else last_read)
         held, self._held, self._filling = self._held or [], None, None
         for message in held:
             self._on_event(EVENTS_CHANNEL, message)

@@ -173,8 +173,7 @@ async def delete(ctx: Context, credential_id: str) -> Credential:
         raise _in_use(credential, user)
     server = await McpServer.filter(organization_id=ctx.organization_id, credential_id=credential.id).first()
     if server is not None:
-        raise Conflict(f"credential {credential.id} is used by MCP server {server.id} ({server.name}); "
-                       "move that server to another credential or delete it first")
+        raise _in_use(credential, server)
     try:
         async with atomic():
             await credential.delete()
@@ -186,10 +185,11 @@ async def delete(ctx: Context, credential_id: str) -> Credential:
     return credential
 
 
-def _in_use(credential: Credential, user: Connector | None) -> Conflict:
-    named = f"connector {user.id} ({user.name})" if user else "a connector"
+def _in_use(credential: Credential, user: Connector | McpServer | None) -> Conflict:
+    kind = "MCP server" if isinstance(user, McpServer) else "connector"
+    named = f"{kind} {user.id} ({user.name})" if user else f"a {kind}"
     return Conflict(f"credential {credential.id} is used by {named}; "
-                    "delete that connector or move it to another credential first")
+                    f"delete that {kind} or move it to another credential first")
 
 
 def open_data(ctx: Context, credential: Credential) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
+from tortoise.queryset import QuerySet
+
 from app.core.clock import parse_timestamp
 from models.events import Event, RelayedEvent
 from resolvers.access import require
@@ -118,10 +120,9 @@ async def replay_batch(ctx: Context, since: int | datetime, after_seq: int | Non
     Call again with the last seq seen until an empty batch comes back. Events not yet relayed are
     not included: they have no seq yet, and reach a subscriber live, after the replay."""
     floor = after_seq if after_seq is not None else await _floor(ctx.organization_id, since)
-    logged = await (RelayedEvent.filter(organization_id=ctx.organization_id, position__gt=floor)
-                    .order_by("position").limit(REPLAY_BATCH).values_list("position", "seq"))
-    rows = {e.seq: e for e in await Event.filter(seq__in=[seq for _, seq in logged])}
-    return [envelope(Committed.of(rows[seq], position)) for position, seq in logged if seq in rows]
+    logged = (RelayedEvent.filter(organization_id=ctx.organization_id, position__gt=floor)
+              .order_by("position").limit(REPLAY_BATCH))
+    return await _envelopes(logged)
 
 
 async def relayed_between(after: int, before: int | None, organizations: Iterable[str]) -> list[Envelope]:
@@ -132,7 +133,12 @@ async def relayed_between(after: int, before: int | None, organizations: Iterabl
     logged = RelayedEvent.filter(organization_id__in=list(organizations), position__gt=after)
     if before is not None:
         logged = logged.filter(position__lt=before)
-    found = await logged.order_by("position").limit(MAX_GAP).values_list("position", "seq")
+    return await _envelopes(logged.order_by("position").limit(MAX_GAP))
+
+
+async def _envelopes(logged: QuerySet[RelayedEvent]) -> list[Envelope]:
+    """The envelopes of the relay log's rows `logged`, in its order (an event deleted since is left out)."""
+    found = await logged.values_list("position", "seq")
     rows = {e.seq: e for e in await Event.filter(seq__in=[seq for _, seq in found])}
     return [envelope(Committed.of(rows[seq], position)) for position, seq in found if seq in rows]
 
