@@ -15,6 +15,7 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context as McpContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.shared.inbound import x_mcp_header_map
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import BaseModel, Field
 
@@ -142,6 +143,26 @@ def _answer(ctx: Context, action: Any) -> dict[str, Any]:
 AnswerResult = Annotated[CallToolResult, ActionAnswer]
 
 
+class NativeServer(MCPServer):
+    """MCPServer whose pre-dispatch `Mcp-Param-*` check gets a tool's schema only when that schema
+    declares such headers (`x-mcp-header`). The SDK walks the whole schema of the called tool on
+    every 2026-07-28 call to find them; none of this server's tools declares one, so the walk always
+    found nothing and cost a propose_action call about 6% of its server time (bench figure 9)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._declares_headers: dict[str, tuple[dict[str, Any], bool]] = {}
+        super().__init__(*args, **kwargs)
+
+    def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
+        schema = super()._tool_input_schema(name)
+        if schema is None:
+            return None
+        known = self._declares_headers.get(name)
+        if known is None or known[0] is not schema:  # a tool added or replaced since: look again
+            known = self._declares_headers[name] = (schema, bool(x_mcp_header_map(schema)))
+        return schema if known[1] else None
+
+
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
@@ -151,7 +172,7 @@ def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: 
     def _gatehouse(mctx: McpContext) -> Context:
         return mcp_context(mctx.request_context.request, services_of)
 
-    server = MCPServer("gatehouse", instructions=INSTRUCTIONS, token_verifier=verifier, auth=auth,
+    server = NativeServer("gatehouse", instructions=INSTRUCTIONS, token_verifier=verifier, auth=auth,
                        log_level="WARNING")
 
     @server.tool(annotations=ToolAnnotations(title="Propose an action", read_only_hint=False, destructive_hint=False,

@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from typing import Annotated
 
 import httpx
 import pytest
 from mcp import ClientSession
+from mcp_types import HEADER_MISMATCH
+from pydantic import Field
 
+from app.mcp.native import NativeServer
 from app.mcp.streaming import may_wait
 from models.governance import Action
 from tests.agents.helpers import bound_key
 from tests.agents.helpers import register as register_agent
 from tests.conftest import Tenant
-from tests.mcp.conftest import Connect
+from tests.mcp.conftest import MODERN, Connect, serve_upstream
 
 APPROVE = "mutation($id: ID!) { approveAction(approvalId: $id) { id status } }"
 REJECT = "mutation($id: ID!, $r: String) { rejectAction(approvalId: $id, reason: $r) { id status } }"
@@ -320,3 +324,46 @@ async def test_get_on_a_stateless_server_is_405_not_an_empty_stream(tenant: Tena
         gateway = await c.get("/mcp/gateways/files", headers=headers)
     for answer in (native, gateway):
         assert answer.status_code == 405 and answer.headers["Allow"] == "POST", answer.text
+
+
+def modern_call(tool: str, arguments: dict) -> dict:
+    """One self-contained 2026-07-28 tools/call, as a client posts it."""
+    meta = {"io.modelcontextprotocol/protocolVersion": MODERN, "io.modelcontextprotocol/clientCapabilities": {}}
+    return {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": tool, "arguments": arguments, "_meta": meta}}
+
+
+async def test_param_headers_are_still_checked_on_a_tool_that_declares_them() -> None:
+    """The native server hands the SDK's pre-dispatch check only the schemas that declare
+    `x-mcp-header`: a tool that declares one, or is replaced by one that does, is still checked."""
+    server = NativeServer("headers")
+
+    def region_tool(region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})]) -> str:
+        return f"in {region}"
+
+    def plain(region: str) -> str:
+        return f"plainly in {region}"
+
+    server.add_tool(region_tool, name="lookup", structured_output=False)
+    server.add_tool(plain, name="echo", structured_output=False)
+    async with serve_upstream(stateless=True, server=server, json_response=True) as running, \
+            httpx.AsyncClient() as c:
+
+        async def post(tool: str, region_header: str | None) -> httpx.Response:
+            headers = {"Accept": "application/json, text/event-stream", "Mcp-Protocol-Version": MODERN,
+                       "Mcp-Method": "tools/call", "Mcp-Name": tool}
+            if region_header is not None:
+                headers["Mcp-Param-Region"] = region_header
+            return await c.post(running.url, json=modern_call(tool, {"region": "eu"}), headers=headers)
+
+        wrong, missing, right = await post("lookup", "us"), await post("lookup", None), await post("lookup", "eu")
+        undeclared = await post("echo", None)
+        server.remove_tool("echo")
+        server.add_tool(region_tool, name="echo", structured_output=False)
+        replaced_missing, replaced_right = await post("echo", None), await post("echo", "eu")
+    for refused in (wrong, missing, replaced_missing):
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error"]["code"] == HEADER_MISMATCH and "Region" in refused.json()["error"]["message"]
+    assert right.json()["result"]["content"][0]["text"] == "in eu", right.text
+    assert undeclared.json()["result"]["content"][0]["text"] == "plainly in eu", undeclared.text
+    assert replaced_right.json()["result"]["content"][0]["text"] == "in eu", replaced_right.text
