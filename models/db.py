@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -129,7 +130,9 @@ async def pg_execute(sql: str, *args: Any, conn: BaseDBAsyncClient | None = None
 async def pg_advisory_session_lock(key: int) -> AsyncIterator[None]:
     """PostgreSQL only: hold advisory lock `key` across transactions (a commit does not end it), on
     a pooled connection of its own. Pooled connections are not reset on release (PooledConnection),
-    so one whose unlock fails is closed, which is what gives the lock back."""
+    so one whose unlock fails is closed, which is what gives the lock back. An unlock that fails
+    because the connection was lost (its session, and so its lock, ended with it) is not an error of
+    the block: raising it hid what the block itself raised, and logged an outage as a crash."""
     async with connections.get("default").acquire_connection() as raw:
         await raw.execute("SELECT pg_advisory_lock($1)", key)
         try:
@@ -137,6 +140,9 @@ async def pg_advisory_session_lock(key: int) -> AsyncIterator[None]:
         finally:
             try:
                 await raw.execute("SELECT pg_advisory_unlock($1)", key)
+            except Exception:
+                with contextlib.suppress(Exception):  # a connection already gone may refuse this too
+                    raw.terminate()
             except BaseException:
                 raw.terminate()
                 raise

@@ -23,6 +23,7 @@ from app.core.causes import first_leaf
 from app.core.clock import utcnow
 from app.core.ids import new_id, random_base62
 from app.core.mcp_client import CallToolResult, UpstreamSession, call_upstream_tool
+from app.core.outages import outlasting
 from app.core.storable import storable_json, storable_text
 from models.db import connection_for_one_statement, pg_execute
 from models.governance import Action
@@ -43,6 +44,9 @@ STRANDED_AFTER = timedelta(minutes=5)
 STRANDED = ("the process making this call stopped before it recorded an answer; whether the upstream ran it "
             "is unknown (the call is not made again: it may not be idempotent)")
 FORWARD_WAKE_CHANNEL = "gatehouse:mcp:forward"
+# How long an upstream's answer waits for the database to come back to be recorded: the upstream
+# has acted, and a call left `calling` is failed as "unknown" only after STRANDED_AFTER.
+RECORD_THROUGH_OUTAGE_SECONDS = 120.0
 
 
 async def forward(ctx: Context, call: McpCall, action: Action, server: McpServer | None = None) -> McpCall:
@@ -80,17 +84,26 @@ async def call_upstream(ctx: Context, call: McpCall, action: Action, server: Mcp
         call.status, call.result = "failed", None
         call.error = f"MCP server {server.name!r} failed: {_described(exc)}"[:2000]
     call.finished_at = utcnow()
+    await outlasting(lambda: _record(ctx, call, encoded, server), seconds=RECORD_THROUGH_OUTAGE_SECONDS)
+    return call
+
+
+async def _record(ctx: Context, call: McpCall, encoded: str | None, server: McpServer) -> None:
+    """The call's outcome and its event, once: only a call still `calling` is recorded, so an attempt
+    made again after its commit was lost with the connection (or after the call was found stranded)
+    changes nothing and emits nothing twice."""
     event, data = _outcome_event(call, server)
     conn = connection_for_one_statement()
     if conn is not None:
         await pg_execute(_RECORD_PG, call.id, call.status, encoded, call.error, call.finished_at, new_id("evt"), event,
                          JSON_DUMPS(data), conn=conn)
         schedule_wake(ctx.services)
-        return call
+        return
     async with atomic():
-        await call.save(update_fields=["status", "result", "error", "finished_at"])
-        await emit(ctx.services, call.organization_id, event, data)
-    return call
+        recorded = await McpCall.filter(id=call.id, status="calling").update(
+            status=call.status, result=call.result, error=call.error, finished_at=call.finished_at)
+        if recorded:
+            await emit(ctx.services, call.organization_id, event, data)
 
 
 def _outcome_event(call: McpCall, server: McpServer) -> tuple[str, dict[str, Any]]:
@@ -106,7 +119,7 @@ def _outcome_event(call: McpCall, server: McpServer) -> tuple[str, dict[str, Any
 _RECORD_PG: Final = """
 WITH c AS (
     UPDATE mcp_calls SET status = $2::varchar, result = $3::jsonb, error = $4::text, finished_at = $5::timestamptz
-    WHERE id = $1::varchar
+    WHERE id = $1::varchar AND status = 'calling'
     RETURNING organization_id
 ), e AS (
     INSERT INTO events (id, organization_id, type, data, created_at)

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,12 +23,13 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 
 from models.events import Event
 from tests.conftest import DATABASE_URL, Tenant, free_port
 from tests.graphql.ws import PENDING, Governance, gql_ws
-from tests.mcp.conftest import MODERN, mcp_session
+from tests.mcp.conftest import MODERN, mcp_session, serve_upstream
 from tests.processes import gatehouse_env, run_cli, running
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
@@ -196,6 +198,65 @@ async def test_postgres_down_reads_as_service_unavailable_over_mcp(capfd: pytest
     logged = capfd.readouterr().err
     assert "backing service unavailable during an MCP call" in logged
     assert [line[:300] for line in logged.splitlines() if '"level": "error"' in line] == []  # no crash logged
+
+
+async def _connect_when_back(url: str) -> asyncpg.Connection:
+    for _ in range(100):
+        try:
+            return await asyncpg.connect(url)
+        except (OSError, asyncpg.CannotConnectNowError):
+            await asyncio.sleep(0.1)
+    return await asyncpg.connect(url)
+
+
+def upstream_that_stops(pg: PrivatePostgres) -> MCPServer:
+    """An upstream whose tool stops Gatehouse's PostgreSQL as it acts, and starts it 1.5 s later:
+    its answer arrives while the database is away."""
+    server = MCPServer("restarts")
+
+    @server.tool(structured_output=False)
+    async def rotate_keys() -> str:
+        """Rotate the keys (and restart the database, as it happens)."""
+        await asyncio.to_thread(pg.stop)
+        threading.Timer(1.5, pg.start).start()
+        return "rotated"
+
+    return server
+
+
+async def test_an_upstreams_answer_is_recorded_once_postgres_is_back(capfd: pytest.CaptureFixture[str]) -> None:
+    """The upstream has acted by the time its answer comes back: a database away at that moment
+    must not lose it. The gateway records it once PostgreSQL is back and the agent gets the answer
+    (the record failed at once: the agent was told to retry a call already made, and the call stayed
+    `calling` until it was failed as "unknown" 5 minutes later)."""
+    with private_postgres() as pg:
+        env = gatehouse_env(DATABASE_URL=pg.url, GATEHOUSE_INPROCESS_WORKERS="false",
+                            GATEHOUSE_ALLOW_PRIVATE_TARGETS="true")
+        key = _organization(env)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        async with serve_upstream(stateless=True, server=upstream_that_stops(pg)) as upstream:
+            with running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port):
+                async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}) as c:
+                    registered = await c.post("/api/v1/mcp-servers", json={"name": "keys", "url": upstream.url})
+                    assert registered.status_code == 201, registered.text
+                    rules = {"name": "keys", "rules": [{"when": {"actionType": "mcp.keys.rotate_keys"},
+                                                        "approval": "auto"}]}
+                    assert (await c.post("/api/v1/policy", json=rules)).status_code == 201
+                async with mcp_session(base + "/mcp/gateways/keys", key, protocol=MODERN) as gateway:
+                    answer = await gateway.call_tool("rotate_keys", {})
+        conn = await _connect_when_back(pg.url)
+        try:
+            calls = await conn.fetch("SELECT status, result FROM mcp_calls")
+            events = await conn.fetchval("SELECT count(*) FROM events WHERE type = 'mcp.call_completed'")
+        finally:
+            await conn.close()
+    assert not answer.is_error and answer.content[0].text == "rotated", answer  # type: ignore[union-attr]
+    assert [row["status"] for row in calls] == ["completed"]
+    assert json.loads(calls[0]["result"])["content"][0]["text"] == "rotated"
+    assert events == 1
+    logged = capfd.readouterr().err
+    assert [line[:300] for line in logged.splitlines() if '"level": "error"' in line] == []
 
 
 async def test_redis_down_degrades_to_this_process_and_never_500s(tenant: Tenant) -> None:
