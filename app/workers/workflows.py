@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Iterator
 
 from app.core.outages import is_outage
 from app.core.waiting import first_of
@@ -36,6 +37,7 @@ class Runner:
         # not renewed until the claim is known (renewing first would find the old fence: "lost")
         self.hinting: set[str] = set()
         self.own: OwnConnection | None = None  # the NOTIFY listener's connection: hinted claims run on it
+        self.outage = False  # the runner's own last query found PostgreSQL away (logged once)
 
     def heard(self, message: bytes) -> None:
         """A wake: plain (work is due: the poll claims it) or naming a new execution, whose claim
@@ -116,9 +118,10 @@ class Runner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), every)
             try:
-                held = [claim for _, claim in self.tasks.values() if claim.execution_id not in self.hinting]
-                for execution_id in await renew(self.services, held):
-                    self.interrupt(execution_id)
+                with self.through_outage():  # leases outlast an outage of up to two thirds of them
+                    held = [claim for _, claim in self.tasks.values() if claim.execution_id not in self.hinting]
+                    for execution_id in await renew(self.services, held):
+                        self.interrupt(execution_id)
             except Exception:
                 _log.exception("lease renewal failed")
 
@@ -135,10 +138,11 @@ class Runner:
                 claims = []
             else:
                 self.due = False
-                claims = await claim_due(self.services, free, list(self.hinting))
+                claims = await self.claim(free)
             for claim in claims:
                 if claim.execution_id in self.tasks:  # its last pass is still ending here: due again at once
-                    await release(claim)
+                    with self.through_outage():
+                        await release(claim)
                 else:
                     self.start(claim)
             if claims and len(claims) == free:  # there may be more
@@ -149,6 +153,30 @@ class Runner:
                 await asyncio.wait_for(first_of(self.wake, stop), POLL_SECONDS)
             except TimeoutError:
                 self.due = True
+
+    async def claim(self, free: int) -> list[Claim]:
+        """Due executions claimed for up to `free` slots; none while PostgreSQL is away (the next
+        turn asks again), rather than a crash that restarted the job and with it interrupted every
+        running execution, each then waiting out its lease to be taken over."""
+        with self.through_outage():
+            claims = await claim_due(self.services, free, list(self.hinting))
+            self.outage = False
+            return claims
+        self.due = True
+        return []
+
+    @contextlib.contextmanager
+    def through_outage(self) -> Iterator[None]:
+        """An outage in the runner's own queries is logged once while it lasts, and passed over."""
+        try:
+            yield
+        except Exception as exc:
+            if not is_outage(exc):
+                raise
+            if not self.outage:
+                _log.warning("workflow runner lost a backing service; running executions go on, claims wait",
+                             error=f"{type(exc).__name__}: {exc}"[:300])
+            self.outage = True
 
     async def shutdown(self) -> None:
         for task, _ in list(self.tasks.values()):

@@ -28,9 +28,12 @@ from mcp.shared.exceptions import MCPError
 
 from models.events import Event
 from tests.conftest import DATABASE_URL, Tenant, free_port
+from tests.connectors.fakes.base import serving
 from tests.graphql.ws import PENDING, Governance, gql_ws
 from tests.mcp.conftest import MODERN, mcp_session, serve_upstream
 from tests.processes import gatehouse_env, run_cli, running
+from tests.workflows.helpers import create_workflow, execute
+from tests.workflows.test_durability import Endpoints, http_step
 
 PG_BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
 PROPOSAL = {"type": "send_email", "actor": {"kind": "agent", "name": "outage-bot"}, "params": {"to": "a@b.c"}}
@@ -255,6 +258,50 @@ async def test_an_upstreams_answer_is_recorded_once_postgres_is_back(capfd: pyte
     assert [row["status"] for row in calls] == ["completed"]
     assert json.loads(calls[0]["result"])["content"][0]["text"] == "rotated"
     assert events == 1
+    logged = capfd.readouterr().err
+    assert [line[:300] for line in logged.splitlines() if '"level": "error"' in line] == []
+
+
+async def test_a_running_execution_goes_on_through_a_postgres_restart(capfd: pytest.CaptureFixture[str]) -> None:
+    """PostgreSQL restarted while an execution's step waits on a slow call: the runner's own poll
+    fails meanwhile, and the execution goes on to complete, its step called once. (The poll's
+    failure crashed the runner's job: every running execution was interrupted, its call hung up, and
+    it waited out its 30 s lease to be taken over and its step called again.)"""
+    endpoints = Endpoints(slow_seconds=4.0)
+    with private_postgres() as pg:
+        env = gatehouse_env(DATABASE_URL=pg.url, GATEHOUSE_INPROCESS_WORKERS="false",
+                            GATEHOUSE_ALLOW_PRIVATE_TARGETS="true")
+        key = _organization(env)
+        port = free_port()
+        async with serving(endpoints):
+            with (running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port),
+                  running("worker", env=env)):
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                                             headers={"Authorization": f"Bearer {key}"}) as c:
+                    workflow = await create_workflow(c, [http_step("wait", endpoints.url("/slow/wait")),
+                                                         http_step("after", endpoints.url("/fast/after"))])
+                    execution_id = await execute(c, workflow["id"])
+                    for _ in range(200):
+                        if endpoints.calls("/slow/wait"):
+                            break
+                        await asyncio.sleep(0.05)
+                    await asyncio.to_thread(pg.stop)
+                    await asyncio.sleep(1.5)  # three of the runner's polls
+                    await asyncio.to_thread(pg.start)
+                    status = None
+                    for _ in range(200):  # 20 s: well within the 30 s lease the old code waited out
+                        conn = await _connect_when_back(pg.url)
+                        try:
+                            status = await conn.fetchval("SELECT status FROM executions WHERE id = $1",
+                                                         execution_id)
+                        finally:
+                            await conn.close()
+                        if status in ("completed", "failed", "cancelled"):
+                            break
+                        await asyncio.sleep(0.1)
+    assert status == "completed"
+    assert len(endpoints.calls("/slow/wait")) == 1 and not endpoints.hung_up
+    assert len(endpoints.calls("/fast/after")) == 1
     logged = capfd.readouterr().err
     assert [line[:300] for line in logged.splitlines() if '"level": "error"' in line] == []
 
