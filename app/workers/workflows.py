@@ -42,6 +42,10 @@ class Runner:
     def heard(self, message: bytes) -> None:
         """A wake: plain (work is due: the poll claims it) or naming a new execution, whose claim
         from its hint starts at once when a slot is free (no poll beside it, no turn of the loop)."""
+        cancelled = hints.cancelled_in(message)
+        if cancelled is not None:
+            self.interrupt(cancelled)
+            return
         hint = hints.decode(message)
         if hint is None or self.services.settings.is_sqlite:
             self.due = True

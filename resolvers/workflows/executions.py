@@ -34,7 +34,9 @@ from resolvers.workflows import hints
 from resolvers.workflows.workflows import current_version, find
 
 WAKE_CHANNEL = "gatehouse:workflows:wake"
-NOTIFY_CHANNEL = "gatehouse_workflows_wake"  # PostgreSQL's: a new execution's start hint (settings.workflow_wake)
+# PostgreSQL's: a new execution's start hint, or a cancelled one's notice (settings.workflow_wake):
+# Redis away cannot delay a cancel to the next lease renewal (10 s)
+NOTIFY_CHANNEL = "gatehouse_workflows_wake"
 CANCEL_CHANNEL = "gatehouse:workflows:cancel"
 MAX_INPUT_BYTES = 262_144
 _log = logging.getLogger("gatehouse.workflows")
@@ -188,7 +190,10 @@ async def cancel(ctx: Context, execution_id: str) -> Execution:
         await emit(ctx.services, ctx.organization_id, "workflow.cancelled",
                    {"workflowId": execution.workflow_id, "executionId": execution.id, "status": "cancelled"})
 
-        async def interrupt() -> None:
+        if not ctx.settings.is_sqlite and ctx.settings.workflow_wake == "notify":  # delivered at commit
+            await conn.execute_query("SELECT pg_notify($1, $2)", [NOTIFY_CHANNEL, hints.cancel_notice(execution.id)])
+
+        async def interrupt() -> None:  # the bus too: runners of `workflow_wake = bus` hear only it
             await ctx.services.bus.publish(CANCEL_CHANNEL, execution.id.encode())
 
         on_commit(interrupt)

@@ -24,6 +24,7 @@ import orjson
 from models.workflows import Execution
 
 PLAIN_WAKE = b"1"
+CANCEL_PREFIX = "cancel:"  # a cancelled execution's notice on the same channel: its runner stops its call
 MAX_HINTED_INPUT_BYTES = 4096  # bigger inputs are read by the usual claim: every runner hears each hint
 
 
@@ -58,3 +59,14 @@ def decode(message: bytes) -> StartHint | None:
         return StartHint(str(raw["e"]), str(raw["o"]), str(raw["w"]), int(raw["v"]), int(raw["l"]), raw["i"])
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
+
+
+def cancel_notice(execution_id: str) -> str:
+    """The NOTIFY payload that tells every runner to interrupt `execution_id`'s running pass."""
+    return CANCEL_PREFIX + execution_id
+
+
+def cancelled_in(message: bytes) -> str | None:
+    """The execution a cancel notice names, or None for any other wake."""
+    text = message.decode(errors="replace")
+    return text.removeprefix(CANCEL_PREFIX) if text.startswith(CANCEL_PREFIX) else None

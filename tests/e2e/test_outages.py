@@ -306,6 +306,40 @@ async def test_a_running_execution_goes_on_through_a_postgres_restart(capfd: pyt
     assert [line[:300] for line in logged.splitlines() if '"level": "error"' in line] == []
 
 
+async def test_a_cancel_while_redis_is_away_interrupts_the_running_call_at_once() -> None:
+    """The cancel reaches the worker running the execution by PostgreSQL's NOTIFY, sent with the
+    cancel's commit, so Redis being away does not matter: the slow call is hung up at once (it was
+    hung up only at the lease's next renewal, up to 10 s later, the bus's message being dropped)."""
+    endpoints = Endpoints(slow_seconds=30.0)
+    with private_redis() as (redis_port, redis_proc):
+        env = gatehouse_env(DATABASE_URL=DATABASE_URL, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+                            GATEHOUSE_INPROCESS_WORKERS="false", GATEHOUSE_ALLOW_PRIVATE_TARGETS="true")
+        key = _organization(env)
+        port = free_port()
+        async with serving(endpoints):
+            with (running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port),
+                  running("worker", env=env)):
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                                             headers={"Authorization": f"Bearer {key}"}) as c:
+                    workflow = await create_workflow(c, [http_step("wait", endpoints.url("/slow/wait"),
+                                                                   timeoutMs=60_000)])
+                    execution_id = await execute(c, workflow["id"])
+                    for _ in range(200):
+                        if endpoints.calls("/slow/wait"):
+                            break
+                        await asyncio.sleep(0.05)
+                    redis_proc.kill()
+                    redis_proc.wait()
+                    cancelled = await c.post(f"/api/v1/executions/{execution_id}", json={"action": "cancel"})
+                    asked = time.monotonic()
+                    for _ in range(60):  # 3 s; a lease renewal comes every 10 s
+                        if endpoints.hung_up:
+                            break
+                        await asyncio.sleep(0.05)
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text
+    assert endpoints.hung_up and endpoints.hung_up[0] - asked < 1.5, (endpoints.hung_up, asked)
+
+
 async def test_redis_down_degrades_to_this_process_and_never_500s(tenant: Tenant) -> None:
     """Redis carries the bus and the shared rate-limit counts, neither of which a proposal must
     wait for: without it the server counts in memory and the relay's poll replaces its wake. So
