@@ -16,8 +16,8 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import asyncpg
@@ -262,6 +262,32 @@ async def test_an_upstreams_answer_is_recorded_once_postgres_is_back(capfd: pyte
     assert [line[:300] for line in logged.splitlines() if '"level": "error"' in line] == []
 
 
+@asynccontextmanager
+async def _served_with_worker(env: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """`gatehouse serve` and `gatehouse worker` on `env`'s database, and a client of a new organization."""
+    key = _organization(env)
+    port = free_port()
+    with (running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port),
+          running("worker", env=env)):
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
+                                     headers={"Authorization": f"Bearer {key}"}) as c:
+            yield c
+
+
+async def _waiting_on_a_slow_call(c: httpx.AsyncClient, endpoints: Endpoints, then_fast: bool = False) -> str:
+    """An execution of a new workflow whose first step's call is under way (`/slow/wait`), its
+    second one `/fast/after` if `then_fast`."""
+    steps = [http_step("wait", endpoints.url("/slow/wait"), timeoutMs=60_000)]
+    if then_fast:
+        steps.append(http_step("after", endpoints.url("/fast/after")))
+    execution_id = await execute(c, (await create_workflow(c, steps))["id"])
+    for _ in range(200):
+        if endpoints.calls("/slow/wait"):
+            break
+        await asyncio.sleep(0.05)
+    return execution_id
+
+
 async def test_a_running_execution_goes_on_through_a_postgres_restart(capfd: pytest.CaptureFixture[str]) -> None:
     """PostgreSQL restarted while an execution's step waits on a slow call: the runner's own poll
     fails meanwhile, and the execution goes on to complete, its step called once. (The poll's
@@ -271,34 +297,22 @@ async def test_a_running_execution_goes_on_through_a_postgres_restart(capfd: pyt
     with private_postgres() as pg:
         env = gatehouse_env(DATABASE_URL=pg.url, GATEHOUSE_INPROCESS_WORKERS="false",
                             GATEHOUSE_ALLOW_PRIVATE_TARGETS="true")
-        key = _organization(env)
-        port = free_port()
-        async with serving(endpoints):
-            with (running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port),
-                  running("worker", env=env)):
-                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                                             headers={"Authorization": f"Bearer {key}"}) as c:
-                    workflow = await create_workflow(c, [http_step("wait", endpoints.url("/slow/wait")),
-                                                         http_step("after", endpoints.url("/fast/after"))])
-                    execution_id = await execute(c, workflow["id"])
-                    for _ in range(200):
-                        if endpoints.calls("/slow/wait"):
-                            break
-                        await asyncio.sleep(0.05)
-                    await asyncio.to_thread(pg.stop)
-                    await asyncio.sleep(1.5)  # three of the runner's polls
-                    await asyncio.to_thread(pg.start)
-                    status = None
-                    for _ in range(200):  # 20 s: well within the 30 s lease the old code waited out
-                        conn = await _connect_when_back(pg.url)
-                        try:
-                            status = await conn.fetchval("SELECT status FROM executions WHERE id = $1",
-                                                         execution_id)
-                        finally:
-                            await conn.close()
-                        if status in ("completed", "failed", "cancelled"):
-                            break
-                        await asyncio.sleep(0.1)
+        async with serving(endpoints), _served_with_worker(env) as c:
+            execution_id = await _waiting_on_a_slow_call(c, endpoints, then_fast=True)
+            await asyncio.to_thread(pg.stop)
+            await asyncio.sleep(1.5)  # three of the runner's polls
+            await asyncio.to_thread(pg.start)
+            status = None
+            for _ in range(200):  # 20 s: well within the 30 s lease the old code waited out
+                conn = await _connect_when_back(pg.url)
+                try:
+                    status = await conn.fetchval("SELECT status FROM executions WHERE id = $1",
+                                                 execution_id)
+                finally:
+                    await conn.close()
+                if status in ("completed", "failed", "cancelled"):
+                    break
+                await asyncio.sleep(0.1)
     assert status == "completed"
     assert len(endpoints.calls("/slow/wait")) == 1 and not endpoints.hung_up
     assert len(endpoints.calls("/fast/after")) == 1
@@ -314,28 +328,16 @@ async def test_a_cancel_while_redis_is_away_interrupts_the_running_call_at_once(
     with private_redis() as (redis_port, redis_proc):
         env = gatehouse_env(DATABASE_URL=DATABASE_URL, REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
                             GATEHOUSE_INPROCESS_WORKERS="false", GATEHOUSE_ALLOW_PRIVATE_TARGETS="true")
-        key = _organization(env)
-        port = free_port()
-        async with serving(endpoints):
-            with (running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port),
-                  running("worker", env=env)):
-                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                                             headers={"Authorization": f"Bearer {key}"}) as c:
-                    workflow = await create_workflow(c, [http_step("wait", endpoints.url("/slow/wait"),
-                                                                   timeoutMs=60_000)])
-                    execution_id = await execute(c, workflow["id"])
-                    for _ in range(200):
-                        if endpoints.calls("/slow/wait"):
-                            break
-                        await asyncio.sleep(0.05)
-                    redis_proc.kill()
-                    redis_proc.wait()
-                    cancelled = await c.post(f"/api/v1/executions/{execution_id}", json={"action": "cancel"})
-                    asked = time.monotonic()
-                    for _ in range(60):  # 3 s; a lease renewal comes every 10 s
-                        if endpoints.hung_up:
-                            break
-                        await asyncio.sleep(0.05)
+        async with serving(endpoints), _served_with_worker(env) as c:
+            execution_id = await _waiting_on_a_slow_call(c, endpoints)
+            redis_proc.kill()
+            redis_proc.wait()
+            cancelled = await c.post(f"/api/v1/executions/{execution_id}", json={"action": "cancel"})
+            asked = time.monotonic()
+            for _ in range(60):  # 3 s; a lease renewal comes every 10 s
+                if endpoints.hung_up:
+                    break
+                await asyncio.sleep(0.05)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text
     assert endpoints.hung_up and endpoints.hung_up[0] - asked < 1.5, (endpoints.hung_up, asked)
 
@@ -401,31 +403,26 @@ async def test_connections_killed_under_load_answer_503_and_the_worker_recovers_
     with private_postgres() as pg:
         env = gatehouse_env(DATABASE_URL=pg.url, GATEHOUSE_INPROCESS_WORKERS="false",
                             GATEHOUSE_DEFAULT_RATE_LIMIT="100000")
-        key = _organization(env)
-        port = free_port()
-        with (running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port),
-              running("worker", env=env)):
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                                         headers={"Authorization": f"Bearer {key}"}) as c:
-                answers: list[int] = []
+        async with _served_with_worker(env) as c:
+            answers: list[int] = []
 
-                async def propose(lane: int) -> None:
-                    for n in range(200):  # within the organization's monthly quota, spread over the 4 s
-                        answers.append((await c.post("/actions", json={**PROPOSAL, "target": f"{lane}-{n}"}))
-                                       .status_code)
-                        if killing.done():
-                            return
-                        await asyncio.sleep(0.02)
+            async def propose(lane: int) -> None:
+                for n in range(200):  # within the organization's monthly quota, spread over the 4 s
+                    answers.append((await c.post("/actions", json={**PROPOSAL, "target": f"{lane}-{n}"}))
+                                   .status_code)
+                    if killing.done():
+                        return
+                    await asyncio.sleep(0.02)
 
-                killing = asyncio.ensure_future(_kill_backends(pg.url, 6.0))
-                await asyncio.gather(*(propose(lane) for lane in range(4)))
-                killed = await killing
+            killing = asyncio.ensure_future(_kill_backends(pg.url, 6.0))
+            await asyncio.gather(*(propose(lane) for lane in range(4)))
+            killed = await killing
+            backlog = await _backlog(pg.url)
+            for _ in range(150):  # 30 s at most; the poll and the restart delay make it a few seconds
+                if backlog == (0, 0):
+                    break
+                await asyncio.sleep(0.2)
                 backlog = await _backlog(pg.url)
-                for _ in range(150):  # 30 s at most; the poll and the restart delay make it a few seconds
-                    if backlog == (0, 0):
-                        break
-                    await asyncio.sleep(0.2)
-                    backlog = await _backlog(pg.url)
     assert killed > 20 and answers.count(201) > 20, (killed, answers.count(201))
     assert set(answers) <= {201, 503}, sorted(set(answers))
     assert backlog == (0, 0), backlog
