@@ -9,6 +9,7 @@ import orjson
 from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
@@ -16,11 +17,36 @@ from strawberry.types import ExecutionResult
 
 from app.context import build_context
 from app.core.outages import RETRY_AFTER_SECONDS
+from resolvers.validation import WIDE_REFUSED, loses_integers
 from schema.context import GraphQLContext
+
+
+class RefusedBody(HTTPException):
+    """A request body refused before any GraphQL is run, with the code its error carries."""
+
+    def __init__(self, status_code: int, reason: str, code: str) -> None:
+        super().__init__(status_code, reason)
+        self.code = code
 
 
 class GatehouseGraphQL(GraphQL[GraphQLContext, None]):
     """Builds the same resolvers.Context as REST does, so both doors share one service layer."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Strawberry's, but a request refused before any GraphQL runs (a body that is not JSON, a
+        batch, no query) is answered as GraphQL errors are, JSON with `extensions.code`, not a line
+        of text/plain that a client's JSON parser fails on."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            code = exc.code if isinstance(exc, RefusedBody) else "BAD_REQUEST"
+            error = {"message": exc.reason, "extensions": {"code": code}}
+            response = Response(orjson.dumps({"errors": [error]}), status_code=exc.status_code,
+                                media_type="application/json")
+        await response(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Any:
         request.state.graphql_response = response  # process_result may set its status (503)
@@ -36,8 +62,12 @@ class GatehouseGraphQL(GraphQL[GraphQLContext, None]):
             raise HTTPException(400, "The GraphQL request must be a JSON object.") from None
 
     def decode_json(self, data: str | bytes) -> object:
-        """orjson, as REST reads bodies; its JSONDecodeError is json's, which Strawberry answers with 400."""
-        return orjson.loads(data)
+        """orjson, as REST reads bodies; its JSONDecodeError is json's, which Strawberry answers with 400.
+        Integers past 64 bits, which orjson would read as floats, are refused as REST refuses them."""
+        value = orjson.loads(data)
+        if loses_integers(data):
+            raise RefusedBody(400, WIDE_REFUSED, "VALIDATION_ERROR")
+        return value
 
     def encode_json(self, data: object) -> bytes:
         """orjson (the stdlib encoder was 1.4% of a mutation); json for what orjson refuses (integers

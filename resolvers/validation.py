@@ -3,6 +3,9 @@ column can hold (text with NUL, integers past 64 bits) is refused before anythin
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from typing import Any, TypeVar
 
 import orjson
@@ -58,6 +61,45 @@ def unstorable(value: Any) -> str | None:
     if len(written) >= 2 * DEEPEST and _too_deep(value):  # each level writes 2 bytes at least
         return DEEP_REFUSED
     return _walked(value) if b"\\u0000" in written else None
+
+
+_LONG_DIGITS = re.compile(rb"\d{19,}")  # -2**63 - 1 and 2**64 are the shortest integers orjson cannot keep
+
+
+def loses_integers(raw: bytes | str) -> bool:
+    """Whether `raw`, JSON that orjson has read, holds an integer past 64 bits: orjson reads one as a
+    float without a word (2**64 + 1 became 1.8446744073709552e+19, the same as 2**64), where GraphQL
+    literals answered WIDE_REFUSED. Only a body with a run of 19 digits or more is read again, by
+    Python's json, which keeps every integer as it is written."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    if _LONG_DIGITS.search(data) is None:
+        return False
+    try:
+        json.loads(data, parse_int=_within_64_bits)
+    except ValueError:  # _Wide, or an integer of more digits than Python converts (4,300)
+        return True
+    except RecursionError:  # nested past Python's limit: what it holds is not told here
+        return False
+    return False
+
+
+def _within_64_bits(text: str) -> int:
+    value = int(text)
+    if not _SMALLEST <= value <= _LARGEST:
+        raise ValueError(WIDE_REFUSED)
+    return value
+
+
+def non_finite(value: Any) -> bool:
+    """Whether a parsed value holds a float that is not a number JSON can write (inf, -inf, nan):
+    a GraphQL literal such as 1e999 reads as inf, which orjson writes as null."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(non_finite(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(non_finite(item) for item in value)
+    return False
 
 
 def _too_deep(value: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
+from strawberry.scalars import JSON
 from strawberry.types import ExecutionContext
 
 from app.core.settings import Settings
@@ -17,6 +18,7 @@ from schema.execution import AcyclicExecutionContext
 from schema.governance.mutations import GovernanceMutations
 from schema.governance.queries import GovernanceQueries
 from schema.http_rules import NoSubscriptionsOverHttp
+from schema.json_scalar import FINITE_JSON
 from schema.keys.mutations import KeyMutations
 from schema.keys.queries import KeyQueries
 from schema.mcp.mutations import McpMutations
@@ -88,4 +90,5 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # a factory: one instance per request, its caches module-level and shared (schema/operation.py)
         extensions=[lambda: OperationPolicy(rules, settings.graphql_max_tokens)],
         execution_context_class=AcyclicExecutionContext,  # freed by refcounting (schema/execution.py)
+        scalar_overrides={JSON: FINITE_JSON},  # a literal 1e999 is refused, not stored as null
     )

@@ -21,7 +21,7 @@ from app.context import build_context
 from app.errors import domain_error_response
 from resolvers.context import Context
 from resolvers.errors import BadRequest, DomainError, Invalid
-from resolvers.validation import unstorable, validate
+from resolvers.validation import WIDE_REFUSED, loses_integers, unstorable, validate
 
 
 @dataclass(slots=True)
@@ -89,6 +89,8 @@ async def read_json(request: Request) -> Any:
         raise BadRequest("request body is not valid JSON") from None
     if b"\\u0000" in raw and (problem := unstorable(value)):  # a NUL, which no column can hold
         raise Invalid(problem)
+    if loses_integers(raw):
+        raise Invalid(WIDE_REFUSED)
     return value
 
 
