@@ -12,6 +12,8 @@ from resolvers.webhooks.policy import retry_after_seconds
 
 __all__ = ["ProviderFailure", "is_retryable_status", "retry_after_seconds"]
 RETRYABLE_STATUSES = frozenset({408, 429})
+MESSAGE_LIMIT = 1000  # what a caller reads and the call log keeps
+HELD_CHARACTERS = 64_000  # a provider's explanation as given, until it is scrubbed
 
 
 class ProviderFailure(Exception):
@@ -19,7 +21,7 @@ class ProviderFailure(Exception):
         self, message: str, *, retryable: bool, status: int | None = None, retry_after: float | None = None
     ) -> None:
         super().__init__(message)
-        self.message = message[:1000]
+        self.message = message[:HELD_CHARACTERS]  # cut to MESSAGE_LIMIT once scrubbed (redaction.scrub_then_cut)
         self.retryable = retryable
         self.status = status
         self.retry_after = retry_after

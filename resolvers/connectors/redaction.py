@@ -7,6 +7,7 @@ it appears in an output, an error or a log line.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,11 +16,16 @@ REDACTED = "[redacted]"
 
 
 def secret_strings(data: Any) -> list[str]:
-    """Every string (and number rendered as text) in a credential's data, longest first."""
+    """Every string (and number rendered as text) in a credential's data, longest first, and what is
+    sent built from them: a username and password also as their Basic token, which an endpoint that
+    echoes its headers gives back (the password itself never appears in it)."""
     found: set[str] = set()
 
     def walk(value: Any) -> None:
         if isinstance(value, dict):
+            username, password = value.get("username"), value.get("password")
+            if isinstance(username, str) and isinstance(password, str):
+                found.add(basic_token(username, password))
             for item in value.values():
                 walk(item)
         elif isinstance(value, list):
@@ -32,11 +38,22 @@ def secret_strings(data: Any) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+def basic_token(username: str, password: str) -> str:
+    """What `Authorization: Basic ...` carries for this pair (the http provider sends it)."""
+    return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+
+
 def scrub_text(text: str, secrets: Iterable[str]) -> str:
     for secret in secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text
+
+
+def scrub_then_cut(text: str, secrets: Iterable[str], limit: int) -> str:
+    """`text` scrubbed whole, then cut to `limit` characters: cut first, a secret across the cut
+    kept its first part (`Bearer xoxb-SLACKSEC`), which no longer matched the secret."""
+    return scrub_text(text, secrets)[:limit]
 
 
 def scrub(value: Any, secrets: list[str]) -> Any:

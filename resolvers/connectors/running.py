@@ -20,9 +20,9 @@ from models.connectors import Connector, ConnectorCall, Credential
 from resolvers.connectors import schemas
 from resolvers.connectors.catalogue import kind_of
 from resolvers.connectors.connectors import find
-from resolvers.connectors.failures import ProviderFailure
+from resolvers.connectors.failures import MESSAGE_LIMIT, ProviderFailure
 from resolvers.connectors.kinds import ActionCall
-from resolvers.connectors.redaction import scrub, scrub_text, secret_strings
+from resolvers.connectors.redaction import scrub, scrub_text, scrub_then_cut, secret_strings
 from resolvers.context import Context
 from resolvers.credentials.credentials import open_data
 from resolvers.errors import Invalid, NotFound, UpstreamFailed
@@ -74,7 +74,7 @@ async def run_action(
     try:
         output = await action.run(call)
     except ProviderFailure as failure:
-        failure.message = scrub_text(failure.message, hidden)
+        failure.message = scrub_then_cut(failure.message, hidden, MESSAGE_LIMIT)
         raise await _record_failure(ctx, connector, action_name, failure, _ms(started)) from None
     except Invalid as refused:  # the provider refused the input before sending: nothing to record
         raise Invalid(scrub_text(refused.message, hidden)) from None

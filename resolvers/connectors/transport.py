@@ -5,7 +5,7 @@ which is the caller's input and nothing was sent)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,6 +16,7 @@ from app.core.senders import CallFailed
 from app.core.storable import storable_json, storable_text
 from resolvers.connectors.failures import ProviderFailure, is_retryable_status, retry_after_seconds
 from resolvers.connectors.kinds import ActionCall
+from resolvers.connectors.redaction import scrub_then_cut, secret_strings
 from resolvers.errors import Invalid
 
 
@@ -26,6 +27,7 @@ class Answer:
     status: int
     headers: Mapping[str, str]
     body: bytes
+    hidden: list[str] = field(default_factory=list)  # the credential's secrets, scrubbed before any cut
 
     def json(self) -> Any:
         """The body as JSON, or None when it is not JSON."""
@@ -36,7 +38,9 @@ class Answer:
             return None
 
     def text(self, limit: int = 500) -> str:
-        return storable_text(self.body[:limit].decode("utf-8", "replace"))
+        if not self.hidden:
+            return storable_text(self.body[:limit].decode("utf-8", "replace"))
+        return storable_text(scrub_then_cut(self.body.decode("utf-8", "replace"), self.hidden, limit))
 
     @property
     def retry_after(self) -> float | None:
@@ -68,7 +72,7 @@ async def send(call: ActionCall, method: str, url: str, *, headers: Mapping[str,
         raise Invalid(f"url cannot be used: {exc}") from None
     except CallFailed as failure:
         raise ProviderFailure(failure.message, retryable=True) from None
-    return Answer(answer.status, answer.headers, answer.body)
+    return Answer(answer.status, answer.headers, answer.body, secret_strings(call.secrets))
 
 
 def fail_unless_ok(answer: Answer, message: str) -> None:

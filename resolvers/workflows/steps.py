@@ -13,10 +13,10 @@ from typing import Any
 
 from app.core.clock import parse_timestamp, utcnow
 from models.connectors import Credential
-from resolvers.connectors.failures import ProviderFailure
+from resolvers.connectors.failures import MESSAGE_LIMIT, ProviderFailure
 from resolvers.connectors.kinds import ActionCall
 from resolvers.connectors.providers import http as http_provider
-from resolvers.connectors.redaction import scrub, secret_strings
+from resolvers.connectors.redaction import scrub, scrub_then_cut, secret_strings
 from resolvers.connectors.running import run_action
 from resolvers.context import Context
 from resolvers.credentials.credentials import open_data
@@ -55,7 +55,7 @@ async def http_request(ctx: Context, config: dict[str, Any], key: str, call_time
     try:
         return Done(scrub(await http_provider.request(call), hidden))
     except ProviderFailure as failure:
-        return Failed(str(scrub(failure.message, hidden)), failure.retryable, failure.retry_after)
+        return Failed(scrub_then_cut(failure.message, hidden, MESSAGE_LIMIT), failure.retryable, failure.retry_after)
     except Invalid as refused:
         return Failed(str(scrub(refused.message, hidden)), retryable=False)
 
