@@ -149,6 +149,17 @@ def _walk(value: Any) -> str | None:
     return None
 
 
+def carried(value: Any) -> Any:
+    """`value`, or in its place a marker saying why it cannot be stored nor answered (nested past
+    what JSON writes keep, integers past 64 bits). For what a third party answered after it acted: a
+    refusal there was a 500 over REST, and a workflow step that crashed on its checkpoint called the
+    provider again at every lease, without end."""
+    problem = unstorable(value)
+    if problem in (DEEP_REFUSED, WIDE_REFUSED):
+        return {"truncated": True, "marker": f"[cut: {problem}]"}
+    return value
+
+
 def check_storable(value: Any, what: str) -> None:
     """Invalid (400) naming `what` when `value` cannot be stored (see `unstorable`)."""
     if problem := unstorable(value):

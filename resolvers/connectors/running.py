@@ -27,6 +27,7 @@ from resolvers.context import Context
 from resolvers.credentials.credentials import open_data
 from resolvers.errors import Invalid, NotFound, UpstreamFailed
 from resolvers.events.outbox import emit
+from resolvers.validation import carried, check_storable
 
 MAX_IDEMPOTENCY_KEY = 255
 
@@ -64,6 +65,7 @@ async def run_action(
     if action is None:
         raise NotFound(f"connector {connector.id} ({connector.type}) has no action {action_name[:64]!r}; "
                        f"it has: {', '.join(actions) or 'none'}")
+    check_storable(given, "input")  # NUL, nesting orjson cannot write: GraphQL's JSON literals get here unread
     schemas.check(action.input_schema, given, "input")
     key = check_idempotency_key(idempotency_key)
     secrets = await _secrets(ctx, connector)
@@ -79,7 +81,7 @@ async def run_action(
     except Invalid as refused:  # the provider refused the input before sending: nothing to record
         raise Invalid(scrub_text(refused.message, hidden)) from None
     record = await _record(ctx, connector, action_name, _ms(started))
-    return ActionResult(scrub(output, hidden), record.duration_ms, record.id)
+    return ActionResult(scrub(carried(output), hidden), record.duration_ms, record.id)
 
 
 def _ms(started: float) -> int:

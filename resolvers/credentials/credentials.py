@@ -51,9 +51,9 @@ class CredentialSpec:
 def _object(value: Any, what: str, limit: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Invalid(f"{what} must be an object")
+    check_storable(value, what)  # first: orjson cannot write what is nested past its limit
     if len(orjson.dumps(value)) > limit:
         raise Invalid(f"{what} must be at most {limit} bytes as JSON")
-    check_storable(value, what)
     return value
 
 

@@ -19,6 +19,7 @@ from models.workflows import Execution, ExecutionStep
 from resolvers.audit import trail
 from resolvers.context import Services
 from resolvers.events.outbox import emit, schedule_wake
+from resolvers.validation import carried
 from resolvers.workflows import checkpoints_pg
 from resolvers.workflows.hints import StartHint
 from resolvers.workflows.leases import Claim
@@ -37,7 +38,9 @@ class LeaseLost(Exception):
 
 
 def capped(value: Any, limit: int) -> Any:
-    """`value` (storable: app/core/storable.py), or a marker with its start when its JSON is over `limit` bytes."""
+    """`value` (storable: app/core/storable.py), or a marker with its start when its JSON is over `limit` bytes
+    (or when it cannot be written at all: `validation.carried`)."""
+    value = carried(value)
     raw = orjson.dumps(value)
     if b"\\u0000" in raw:  # a NUL from the step's endpoint (or a literal backslash-u0000: replacing changes nothing)
         value = storable_json(value)

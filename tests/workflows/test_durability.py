@@ -173,6 +173,40 @@ async def test_killed_worker_step_is_run_again_with_the_same_key(procs_db: str) 
     assert steps["step3"]["attempts"] == 1
 
 
+async def test_a_step_whose_worker_died_is_not_started_past_its_attempts(procs_db: str) -> None:
+    """`retry.maxAttempts` bounds how often a step is started, whatever stopped its passes: with 1, a
+    step whose worker was killed mid-call is failed on takeover, not called again. (A pass that
+    crashed after the call, on an answer it could not record, called the provider at every lease.)"""
+    env = gatehouse_env(
+        DATABASE_URL=procs_db, REDIS_URL=REDIS_URL, GATEHOUSE_ALLOW_PRIVATE_TARGETS="true",
+        GATEHOUSE_INPROCESS_WORKERS="false", GATEHOUSE_WORKFLOW_LEASE_SECONDS="2", GATEHOUSE_DB_POOL_SIZE="4",
+    )
+    assert run_cli("migrate", env=env).returncode == 0
+    created = run_cli("create-org", "acme", "--plan", "enterprise", "--json", env=env)
+    key = orjson.loads(created.stdout)["apiKey"]
+    endpoints = Endpoints(slow_seconds=5.0)
+    port = free_port()
+    async with serving(endpoints):
+        with running("serve", "--port", str(port), env=env, port=port):
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"x-api-key": key},
+                                         timeout=10) as c:
+                workflow = await create_workflow(c, [
+                    http_step("once", endpoints.url("/slow/once"), timeoutMs=30_000, retry={"maxAttempts": 1}),
+                    http_step("after", endpoints.url("/fast/after")),
+                ])
+                execution_id = await execute(c, workflow["id"])
+                with running("worker", env=env) as first:
+                    await eventually(lambda: len(endpoints.calls("/slow/once")) == 1, within=30)
+                    first.kill()
+                    first.wait()
+                with running("worker", env=env):
+                    await eventually(lambda: _finished(procs_db, execution_id), within=30, interval=0.1)
+                execution = (await c.get(f"/api/v1/executions/{execution_id}")).json()
+    assert execution["status"] == "failed", execution
+    assert "stopped before recording an outcome, 1 attempt of 1; it is not started again" in execution["error"]
+    assert len(endpoints.calls("/slow/once")) == 1 and endpoints.calls("/fast/after") == []
+
+
 async def _finished(database_url: str, execution_id: str) -> bool:
     return await status_in(database_url, execution_id) in ("completed", "failed", "cancelled")
 
