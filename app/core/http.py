@@ -38,6 +38,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Hosts that inet_aton reads as IPv4 although they are not dotted quads: 2130706433, 0x7f.1, 0177.0.0.1.
 _NUMERIC_IPV4 = re.compile(r"^(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+)){0,3}$", re.IGNORECASE)
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated (RFC 4291); Python calls ::7f00:1 global
 _BLOCKED: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] = tuple(
     (ipaddress.ip_network(network), kind)
     for network, kind in (
@@ -52,6 +53,7 @@ _BLOCKED: tuple[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str], ...] 
         ("240.0.0.0/4", "a reserved"),
         ("::/128", "an unspecified"),
         ("::1/128", "a loopback"),
+        ("::/96", "an IPv4-compatible (deprecated)"),
         ("fc00::/7", "a private (unique local)"),
         ("fe80::/10", "a link-local"),
         ("ff00::/8", "a multicast"),
@@ -97,12 +99,12 @@ def _address_problem(ip: IPAddress, allow_private: bool = False) -> str | None:
 
 
 def _embedded_ipv4(ip: IPAddress) -> list[ipaddress.IPv4Address]:
-    """IPv4 addresses an IPv6 address can carry (mapped, 6to4, Teredo, NAT64), so that
+    """IPv4 addresses an IPv6 address can carry (mapped, compatible, 6to4, Teredo, NAT64), so that
     `::ffff:127.0.0.1` is judged as 127.0.0.1."""
     if not isinstance(ip, ipaddress.IPv6Address):
         return []
     found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
-    if ip in _NAT64:
+    if ip in _NAT64 or (ip in _IPV4_COMPATIBLE and int(ip) > 1):  # :: and ::1 carry none
         found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
     return [address for address in found if address is not None]
 

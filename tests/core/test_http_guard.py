@@ -37,6 +37,9 @@ INTERNAL_URLS = [
     "http://[fc00::1]/",
     "http://[fe80::1]/",
     "http://[::ffff:169.254.169.254]/",
+    "http://[::127.0.0.1]/",  # IPv4-compatible: Python calls ::7f00:1 global
+    "http://[::8.8.8.8]/",  # deprecated form, routed nowhere a public target lives
+    "http://[::169.254.169.254]/",
 ]
 
 
@@ -121,7 +124,8 @@ def test_internal_ip_literals_are_refused(url: str) -> None:
         check_url_syntax(url, allow_private=False)
 
 
-ALWAYS_REFUSED = {"http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/", "http://[::ffff:169.254.169.254]/"}
+ALWAYS_REFUSED = {"http://169.254.169.254/latest/meta-data/", "http://[fe80::1]/", "http://[::ffff:169.254.169.254]/",
+                  "http://[::169.254.169.254]/"}
 
 
 @pytest.mark.parametrize("url", sorted(set(INTERNAL_URLS) - ALWAYS_REFUSED))
