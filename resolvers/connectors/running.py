@@ -9,10 +9,13 @@ retry may help. Outputs and error messages are scrubbed of every string of the c
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from tortoise.exceptions import IntegrityError
 
 from app.core.after_commit import atomic
 from app.core.ids import new_id
@@ -30,6 +33,7 @@ from resolvers.events.outbox import emit
 from resolvers.validation import carried, check_storable
 
 MAX_IDEMPOTENCY_KEY = 255
+_log = logging.getLogger("gatehouse.connectors")
 
 
 @dataclass(slots=True)
@@ -80,37 +84,57 @@ async def run_action(
         raise await _record_failure(ctx, connector, action_name, failure, _ms(started)) from None
     except Invalid as refused:  # the provider refused the input before sending: nothing to record
         raise Invalid(scrub_text(refused.message, hidden)) from None
-    record = await _record(ctx, connector, action_name, _ms(started))
-    return ActionResult(scrub(carried(output), hidden), record.duration_ms, record.id)
+    duration_ms = _ms(started)
+    call_id = await _record(ctx, connector, action_name, duration_ms)
+    return ActionResult(scrub(carried(output), hidden), duration_ms, call_id)
 
 
 def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-async def _record(ctx: Context, connector: Connector, action: str, duration_ms: int) -> ConnectorCall:
-    return await ConnectorCall.create(
-        id=new_id("call"), organization_id=ctx.organization_id, connector_id=connector.id, action=action,
-        status="succeeded", duration_ms=duration_ms,
-    )
+async def _record(ctx: Context, connector: Connector, action: str, duration_ms: int) -> str:
+    """The call's entry in its connector's log, and its id."""
+    call_id = new_id("call")
+    try:
+        await ConnectorCall.create(id=call_id, organization_id=ctx.organization_id, connector_id=connector.id,
+                                   action=action, status="succeeded", duration_ms=duration_ms)
+    except IntegrityError as exc:
+        _unless_connector_gone(exc, connector)
+    return call_id
 
 
 async def _record_failure(
     ctx: Context, connector: Connector, action: str, failure: ProviderFailure, duration_ms: int
 ) -> UpstreamFailed:
-    """Record the failed call and emit `connector.call_failed` in one transaction."""
-    async with atomic():
-        record = await ConnectorCall.create(
-            id=new_id("call"), organization_id=ctx.organization_id, connector_id=connector.id, action=action,
-            status="failed", duration_ms=duration_ms, retryable=failure.retryable,
-            provider_status=failure.status, error=failure.message,
-        )
-        await emit(ctx.services, ctx.organization_id, "connector.call_failed", {
-            "callId": record.id, "connectorId": connector.id, "connectorType": connector.type, "action": action,
+    """Record the failed call and emit `connector.call_failed` in one transaction (the event alone
+    when the connector, and its log, were deleted while the call ran)."""
+    call_id = new_id("call")
+    data = {"callId": call_id, "connectorId": connector.id, "connectorType": connector.type, "action": action,
             "error": failure.message, "retryable": failure.retryable, "providerStatus": failure.status,
-            "durationMs": duration_ms,
-        })
+            "durationMs": duration_ms}
+    try:
+        async with atomic():
+            await ConnectorCall.create(
+                id=call_id, organization_id=ctx.organization_id, connector_id=connector.id, action=action,
+                status="failed", duration_ms=duration_ms, retryable=failure.retryable,
+                provider_status=failure.status, error=failure.message,
+            )
+            await emit(ctx.services, ctx.organization_id, "connector.call_failed", data)
+    except IntegrityError as exc:
+        _unless_connector_gone(exc, connector)
+        async with atomic():
+            await emit(ctx.services, ctx.organization_id, "connector.call_failed", data)
     return UpstreamFailed(
-        f"{connector.type} {action} failed: {failure.message}", retryable=failure.retryable, call_id=record.id,
+        f"{connector.type} {action} failed: {failure.message}", retryable=failure.retryable, call_id=call_id,
         provider_status=failure.status, retry_after=failure.retry_after,
     )
+
+
+def _unless_connector_gone(exc: IntegrityError, connector: Connector) -> None:
+    """Pass over a call log entry whose connector was deleted while the call ran (the log goes with
+    its connector, as DELETE documents): the caller gets what the provider answered, which a 500
+    hid, and a retry would have acted twice. Any other refusal is raised."""
+    if "foreign key" not in str(exc).lower():
+        raise exc
+    _log.info("connector %s deleted while its call ran; the call is not logged", connector.id)
