@@ -32,6 +32,7 @@ _unsent_wakes: weakref.WeakKeyDictionary[Any, tuple[float, asyncio.Handle]] = we
 _wakes_in_flight: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 CATALOGUE = (
     "action.pending_approval",
+    "action.approval_recorded",
     "action.approved",
     "action.rejected",
     "action.expired",

@@ -15,10 +15,19 @@ from resolvers.access import require
 from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
+from resolvers.events.outbox import emit
 from resolvers.governance import review
 from resolvers.governance.engine import can_approve
 from resolvers.governance.lifecycle import close_approval, ensure_pending, locked_action, save_decided
-from resolvers.governance.records import announce, audit_after, audit_changes, checks_of, decider, history_row
+from resolvers.governance.records import (
+    announce,
+    audit_after,
+    audit_changes,
+    checks_of,
+    decider,
+    event_data,
+    history_row,
+)
 from resolvers.lookup import lookup_id, owned
 from resolvers.pagination import Page, paginate
 
@@ -105,7 +114,7 @@ async def _decide(ctx: Context, approval_id: str, verdict: str, params: Any, **f
         detail: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
         if verdict == "approved":
             _check_ready(action)
-            if params is not None:
+            if params is not None and not review.same_params(action, params):
                 detail |= review.apply_edit(action, review.check_edit(action, params))
             if not review.record_vote(action, ctx.key_id, fields.get("comment"), fields.get("approver")):
                 return await Approval.get(id=approval_id).select_related("action")  # counted once already
@@ -132,6 +141,10 @@ def _check_ready(action: Action) -> None:
 async def _save_vote(ctx: Context, action: Action, conn: Any, detail: dict[str, Any], before: dict[str, Any]) -> None:
     """One approval counted, more needed: the action stays pending; the history says who and how many."""
     await action.save(using_db=conn, update_fields=["params", "original_params", "votes"])
-    detail = detail | {"approvalsReceived": len(action.votes or []), "approvalsRemaining": review.remaining(action)}
+    progress = {"approvalsReceived": len(action.votes or []), "approvalsRemaining": review.remaining(action)}
+    detail = detail | progress
     await history_row(action, "approval_recorded", decider(ctx), detail).save(using_db=conn)
     await trail.record(ctx, "action.approval_recorded", action.id, audit_changes(before, action, **detail), conn)
+    # live consoles and subscribers see the count move, and an edit's new params, before the decision
+    await emit(ctx.services, action.organization_id, "action.approval_recorded",
+               {**event_data(ctx.services, action), **progress, "edited": "edited" in detail})

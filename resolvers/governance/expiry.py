@@ -16,6 +16,7 @@ from typing import Any
 from app.core.after_commit import atomic
 from app.core.clock import utcnow
 from models.governance import Action, Approval
+from models.reviewers import ReviewerGroup
 from resolvers.agents import counters
 from resolvers.audit import trail
 from resolvers.context import Services
@@ -53,7 +54,8 @@ def outcome_of(action: Action) -> str:
     return outcome
 
 
-async def _close(services: Services, action: Action, outcome: str, now: datetime, conn: Any) -> None:
+async def _close(services: Services, action: Action, outcome: str, now: datetime, conn: Any,
+                 note: str | None = None) -> None:
     status = {"reject": "rejected", "approve": "approved"}.get(outcome, "expired")
     before = audit_after(action)
     action.status, action.decided_at, action.decided_by = status, now, SYSTEM
@@ -63,7 +65,9 @@ async def _close(services: Services, action: Action, outcome: str, now: datetime
     await Approval.filter(action_id=action.id, status="pending").using_db(conn).update(
         status=status, decided_at=now, decided_by=None, reason=action.reason if status == "rejected" else None
     )
-    detail = {"onExpire": outcome} if outcome != "expire" else None
+    detail: dict[str, Any] | None = {"onExpire": outcome} if outcome != "expire" else None
+    if note is not None:
+        detail = {**(detail or {}), "note": note}
     await history_row(action, status, SYSTEM, detail).save(using_db=conn)
     await trail.record(trail.Actor.system(action.organization_id, SYSTEM), f"action.{status}", action.id,
                        audit_changes(before, action, **(detail or {})), conn)
@@ -73,6 +77,10 @@ async def _close(services: Services, action: Action, outcome: str, now: datetime
 async def _escalate(services: Services, action: Action, now: datetime, conn: Any) -> None:
     review = dict(action.review or {})
     group = review.get("escalateTo")
+    if group and not await ReviewerGroup.filter(organization_id=action.organization_id, id=group).exists():
+        # deleted since (its rule changed first, or no group could be deleted): nobody could decide
+        await _close(services, action, "expire", now, conn, note=f"its escalateTo group {group} no longer exists")
+        return
     window = (action.expires_at or now) - action.created_at
     review["eligible"] = await eligible_keys(action.organization_id, [group] if group else [])
     dropped = [vote["keyId"] for vote in action.votes or []]

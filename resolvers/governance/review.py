@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from app.core.clock import isoformat_z, utcnow
 from models.governance import Action
 from resolvers.errors import Forbidden, Invalid
@@ -49,6 +51,16 @@ def check_may_decide(action: Action, key_id: str | None) -> None:
     if eligible is not None and key_id not in eligible:
         group = " (escalated to its escalateTo group)" if action.escalated_at else ""
         raise Forbidden(f"key {key_id} is not among the approvers of this action{group}")
+
+
+def same_params(action: Action, params: Any) -> bool:
+    """Whether `params` are the action's current ones, as JSON (`true` is not `1`): an approval
+    that sends them back approves, it does not edit (an edit drops the approvals counted before)."""
+    try:
+        return bool(orjson.dumps(params, option=orjson.OPT_SORT_KEYS)
+                    == orjson.dumps(action.params, option=orjson.OPT_SORT_KEYS))
+    except TypeError:  # not writable as JSON: check_edit says why
+        return False
 
 
 def check_edit(action: Action, params: Any) -> dict[str, Any]:

@@ -1,0 +1,82 @@
+"""Edges a probe found in reviews: an approval that sends the params back unchanged, an edit that
+live consoles never heard of, and an escalation to a group deleted since its rule named it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from models.events import Event
+from models.governance import Action, ActionHistory
+from tests.approvals.review_helpers import agent_and_reviewers, create_group, create_policy, propose
+from tests.conftest import Tenant
+from tests.graphql.ws import gql_ws
+
+QUORUM = [{"when": {"actionType": "refund"}, "approvals": 3, "approvers": ["leads"], "allowEdit": True}]
+FOLLOW = "subscription($id: ID!) { actionUpdated(id: $id) { event action { id status params } } }"
+
+
+async def test_an_approval_that_sends_the_same_params_approves_without_editing(tenant: Tenant) -> None:
+    agent, (alice, bob, carol) = await agent_and_reviewers(tenant)
+    await create_group(tenant, "leads", [alice.id, bob.id, carol.id])
+    await create_policy(tenant, QUORUM)
+    proposed = await propose(agent, "refund", {"amount": 5, "note": {"b": 1, "a": True}})
+    approval = proposed["approvalId"]
+    async with alice.client() as c:
+        assert (await c.post(f"/approvals/{approval}/approve")).status_code == 200
+    async with bob.client() as c:  # the same params, keys in another order: an approval, not an edit
+        same = await c.post(f"/approvals/{approval}/approve", json={"params": {"note": {"a": True, "b": 1},
+                                                                               "amount": 5}})
+    assert same.status_code == 200, same.text
+    review = same.json()["action"]["review"]
+    assert (review["approvalsReceived"], review["approvalsRemaining"]) == (2, 1)
+    action = await Action.get(id=proposed["actionId"])
+    assert action.original_params is None and action.params == {"amount": 5, "note": {"b": 1, "a": True}}
+    async with carol.client() as c:  # `true` is not `1`: that is an edit, which drops the two before it
+        edited = await c.post(f"/approvals/{approval}/approve", json={"params": {"amount": 5,
+                                                                                 "note": {"a": 1, "b": 1}}})
+    assert edited.json()["action"]["review"]["approvalsReceived"] == 1, edited.text
+    assert (await Action.get(id=proposed["actionId"])).original_params is not None
+
+
+async def test_each_approval_counted_is_an_event_live_consoles_hear(tenant: Tenant) -> None:
+    """`action.approval_recorded`, with the params now in effect and the count: an edit under a quorum
+    changed the params the other reviewers were looking at, and nothing was emitted until the decision."""
+    agent, (alice, bob, _) = await agent_and_reviewers(tenant)
+    await create_group(tenant, "leads", [alice.id, bob.id, agent.id])
+    await create_policy(tenant, QUORUM)
+    proposed = await propose(agent, "refund", {"amount": 100})
+    action_id, approval = proposed["actionId"], proposed["approvalId"]
+    async with gql_ws(tenant.base_url, tenant.key) as ws:
+        await ws.subscribe("1", FOLLOW, {"id": action_id})
+        await asyncio.sleep(0.2)
+        async with alice.client() as c:
+            assert (await c.post(f"/approvals/{approval}/approve", json={"params": {"amount": 999}})).status_code == 200
+        heard = [(await ws.next_data(10))["payload"]["data"]["actionUpdated"] for _ in range(2)]
+    assert [frame["event"] for frame in heard] == ["action.pending_approval", "action.approval_recorded"], heard
+    heard = heard[1]
+    assert heard["action"]["params"] == {"amount": 999} and heard["action"]["status"] == "pending_approval"
+    event = await Event.get(organization_id=tenant.organization_id, type="action.approval_recorded")
+    assert (event.data["approvalsReceived"], event.data["approvalsRemaining"], event.data["edited"]) == (1, 2, True)
+    assert event.data["params"] == {"amount": 999} and event.data["originalParams"] == {"amount": 100}
+
+
+async def test_an_escalation_to_a_group_deleted_since_expires_the_action(tenant: Tenant) -> None:
+    """Nobody could decide it: the group's id was listed as the one approver key."""
+    agent, (alice, _, _) = await agent_and_reviewers(tenant)
+    group = await create_group(tenant, "temp", [alice.id])
+    policy = await create_policy(tenant, [{"when": {"actionType": "escdel"}, "expiresIn": 1,
+                                           "onExpire": "escalate", "escalateTo": "temp"}])
+    proposed = await propose(agent, "escdel")
+    async with tenant.client() as c:
+        changed = await c.put(f"/policy/{policy['id']}", json={"name": "p", "rules": [
+            {"when": {"actionType": "escdel"}, "expiresIn": 1}]})
+        assert changed.status_code == 200, changed.text
+        assert (await c.delete(f"/api/v1/reviewer-groups/{group['id']}")).status_code == 200
+    for _ in range(100):
+        action = await Action.get(id=proposed["actionId"])
+        if action.status != "pending_approval":
+            break
+        await asyncio.sleep(0.1)
+    assert action.status == "expired" and action.escalated_at is None
+    closed = await ActionHistory.get(action_id=action.id, kind="expired")
+    assert closed.detail == {"note": f"its escalateTo group {group['id']} no longer exists"}
