@@ -29,12 +29,21 @@ def _fields(*names: str) -> Check:
     return check
 
 
+def port_number(value: Any) -> int | None:
+    """A port given as an int or as ASCII digits ("587"); None for anything else. str.isdigit()
+    alone also takes superscripts and other digits that int() refuses ("¹"), and int() refuses
+    more than 4300 digits: both were a 500."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 5:
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
+        return None
+    return value
+
+
 def _smtp(data: dict[str, Any]) -> None:
     _text(data, "host")
-    port = data.get("port")
-    if isinstance(port, str) and port.isdigit():
-        port = int(port)
-    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+    port = port_number(data.get("port"))
+    if port is None:
         raise Invalid("data.port is required (a port number, 1-65535)")
     _text(data, "user")
     _text(data, "password")
@@ -70,6 +79,13 @@ def _header_value(data: dict[str, Any], name: str) -> None:
                       "no line breaks")
 
 
+def _bot_token(data: dict[str, Any]) -> None:
+    """Slack and Discord send the bot token in the Authorization header, as the http credential's
+    token: a line break or non-ASCII text was stored, and every call then failed naming the URL."""
+    _text(data, "bot_token")
+    _header_value(data, "bot_token")
+
+
 def _custom_api(data: dict[str, Any]) -> None:
     headers = data.get("headers")
     if not isinstance(headers, dict) or not headers:
@@ -81,10 +97,10 @@ def _custom_api(data: dict[str, Any]) -> None:
 
 
 CHECKS: dict[str, Check] = {
-    "slack": _fields("bot_token"),
+    "slack": _bot_token,
     "smtp": _smtp,
     "stripe": _fields("secret_key"),
-    "discord": _fields("bot_token"),
+    "discord": _bot_token,
     "http": _http,
     "custom_api": _custom_api,
 }

@@ -6,6 +6,11 @@ same attempt, and a worker that dies leaves its lease to lapse. Each send goes t
 `resolvers.connectors.running.run_action`, so every attempt that reaches the provider is in the
 connector's call log (failures also emit connector.call_failed). A retryable failure is tried
 again with doubling backoff; a permanent one, or the last attempt, marks the notice failed.
+
+An exception no code path meant to raise is logged; when it is of a kind that the same input raises
+again every time (a ValueError, a TypeError, a KeyError, ...), retrying cannot help, so the notice
+is failed at once instead of logging the same traceback on every attempt. Anything else (a lost
+database connection, say) is retried like a provider that is down.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ MAX_ATTEMPTS: Final = 12
 FIRST_DELAY_SECONDS: Final = 1.0
 MAX_DELAY_SECONDS: Final = 600.0
 LEASE_SECONDS: Final = 120.0
+# Raised again by every attempt with the same input: a bug or unreadable data, never a passing outage.
+DETERMINISTIC: Final = (ValueError, TypeError, LookupError, AttributeError, ArithmeticError, AssertionError)
 _log = logging.getLogger("gatehouse.notifications")
 
 _LEASE_PG: Final = """
@@ -102,7 +109,10 @@ async def send(services: Services, due: Due) -> None:
         return
     except Exception as exc:
         _log.exception("notification %s failed unexpectedly", due.id)
-        await _record(due, number, "pending" if number < MAX_ATTEMPTS else "failed", type(exc).__name__, None)
+        again = not isinstance(exc, DETERMINISTIC)
+        retry = again and number < MAX_ATTEMPTS
+        error = type(exc).__name__ if again else f"internal error ({type(exc).__name__}); not retried"
+        await _record(due, number, "pending" if retry else "failed", error, None)
         return
     await _record(due, number, "sent", None, result.call_id)
 

@@ -6,6 +6,7 @@ approvalUrl; the policy's `input` for the connector (a channel, recipients, ...)
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Final
 
 import orjson
@@ -37,6 +38,13 @@ def key_params(params: Any) -> dict[str, str]:
     return shown
 
 
+def one_line(text: str) -> str:
+    """`text` fit for a header such as an email subject: each control character (CR, LF, tab,
+    NEL, ...) and each Unicode line or paragraph separator (U+2028, U+2029) becomes a space. An
+    action's type is the proposer's text; a line break in it made every email notice fail."""
+    return "".join(" " if unicodedata.category(char) in ("Cc", "Zl", "Zp") else char for char in text)
+
+
 def text_of(event_type: str, data: dict[str, Any]) -> str:
     """Plain text that reads well in Slack, Discord and email alike."""
     target = f" on {data['target']}" if data.get("target") else ""
@@ -61,7 +69,7 @@ def input_for(connector_type: str, action: str, extra: dict[str, Any], event_typ
     if connector_type == "discord":
         return {"content": text[:2000], **extra}
     if connector_type == "smtp":
-        subject = f"[Gatehouse] {data.get('type')} {HEADLINES.get(event_type, event_type)}"
+        subject = one_line(f"[Gatehouse] {data.get('type')} {HEADLINES.get(event_type, event_type)}")
         return {"subject": subject[:200], "text": text, **extra}
     custom = {"event": event_type, "actionId": data.get("actionId"), "status": data.get("status"),
               "type": data.get("type"), "target": data.get("target"), "approvalUrl": data.get("approvalUrl"),

@@ -14,6 +14,7 @@ from typing import Any, Final
 from models.connectors import Connector
 from resolvers.connectors import schemas
 from resolvers.connectors.catalogue import kind_of
+from resolvers.connectors.providers import smtp
 from resolvers.context import Context
 from resolvers.errors import Invalid
 from resolvers.notifications.messages import DEFAULT_ACTIONS, NOTIFY_TYPES, SAMPLE_EVENT, input_for
@@ -61,6 +62,7 @@ def _resolved(entry: dict[str, Any], connector: Connector | None, path: str) -> 
     sample = input_for(connector.type, action, entry["input"], "action.pending_approval", SAMPLE_EVENT)
     schemas.check(actions[action].input_schema, sample, f"{path}.input")
     _check_destination(connector, action, sample, path)
+    _check_email(connector, action, sample, path)
     return {"connector": connector.id, "action": action, "input": entry["input"]}
 
 
@@ -72,3 +74,14 @@ def _check_destination(connector: Connector, action: str, sample: dict[str, Any]
         sample.get("channel_id") or connector.config.get("defaultChannelId")
     ):
         raise Invalid(f"{path}.input.channel_id: required when the connector has no config.defaultChannelId")
+
+
+def _check_email(connector: Connector, action: str, sample: dict[str, Any], path: str) -> None:
+    """An email's addresses, subject and headers as every send will check them: one that can never
+    go in a header (a line break, U+2028, ...) would fail every notice of the policy."""
+    if connector.type != "smtp" or action != "send_email":
+        return
+    try:
+        smtp.check_input(sample)
+    except Invalid as refused:
+        raise Invalid(f"{path}.input.{refused.message}") from None

@@ -5,15 +5,16 @@ A non-2xx answer is a failed action (408/429/5xx retryable), carrying the start 
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from app.core.settings import Settings
 from app.core.storable import storable_text
 from resolvers.connectors.kinds import Action, ActionCall, ConnectorKind, schema
+from resolvers.connectors.redaction import basic_token
 from resolvers.connectors.transport import fail_unless_ok, send
+from resolvers.credentials.requirements import MAX_SECRET_HEADER
 from resolvers.errors import Invalid
-from resolvers.webhooks.validation import check_url
+from resolvers.webhooks.validation import check_url, header_name_ok, header_value_ok
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 STRINGS = {"type": "object", "additionalProperties": {"type": "string"}}
@@ -46,9 +47,8 @@ def auth_headers(secrets: dict[str, Any]) -> dict[str, str]:
     """The credential's authentication as headers (requirements.py checked which form it has)."""
     if "token" in secrets:
         return {"Authorization": f"Bearer {secrets['token']}"}
-    if "username" in secrets:
-        pair = f"{secrets['username']}:{secrets['password']}".encode()
-        return {"Authorization": "Basic " + base64.b64encode(pair).decode("ascii")}
+    if "username" in secrets:  # the token redaction hides (secret_strings)
+        return {"Authorization": "Basic " + basic_token(str(secrets["username"]), str(secrets["password"]))}
     if "apiKey" in secrets:
         return {str(secrets["header"]): str(secrets["apiKey"])}
     return {}
@@ -64,7 +64,21 @@ def target_url(call: ActionCall) -> str:
     return str(base).rstrip("/") + "/" + url.lstrip("/")
 
 
+def check_headers(headers: dict[str, Any], field: str) -> None:
+    """Names that are HTTP tokens and values sent as they are (printable ASCII, no line break):
+    anything else was refused only by the HTTP client, and the 400 then blamed the URL."""
+    for name, value in headers.items():
+        if not header_name_ok(name):
+            raise Invalid(f"{field}: {name[:80]!r} is not an HTTP header name (letters, digits and "
+                          "!#$%&'*+-.^_`|~)")
+        if not header_value_ok(value, MAX_SECRET_HEADER):
+            raise Invalid(f"{field}.{name}: a header value is at most {MAX_SECRET_HEADER} printable ASCII "
+                          "characters, without line breaks")
+
+
 async def request(call: ActionCall) -> dict[str, Any]:
+    check_headers(call.config.get("headers", {}), "config.headers")  # stored before it was checked
+    check_headers(call.input.get("headers", {}), "input.headers")
     body: dict[str, Any] = {}
     if "json" in call.input:
         body["json"] = call.input["json"]
@@ -84,8 +98,10 @@ async def request(call: ActionCall) -> dict[str, Any]:
     }
 
 
-async def check_base_url(config: dict[str, Any], settings: Settings) -> None:
-    """A configured base URL goes through the outgoing-URL guard now, and again at each call."""
+async def check_config(config: dict[str, Any], settings: Settings) -> None:
+    """Headers every call sends must be sendable; a configured base URL goes through the
+    outgoing-URL guard now, and again at each call."""
+    check_headers(config.get("headers") or {}, "config.headers")
     if config.get("baseUrl"):
         try:
             await check_url(str(config["baseUrl"]), settings)
@@ -101,7 +117,7 @@ KIND = ConnectorKind(
     credential_required=False,
     required_fields=(),
     config_schema=CONFIG,
-    check_config=check_base_url,
+    check_config=check_config,
     actions={
         "request": Action("request", "Make an authenticated HTTP request", REQUEST_INPUT, REQUEST_OUTPUT, request),
     },

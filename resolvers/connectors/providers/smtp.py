@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.policy
 import re
 import socket
 import ssl
@@ -41,6 +42,7 @@ from app.core.http import UnsafeURL, resolve_and_check
 from app.core.settings import Settings
 from resolvers.connectors.failures import ProviderFailure
 from resolvers.connectors.kinds import Action, ActionCall, ConnectorKind, schema
+from resolvers.credentials.requirements import port_number
 from resolvers.errors import Invalid
 
 IDEMPOTENCY_HEADER = "X-Gatehouse-Idempotency-Key"
@@ -51,6 +53,9 @@ MAX_RECIPIENTS = 50
 
 # CR, LF and every other control character but tab: what a header value must never carry.
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+# The policy EmailMessage() composes with: its header_store_parse refuses a value holding any line
+# break str.splitlines() knows (also NEL U+0085, U+2028, U+2029), with a ValueError.
+_POLICY = email.policy.default
 HEADER_NAME = r"^[!-9;-~]{1,76}$"  # RFC 5322 field name: printable ASCII but ':'
 # Headers the action sets itself: an extra header must not replace or duplicate them.
 RESERVED_HEADERS = frozenset({
@@ -120,12 +125,12 @@ class Outgoing:
 
 
 def _port(value: Any) -> int:
-    """Credentials store the port as an int or a numeric string (requirements.py accepts both)."""
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 65535:
+    """Credentials store the port as an int or a string of ASCII digits (requirements.py checks it
+    the same way: "¹" passes str.isdigit() but not int())."""
+    port = port_number(value)
+    if port is None:
         raise Invalid("the credential's port must be a port number (1-65535)")
-    return value
+    return port
 
 
 def account_of(secrets: dict[str, Any]) -> Account:
@@ -145,26 +150,42 @@ def account_of(secrets: dict[str, Any]) -> Account:
                    str(sender) if sender else None, security == "tls")
 
 
-def _clean(value: Any, field: str) -> str:
-    """A header value, refused if it could start a new header (CR/LF) or carries other controls."""
-    text = str(value)
+def header_value_refused(text: str) -> bool:
+    """Whether `text` cannot be a header value: a control character but tab, or a line break the
+    email policy itself refuses (asked, not guessed: it also refuses U+2028, U+2029 and NEL). The
+    policy lets one through at the very end, where nothing follows it yet; it is asked with a
+    character appended, so a break is refused wherever it sits."""
     if _CONTROL.search(text):
+        return True
+    try:
+        _POLICY.header_store_parse("X-Gatehouse-Check", text + "_")
+    except ValueError:
+        return True
+    return False
+
+
+def _clean(value: Any, field: str) -> str:
+    """A header value, refused if it could start a new header (a line break) or carries other controls."""
+    text = str(value)
+    if header_value_refused(text):
         raise Invalid(f"{field} must not contain line breaks or control characters")
     return text
 
 
 def _single_address(text: str) -> Address | None:
     """The one address `text` holds, parsed as the To header will be; None for anything else
-    (a list, a group, a defect: parseaddr would silently keep the first of "a@x, b@y")."""
+    (a list, a group, a defect: parseaddr would silently keep the first of "a@x, b@y"). The
+    stdlib's parser also trips over some malformed text with errors of its own (AttributeError for
+    ".<x.?==(=", UnboundLocalError for "\x80@[ "): that is not an address either."""
     try:
         header = _HEADERS("to", text)
-    except (HeaderParseError, IndexError, ValueError):
+        if not isinstance(header, AddressHeader) or header.defects or len(header.addresses) != 1:
+            return None
+        if header.groups[0].display_name is not None:  # "team: a@x;" is a group, not a mailbox
+            return None
+        address: Address = header.addresses[0]
+    except (HeaderParseError, LookupError, ValueError, AttributeError, TypeError, NameError):
         return None
-    if not isinstance(header, AddressHeader) or header.defects or len(header.addresses) != 1:
-        return None
-    if header.groups[0].display_name is not None:  # "team: a@x;" is a group, not a mailbox
-        return None
-    address: Address = header.addresses[0]
     return address if address.username and address.domain else None
 
 
@@ -237,7 +258,7 @@ def compose(call: ActionCall, account: Account) -> Outgoing:
         message["Cc"] = tuple(cc)
     reply_to = given.get("reply_to") or call.config.get("replyTo")
     if reply_to:
-        message["Reply-To"] = _mailbox(reply_to, "reply_to")
+        message["Reply-To"] = _mailbox(reply_to, "reply_to" if given.get("reply_to") else "config.replyTo")
     message["Subject"] = _clean(given.get("subject", ""), "subject")
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = _message_id(sender)
@@ -390,6 +411,26 @@ async def send_email(call: ActionCall) -> dict[str, Any]:
     }
 
 
+async def check_config(config: dict[str, Any], settings: Settings) -> None:
+    """config.defaultFrom and config.replyTo must be one address each that can go in a header, as
+    every send checks them: one with a line break was stored, and every send then failed."""
+    for name in ("defaultFrom", "replyTo"):
+        if config.get(name):
+            _mailbox(config[name], f"config.{name}")
+
+
+def check_input(given: dict[str, Any]) -> None:
+    """What `compose` refuses in an action's input alone, without the credential or the connector
+    (a policy's notify entry is checked with it when written): addresses, subject, extra headers."""
+    for field in ("to", "cc", "bcc"):
+        _mailboxes(given.get(field), field)
+    for field in ("from", "reply_to"):
+        if given.get(field):
+            _mailbox(given[field], field)
+    _clean(given.get("subject", ""), "subject")
+    _extra_headers(EmailMessage(), given.get("headers") or {})
+
+
 KIND = ConnectorKind(
     type="smtp",
     name="SMTP / Email",
@@ -398,6 +439,7 @@ KIND = ConnectorKind(
     credential_required=True,
     required_fields=("host", "port", "user", "password"),
     config_schema=CONFIG,
+    check_config=check_config,
     actions={
         "send_email": Action("send_email", "Send an email (text and/or HTML) to up to 50 recipients per field",
                              SEND_INPUT, SEND_OUTPUT, send_email),
