@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx
 import pytest
 
 from models.connectors import ConnectorCall
@@ -29,16 +28,6 @@ async def relay() -> AsyncIterator[smtp_fake.FakeRelay]:
         yield served
 
 
-async def mail_connector(c: httpx.AsyncClient) -> str:
-    data = {"host": "localhost", "port": SMTP_PORT, "user": smtp_fake.USER, "password": smtp_fake.PASSWORD}
-    credential = await c.post("/api/v1/credentials", json={"name": "mail", "type": "custom", "provider": "smtp",
-                                                            "data": data})
-    connector = await c.post("/api/v1/connectors", json={"name": "mail", "type": "smtp", "config": {
-        "defaultFrom": "gatehouse@acme.test"}, "credentialId": credential.json()["id"]})
-    assert connector.status_code == 201, connector.text
-    return str(connector.json()["id"])
-
-
 def cases() -> list[tuple[dict[str, Any], str]]:
     found: list[tuple[dict[str, Any], str]] = []
     for mark in BREAKS:
@@ -54,7 +43,7 @@ async def test_a_header_the_email_package_refuses_is_a_400_in_both_doors(
     tenant: Tenant, relay: smtp_fake.FakeRelay
 ) -> None:
     async with tenant.client() as c:
-        connector = await mail_connector(c)
+        connector = await smtp_fake.mail_connector(c, SMTP_PORT)
         for change, field in cases():
             given = {**MESSAGE, **change}
             answer = await c.post(f"/api/v1/connectors/{connector}/actions/send_email", json={"input": given})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from models.notifications import Notification
@@ -18,23 +17,13 @@ SMTP_PORT = free_port()
 RULE = {"when": {"actionType": "refund*"}, "approval": "manual"}
 
 
-async def mail_connector(c: httpx.AsyncClient) -> str:
-    data = {"host": "localhost", "port": SMTP_PORT, "user": smtp_fake.USER, "password": smtp_fake.PASSWORD}
-    credential = await c.post("/api/v1/credentials", json={"name": "mail", "type": "custom", "provider": "smtp",
-                                                            "data": data})
-    connector = await c.post("/api/v1/connectors", json={"name": "mail", "type": "smtp", "config": {
-        "defaultFrom": "gatehouse@acme.test"}, "credentialId": credential.json()["id"]})
-    assert connector.status_code == 201, connector.text
-    return str(connector.json()["id"])
-
-
 @pytest.mark.parametrize("kind", [
     "refund\r\nBcc: evil@x.com", "refund\u2028x", "refund\u0085x", "refund\u2029x", "refund\x0bx", "refund\tx",
 ])
 async def test_a_line_break_in_the_action_type_does_not_stop_the_email_notice(tenant: Tenant, kind: str) -> None:
     relay = smtp_fake.FakeRelay()
     async with smtp_fake.serving_smtp(relay, SMTP_CERTIFICATE, port=SMTP_PORT), tenant.client() as c:
-        mail_id = await mail_connector(c)
+        mail_id = await smtp_fake.mail_connector(c, SMTP_PORT)
         await make_policy(c, rules=[RULE], notify=[{"connector": mail_id, "input": {"to": ["ops@acme.test"]}}])
         action = await propose(c, type=kind)
         assert action["status"] == "pending_approval", action
@@ -66,7 +55,7 @@ async def test_a_notify_email_input_no_send_could_use_is_refused(
 ) -> None:
     """A policy's own email input with such a value would fail every notice: a 400 when written."""
     async with tenant.client() as c:
-        mail_id = await mail_connector(c)
+        mail_id = await smtp_fake.mail_connector(c, SMTP_PORT)
         answer = await c.post("/api/v1/policy", json={"name": "p", "rules": [RULE],
                                                       "notify": [{"connector": mail_id, "input": given}]})
         assert answer.status_code == 400, answer.text

@@ -127,7 +127,8 @@ async def status_in(database_url: str, execution_id: str) -> str | None:
         await conn.close()
 
 
-async def test_killed_worker_step_is_run_again_with_the_same_key(procs_db: str) -> None:
+def _organization_on(procs_db: str) -> tuple[dict[str, str], str]:
+    """The environment of a serve and worker pair on `procs_db` (2 s leases), and a new organization's key."""
     env = gatehouse_env(
         DATABASE_URL=procs_db, REDIS_URL=REDIS_URL, GATEHOUSE_ALLOW_PRIVATE_TARGETS="true",
         GATEHOUSE_INPROCESS_WORKERS="false", GATEHOUSE_WORKFLOW_LEASE_SECONDS="2", GATEHOUSE_DB_POOL_SIZE="4",
@@ -137,7 +138,11 @@ async def test_killed_worker_step_is_run_again_with_the_same_key(procs_db: str) 
     assert migrated.returncode == 0, migrated.stderr
     created = run_cli("create-org", "acme", "--plan", "enterprise", "--json", env=env)
     assert created.returncode == 0, created.stderr
-    key = orjson.loads(created.stdout)["apiKey"]
+    return env, str(orjson.loads(created.stdout)["apiKey"])
+
+
+async def test_killed_worker_step_is_run_again_with_the_same_key(procs_db: str) -> None:
+    env, key = _organization_on(procs_db)
     endpoints = Endpoints(slow_seconds=5.0)
     port = free_port()
     async with serving(endpoints):
@@ -177,13 +182,7 @@ async def test_a_step_whose_worker_died_is_not_started_past_its_attempts(procs_d
     """`retry.maxAttempts` bounds how often a step is started, whatever stopped its passes: with 1, a
     step whose worker was killed mid-call is failed on takeover, not called again. (A pass that
     crashed after the call, on an answer it could not record, called the provider at every lease.)"""
-    env = gatehouse_env(
-        DATABASE_URL=procs_db, REDIS_URL=REDIS_URL, GATEHOUSE_ALLOW_PRIVATE_TARGETS="true",
-        GATEHOUSE_INPROCESS_WORKERS="false", GATEHOUSE_WORKFLOW_LEASE_SECONDS="2", GATEHOUSE_DB_POOL_SIZE="4",
-    )
-    assert run_cli("migrate", env=env).returncode == 0
-    created = run_cli("create-org", "acme", "--plan", "enterprise", "--json", env=env)
-    key = orjson.loads(created.stdout)["apiKey"]
+    env, key = _organization_on(procs_db)
     endpoints = Endpoints(slow_seconds=5.0)
     port = free_port()
     async with serving(endpoints):

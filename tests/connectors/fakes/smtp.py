@@ -30,6 +30,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -185,3 +186,15 @@ async def serving_smtp(relay: FakeRelay, certificate: Certificate | None = None,
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def mail_connector(c: httpx.AsyncClient, port: int) -> str:
+    """An smtp credential for the fake relay on `port` and a connector on it (sender
+    gatehouse@acme.test); the connector's id."""
+    data = {"host": "localhost", "port": port, "user": USER, "password": PASSWORD}
+    credential = await c.post("/api/v1/credentials", json={"name": "mail", "type": "custom", "provider": "smtp",
+                                                            "data": data})
+    connector = await c.post("/api/v1/connectors", json={"name": "mail", "type": "smtp", "config": {
+        "defaultFrom": "gatehouse@acme.test"}, "credentialId": credential.json()["id"]})
+    assert connector.status_code == 201, connector.text
+    return str(connector.json()["id"])
