@@ -78,10 +78,10 @@ def loses_integers(raw: bytes | str) -> bool:
         return False
     try:
         json.loads(data, parse_int=_within_64_bits)
-    except ValueError:  # _Wide, or an integer of more digits than Python converts (4,300)
+    except ValueError:  # past 64 bits, or more digits than Python converts (4,300)
         return True
     except RecursionError:  # nested past Python's limit: what it holds is not told here
-        return False
+        pass
     return False
 
 

@@ -114,6 +114,11 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite://")
 
     @property
+    def wakes_by_notify(self) -> bool:
+        """Whether workflow runners hear starts and cancels by PostgreSQL's NOTIFY (else the bus alone)."""
+        return not self.is_sqlite and self.workflow_wake == "notify"
+
+    @property
     def sqlite_path(self) -> str | None:
         """The embedded database's file, or None for PostgreSQL and in-memory SQLite."""
         if not self.is_sqlite:

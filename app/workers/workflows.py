@@ -166,7 +166,7 @@ class Runner:
             claims = await claim_due(self.services, free, list(self.hinting))
             self.outage = False
             return claims
-        self.due = True
+        self.due = True  # reached only when through_outage passed an outage over: ask again next turn
         return []
 
     @contextlib.contextmanager
@@ -225,8 +225,7 @@ async def workflow_runner(services: Services, stop: asyncio.Event) -> None:
     cancel = await services.bus.subscribe(CANCEL_CHANNEL, lambda _c, m: runner.interrupt(m.decode()))
     keeper = asyncio.create_task(runner.keep_leases(stop))
     settings = services.settings
-    listener = None if settings.is_sqlite or settings.workflow_wake != "notify" else asyncio.create_task(
-        runner.listen(stop))
+    listener = asyncio.create_task(runner.listen(stop)) if settings.wakes_by_notify else None
     try:
         await runner.run(stop)
     finally:

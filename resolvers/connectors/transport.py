@@ -27,7 +27,7 @@ class Answer:
     status: int
     headers: Mapping[str, str]
     body: bytes
-    hidden: list[str] = field(default_factory=list)  # the credential's secrets, scrubbed before any cut
+    secrets: Any = field(default_factory=dict)  # the credential's data, scrubbed from an excerpt before its cut
 
     def json(self) -> Any:
         """The body as JSON, or None when it is not JSON."""
@@ -38,9 +38,11 @@ class Answer:
             return None
 
     def text(self, limit: int = 500) -> str:
-        if not self.hidden:
+        """An excerpt of the body (read on failures only: the secrets' strings are found here, not per call)."""
+        hidden = secret_strings(self.secrets)
+        if not hidden:
             return storable_text(self.body[:limit].decode("utf-8", "replace"))
-        return storable_text(scrub_then_cut(self.body.decode("utf-8", "replace"), self.hidden, limit))
+        return storable_text(scrub_then_cut(self.body.decode("utf-8", "replace"), hidden, limit))
 
     @property
     def retry_after(self) -> float | None:
@@ -72,7 +74,7 @@ async def send(call: ActionCall, method: str, url: str, *, headers: Mapping[str,
         raise Invalid(f"url cannot be used: {exc}") from None
     except CallFailed as failure:
         raise ProviderFailure(failure.message, retryable=True) from None
-    return Answer(answer.status, answer.headers, answer.body, secret_strings(call.secrets))
+    return Answer(answer.status, answer.headers, answer.body, call.secrets)
 
 
 def fail_unless_ok(answer: Answer, message: str) -> None:

@@ -83,7 +83,7 @@ async def execute(ctx: Context, workflow_id: str, given: Any) -> Execution:
     conn = connection_for_one_statement()
     if conn is not None:
         require(ctx, "workflows:write")
-        notify = ctx.settings.workflow_wake == "notify"
+        notify = ctx.settings.wakes_by_notify
         execution = await _execute_pg(conn, ctx, lookup_id(workflow_id, "workflow"), given, notify)
         if not notify:
             await publish_wake(ctx.services, execution)
@@ -190,7 +190,7 @@ async def cancel(ctx: Context, execution_id: str) -> Execution:
         await emit(ctx.services, ctx.organization_id, "workflow.cancelled",
                    {"workflowId": execution.workflow_id, "executionId": execution.id, "status": "cancelled"})
 
-        if not ctx.settings.is_sqlite and ctx.settings.workflow_wake == "notify":  # delivered at commit
+        if ctx.settings.wakes_by_notify:  # delivered at commit
             await conn.execute_query("SELECT pg_notify($1, $2)", [NOTIFY_CHANNEL, hints.cancel_notice(execution.id)])
 
         async def interrupt() -> None:  # the bus too: runners of `workflow_wake = bus` hear only it
