@@ -13,6 +13,7 @@ import socket
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 import uvicorn
+from starlette.applications import Starlette
 from tortoise import connections
 
 from app.core.settings import Settings, load_settings
@@ -105,6 +107,31 @@ async def server(settings: Settings) -> AsyncIterator[str]:
     yield f"http://127.0.0.1:{port}"
     uv.should_exit = True
     await task
+
+
+LocalApp = Callable[..., AbstractAsyncContextManager[tuple[str, Starlette]]]
+
+
+@pytest.fixture
+def local_app(settings: Settings, server: str) -> LocalApp:
+    """Another replica in this process (same DB and Redis) with settings overridden, and its app."""
+
+    @asynccontextmanager
+    async def start(**overrides: object) -> AsyncIterator[tuple[str, Starlette]]:
+        app = create_app(settings.model_copy(update={"inprocess_workers": False, **overrides}))
+        uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_config=None))
+        task = asyncio.create_task(uv.serve())
+        while not uv.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.02)
+        try:
+            yield f"http://127.0.0.1:{uv.config.port}", app
+        finally:
+            uv.should_exit = True
+            await task
+
+    return start
 
 
 TABLES_KEPT = {"tortoise_migrations"}

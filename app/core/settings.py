@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     discord_api_url: str = "https://discord.com/api/v10"
     connector_timeout_seconds: float = Field(15.0, gt=0, le=120)
     connector_max_response_bytes: int = Field(1_048_576, gt=0)
+    mcp_direct_calls: bool = True  # a plain native tool call answered without the SDK's dispatch (app/mcp/direct.py)
     mcp_max_response_bytes: int = Field(4_194_304, gt=0)  # an upstream MCP server's answer, read at most
     smtp_ca_file: str | None = None  # extra CA bundle trusted for SMTP TLS (a private relay's CA)
     workflow_concurrency: int = Field(64, gt=0, le=1024)  # executions one worker runs at once

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp
 from app.auth import Authenticator
 from app.core.settings import Settings
 from app.mcp.context import ServicesOf
+from app.mcp.direct import DirectCalls
 from app.mcp.gateway import build_gateway_server
 from app.mcp.native import build_native_server
 from app.mcp.security import KeyVerifier, auth_settings, transport_security
@@ -64,7 +65,9 @@ class McpDoor:
             )
             self._native_managers.append(self.native.session_manager)
             native_apps.append(sdk_endpoint(self.native.session_manager, verifier, auth))
-        self._native_app = AnswerForm(streaming=native_apps[0], plain=native_apps[1])
+        direct = DirectCalls(self.native, self._native_managers[1], self.native.direct_tools, services_of,
+                             settings.max_body_bytes) if settings.mcp_direct_calls else None
+        self._native_app = AnswerForm(streaming=native_apps[0], plain=native_apps[1], direct=direct)
         self.gateway = build_gateway_server(services_of)
         self.gateway.streamable_http_app(
             streamable_http_path=GATEWAY_PATH, stateless_http=True, transport_security=security,

@@ -16,10 +16,11 @@ from mcp.server.mcpserver import Context as McpContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
 from mcp.shared.inbound import x_mcp_header_map
-from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from mcp.types import CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from app.mcp.context import ServicesOf, mcp_context
+from app.mcp.direct import DirectTool, structured
 from app.mcp.errors import readable
 from app.mcp.security import KeyVerifier
 from resolvers.context import Context
@@ -128,14 +129,6 @@ async def _waited(ctx: Context, mctx: McpContext, action_id: str, seconds: float
         await mctx.report_progress(time.monotonic() - started, seconds, "waiting for a human decision")
 
 
-def _structured(value: dict[str, Any]) -> CallToolResult:
-    """A tool's answer as structured content with the same JSON as text: what the SDK makes of a
-    returned model, built straight from the resolvers' dict (the SDK still validates it against the
-    tool's output schema), which spares every call two walks of a pydantic model."""
-    return CallToolResult(content=[TextContent(type="text", text=orjson.dumps(value).decode())],
-                          structured_content=value)
-
-
 def _answer(ctx: Context, action: Any) -> dict[str, Any]:
     return {**agent.answer(ctx, action), "gateway_call": None}
 
@@ -151,6 +144,7 @@ class NativeServer(MCPServer):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._declares_headers: dict[str, tuple[dict[str, Any], bool]] = {}
+        self.direct_tools: dict[str, DirectTool] = {}  # bodies app/mcp/direct.py may call without the SDK
         super().__init__(*args, **kwargs)
 
     def _tool_input_schema(self, name: str) -> dict[str, Any] | None:
@@ -166,7 +160,39 @@ class NativeServer(MCPServer):
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 
-def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: ServicesOf) -> MCPServer:
+async def _proposed(gh: Context, arguments: dict[str, Any]) -> Any:
+    return await _run(agent.propose_as_agent(gh, arguments["type"], arguments["target"], arguments["params"],
+                                             arguments["reason"], arguments["idempotency_key"]))
+
+
+async def _propose_answer(gh: Context, arguments: dict[str, Any]) -> dict[str, Any]:
+    return _answer(gh, await _proposed(gh, arguments))
+
+
+async def _get_answer(gh: Context, arguments: dict[str, Any]) -> dict[str, Any]:
+    action = await _run(actions.get(gh, arguments["action_id"]))
+    return await _run(agent.answer_with_result(gh, action))
+
+
+async def _list_answer(gh: Context, arguments: dict[str, Any]) -> dict[str, Any]:
+    page = await _run(actions.list_actions(gh, status=arguments["status"], limit=arguments["limit"],
+                                           cursor=arguments["cursor"]))
+    return {"actions": [_answer(gh, a) for a in page.items], "next_cursor": page.next_cursor}
+
+
+async def _cancel_answer(gh: Context, arguments: dict[str, Any]) -> dict[str, Any]:
+    return _answer(gh, await _run(cancelling.cancel(gh, arguments["action_id"], reason=arguments["reason"])))
+
+
+DIRECT_TOOLS = {
+    "propose_action": DirectTool(_propose_answer, takes=lambda arguments: not arguments["wait_seconds"]),
+    "get_action": DirectTool(_get_answer),
+    "list_actions": DirectTool(_list_answer),
+    "cancel_action": DirectTool(_cancel_answer),
+}
+
+
+def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: ServicesOf) -> NativeServer:
     """The /mcp server with its tools and the gatehouse://actions/{id} resource."""
 
     def _gatehouse(mctx: McpContext) -> Context:
@@ -188,10 +214,11 @@ def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: 
     ) -> AnswerResult:
         """Ask Gatehouse whether an action may happen; pending is an answer, not an error."""
         gh = _gatehouse(ctx)
-        action = await _run(agent.propose_as_agent(gh, type, target, params, reason, idempotency_key))
+        action = await _proposed(gh, {"type": type, "target": target, "params": params, "reason": reason,
+                                      "idempotency_key": idempotency_key})
         if wait_seconds and action.status == "pending_approval":
             action = await _run(_waited(gh, ctx, action.id, wait_seconds))
-        return _structured(_answer(gh, action))
+        return structured(_answer(gh, action))
 
     @server.tool(annotations=READ)
     async def wait_for_decision(
@@ -200,16 +227,14 @@ def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: 
     ) -> AnswerResult:
         """Wait until a human decides the action (answers at once when it is decided)."""
         gh = _gatehouse(ctx)
-        return _structured(_answer(gh, await _run(_waited(gh, ctx, action_id, timeout_seconds))))
+        return structured(_answer(gh, await _run(_waited(gh, ctx, action_id, timeout_seconds))))
 
     @server.tool(annotations=READ)
     async def get_action(
         action_id: Annotated[str, Field(min_length=1, max_length=64)], ctx: McpContext
     ) -> AnswerResult:
         """An action's status, decision and effective params (and a gateway call's upstream result)."""
-        gh = _gatehouse(ctx)
-        action = await _run(actions.get(gh, action_id))
-        return _structured(await _run(agent.answer_with_result(gh, action)))
+        return structured(await _get_answer(_gatehouse(ctx), {"action_id": action_id}))
 
     @server.tool(annotations=READ)
     async def list_actions(
@@ -220,9 +245,7 @@ def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: 
         cursor: Annotated[str | None, Field(max_length=500)] = None,
     ) -> Annotated[CallToolResult, ActionList]:
         """The organization's actions, newest first."""
-        gh = _gatehouse(ctx)
-        page = await _run(actions.list_actions(gh, status=status, limit=limit, cursor=cursor))
-        return _structured({"actions": [_answer(gh, a) for a in page.items], "next_cursor": page.next_cursor})
+        return structured(await _list_answer(_gatehouse(ctx), {"status": status, "limit": limit, "cursor": cursor}))
 
     @server.tool(annotations=ToolAnnotations(title="Withdraw a pending action", read_only_hint=False,
                                              destructive_hint=True, idempotent_hint=False, open_world_hint=False))
@@ -231,8 +254,7 @@ def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: 
         reason: Annotated[str | None, Field(max_length=10_000)] = None,
     ) -> AnswerResult:
         """Withdraw an action this key proposed while it still waits for a decision."""
-        gh = _gatehouse(ctx)
-        return _structured(_answer(gh, await _run(cancelling.cancel(gh, action_id, reason=reason))))
+        return structured(await _cancel_answer(_gatehouse(ctx), {"action_id": action_id, "reason": reason}))
 
     @server.tool(annotations=READ)
     async def describe_policies(ctx: McpContext) -> PolicyDescription:
@@ -254,7 +276,7 @@ def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: 
         action = await _run(agent.propose_as_agent(gh, tool_name, None, input, None, key))
         if action.status == "pending_approval":
             action = await _run(_waited(gh, ctx, action.id, MAX_WAIT))
-        return _structured(agent.permission(action))  # its text is exactly Claude Code's shape: no null fields
+        return structured(agent.permission(action))  # its text is exactly Claude Code's shape: no null fields
 
     @server.resource("gatehouse://actions/{action_id}", name="action", mime_type="application/json",
                      description="An action as get_action answers it")
@@ -263,4 +285,5 @@ def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: 
         action = await _read(actions.get(gh, action_id))
         return orjson.dumps(await _read(agent.answer_with_result(gh, action))).decode()
 
+    server.direct_tools.update(DIRECT_TOOLS)
     return server

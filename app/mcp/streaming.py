@@ -22,6 +22,8 @@ import orjson
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.mcp.direct import DirectCalls
+
 NOT_JSON = {"jsonrpc": "2.0", "id": None, "error": {
     "code": -32700, "message": "Parse error: not JSON (NaN, Infinity or a lone surrogate are not allowed)"}}
 
@@ -67,8 +69,8 @@ class AnswerForm:
     """Routes a POST to the streaming or the JSON app after reading its (bounded) body; given one
     app only (the gateway, which never waits), that app serves every POST."""
 
-    def __init__(self, streaming: ASGIApp, plain: ASGIApp | None = None) -> None:
-        self.streaming, self.plain = streaming, plain or streaming
+    def __init__(self, streaming: ASGIApp, plain: ASGIApp | None = None, direct: DirectCalls | None = None) -> None:
+        self.streaming, self.plain, self.direct = streaming, plain or streaming, direct
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET":
@@ -86,12 +88,17 @@ class AnswerForm:
             body += message.get("body", b"")
             more = message.get("more_body", False)
         try:
-            app = self.streaming if _calls_a_waiting_tool(orjson.loads(body)) else self.plain
+            rpc = orjson.loads(body)
         except orjson.JSONDecodeError:
             if lenient_only(body):
                 await JSONResponse(NOT_JSON, status_code=400)(scope, receive, send)
                 return
-            app = self.streaming  # not JSON: the SDK answers its parse error
+            rpc, waits = None, True  # not JSON: the SDK answers its parse error
+        else:
+            waits = _calls_a_waiting_tool(rpc)
+        if not waits and self.direct is not None and await self.direct.answer(scope, receive, send, body, rpc):
+            return
+        app = self.streaming if waits else self.plain
         await app(scope, _replay([{"type": "http.request", "body": body, "more_body": False}], receive), send)
 
 
