@@ -13,7 +13,7 @@ answer against the tool's output schema (the SDK's client checks it; tests/mcp/t
 
 It takes a call only when every check passes and nothing the SDK would add applies (no progress
 token, no `requestState`, no middleware but the request-state boundary, no tool that declares
-`Mcp-Param-*` headers, an authenticated caller). Anything else, including every refusal, goes to the
+`Mcp-Param-*` headers, a Bearer key the SDK's own backend accepts). Anything else, including every refusal, goes to the
 SDK untouched, so errors keep the SDK's exact form. tests/mcp/test_direct.py compares both answers.
 `Settings.mcp_direct_calls` turns the lane off.
 """
@@ -27,6 +27,7 @@ from typing import Any
 
 import orjson
 from mcp.server._streamable_http_modern import _write
+from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend
 from mcp.server.connection import Connection
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -101,8 +102,10 @@ class DirectCalls:
     """Answers a plain native tool call itself, or declines so the SDK answers it."""
 
     def __init__(self, server: MCPServer, manager: StreamableHTTPSessionManager, tools: Mapping[str, DirectTool],
-                 services_of: ServicesOf, max_body_bytes: int) -> None:
+                 services_of: ServicesOf, max_body_bytes: int, bearer: BearerAuthBackend,
+                 required_scopes: list[str]) -> None:
         self._server, self._manager, self._tools, self._services_of = server, manager, tools, services_of
+        self._bearer, self._required_scopes = bearer, required_scopes
         self._security = TransportSecurityMiddleware(manager.security_settings)
         self._max_body_bytes = max_body_bytes
 
@@ -111,9 +114,9 @@ class DirectCalls:
         call = plain_call(message, self._tools)
         if call is None or len(body) > self._max_body_bytes or not self._plain_server(call.name):
             return False
-        if scope.get("state", {}).get("caller") is None:
-            return False  # the SDK's bearer guard answers its 401
         request = Request(scope, receive)
+        if not await self._authenticated(request):
+            return False  # the SDK's bearer guard answers its 401 or 403
         if await self._security.validate_request(request, is_post=True) is not None:
             return False
         if not check_accept_headers(request)[0] or find_duplicated_routing_header(request.headers.items()):
@@ -127,6 +130,14 @@ class DirectCalls:
         result = await self._run(call.name, mcp_context(request, self._services_of), arguments)
         await self._write(call, route, result, scope, receive, send)
         return True
+
+    async def _authenticated(self, request: Request) -> bool:
+        """What the SDK's bearer backend and guard accept (a key sent as `x-api-key`, which the app's
+        middleware takes, is the SDK's 401 here), with the caller the app's middleware found."""
+        if request.scope.get("state", {}).get("caller") is None:
+            return False
+        credentials = await self._bearer.authenticate(request)
+        return credentials is not None and all(s in credentials[0].scopes for s in self._required_scopes)
 
     def _plain_server(self, name: str) -> bool:
         """Nothing the SDK's kernel would add to this call: only pass-through middleware, no header

@@ -66,7 +66,8 @@ class McpDoor:
             self._native_managers.append(self.native.session_manager)
             native_apps.append(sdk_endpoint(self.native.session_manager, verifier, auth))
         direct = DirectCalls(self.native, self._native_managers[1], self.native.direct_tools, services_of,
-                             settings.max_body_bytes) if settings.mcp_direct_calls else None
+                             settings.max_body_bytes, BearerAuthBackend(verifier), auth.required_scopes or []
+                             ) if settings.mcp_direct_calls else None
         self._native_app = AnswerForm(streaming=native_apps[0], plain=native_apps[1], direct=direct)
         self.gateway = build_gateway_server(services_of)
         self.gateway.streamable_http_app(

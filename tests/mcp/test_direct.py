@@ -74,7 +74,7 @@ async def test_plain_calls_are_answered_by_the_lane_exactly_as_the_sdk_answers_t
     assert failed[0].json()["result"]["content"][0]["text"].startswith("Error executing tool propose_action: ")
 
 
-@pytest.mark.parametrize("change", ["bad argument", "no key", "header mismatch", "progress token", "waits",
+@pytest.mark.parametrize("change", ["bad argument", "no key", "x-api-key", "header mismatch", "progress token", "waits",
                                     "unknown tool", "sse only"])
 async def test_every_other_call_is_the_sdks_own_answer(tenant: Tenant, local_app: LocalApp, change: str) -> None:
     arguments: dict[str, Any] = {"type": "refund", "params": {"note": "café"}, "idempotency_key": f"other-{change}"}
@@ -83,6 +83,8 @@ async def test_every_other_call_is_the_sdks_own_answer(tenant: Tenant, local_app
         arguments["type"] = "x" * 201
     elif change == "no key":
         key = None
+    elif change == "x-api-key":  # the app's middleware takes it; the SDK's bearer guard does not
+        key, extra = None, {"x-api-key": tenant.key}
     elif change == "header mismatch":
         extra = {"Mcp-Name": "get_action"}
     elif change == "unknown tool":
