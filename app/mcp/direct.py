@@ -70,6 +70,8 @@ class DirectTool:
 
 @dataclass(frozen=True)
 class Call:
+    """A plain call this lane may take: its JSON-RPC id, its tool, its params as sent."""
+
     request_id: str | int
     name: str
     params: dict[str, Any]

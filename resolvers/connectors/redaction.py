@@ -13,11 +13,15 @@ from typing import Any
 
 MIN_SECRET_LENGTH = 4
 REDACTED = "[redacted]"
+# A credential's fields that say where its secret goes, not the secret: an SMTP server's host and
+# port, the name of the header an API key is sent in. Redacting them hid `smtp.example.com` or
+# `X-Api-Key` in every error that quoted them. The user name stays redacted: it names an account.
+ADDRESSING_FIELDS = frozenset({"host", "port", "header"})
 
 
 def secret_strings(data: Any) -> list[str]:
-    """Every string (and number rendered as text) in a credential's data, longest first, and what is
-    sent built from them: a username and password also as their Basic token, which an endpoint that
+    """Every string in a credential's data but its ADDRESSING_FIELDS, longest first, and what is sent
+    built from them: a username and password also as their Basic token, which an endpoint that
     echoes its headers gives back (the password itself never appears in it)."""
     found: set[str] = set()
 
@@ -26,8 +30,9 @@ def secret_strings(data: Any) -> list[str]:
             username, password = value.get("username"), value.get("password")
             if isinstance(username, str) and isinstance(password, str):
                 found.add(basic_token(username, password))
-            for item in value.values():
-                walk(item)
+            for name, item in value.items():
+                if value is not data or name not in ADDRESSING_FIELDS:
+                    walk(item)
         elif isinstance(value, list):
             for item in value:
                 walk(item)

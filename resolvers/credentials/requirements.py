@@ -21,14 +21,6 @@ def _text(data: dict[str, Any], name: str) -> None:
         raise Invalid(f"data.{name} is required (a non-empty string)")
 
 
-def _fields(*names: str) -> Check:
-    def check(data: dict[str, Any]) -> None:
-        for name in names:
-            _text(data, name)
-
-    return check
-
-
 def port_number(value: Any) -> int | None:
     """A port given as an int or as ASCII digits ("587"); None for anything else. str.isdigit()
     alone also takes superscripts and other digits that int() refuses ("¹"), and int() refuses
@@ -79,11 +71,15 @@ def _header_value(data: dict[str, Any], name: str) -> None:
                       "no line breaks")
 
 
-def _bot_token(data: dict[str, Any]) -> None:
-    """Slack and Discord send the bot token in the Authorization header, as the http credential's
-    token: a line break or non-ASCII text was stored, and every call then failed naming the URL."""
-    _text(data, "bot_token")
-    _header_value(data, "bot_token")
+def _header_secret(name: str) -> Check:
+    """A secret sent in the Authorization header (Slack's and Discord's bot token, Stripe's secret
+    key): a line break or non-ASCII text was stored, and every call then failed naming the URL."""
+
+    def check(data: dict[str, Any]) -> None:
+        _text(data, name)
+        _header_value(data, name)
+
+    return check
 
 
 def _custom_api(data: dict[str, Any]) -> None:
@@ -97,10 +93,10 @@ def _custom_api(data: dict[str, Any]) -> None:
 
 
 CHECKS: dict[str, Check] = {
-    "slack": _bot_token,
+    "slack": _header_secret("bot_token"),
     "smtp": _smtp,
-    "stripe": _fields("secret_key"),
-    "discord": _bot_token,
+    "stripe": _header_secret("secret_key"),
+    "discord": _header_secret("bot_token"),
     "http": _http,
     "custom_api": _custom_api,
 }

@@ -14,6 +14,7 @@ import pytest
 from models.connectors import Connector, ConnectorCall, Credential
 from resolvers.connectors.providers.discord import send_message as discord_send
 from resolvers.connectors.providers.slack import send_message as slack_send
+from resolvers.connectors.providers.stripe import create_customer as stripe_customer
 from resolvers.errors import Invalid
 from tests.conftest import Tenant
 from tests.connectors.calls import action_call
@@ -127,29 +128,36 @@ TOKENS = [*[f"xoxb-1{mark}X-Injected: 1" for mark in BREAKS], "xoxb-caf\u00e9", 
           "x" * 8193]
 
 
-@pytest.mark.parametrize("provider", ["slack", "discord"])
+HEADER_SECRETS = {"slack": ("oauth", "bot_token"), "discord": ("token", "bot_token"),
+                  "stripe": ("api_key", "secret_key")}
+
+
+@pytest.mark.parametrize("provider", list(HEADER_SECRETS))
 @pytest.mark.parametrize("token", TOKENS, ids=lambda t: repr(t[:20]))
-async def test_a_bot_token_that_cannot_go_in_a_header_is_refused(tenant: Tenant, provider: str, token: str) -> None:
-    kind = {"slack": "oauth", "discord": "token"}[provider]
-    body = {"name": "bot", "type": kind, "provider": provider, "data": {"bot_token": token}}
+async def test_a_secret_that_cannot_go_in_a_header_is_refused(tenant: Tenant, provider: str, token: str) -> None:
+    """Slack's and Discord's bot token and Stripe's secret key are sent as `Authorization: Bearer`."""
+    kind, field = HEADER_SECRETS[provider]
+    body = {"name": "bot", "type": kind, "provider": provider, "data": {field: token}}
     async with tenant.client() as c:
-        assert_400(await c.post("/api/v1/credentials", json=body), "data.bot_token")
-        assert_graphql_400(await tenant.graphql(CREATE_CREDENTIAL, {"i": body}), "data.bot_token")
+        assert_400(await c.post("/api/v1/credentials", json=body), f"data.{field}")
+        assert_graphql_400(await tenant.graphql(CREATE_CREDENTIAL, {"i": body}), f"data.{field}")
         assert await Credential.all().count() == 0
-        good = await c.post("/api/v1/credentials", json={**body, "data": {"bot_token": "xoxb-1-ok"}})
+        good = await c.post("/api/v1/credentials", json={**body, "data": {field: "xoxb-1-ok"}})
         assert good.status_code == 201, good.text
         credential = good.json()
-        updated = await c.put(f"/api/v1/credentials/{credential['id']}", json={"data": {"bot_token": token}})
-        assert_400(updated, "data.bot_token")
+        updated = await c.put(f"/api/v1/credentials/{credential['id']}", json={"data": {field: token}})
+        assert_400(updated, f"data.{field}")
         after = (await c.get(f"/api/v1/credentials/{credential['id']}")).json()
     assert after["fingerprint"] == credential["fingerprint"]
 
 
 @pytest.mark.parametrize("token", ["xoxb-1\r\nX: y", "xoxb-caf\u00e9"])
 async def test_a_stored_bot_token_that_cannot_be_sent_names_the_credential(token: str) -> None:
-    """Run-time side, for a token stored before credentials were checked: Invalid naming bot_token."""
-    runs = [(slack_send, {"channel": "C1", "text": "x"}), (discord_send, {"channel_id": "1", "content": "x"})]
-    for run, given in runs:
-        async with action_call(given, {"bot_token": token}) as call:
-            with pytest.raises(Invalid, match="bot_token"):
+    """Run-time side, for a token stored before credentials were checked: Invalid naming the field."""
+    runs = [(slack_send, {"channel": "C1", "text": "x"}, "bot_token"),
+            (discord_send, {"channel_id": "1", "content": "x"}, "bot_token"),
+            (stripe_customer, {"email": "a@example.com"}, "secret_key")]
+    for run, given, field in runs:
+        async with action_call(given, {field: token}) as call:
+            with pytest.raises(Invalid, match=field):
                 await run(call)

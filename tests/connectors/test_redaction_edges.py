@@ -8,7 +8,7 @@ from aiohttp import web
 
 from models.connectors import ConnectorCall
 from models.events import Event
-from resolvers.connectors.redaction import basic_token
+from resolvers.connectors.redaction import basic_token, secret_strings
 from tests.conftest import Tenant
 from tests.connectors.fakes.base import FakeProvider, json_response, serving
 
@@ -25,9 +25,14 @@ class Echoing(FakeProvider):
         super().__init__()
         self.app.router.add_route("*", "/echo", self.echo)
         self.app.router.add_route("*", "/straddle", self.straddle)
+        self.app.router.add_route("*", "/named", self.named)
 
     async def echo(self, request: web.Request) -> web.Response:
         return json_response({"authorization": request.headers.get("Authorization")})
+
+    async def named(self, request: web.Request) -> web.Response:
+        """Echoes the API-key header by name and value, as a gateway's error might."""
+        return json_response({"header": "X-Api-Key", "value": request.headers.get("X-Api-Key")})
 
     async def straddle(self, request: web.Request) -> web.Response:
         return web.Response(status=400, text="A" * PAD + str(request.headers.get("Authorization")))
@@ -79,3 +84,17 @@ async def test_a_secret_across_the_excerpts_cut_leaves_no_part_of_itself(tenant:
     recorded = await _everything_recorded(tenant)
     for text in (failed.text, recorded):
         assert BEARER[:8] not in text, text[-300:]
+
+
+async def test_what_names_a_secret_is_not_itself_redacted(tenant: Tenant) -> None:
+    """An API-key credential's header name (and an SMTP host) is where the secret goes, not a
+    secret: redacting it hid `X-Api-Key` (or the host) in every answer that quoted it."""
+    key = "PLANTED-api-key-value-31c9"
+    async with serving(Echoing()) as base_url:
+        connector = await _connector(tenant, {"apiKey": key, "header": "X-Api-Key"}, base_url)
+        async with tenant.client() as c:
+            echoed = await c.post(f"/api/v1/connectors/{connector}/actions/request", json={"input": {"url": "/named"}})
+    assert echoed.status_code == 200, echoed.text
+    assert echoed.json()["output"]["body"] == {"header": "X-Api-Key", "value": "[redacted]"}
+    smtp = {"host": "smtp.example.com", "port": 587, "user": "mailer@example.com", "password": "PLANTED-pw-77"}
+    assert secret_strings(smtp) == ["mailer@example.com", "PLANTED-pw-77"]
