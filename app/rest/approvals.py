@@ -25,6 +25,10 @@ class ApproveBody(BaseModel):
     params: dict[str, Any] | None = Field(
         None, description="Edited params to approve instead of the proposed ones (rules with allowEdit: true)"
     )
+    expectedParams: dict[str, Any] | None = Field(
+        None, description="The params the reviewer was shown: 409 CONFLICT, nothing counted, when the action's "
+                          "params are no longer these (another reviewer edited them meanwhile)"
+    )
 
 
 class RejectBody(BaseModel):
@@ -69,7 +73,8 @@ async def get_approval(call: RestCall) -> dict[str, Any]:
 async def approve(call: RestCall) -> dict[str, Any]:
     body: ApproveBody = call.body
     approval = await approvals.approve(call.ctx, call.path["approvalId"], comment=body.comment,
-                                       approver=body.approver, params=body.params)
+                                       approver=body.approver, params=body.params,
+                                       expected_params=body.expectedParams)
     return serialise_approval(approval)
 
 
@@ -86,7 +91,8 @@ async def reject(call: RestCall) -> dict[str, Any]:
 async def approve_by_action(call: RestCall) -> dict[str, Any]:
     body: ApproveBody = call.body
     approval = await approvals.approve_action(
-        call.ctx, call.path["actionId"], comment=body.comment, approver=body.approver, params=body.params
+        call.ctx, call.path["actionId"], comment=body.comment, approver=body.approver, params=body.params,
+        expected_params=body.expectedParams,
     )
     return serialise_approval(approval)
 

@@ -65,15 +65,19 @@ def _text(value: Any, name: str, limit: int = MAX_TEXT) -> str | None:
 
 async def approve(
     ctx: Context, approval_id: str, *, comment: str | None = None, approver: str | None = None,
-    params: Any = None,
+    params: Any = None, expected_params: Any = None,
 ) -> Approval:
     """Approve once every required check has passed (409 otherwise, or when already decided).
 
     Under a rule with ``approvals``/``approvers`` this counts one key's approval and decides only
-    when enough distinct keys have approved; ``params`` edits the action where the rule allows it."""
+    when enough distinct keys have approved; ``params`` edits the action where the rule allows it.
+    ``expected_params``, the params the reviewer was shown, makes it 409 with nothing counted when
+    the action's params are no longer those (another reviewer's edit meanwhile)."""
     require(ctx, "approvals:write")
     comment, approver = _text(comment, "comment"), _text(approver, "approver", MAX_APPROVER)
-    return await _decide(ctx, approval_id, "approved", params, comment=comment, approver=approver)
+    if expected_params is not None and not isinstance(expected_params, dict):
+        raise Invalid("expectedParams: must be an object (the params the reviewer was shown)")
+    return await _decide(ctx, approval_id, "approved", params, expected_params, comment=comment, approver=approver)
 
 
 async def reject(
@@ -83,16 +87,17 @@ async def reject(
     One rejection decides, whatever approvals were counted before it."""
     require(ctx, "approvals:write")
     reason, approver = _text(reason, "reason"), _text(approver, "approver", MAX_APPROVER)
-    return await _decide(ctx, approval_id, "rejected", None, reason=reason, approver=approver)
+    return await _decide(ctx, approval_id, "rejected", None, None, reason=reason, approver=approver)
 
 
 async def approve_action(
     ctx: Context, action_id: str, *, comment: str | None = None, approver: str | None = None,
-    params: Any = None,
+    params: Any = None, expected_params: Any = None,
 ) -> Approval:
     """`approve`, addressed by action id as the public SDK does (409 if it never awaited approval)."""
     approval = await for_action(ctx, action_id)
-    return await approve(ctx, approval.id, comment=comment, approver=approver, params=params)
+    return await approve(ctx, approval.id, comment=comment, approver=approver, params=params,
+                         expected_params=expected_params)
 
 
 async def reject_action(
@@ -102,7 +107,8 @@ async def reject_action(
     return await reject(ctx, (await for_action(ctx, action_id)).id, reason=reason, approver=approver)
 
 
-async def _decide(ctx: Context, approval_id: str, verdict: str, params: Any, **fields: str | None) -> Approval:
+async def _decide(ctx: Context, approval_id: str, verdict: str, params: Any, expected_params: Any,
+                  **fields: str | None) -> Approval:
     approval = await get(ctx, approval_id)
     async with atomic() as conn:
         action = await locked_action(ctx, approval.action_id, conn)
@@ -114,6 +120,9 @@ async def _decide(ctx: Context, approval_id: str, verdict: str, params: Any, **f
         detail: dict[str, Any] = {k: v for k, v in fields.items() if v is not None}
         if verdict == "approved":
             _check_ready(action)
+            if expected_params is not None and not review.same_params(action, expected_params):
+                raise Conflict("the action's params changed since they were shown (another reviewer edited "
+                               "them): read the action again and review its current params")
             if params is not None and not review.same_params(action, params):
                 detail |= review.apply_edit(action, review.check_edit(action, params))
             if not review.record_vote(action, ctx.key_id, fields.get("comment"), fields.get("approver")):

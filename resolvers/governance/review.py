@@ -99,11 +99,12 @@ def summary(action: Action) -> dict[str, Any] | None:
     review = action.review
     if review is None:
         return None
+    left, waiting = remaining(action) if action.status == "pending_approval" else 0, waiting_for(action)
     return {
         "approvalsRequired": needed(action), "approvalsReceived": len(action.votes or []),
-        "approvalsRemaining": remaining(action) if action.status == "pending_approval" else 0,
+        "approvalsRemaining": left, "quorumReachable": waiting is None or len(waiting) >= left,
         "approvedBy": [dict(vote) for vote in action.votes or []],
-        "approvers": review.get("eligible"), "waitingFor": waiting_for(action),
+        "approvers": review.get("eligible"), "waitingFor": waiting,
         "proposerMayApprove": not review.get("quorum"),
         "allowEdit": bool(review.get("allowEdit")), "onExpire": review.get("onExpire", "expire"),
         "escalateTo": review.get("escalateTo"), "escalatedAt": isoformat_z(action.escalated_at),

@@ -78,8 +78,13 @@ class GovernanceMutations:
         params: Annotated[JSON | None, strawberry.argument(
             description="Edited params to approve instead (only where the rule says allowEdit: true)."
         )] = None,
+        expected_params: Annotated[JSON | None, strawberry.argument(
+            description="The params the reviewer was shown: CONFLICT, nothing counted, when the action's params "
+                        "are no longer these (another reviewer edited them meanwhile)."
+        )] = None,
     ) -> Approval:
-        approval = await approvals.approve(info.context.ctx, str(approval_id), comment=comment, params=params)
+        approval = await approvals.approve(info.context.ctx, str(approval_id), comment=comment, params=params,
+                                           expected_params=expected_params)
         return Approval.from_row(approval)
 
     @strawberry.mutation(description="Reject a pending action with a reason (scope approvals:write).")

@@ -41,6 +41,9 @@ class Review:
     approvals_required: int = strawberry.field(description="Distinct approving keys needed.")
     approvals_received: int = strawberry.field(description="Approvals counted so far.")
     approvals_remaining: int = strawberry.field(description="Approvals still needed (0 once decided).")
+    quorum_reachable: bool = strawberry.field(description="False when fewer keys may still approve than approvals "
+                                                           "are needed (the proposer in the only group, say): it "
+                                                           "waits for its deadline.")
     approved_by: list[ApprovalVote] = strawberry.field(description="The approvals counted, oldest first.")
     approvers: list[str] | None = strawberry.field(description="The keys that may decide; null: any key with "
                                                                "approvals:write (but the proposer's under a quorum).")
@@ -57,7 +60,8 @@ class Review:
         votes = [ApprovalVote(key_id=v.get("keyId"), comment=v.get("comment"), approver=v.get("approver"),
                               at=parse_timestamp(v["at"])) for v in s["approvedBy"]]
         return cls(approvals_required=s["approvalsRequired"], approvals_received=s["approvalsReceived"],
-                   approvals_remaining=s["approvalsRemaining"], approved_by=votes, approvers=s["approvers"],
+                   approvals_remaining=s["approvalsRemaining"], quorum_reachable=s["quorumReachable"],
+                   approved_by=votes, approvers=s["approvers"],
                    waiting_for=s["waitingFor"], proposer_may_approve=s["proposerMayApprove"],
                    allow_edit=s["allowEdit"], on_expire=s["onExpire"], escalate_to=s["escalateTo"],
                    escalated_at=parse_timestamp(s["escalatedAt"]) if s["escalatedAt"] else None)

@@ -7,7 +7,7 @@ import asyncio
 
 from models.events import Event
 from models.governance import Action, ActionHistory
-from tests.approvals.review_helpers import agent_and_reviewers, create_group, create_policy, propose
+from tests.approvals.review_helpers import agent_and_reviewers, create_group, create_policy, propose, refused, snapshot
 from tests.conftest import Tenant
 from tests.graphql.ws import gql_ws
 
@@ -80,3 +80,56 @@ async def test_an_escalation_to_a_group_deleted_since_expires_the_action(tenant:
     assert action.status == "expired" and action.escalated_at is None
     closed = await ActionHistory.get(action_id=action.id, kind="expired")
     assert closed.detail == {"note": f"its escalateTo group {group['id']} no longer exists"}
+
+
+APPROVE_SEEN = """mutation($id: ID!, $seen: JSON) { approveAction(approvalId: $id, expectedParams: $seen) {
+  status action { status params review { approvalsReceived } } } }"""
+
+
+async def test_an_approval_of_params_another_reviewer_has_since_edited_is_a_conflict(tenant: Tenant) -> None:
+    """`expectedParams`, the params the reviewer was shown: an edit meanwhile makes the approval a 409
+    with nothing counted, at both doors, instead of counting it for params its reviewer never saw."""
+    agent, (alice, bob, carol) = await agent_and_reviewers(tenant)
+    await create_group(tenant, "leads", [alice.id, bob.id, carol.id])
+    await create_policy(tenant, QUORUM)
+    proposed = await propose(agent, "refund", {"amount": 100})
+    approval = proposed["approvalId"]
+    async with alice.client() as c:  # alice edits: the others were shown {"amount": 100}
+        assert (await c.post(f"/approvals/{approval}/approve", json={"params": {"amount": 999}})).status_code == 200
+    before = await snapshot()
+    async with bob.client() as c:
+        refused(await c.post(f"/approvals/{approval}/approve", json={"expectedParams": {"amount": 100}}),
+                409, "CONFLICT", "changed since they were shown")
+        refused(await c.post(f"/actions/{proposed['actionId']}/approve", json={"expectedParams": {"amount": 100}}),
+                409, "CONFLICT")
+        refused(await c.post(f"/approvals/{approval}/approve", json={"expectedParams": "x"}), 400, "VALIDATION_ERROR")
+    stale = await carol.graphql(APPROVE_SEEN, {"id": approval, "seen": {"amount": 100}})
+    assert stale["errors"][0]["extensions"]["code"] == "CONFLICT", stale
+    wrong_type = await carol.graphql(APPROVE_SEEN, {"id": approval, "seen": [1]})
+    assert wrong_type["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR", wrong_type
+    assert await snapshot() == before
+    async with bob.client() as c:  # what is there now, keys in any order: counted
+        seen = await c.post(f"/approvals/{approval}/approve", json={"expectedParams": {"amount": 999}})
+    assert seen.status_code == 200 and seen.json()["action"]["review"]["approvalsReceived"] == 2, seen.text
+    decided = await carol.graphql(APPROVE_SEEN, {"id": approval, "seen": {"amount": 999}})
+    assert decided["data"]["approveAction"]["status"] == "approved", decided
+    assert decided["data"]["approveAction"]["action"]["params"] == {"amount": 999}
+
+
+async def test_a_quorum_fewer_keys_can_reach_says_so(tenant: Tenant) -> None:
+    """The proposer in the only group of two under `approvals: 2`: the one other member cannot make
+    two approvals. `review.quorumReachable` says so in REST and GraphQL reads (it waits for its deadline)."""
+    agent, (alice, _bob, _carol) = await agent_and_reviewers(tenant)
+    await create_group(tenant, "pair", [agent.id, alice.id])
+    await create_policy(tenant, [{"when": {"actionType": "refund"}, "approvals": 2, "approvers": ["pair"]}])
+    stuck = await propose(agent, "refund", {"amount": 1})
+    async with tenant.client() as c:  # proposed by a key outside the group: both members may approve
+        other = (await c.post("/actions", json={"type": "refund", "actor": {"kind": "agent"}})).json()
+        reachable = (await c.get(f"/actions/{other['actionId']}")).json()
+        read = (await c.get(f"/actions/{stuck['actionId']}")).json()
+    assert (read["review"]["waitingFor"], read["review"]["quorumReachable"]) == ([alice.id], False), read["review"]
+    assert reachable["review"]["quorumReachable"] is True, reachable
+    query = "query($id: ID!) { action(id: $id) { review { quorumReachable approvalsRemaining waitingFor } } }"
+    out = await tenant.graphql(query, {"id": stuck["actionId"]})
+    assert out["data"]["action"]["review"] == {"quorumReachable": False, "approvalsRemaining": 2,
+                                               "waitingFor": [alice.id]}, out

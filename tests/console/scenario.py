@@ -26,11 +26,13 @@ async def enforce(tenant: Tenant, rules: list[dict[str, Any]] | None = None, nam
 
 async def propose(tenant: Tenant, kind: str = "send_email", *, params: dict[str, Any] | None = None,
                   actor: dict[str, Any] | None = None, target: str | None = "customer@example.com",
-                  base_url: str | None = None) -> dict[str, Any]:
-    """POST /actions as an agent does; the answer (actionId, status, approvalId, ...)."""
+                  base_url: str | None = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """POST /actions as an agent does (as the tenant's key unless `headers` name another); the answer
+    (actionId, status, approvalId, ...)."""
     body = {"type": kind, "actor": actor or {"kind": "agent", "name": "support-bot", "provider": "openai"},
             "target": target, "params": params if params is not None else {"subject": "Your refund", "amount": 42}}
-    async with httpx.AsyncClient(base_url=base_url or tenant.base_url, headers=tenant.headers, timeout=10) as c:
+    async with httpx.AsyncClient(base_url=base_url or tenant.base_url, headers=headers or tenant.headers,
+                                 timeout=10) as c:
         answer = await c.post("/actions", json=body)
     assert answer.status_code == 201, answer.text
     return dict(answer.json())

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import httpx
+
 from models.events import Event
+from models.governance import Action
 from tests.conftest import Tenant
 from tests.console.browser import SECONDS
 from tests.console.conftest import OpenReviewer
@@ -99,3 +102,59 @@ async def test_action_page_follows_a_decision_made_elsewhere(
     assert "While you were looking, this action was rejected" in text
     assert "Customer asked us to stop" in text
     assert await bob.page.query_selector("button.approve") is None
+
+
+async def test_approving_params_that_changed_since_they_were_shown_is_refused(
+    server: str, tenant: Tenant, reviewer: OpenReviewer
+) -> None:
+    """The console sends the params on screen with its approval: changed meanwhile without the page
+    hearing of it (here: in the database, no event), the approval is refused and the page reloads."""
+    await enforce(tenant)
+    key = await make_key(tenant, "alice-reviewer", ["approvals:write", "actions:read", "policies:read"])
+    proposed = await propose(tenant, params={"subject": "Refund issued", "amount": 120})
+    alice = await reviewer()
+    await alice.open(f"/console/approve/{proposed['actionId']}")
+    await alice.sign_in(key["key"])
+    await alice.page.wait_for_selector("text=Refund issued")
+    await Action.filter(id=proposed["actionId"]).update(params={"subject": "Refund issued", "amount": 12000})
+    await alice.page.click("button.approve")
+    await alice.page.wait_for_selector("text=changed since they were shown", timeout=10 * SECONDS)
+    await alice.page.wait_for_selector("text=12000")  # reloaded: what is there now
+    assert (await action(tenant, proposed["actionId"]))["status"] == "pending_approval"
+
+
+async def test_a_quorum_shows_its_progress_and_who_may_not_decide(
+    server: str, tenant: Tenant, reviewer: OpenReviewer
+) -> None:
+    """Under `approvals: 2` from a group: the count and who is still awaited; a key outside the group
+    sees both buttons disabled with the reason (the server would answer 403); a quorum the group
+    cannot reach (its proposer is one of the two members) is flagged."""
+    alice_key = await make_key(tenant, "alice", ["approvals:write", "actions:read"])
+    bob_key = await make_key(tenant, "bob", ["approvals:write", "actions:read", "actions:write"])
+    outsider_key = await make_key(tenant, "outsider", ["approvals:write", "actions:read"])
+    async with tenant.client() as c:
+        group = {"name": "pair", "members": [alice_key["id"], bob_key["id"]]}
+        assert (await c.post("/api/v1/reviewer-groups", json=group)).status_code == 201
+    await enforce(tenant, [{"when": {"actionType": "send_email"}, "approvals": 2, "approvers": ["pair"]}])
+    proposed = await propose(tenant, params={"subject": "Refund issued"})
+    async with httpx.AsyncClient(base_url=server, headers={"x-api-key": alice_key["key"]}) as c:
+        assert (await c.post(f"/approvals/{proposed['approvalId']}/approve")).status_code == 200
+    bob = await reviewer()
+    await bob.open(f"/console/approve/{proposed['actionId']}")
+    await bob.sign_in(bob_key["key"])
+    await bob.page.wait_for_selector(".quorum")
+    quorum = await bob.text(".quorum")
+    assert "1 of 2 approvals counted" in quorum and alice_key["id"] in quorum, quorum
+    assert f"1 more needed, from: {bob_key['id']} (this key)" in quorum, quorum
+    assert not await bob.page.is_disabled("button.approve")
+    outsider = await reviewer()
+    await outsider.open(f"/console/approve/{proposed['actionId']}")
+    await outsider.sign_in(outsider_key["key"])
+    await outsider.page.wait_for_selector(".quorum")
+    assert await outsider.page.is_disabled("button.approve") and await outsider.page.is_disabled("button.reject")
+    assert "not among this action's approvers" in await outsider.text(".decision")
+    by_bob = await propose(tenant, params={"subject": "Bob's own"}, headers={"x-api-key": bob_key["key"]})
+    await bob.open(f"/console/approve/{by_bob['actionId']}")
+    await bob.page.wait_for_selector("text=cannot be approved and waits for its deadline")
+    assert await bob.page.is_disabled("button.approve")
+    assert "proposed the action" in await bob.text(".decision")

@@ -35,7 +35,7 @@ export function mount(root, session, { params: [actionId] }) {
   const decide = async (verb, text) => {
     ownDecision = verb;
     try {
-      if (verb === "approve") await session.api.approve(currentApproval, text);
+      if (verb === "approve") await session.api.approve(currentApproval, text, currentParams);
       else await session.api.reject(currentApproval, text);
       note = notice("info", verb === "approve" ? "You approved this action." : "You rejected this action.");
       drafts.comment = drafts.reason = "";
@@ -48,8 +48,10 @@ export function mount(root, session, { params: [actionId] }) {
   };
 
   let currentApproval = null;
+  let currentParams = null; // the params on screen: approving them fails if another reviewer edited them since
   const draw = (action) => {
     currentApproval = action.approvalId;
+    currentParams = action.params;
     replace(root,
       h("p", { class: "crumbs" }, h("a", { href: "/console/" }, "← Pending approvals")),
       h("div", { class: "view-head" }, h("h1", {}, h("span", { class: "type" }, action.type)), badge(action.status)),
@@ -61,6 +63,8 @@ export function mount(root, session, { params: [actionId] }) {
       h("div", { class: "columns" },
         h("div", { class: "main-col" },
           named("params", section("Params", json(action.params))),
+          action.originalParams ? named("original-params",
+            section("Proposed params (a reviewer edited them)", json(action.originalParams))) : null,
           named("evidence", evidence(action)),
           named("history", history(action, session))),
         h("aside", { class: "side-col" },
@@ -107,11 +111,15 @@ function decision(action, session, drafts, decide) {
   const missing = action.checks.filter((c) => c.required && c.status !== "passed");
   const blockers = [];
   if (!writable) blockers.push(`This key is read-only (${session.scopes.join(", ")}): deciding needs approvals:write.`);
+  const barred = writable ? reviewBar(action, session) : null; // the server would answer 403 to both verbs
+  if (barred) blockers.push(barred);
+  const counted = action.review?.approvedBy.some((vote) => vote.keyId === session.viewer.apiKey.id);
+  if (counted && !barred) blockers.push("This key's approval is counted: the others decide the rest.");
   if (missing.length) {
     blockers.push(`Approve is disabled until every required check has passed: ${missing.map((c) => `${c.name} (${c.status === "pending" ? "missing" : c.status})`).join(", ")}.`);
   }
   const approveWhy = h("p", { id: "approve-why", class: "why" }, blockers.join(" "));
-  const rejectWhy = h("p", { id: "reject-why", class: "why" }, writable ? "" : blockers[0]);
+  const rejectWhy = h("p", { id: "reject-why", class: "why" }, writable ? barred ?? "" : blockers[0]);
   const approve = form({
     name: "comment", label: "Comment (optional)", value: drafts.comment, button: "Approve", kind: "approve",
     disabled: blockers.length > 0, readOnly: !writable, why: approveWhy, onInput: (v) => (drafts.comment = v),
@@ -119,10 +127,37 @@ function decision(action, session, drafts, decide) {
   });
   const reject = form({
     name: "reason", label: "Reason (required)", value: drafts.reason, button: "Reject", kind: "reject", required: true,
-    disabled: !writable, readOnly: !writable, why: rejectWhy, onInput: (v) => (drafts.reason = v), onSubmit: (text) => decide("reject", text),
+    disabled: !writable || Boolean(barred), readOnly: !writable, why: rejectWhy, onInput: (v) => (drafts.reason = v),
+    onSubmit: (text) => decide("reject", text),
   });
   return h("section", { class: "panel decision" }, h("h2", { tabindex: "-1" }, "Decision"),
+    action.review ? progress(action.review, session) : null,
     h("div", { class: "decide" }, approve, reject));
+}
+
+/** Why this key may not decide under the action's review rule (as resolvers/governance/review.py), or null. */
+function reviewBar(action, session) {
+  const review = action.review;
+  const me = session.viewer.apiKey.id;
+  if (!review) return null;
+  if (!review.proposerMayApprove && action.proposedBy === me) {
+    return "This key proposed the action: its rule needs other reviewers to decide it (separation of duties).";
+  }
+  if (review.approvers && !review.approvers.includes(me)) return "This key is not among this action's approvers.";
+  return null;
+}
+
+/** A quorum's progress: approvals counted of those required, by whom, and who may still approve. */
+function progress(review, session) {
+  const by = review.approvedBy.map((vote) => who(vote.keyId, session));
+  const waiting = review.waitingFor === null ? "any key with approvals:write" : review.waitingFor.map((k) => who(k, session)).join(", ");
+  return h("div", { class: "quorum" },
+    h("p", {}, h("strong", {}, `${review.approvalsReceived} of ${review.approvalsRequired}`), " approvals counted",
+      by.length ? [" (", by.join(", "), ")"] : null, "."),
+    review.approvalsRemaining > 0 ? h("p", { class: "muted" }, `${review.approvalsRemaining} more needed, from: ${waiting || "nobody"}.`) : null,
+    review.quorumReachable ? null : notice("warning", "Fewer keys may still approve than approvals are needed: "
+      + "this action cannot be approved and waits for its deadline. Reject it, or change the rule's approvers."),
+    review.allowEdit ? h("p", { class: "muted" }, "An approver may edit the params; an edit drops the approvals counted before it.") : null);
 }
 
 function form({ name, label, value, button, kind, required, disabled, readOnly, why, onInput, onSubmit }) {

@@ -55,6 +55,10 @@ const ACTION_FIELDS = `
   checks { name status note required }`;
 
 const ACTION_DETAIL = `${ACTION_FIELDS}
+  proposedBy originalParams
+  review { approvalsRequired approvalsReceived approvalsRemaining quorumReachable approvedBy { keyId at } approvers
+    waitingFor
+    proposerMayApprove allowEdit }
   approval @include(if: $withApproval) { id status decidedBy approver reason comment createdAt decidedAt }
   matchedPolicies @include(if: $withPolicies) { id name description mode version }
   history { id kind status by detail createdAt }`;
@@ -68,8 +72,8 @@ const DOCUMENTS = {
   card: `query Card($id: ID!) { action(id: $id) { ${ACTION_FIELDS} } }`,
   action: `query Action($id: ID!, $withApproval: Boolean!, $withPolicies: Boolean!) {
     action(id: $id) { ${ACTION_DETAIL} } }`,
-  approve: `mutation Approve($id: ID!, $comment: String) {
-    approveAction(approvalId: $id, comment: $comment) { id status decidedBy decidedAt } }`,
+  approve: `mutation Approve($id: ID!, $comment: String, $expected: JSON) {
+    approveAction(approvalId: $id, comment: $comment, expectedParams: $expected) { id status decidedBy decidedAt } }`,
   reject: `mutation Reject($id: ID!, $reason: String) {
     rejectAction(approvalId: $id, reason: $reason) { id status decidedBy decidedAt } }`,
   activity: `query Activity($status: String, $type: String, $after: String) {
@@ -132,8 +136,9 @@ export class Api {
     return { approval: null, matchedPolicies: null, ...found };
   }
 
-  approve(approvalId, comment) {
-    return this.run("approve", { id: approvalId, comment: comment || null });
+  /** `shownParams`: the params on screen; another reviewer's edit since makes it a CONFLICT. */
+  approve(approvalId, comment, shownParams) {
+    return this.run("approve", { id: approvalId, comment: comment || null, expected: shownParams ?? null });
   }
 
   reject(approvalId, reason) {
