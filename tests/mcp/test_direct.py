@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from app.mcp.direct import DirectTool, plain_call
@@ -35,7 +36,10 @@ async def both(lane: str, sdk: str, body: dict[str, Any], sent: dict[str, str]) 
 def same(direct: httpx.Response, sdk: httpx.Response) -> None:
     assert direct.status_code == sdk.status_code
     assert direct.headers.get("content-type") == sdk.headers.get("content-type")
-    assert (direct.json() if direct.content else None) == (sdk.json() if sdk.content else None), (direct.text, sdk.text)
+    if "json" in (direct.headers.get("content-type") or ""):
+        assert direct.json() == sdk.json(), (direct.text, sdk.text)
+    else:
+        assert direct.text == sdk.text
 
 
 async def test_plain_calls_are_answered_by_the_lane_exactly_as_the_sdk_answers_them(
@@ -123,3 +127,62 @@ def test_only_a_plain_tools_call_is_taken() -> None:
     ]
     for message in refused:
         assert plain_call(message, tools) is None, message
+
+
+def _meta(body: dict[str, Any]) -> dict[str, Any]:
+    return dict(body["params"]["_meta"])
+
+
+MUTATIONS: dict[str, Any] = {  # each: (body, headers) -> (body, headers); the request a client might get wrong
+    "no version header": lambda b, h: (b, {k: v for k, v in h.items() if k != "Mcp-Protocol-Version"}),
+    "handshake-era version header": lambda b, h: (b, {**h, "Mcp-Protocol-Version": "2025-06-18"}),
+    "unknown version": lambda b, h: ({**b, "params": {**b["params"], "_meta": {
+        **_meta(b), "io.modelcontextprotocol/protocolVersion": "2099-01-01"}}},
+        {**h, "Mcp-Protocol-Version": "2099-01-01"}),
+    "no method header": lambda b, h: (b, {k: v for k, v in h.items() if k != "Mcp-Method"}),
+    "no name header": lambda b, h: (b, {k: v for k, v in h.items() if k != "Mcp-Name"}),
+    "text content type": lambda b, h: (b, {**h, "Content-Type": "text/plain"}),
+    "json-only accept": lambda b, h: (b, {**h, "Accept": "application/json"}),
+    "foreign origin": lambda b, h: (b, {**h, "Origin": "https://evil.example"}),
+    "foreign host": lambda b, h: (b, {**h, "Host": "evil.example"}),
+    "string id": lambda b, h: ({**b, "id": "req-1"}, h),
+    "float id": lambda b, h: ({**b, "id": 1.5}, h),
+    "null id": lambda b, h: ({**b, "id": None}, h),
+    "no id": lambda b, h: ({k: v for k, v in b.items() if k != "id"}, h),
+    "old jsonrpc": lambda b, h: ({**b, "jsonrpc": "1.0"}, h),
+    "no envelope": lambda b, h: ({**b, "params": {k: v for k, v in b["params"].items() if k != "_meta"}}, h),
+    "capabilities not an object": lambda b, h: ({**b, "params": {**b["params"], "_meta": {
+        **_meta(b), "io.modelcontextprotocol/clientCapabilities": "all"}}}, h),
+    "client info malformed": lambda b, h: ({**b, "params": {**b["params"], "_meta": {
+        **_meta(b), "io.modelcontextprotocol/clientInfo": {"name": 7}}}}, h),
+    "arguments a list": lambda b, h: ({**b, "params": {**b["params"], "arguments": [1]}}, h),
+    "arguments as JSON text": lambda b, h: ({**b, "params": {**b["params"], "arguments": '{"type": "refund"}'}}, h),
+    "params as JSON text": lambda b, h: ({**b, "params": {**b["params"], "arguments": {
+        **b["params"]["arguments"], "params": '{"note": "café"}'}}}, h),
+    "extra argument": lambda b, h: ({**b, "params": {**b["params"], "arguments": {
+        **b["params"]["arguments"], "actor": "admin"}}}, h),
+    "type a number": lambda b, h: ({**b, "params": {**b["params"], "arguments": {
+        **b["params"]["arguments"], "type": 7}}}, h),
+    "a task": lambda b, h: ({**b, "params": {**b["params"], "task": {"ttl": 1000}}}, h),
+    "a batch": lambda b, h: ([b], h),
+}
+
+
+# What the lane itself answers of MUTATIONS (the SDK accepts these too); the rest it leaves to the SDK.
+LANE_TAKES = {"json-only accept", "string id", "params as JSON text", "extra argument"}
+
+
+@pytest.mark.parametrize("mutation", list(MUTATIONS))
+async def test_a_call_a_client_got_wrong_gets_the_same_answer_from_both(
+        tenant: Tenant, local_app: LocalApp, mutation: str) -> None:
+    """Each way a client might get a plain call wrong, sent to the lane's server and to the SDK's:
+    the same status, content type and JSON (a call both accept stores one action: one idempotency key).
+    The handshake-era path (no or an old version header) writes UTF-8 too: there the SDK answered both."""
+    arguments = {"type": "refund", "params": {"note": "café"}, "idempotency_key": f"mutated-{mutation}"}
+    plain = headers("propose_action", tenant.key, **{"Content-Type": "application/json"})
+    body, sent = MUTATIONS[mutation](modern_call("propose_action", arguments), plain)
+    async with local_app(mcp_direct_calls=False) as (sdk, _), httpx.AsyncClient(timeout=10) as c:
+        direct, via_sdk = [await c.post(f"{base}/mcp", content=orjson.dumps(body), headers=sent)
+                           for base in (tenant.base_url, sdk)]
+    same(direct, via_sdk)
+    assert (NON_ASCII in direct.content and NON_ASCII not in via_sdk.content) == (mutation in LANE_TAKES)
