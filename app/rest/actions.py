@@ -122,8 +122,10 @@ async def propose_action(call: RestCall) -> Response:
 async def get_action(call: RestCall) -> dict[str, Any]:
     q: ActionGetQuery = call.query
     if q.wait is None:
-        return serialise_action(await actions.get(call.ctx, call.path["id"]))
-    return serialise_action(await waiting.get_when_decided(call.ctx, call.path["id"], q.wait))
+        action = await actions.get(call.ctx, call.path["id"])
+    else:
+        action = await waiting.get_when_decided(call.ctx, call.path["id"], q.wait)
+    return {**serialise_action(action), "decisionBarred": review.barred(action, call.ctx.key_id)}
 
 
 @endpoint("POST", "/actions/{id}/consume", summary="Use an approved action's single-use grant", tags=TAGS,

@@ -41,16 +41,25 @@ def waiting_for(action: Action) -> list[str] | None:
     return [key for key in eligible if key not in excluded]
 
 
-def check_may_decide(action: Action, key_id: str | None) -> None:
-    """Forbidden, saying why, when this key may not approve or reject the action."""
+def barred(action: Action, key_id: str | None) -> str | None:
+    """Why this key may not approve or reject the action under its rule; None when it may (its
+    scopes aside). Reads show it to the key reading, so a console need not repeat the rule."""
     review = action.review or {}
     if review.get("quorum") and key_id is not None and key_id == action.proposed_by:
-        raise Forbidden("the key that proposed this action cannot decide it: its rule sets approvals or "
-                        "approvers (separation of duties)")
+        return ("the key that proposed this action cannot decide it: its rule sets approvals or "
+                "approvers (separation of duties)")
     eligible = review.get("eligible")
     if eligible is not None and key_id not in eligible:
         group = " (escalated to its escalateTo group)" if action.escalated_at else ""
-        raise Forbidden(f"key {key_id} is not among the approvers of this action{group}")
+        return f"key {key_id} is not among the approvers of this action{group}"
+    return None
+
+
+def check_may_decide(action: Action, key_id: str | None) -> None:
+    """Forbidden, saying why, when this key may not approve or reject the action."""
+    reason = barred(action, key_id)
+    if reason is not None:
+        raise Forbidden(reason)
 
 
 def same_params(action: Action, params: Any) -> bool:

@@ -18,6 +18,7 @@ from resolvers.governance import versions
 from resolvers.governance.actions import approval_id_of
 from resolvers.governance.engine import Decision as EngineDecision
 from resolvers.governance.grants import GrantState, grant_of
+from resolvers.governance.review import barred as review_barred
 from resolvers.governance.review import summary as review_summary
 from schema.context import GraphQLContext
 from schema.enums import (
@@ -192,6 +193,11 @@ class Action(Node):
     def review(self) -> Review | None:
         summary = review_summary(self.row)
         return Review.from_summary(summary) if summary is not None else None
+
+    @strawberry.field(description="Why the key reading this may not approve or reject it under its rule (not an "
+                                  "approver, or its proposer under a quorum); null when it may.")
+    def decision_barred(self, info: Info[GraphQLContext, None]) -> str | None:
+        return review_barred(self.row, info.context.ctx.key_id)
 
     @strawberry.field(description="The checks and where they stand (the same as `decision.checks`).")
     def checks(self) -> list[Check]:

@@ -118,8 +118,9 @@ async def test_an_approval_of_params_another_reviewer_has_since_edited_is_a_conf
 
 async def test_a_quorum_fewer_keys_can_reach_says_so(tenant: Tenant) -> None:
     """The proposer in the only group of two under `approvals: 2`: the one other member cannot make
-    two approvals. `review.quorumReachable` says so in REST and GraphQL reads (it waits for its deadline)."""
-    agent, (alice, _bob, _carol) = await agent_and_reviewers(tenant)
+    two approvals. `review.quorumReachable` says so in REST and GraphQL reads (it waits for its deadline).
+    `decisionBarred` tells each key reading it why it may not decide, as approve would answer 403."""
+    agent, (alice, bob, _carol) = await agent_and_reviewers(tenant)
     await create_group(tenant, "pair", [agent.id, alice.id])
     await create_policy(tenant, [{"when": {"actionType": "refund"}, "approvals": 2, "approvers": ["pair"]}])
     stuck = await propose(agent, "refund", {"amount": 1})
@@ -133,3 +134,16 @@ async def test_a_quorum_fewer_keys_can_reach_says_so(tenant: Tenant) -> None:
     out = await tenant.graphql(query, {"id": stuck["actionId"]})
     assert out["data"]["action"]["review"] == {"quorumReachable": False, "approvalsRemaining": 2,
                                                "waitingFor": [alice.id]}, out
+    barred = {}
+    for name, key in (("agent", agent), ("alice", alice), ("bob", bob)):
+        async with key.client() as c:
+            barred[name] = (await c.get(f"/actions/{stuck['actionId']}")).json()["decisionBarred"]
+    assert barred["alice"] is None, barred
+    assert "proposed this action cannot decide it" in barred["agent"]
+    assert f"key {bob.id} is not among the approvers" in barred["bob"]
+    async with bob.client() as c:
+        refused(await c.post(f"/approvals/{stuck['approvalId']}/approve"), 403, "FORBIDDEN", barred["bob"])
+    seen = "query($id: ID!) { action(id: $id) { decisionBarred } }"
+    assert (await alice.graphql(seen, {"id": stuck["actionId"]}))["data"]["action"]["decisionBarred"] is None
+    as_agent = await agent.graphql(seen, {"id": stuck["actionId"]})
+    assert as_agent["data"]["action"]["decisionBarred"] == barred["agent"], as_agent

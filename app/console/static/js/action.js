@@ -111,7 +111,8 @@ function decision(action, session, drafts, decide) {
   const missing = action.checks.filter((c) => c.required && c.status !== "passed");
   const blockers = [];
   if (!writable) blockers.push(`This key is read-only (${session.scopes.join(", ")}): deciding needs approvals:write.`);
-  const barred = writable ? reviewBar(action, session) : null; // the server would answer 403 to both verbs
+  // the server's reason this key may not decide under the rule: it would answer 403 to both verbs
+  const barred = writable && action.decisionBarred ? `This key may not decide it: ${action.decisionBarred}.` : null;
   if (barred) blockers.push(barred);
   const counted = action.review?.approvedBy.some((vote) => vote.keyId === session.viewer.apiKey.id);
   if (counted && !barred) blockers.push("This key's approval is counted: the others decide the rest.");
@@ -133,18 +134,6 @@ function decision(action, session, drafts, decide) {
   return h("section", { class: "panel decision" }, h("h2", { tabindex: "-1" }, "Decision"),
     action.review ? progress(action.review, session) : null,
     h("div", { class: "decide" }, approve, reject));
-}
-
-/** Why this key may not decide under the action's review rule (as resolvers/governance/review.py), or null. */
-function reviewBar(action, session) {
-  const review = action.review;
-  const me = session.viewer.apiKey.id;
-  if (!review) return null;
-  if (!review.proposerMayApprove && action.proposedBy === me) {
-    return "This key proposed the action: its rule needs other reviewers to decide it (separation of duties).";
-  }
-  if (review.approvers && !review.approvers.includes(me)) return "This key is not among this action's approvers.";
-  return null;
 }
 
 /** A quorum's progress: approvals counted of those required, by whom, and who may still approve. */

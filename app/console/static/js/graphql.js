@@ -55,7 +55,7 @@ const ACTION_FIELDS = `
   checks { name status note required }`;
 
 const ACTION_DETAIL = `${ACTION_FIELDS}
-  proposedBy originalParams
+  originalParams decisionBarred
   review { approvalsRequired approvalsReceived approvalsRemaining quorumReachable approvedBy { keyId at } approvers
     waitingFor
     proposerMayApprove allowEdit }
