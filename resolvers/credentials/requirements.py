@@ -71,6 +71,18 @@ def _header_value(data: dict[str, Any], name: str) -> None:
                       "no line breaks")
 
 
+def sendable_secret(secrets: dict[str, Any], name: str, caller: str) -> str:
+    """The credential's `name`, to send in an Authorization header; Invalid naming it when it is
+    missing or, stored before credentials checked it (`_header_secret`), cannot be sent."""
+    value = secrets.get(name)
+    if not value:
+        raise Invalid(f"{caller} needs a credential with {name}")
+    if not header_value_ok(value, MAX_SECRET_HEADER):
+        raise Invalid(f"{caller}: the credential's {name} cannot be sent in a header (printable ASCII only, "
+                      "no line breaks); update the credential")
+    return str(value)
+
+
 def _header_secret(name: str) -> Check:
     """A secret sent in the Authorization header (Slack's and Discord's bot token, Stripe's secret
     key): a line break or non-ASCII text was stored, and every call then failed naming the URL."""

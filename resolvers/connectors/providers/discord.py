@@ -20,9 +20,8 @@ import httpx
 from resolvers.connectors.failures import ProviderFailure, is_retryable_status
 from resolvers.connectors.kinds import Action, ActionCall, ConnectorKind, schema
 from resolvers.connectors.transport import Answer, send
-from resolvers.credentials.requirements import MAX_SECRET_HEADER
+from resolvers.credentials.requirements import sendable_secret
 from resolvers.errors import Invalid
-from resolvers.webhooks.validation import header_value_ok
 
 SNOWFLAKE_PATTERN = r"^[0-9]{1,20}$"
 SNOWFLAKE_RE = re.compile(r"[0-9]{1,20}")
@@ -90,12 +89,7 @@ def channel_id_of(call: ActionCall) -> str:
 
 
 def bot_headers(call: ActionCall, action: str) -> dict[str, str]:
-    token = call.secrets.get("bot_token")
-    if not token:
-        raise Invalid(f"discord {action} needs a credential with bot_token")
-    if not header_value_ok(token, MAX_SECRET_HEADER):  # stored before credentials checked it
-        raise Invalid(f"discord {action}: the credential's bot_token cannot be sent in a header (printable ASCII "
-                      "only, no line breaks); update the credential")
+    token = sendable_secret(call.secrets, "bot_token", f"discord {action}")
     return {"Authorization": f"Bot {token}"}
 
 

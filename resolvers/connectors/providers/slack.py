@@ -13,9 +13,8 @@ from typing import Any
 from resolvers.connectors.failures import ProviderFailure
 from resolvers.connectors.kinds import Action, ActionCall, ConnectorKind, schema
 from resolvers.connectors.transport import Answer, fail_unless_ok, send
-from resolvers.credentials.requirements import MAX_SECRET_HEADER
+from resolvers.credentials.requirements import sendable_secret
 from resolvers.errors import Invalid
-from resolvers.webhooks.validation import header_value_ok
 
 # Slack's `ok: false` codes that say the request may succeed later; every other code is a refusal.
 RETRYABLE_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable",
@@ -94,12 +93,7 @@ def failure_of(method: str, answer: Answer, body: Any) -> ProviderFailure | None
 
 async def call_slack(call: ActionCall, method: str, body: dict[str, Any]) -> dict[str, Any]:
     """POST one Web API method with the bot token; Slack's answer when `ok`, else ProviderFailure."""
-    token = call.secrets.get("bot_token")
-    if not token:
-        raise Invalid(f"slack {method} needs a credential with bot_token")
-    if not header_value_ok(token, MAX_SECRET_HEADER):  # stored before credentials checked it
-        raise Invalid(f"slack {method}: the credential's bot_token cannot be sent in a header (printable ASCII "
-                      "only, no line breaks); update the credential")
+    token = sendable_secret(call.secrets, "bot_token", f"slack {method}")
     answer = await send(call, "POST", f"{call.settings.slack_api_url}/{method}", json=body, headers={
         "Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=utf-8"})
     parsed = answer.json()

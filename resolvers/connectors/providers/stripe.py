@@ -17,9 +17,8 @@ from urllib.parse import urlencode
 from resolvers.connectors.failures import ProviderFailure, is_retryable_status
 from resolvers.connectors.kinds import JSON, Action, ActionCall, ConnectorKind, schema
 from resolvers.connectors.transport import Answer, send
-from resolvers.credentials.requirements import MAX_SECRET_HEADER
+from resolvers.credentials.requirements import sendable_secret
 from resolvers.errors import Invalid
-from resolvers.webhooks.validation import header_value_ok
 
 CUSTOMER_ID = re.compile(r"^cus_[A-Za-z0-9]+$")
 MAX_IDEMPOTENCY_KEY = 255  # Stripe refuses longer keys
@@ -135,11 +134,7 @@ def idempotency_key(call: ActionCall) -> str:
 
 
 def headers(call: ActionCall) -> dict[str, str]:
-    key = call.secrets["secret_key"]
-    if not header_value_ok(key, MAX_SECRET_HEADER):  # stored before credentials checked it
-        raise Invalid("stripe: the credential's secret_key cannot be sent in a header (printable ASCII only, "
-                      "no line breaks); update the credential")
-    sent = {"Authorization": f"Bearer {key}"}
+    sent = {"Authorization": f"Bearer {sendable_secret(call.secrets, 'secret_key', 'stripe')}"}
     if call.config.get("stripeAccount"):
         sent["Stripe-Account"] = str(call.config["stripeAccount"])
     return sent
