@@ -129,8 +129,20 @@ class DirectCalls:
         arguments = self._validated(call, route.protocol_version)
         if arguments is None:
             return False
-        result = await self._run(call.name, mcp_context(request, self._services_of), arguments)
-        await self._write(call, route, result, scope, receive, send)
+        try:  # an MCPError from the body, or a result the SDK's shaping refuses: a JSON-RPC error, as there
+            result = await self._run(call.name, mcp_context(request, self._services_of), arguments)
+            connection = Connection.from_envelope(route.protocol_version, route.client_info,
+                                                  route.client_capabilities)
+            wire = ServerRunner(self._manager.app, connection, None)._serialize(
+                "tools/call", route.protocol_version, result)
+        except Exception as exc:
+            await _write(JSONRPCError(jsonrpc="2.0", id=call.request_id, error=modern_error_data(exc)),
+                         scope, receive, send)
+            return True
+        content = orjson.dumps({"jsonrpc": "2.0", "id": call.request_id, "result": wire})
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [*JSON_HEADERS, (b"content-length", str(len(content)).encode())]})
+        await send({"type": "http.response.body", "body": content})
         return True
 
     async def _authenticated(self, request: Request) -> bool:
@@ -160,35 +172,21 @@ class DirectCalls:
             return None
         return arguments if self._tools[call.name].takes(arguments) else None
 
-    async def _run(self, name: str, ctx: Context, arguments: dict[str, Any]) -> CallToolResult | MCPError:
-        """The tool body's answer, or its failure as the SDK's tool manager words it."""
+    async def _run(self, name: str, ctx: Context, arguments: dict[str, Any]) -> CallToolResult:
+        """The tool body's answer, or its failure as the SDK's tool manager words it (an MCPError,
+        which the SDK answers as a JSON-RPC error, is raised)."""
         try:
             value = await self._tools[name].body(ctx, arguments)
-        except MCPError as err:
-            return err
-        except Exception as exc:
-            if isinstance(exc, ToolError):
-                log.info("Tool %r failed: %r", name, str(exc))
-                text = f"Error executing tool {name}: {exc}"
-            else:
-                log.exception("Tool %r raised an unexpected exception", name)
-                text = f"Error executing tool {name}"
-            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+        except MCPError:
+            raise
+        except ToolError as exc:
+            log.info("Tool %r failed: %r", name, str(exc))
+            return _tool_error(f"Error executing tool {name}: {exc}")
+        except Exception:
+            log.exception("Tool %r raised an unexpected exception", name)
+            return _tool_error(f"Error executing tool {name}")
         return structured(value)
 
-    async def _write(self, call: Call, route: InboundModernRoute, result: CallToolResult | MCPError,
-                     scope: Scope, receive: Receive, send: Send) -> None:
-        connection = Connection.from_envelope(route.protocol_version, route.client_info, route.client_capabilities)
-        try:
-            if isinstance(result, MCPError):
-                raise result
-            wire = ServerRunner(self._manager.app, connection, None)._serialize(
-                "tools/call", route.protocol_version, result)
-        except Exception as exc:
-            error = JSONRPCError(jsonrpc="2.0", id=call.request_id, error=modern_error_data(exc))
-            await _write(error, scope, receive, send)
-            return
-        content = orjson.dumps({"jsonrpc": "2.0", "id": call.request_id, "result": wire})
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [*JSON_HEADERS, (b"content-length", str(len(content)).encode())]})
-        await send({"type": "http.response.body", "body": content})
+
+def _tool_error(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
