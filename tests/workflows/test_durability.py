@@ -141,30 +141,38 @@ def _organization_on(procs_db: str) -> tuple[dict[str, str], str]:
     return env, str(orjson.loads(created.stdout)["apiKey"])
 
 
-async def test_killed_worker_step_is_run_again_with_the_same_key(procs_db: str) -> None:
+async def _worker_killed_mid_call(
+    procs_db: str, endpoints: Endpoints, steps: Callable[[], list[dict[str, Any]]], slow_path: str
+) -> tuple[str, dict[str, Any]]:
+    """`serve` and an execution of `steps()` (made once `endpoints` serve); a worker SIGKILLed once
+    `slow_path` is called (no clean shutdown: its lease is left to expire), then another worker until
+    the execution ends. The execution's id and its final read."""
     env, key = _organization_on(procs_db)
-    endpoints = Endpoints(slow_seconds=5.0)
     port = free_port()
     async with serving(endpoints):
         with running("serve", "--port", str(port), env=env, port=port):
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"x-api-key": key},
                                          timeout=10) as c:
-                workflow = await create_workflow(c, [
-                    http_step("step1", endpoints.url("/fast/step1")),
-                    http_step("step2", endpoints.url("/slow/step2"), timeoutMs=30_000),
-                    http_step("step3", endpoints.url("/fast/step3")),
-                ])
-                execution_id = await execute(c, workflow["id"])
+                execution_id = await execute(c, (await create_workflow(c, steps()))["id"])
                 with running("worker", env=env) as first:
-                    await eventually(lambda: len(endpoints.calls("/slow/step2")) == 1, within=30)
-                    first.kill()  # SIGKILL: no clean shutdown, the lease is left to expire
+                    await eventually(lambda: len(endpoints.calls(slow_path)) == 1, within=30)
+                    first.kill()
                     first.wait()
                 assert await status_in(procs_db, execution_id) == "running"
                 with running("worker", env=env):
                     await eventually(lambda: _finished(procs_db, execution_id), within=30, interval=0.1)
                 response = await c.get(f"/api/v1/executions/{execution_id}")
     assert response.status_code == 200, response.text
-    execution = response.json()
+    return execution_id, response.json()
+
+
+async def test_killed_worker_step_is_run_again_with_the_same_key(procs_db: str) -> None:
+    endpoints = Endpoints(slow_seconds=5.0)
+    execution_id, execution = await _worker_killed_mid_call(procs_db, endpoints, lambda: [
+        http_step("step1", endpoints.url("/fast/step1")),
+        http_step("step2", endpoints.url("/slow/step2"), timeoutMs=30_000),
+        http_step("step3", endpoints.url("/fast/step3")),
+    ], "/slow/step2")
     assert execution["status"] == "completed", execution
     assert len(endpoints.calls("/fast/step1")) == 1
     assert len(endpoints.calls("/fast/step3")) == 1
@@ -182,25 +190,11 @@ async def test_a_step_whose_worker_died_is_not_started_past_its_attempts(procs_d
     """`retry.maxAttempts` bounds how often a step is started, whatever stopped its passes: with 1, a
     step whose worker was killed mid-call is failed on takeover, not called again. (A pass that
     crashed after the call, on an answer it could not record, called the provider at every lease.)"""
-    env, key = _organization_on(procs_db)
     endpoints = Endpoints(slow_seconds=5.0)
-    port = free_port()
-    async with serving(endpoints):
-        with running("serve", "--port", str(port), env=env, port=port):
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers={"x-api-key": key},
-                                         timeout=10) as c:
-                workflow = await create_workflow(c, [
-                    http_step("once", endpoints.url("/slow/once"), timeoutMs=30_000, retry={"maxAttempts": 1}),
-                    http_step("after", endpoints.url("/fast/after")),
-                ])
-                execution_id = await execute(c, workflow["id"])
-                with running("worker", env=env) as first:
-                    await eventually(lambda: len(endpoints.calls("/slow/once")) == 1, within=30)
-                    first.kill()
-                    first.wait()
-                with running("worker", env=env):
-                    await eventually(lambda: _finished(procs_db, execution_id), within=30, interval=0.1)
-                execution = (await c.get(f"/api/v1/executions/{execution_id}")).json()
+    _, execution = await _worker_killed_mid_call(procs_db, endpoints, lambda: [
+        http_step("once", endpoints.url("/slow/once"), timeoutMs=30_000, retry={"maxAttempts": 1}),
+        http_step("after", endpoints.url("/fast/after")),
+    ], "/slow/once")
     assert execution["status"] == "failed", execution
     assert "stopped before recording an outcome, 1 attempt of 1; it is not started again" in execution["error"]
     assert len(endpoints.calls("/slow/once")) == 1 and endpoints.calls("/fast/after") == []
