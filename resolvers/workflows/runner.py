@@ -113,10 +113,11 @@ class ExecutionRun:
         row = await checkpoints.start_step(self.services, self.claim, self.execution, position, step,
                                            rendered, self.rows.get(position))
         self.rows[position] = row
-        if outcome is None and row.attempts > max_attempts(step):  # each earlier pass stopped mid-step
+        allowed = max_attempts(step)
+        if outcome is None and row.attempts > allowed:  # each earlier pass stopped mid-step
             tried = row.attempts - 1
             outcome = Failed(f"step {step['name']!r}: its worker stopped before recording an outcome, "
-                             f"{tried} attempt{'s' if tried != 1 else ''} of {tried}; it is not started again",
+                             f"{tried} attempt{'s' if tried != 1 else ''} of {allowed}; it is not started again",
                              retryable=False)
         if outcome is None and rendered is not None:
             outcome = await self.attempt(step, rendered, row)
