@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from resolvers.connectors.failures import ProviderFailure
-from resolvers.connectors.providers.discord import KIND, webhook_url
+from resolvers.connectors.providers.discord import KIND, nonce_of, webhook_url
 from resolvers.errors import Invalid
 from tests.connectors.calls import action_call
 from tests.connectors.fakes.base import serving
@@ -27,8 +27,8 @@ async def fake() -> AsyncIterator[DiscordFake]:
 
 
 async def run(fake: DiscordFake, action: str, input: dict[str, Any], secrets: dict[str, Any] | None = None,
-              config: dict[str, Any] | None = None) -> dict[str, Any]:
-    async with action_call(input, SECRETS if secrets is None else secrets, config,
+              config: dict[str, Any] | None = None, idempotency_key: str = "idem-test-1") -> dict[str, Any]:
+    async with action_call(input, SECRETS if secrets is None else secrets, config, idempotency_key,
                            discord_api_url=f"{fake.base_url}/api/v10") as call:
         return await KIND.actions[action].run(call)
 
@@ -89,7 +89,8 @@ async def test_send_message_wire_format_and_output(fake: DiscordFake) -> None:
     assert seen.headers["Authorization"] == f"Bot {TOKEN}"
     assert seen.headers["Content-Type"] == "application/json"
     assert seen.json == {"content": "Deploy approved", "embeds": EMBEDS, "tts": False,
-                         "allowed_mentions": {"parse": []}}
+                         "allowed_mentions": {"parse": []}, "nonce": nonce_of("idem-test-1", CHANNEL),
+                         "enforce_nonce": True}
     assert output == fake.messages[output["id"]]
     assert (output["channel_id"], output["content"], output["embeds"]) == (CHANNEL, "Deploy approved", EMBEDS)
     assert output["id"].isdigit() and output["author"]["bot"] is True
@@ -102,7 +103,29 @@ async def test_only_given_fields_are_sent_and_channel_defaults_to_config(fake: D
     await run(fake, "send_message", {"channel_id": OTHER_CHANNEL, "embeds": EMBEDS}, config=config)
     assert [seen.path for seen in fake.requests] == [f"/api/v10/channels/{CHANNEL}/messages",
                                                      f"/api/v10/channels/{OTHER_CHANNEL}/messages"]
-    assert [seen.json for seen in fake.requests] == [{"content": "to the default"}, {"embeds": EMBEDS}]
+    sent = [{k: v for k, v in seen.json.items() if k not in ("nonce", "enforce_nonce")} for seen in fake.requests]
+    assert sent == [{"content": "to the default"}, {"embeds": EMBEDS}]
+
+
+async def test_a_retried_call_posts_one_message(fake: DiscordFake) -> None:
+    """A step retried after its worker died mid-call sends the same idempotency key again: Discord
+    answers the message it made the first time (enforce_nonce), so the channel gets one."""
+    given = {"channel_id": CHANNEL, "content": "Deploy approved"}
+    first = await run(fake, "send_message", given, idempotency_key="exe_1:notify")
+    again = await run(fake, "send_message", given, idempotency_key="exe_1:notify")
+    assert again == first and len(fake.messages) == 1
+    other = await run(fake, "send_message", given, idempotency_key="exe_2:notify")
+    elsewhere = await run(fake, "send_message", {**given, "channel_id": OTHER_CHANNEL},
+                          idempotency_key="exe_1:notify")
+    assert len({first["id"], other["id"], elsewhere["id"]}) == 3 and len(fake.messages) == 3
+    assert elsewhere["channel_id"] == OTHER_CHANNEL
+
+
+async def test_a_long_idempotency_key_still_fits_discords_nonce(fake: DiscordFake) -> None:
+    key = "k" * 255  # the longest key the connectors API accepts
+    output = await run(fake, "send_message", {"channel_id": CHANNEL, "content": "hi"}, idempotency_key=key)
+    [seen] = fake.requests
+    assert seen.json["nonce"] == output["nonce"] and len(output["nonce"]) == 25
 
 
 async def test_missing_channel_is_invalid(fake: DiscordFake) -> None:

@@ -6,12 +6,18 @@ path, so no input can reach another endpoint. `send_webhook` needs no credential
 its own secret, and it must be a Discord webhook URL (on a Discord host, or on the configured API's
 host) so the action cannot post to an arbitrary server.
 
+`send_message` carries a `nonce` made from the call's idempotency key and its channel, with
+`enforce_nonce: true`: Discord then creates one message per nonce and bot for a few minutes and
+answers a repeat with the message it already made, so a workflow step retried after its worker died
+mid-call does not post twice. Editing is idempotent by itself; a webhook post takes no nonce.
+
 A refusal is Discord's `{"code", "message"}`; a 429 carries `retry_after` (float seconds) in its
 JSON body, which is more precise than the `Retry-After` header and preferred to it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any
 
@@ -27,6 +33,7 @@ SNOWFLAKE_PATTERN = r"^[0-9]{1,20}$"
 SNOWFLAKE_RE = re.compile(r"[0-9]{1,20}")
 WEBHOOK_PATH_RE = re.compile(r"/api(/v[0-9]{1,2})?/webhooks/[0-9]{1,20}/[A-Za-z0-9_-]{1,100}")
 WEBHOOK_URL_PATTERN = r"^https?://[^/?#\s]+/api(/v[0-9]{1,2})?/webhooks/[0-9]{1,20}/[A-Za-z0-9_-]{1,100}$"
+NONCE_LENGTH = 25  # Discord's limit for a string nonce
 DISCORD_ORIGINS = frozenset({"https://discord.com", "https://discordapp.com", "https://canary.discord.com",
                              "https://ptb.discord.com"})
 
@@ -140,9 +147,18 @@ def message_of(answer: Answer) -> dict[str, Any]:
                           retry_after=retry_after(answer, body) if retryable else None)
 
 
+def nonce_of(idempotency_key: str, channel_id: str) -> str:
+    """25 hex digits of SHA-256 over the key and the channel: the same on every retry of one call,
+    within Discord's length limit whatever the key's, and a key reused for another channel does
+    not answer with the first channel's message."""
+    return hashlib.sha256(f"{channel_id}\n{idempotency_key}".encode()).hexdigest()[:NONCE_LENGTH]
+
+
 async def send_message(call: ActionCall) -> dict[str, Any]:
-    url = f"{call.settings.discord_api_url}/channels/{channel_id_of(call)}/messages"
-    body = given(call.input, "content", "embeds", "tts", "allowed_mentions")
+    channel_id = channel_id_of(call)
+    url = f"{call.settings.discord_api_url}/channels/{channel_id}/messages"
+    body = {**given(call.input, "content", "embeds", "tts", "allowed_mentions"),
+            "nonce": nonce_of(call.idempotency_key, channel_id), "enforce_nonce": True}
     return message_of(await send(call, "POST", url, json=body, headers=bot_headers(call, "send_message")))
 
 

@@ -2,7 +2,9 @@
 
 Like Discord it answers 401 `{"message": "401: Unauthorized", "code": 0}` without a valid `Bot`
 token, 404 with Discord's codes for an unknown channel (10003), message (10008) or webhook (10015),
-400 (50006) for an empty message, and message objects with snowflake ids otherwise. A webhook post
+400 (50006) for an empty message, 400 (50035, Invalid Form Body) for a nonce past 25 characters,
+and message objects with snowflake ids otherwise. A message keeps its `nonce`; with `enforce_nonce:
+true` a second create by the same bot with the same nonce answers the first message and creates none. A webhook post
 without `wait=true` gets Discord's 204 and no message. Run the provider with
 `discord_api_url=f"{fake.base_url}/api/v10"`.
 """
@@ -63,8 +65,17 @@ class DiscordFake(FakeProvider):
         args = await body_of(request)
         if not args.get("content") and not args.get("embeds"):
             return failure(400, "Cannot send an empty message", 50006)
+        nonce = args.get("nonce")
+        if nonce is not None and len(str(nonce)) > 25:
+            return json_response({"message": "Invalid Form Body", "code": 50035, "errors": {"nonce": {"_errors": [
+                {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 25 or fewer in length."}]}}}, status=400)
+        if nonce is not None and args.get("enforce_nonce") is True:
+            for message in self.messages.values():
+                if message.get("nonce") == nonce and message["author"]["id"] == BOT_ID:
+                    return json_response(message)
         author = {"id": BOT_ID, "username": "gatehouse", "discriminator": "0", "bot": True, "avatar": None}
-        return json_response(self.store(request.match_info["channel_id"], args, author))
+        extra = {} if nonce is None else {"nonce": nonce}
+        return json_response(self.store(request.match_info["channel_id"], args, author, **extra))
 
     async def edit(self, request: web.Request) -> web.Response:
         refused = self.refusal(request)
