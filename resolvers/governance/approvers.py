@@ -6,7 +6,9 @@ a group never changes a rule. ``approvals`` may not exceed the keys among the ap
 decide (live, not bound to an agent, with approvals:write or admin), nor the ``escalateTo`` group's,
 else the rule could never be satisfied; a key named directly must be able to decide. When an action
 starts waiting (and when it escalates) the eligible keys are resolved once and kept on the action: who
-may decide it does not move under a reviewer's feet while it waits.
+may decide it does not move under a reviewer's feet while it waits. One change does reach a waiting
+action: a key revoked since is dropped from it (`forget_revoked`), since it can never decide again, so
+reads stop waiting for it and say when the quorum can no longer be reached.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from models.api_keys import ApiKey
+from models.governance import Action
 from models.reviewers import ReviewerGroup
 from resolvers.access import decider_denial
 from resolvers.errors import Invalid
@@ -140,3 +143,19 @@ async def eligible_keys(organization_id: str, refs: Iterable[str]) -> list[str] 
         return None
     groups = await ReviewerGroup.filter(organization_id=organization_id, id__in=refs)
     return sorted(Directory(groups, {}).members(refs))
+
+
+async def forget_revoked(organization_id: str, key_id: str, conn: Any) -> int:
+    """Drop a key being revoked from the eligible keys of its organization's waiting actions (in the
+    revocation's transaction, rows locked so an escalation cannot write over it); returns how many.
+    Approvals it gave stay counted: they were given while it could."""
+    waiting = await (Action.filter(organization_id=organization_id, status="pending_approval", review__isnull=False)
+                     .select_for_update().using_db(conn).values_list("id", "review"))
+    changed = 0
+    for action_id, review in waiting:
+        eligible = (review or {}).get("eligible")
+        if eligible and key_id in eligible:
+            kept = {**review, "eligible": [key for key in eligible if key != key_id]}
+            await Action.filter(id=action_id).using_db(conn).update(review=kept)
+            changed += 1
+    return changed

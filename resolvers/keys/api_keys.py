@@ -16,6 +16,7 @@ from resolvers.agents.references import check_agents
 from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
+from resolvers.governance.approvers import forget_revoked
 from resolvers.governance.reviewers import check_revocable
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
@@ -114,7 +115,8 @@ async def get(ctx: Context, key_id: str) -> ApiKey:
 
 async def revoke(ctx: Context, key_id: str) -> ApiKey:
     """Revoke a key at once; every replica drops it from its auth cache via the bus. A key a policy
-    rule still needs to reach its quorum is kept (409), as a reviewer group shrunk below it would be."""
+    rule still needs to reach its quorum is kept (409), as a reviewer group shrunk below it would be.
+    Actions waiting for it stop waiting for it (approvers.forget_revoked)."""
     require(ctx, "admin")
     async with atomic() as conn:
         key = await owned(ApiKey, ctx, key_id, "API key", conn=conn, lock=True)
@@ -124,6 +126,7 @@ async def revoke(ctx: Context, key_id: str) -> ApiKey:
         before = _audited(key)
         key.revoked_at = utcnow()
         await key.save(update_fields=["revoked_at"], using_db=conn)
+        await forget_revoked(ctx.organization_id, key.id, conn)
         await trail.record(ctx, "api_key.revoked", key.id, trail.diff(before, _audited(key)), conn)
     await ctx.bus.publish(REVOKED_CHANNEL, key.id.encode())
     return key

@@ -45,7 +45,8 @@ class Review:
                                                            "are needed (the proposer in the only group, say): it "
                                                            "waits for its deadline.")
     approved_by: list[ApprovalVote] = strawberry.field(description="The approvals counted, oldest first.")
-    approvers: list[str] | None = strawberry.field(description="The keys that may decide; null: any key with "
+    approvers: list[str] | None = strawberry.field(description="The keys that may decide (one revoked since it "
+                                                               "started waiting is dropped); null: any key with "
                                                                "approvals:write (but the proposer's under a quorum).")
     waiting_for: list[str] | None = strawberry.field(description="Eligible keys that have not approved yet; null "
                                                                  "as for `approvers`.")

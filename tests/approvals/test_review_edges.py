@@ -4,6 +4,7 @@ live consoles never heard of, and an escalation to a group deleted since its rul
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from models.events import Event
 from models.governance import Action, ActionHistory
@@ -147,3 +148,55 @@ async def test_a_quorum_fewer_keys_can_reach_says_so(tenant: Tenant) -> None:
     assert (await alice.graphql(seen, {"id": stuck["actionId"]}))["data"]["action"]["decisionBarred"] is None
     as_agent = await agent.graphql(seen, {"id": stuck["actionId"]})
     assert as_agent["data"]["action"]["decisionBarred"] == barred["agent"], as_agent
+
+
+async def test_a_key_revoked_while_an_action_waits_is_no_longer_waited_for(tenant: Tenant) -> None:
+    """A revoked key can never decide again, so a waiting action drops it from `approvers` and
+    `waitingFor`, and says when too few keys are left (revocation is refused only while a rule as it
+    stands needs the key, so this shows once the rule changed). The approval it gave stays counted."""
+    agent, (alice, bob, carol) = await agent_and_reviewers(tenant)
+    await create_group(tenant, "leads", [alice.id, bob.id, carol.id])
+    policy = await create_policy(tenant, [{"when": {"actionType": "refund"}, "approvals": 2, "approvers": ["leads"]}])
+    waiting = await propose(agent, "refund", {"amount": 1})
+    query = ("query($id: ID!) { action(id: $id) { review { approvers waitingFor quorumReachable approvalsReceived "
+             "approvalsRemaining } } }")
+
+    async def read() -> dict[str, Any]:
+        async with tenant.client() as c:
+            rest = (await c.get(f"/actions/{waiting['actionId']}")).json()["review"]
+        graphql = (await tenant.graphql(query, {"id": waiting["actionId"]}))["data"]["action"]["review"]
+        assert {k: rest[k] for k in graphql} == graphql, (rest, graphql)
+        return graphql
+
+    async with carol.client() as c:
+        assert (await c.post(f"/approvals/{waiting['approvalId']}/approve")).status_code == 200
+    async with tenant.client() as c:
+        assert (await c.delete(f"/api/v1/api-keys/{carol.id}")).status_code == 200  # two left: the rule holds
+    assert await read() == {"approvers": sorted([alice.id, bob.id]), "waitingFor": sorted([alice.id, bob.id]),
+                            "quorumReachable": True, "approvalsReceived": 1, "approvalsRemaining": 1}
+    async with tenant.client() as c:
+        changed = await c.put(f"/policy/{policy['id']}", json={"rules": [{"when": {"actionType": "refund"},
+                                                                          "approvers": ["leads"]}]})
+        assert changed.status_code == 200, changed.text
+        assert (await c.delete(f"/api/v1/api-keys/{bob.id}")).status_code == 200  # the rule now needs one
+        assert (await c.delete(f"/api/v1/api-keys/{alice.id}")).status_code == 409  # and that one is alice
+    assert await read() == {"approvers": [alice.id], "waitingFor": [alice.id], "quorumReachable": True,
+                            "approvalsReceived": 1, "approvalsRemaining": 1}
+    async with alice.client() as c:
+        decided = await c.post(f"/approvals/{waiting['approvalId']}/approve")
+    assert decided.json()["action"]["status"] == "approved", decided.text
+
+
+async def test_a_quorum_left_short_by_a_revocation_says_so(tenant: Tenant) -> None:
+    agent, (alice, bob, _carol) = await agent_and_reviewers(tenant)
+    await create_group(tenant, "pair", [alice.id, bob.id])
+    policy = await create_policy(tenant, [{"when": {"actionType": "refund"}, "approvals": 2, "approvers": ["pair"]}])
+    waiting = await propose(agent, "refund", {"amount": 1})
+    async with tenant.client() as c:
+        assert (await c.put(f"/policy/{policy['id']}", json={"rules": [{"when": {"actionType": "other"},
+                                                                        "approvers": ["pair"]}]})).status_code == 200
+        assert (await c.delete(f"/api/v1/api-keys/{bob.id}")).status_code == 200
+        review = (await c.get(f"/actions/{waiting['actionId']}")).json()["review"]
+    assert (review["approvers"], review["waitingFor"], review["quorumReachable"]) == ([alice.id], [alice.id], False)
+    async with bob.client() as c:  # and it cannot decide: a revoked key is not a key
+        assert (await c.post(f"/approvals/{waiting['approvalId']}/approve")).status_code == 401

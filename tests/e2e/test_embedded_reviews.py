@@ -1,9 +1,11 @@
 """Reviews in the embedded mode (SQLite, workers inside `gatehouse serve`): a group, a quorum of two
-that the proposer cannot join, an edit, and an escalation that the second group decides."""
+that the proposer cannot join, an edit, a revocation that leaves a waiting quorum short, and an
+escalation that the second group decides."""
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,7 +29,7 @@ def _waiting(c: httpx.Client, action_id: str, headers: dict[str, str], check: st
     raise AssertionError(f"{action_id}: review.{check} never set")
 
 
-def test_quorum_edit_and_escalation_on_sqlite(tmp_path) -> None:
+def test_quorum_edit_and_escalation_on_sqlite(tmp_path: Path) -> None:
     env = gatehouse_env(DATABASE_URL=f"sqlite://{tmp_path}/gatehouse.db")
     port = free_port()
     with running("serve", "--port", str(port), env=env, port=port):
@@ -54,6 +56,13 @@ def test_quorum_edit_and_escalation_on_sqlite(tmp_path) -> None:
             assert c.post(url, headers=a).json()["status"] == "approved"
             read = c.get(f"/actions/{refund['actionId']}", headers=agent).json()
             assert read["params"] == {"amount": 5} and read["originalParams"] == {"amount": 9}
+
+            stuck = c.post("/actions", json={"type": "refund", "actor": {"kind": "agent"}, "params": {"amount": 1}},
+                           headers=agent).json()
+            assert c.delete(f"/api/v1/api-keys/{b_id}").status_code == 200  # leads keeps two that can decide
+            review = c.get(f"/actions/{stuck['actionId']}", headers=agent).json()["review"]
+            assert (review["approvers"], review["waitingFor"], review["quorumReachable"]) == (
+                sorted([agent_id, a_id]), [a_id], False), review
 
             page = c.post("/actions", json={"type": "page", "actor": {"kind": "agent"}}, headers=agent).json()
             escalated = _waiting(c, page["actionId"], agent, "escalatedAt")
