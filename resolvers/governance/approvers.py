@@ -150,12 +150,13 @@ async def forget_revoked(organization_id: str, key_id: str, conn: Any) -> int:
     revocation's transaction, rows locked so an escalation cannot write over it); returns how many.
     Approvals it gave stay counted: they were given while it could."""
     waiting = await (Action.filter(organization_id=organization_id, status="pending_approval", review__isnull=False)
-                     .select_for_update().using_db(conn).values_list("id", "review"))
+                     .select_for_update().only("id", "review").using_db(conn))  # values_list() drops FOR UPDATE
     changed = 0
-    for action_id, review in waiting:
-        eligible = (review or {}).get("eligible")
+    for action in waiting:
+        review = action.review or {}
+        eligible = review.get("eligible")
         if eligible and key_id in eligible:
             kept = {**review, "eligible": [key for key in eligible if key != key_id]}
-            await Action.filter(id=action_id).using_db(conn).update(review=kept)
+            await Action.filter(id=action.id).using_db(conn).update(review=kept)
             changed += 1
     return changed

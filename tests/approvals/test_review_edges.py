@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import asyncpg
+import orjson
+
 from models.events import Event
 from models.governance import Action, ActionHistory
 from tests.approvals.review_helpers import agent_and_reviewers, create_group, create_policy, propose, refused, snapshot
-from tests.conftest import Tenant
+from tests.conftest import DATABASE_URL, Tenant
 from tests.graphql.ws import gql_ws
 
 QUORUM = [{"when": {"actionType": "refund"}, "approvals": 3, "approvers": ["leads"], "allowEdit": True}]
@@ -200,3 +203,27 @@ async def test_a_quorum_left_short_by_a_revocation_says_so(tenant: Tenant) -> No
     assert (review["approvers"], review["waitingFor"], review["quorumReachable"]) == ([alice.id], [alice.id], False)
     async with bob.client() as c:  # and it cannot decide: a revoked key is not a key
         assert (await c.post(f"/approvals/{waiting['approvalId']}/approve")).status_code == 401
+
+
+async def test_a_revocation_waits_for_an_action_being_decided(tenant: Tenant) -> None:
+    """The revocation reads waiting actions' reviews under their row locks: while another transaction
+    changes one (here, as an escalation would, its eligible keys), it waits for it and drops the key
+    from what that transaction wrote, instead of writing the older review over it."""
+    agent, (alice, bob, carol) = await agent_and_reviewers(tenant)
+    await create_group(tenant, "leads", [alice.id, bob.id, carol.id])
+    await create_policy(tenant, [{"when": {"actionType": "refund"}, "approvals": 2, "approvers": ["leads"]}])
+    waiting = await propose(agent, "refund", {"amount": 1})
+    holder = await asyncpg.connect(DATABASE_URL)
+    try:
+        async with tenant.client() as c:
+            async with holder.transaction():
+                await holder.execute("UPDATE actions SET review = jsonb_set(review, '{eligible}', $2::jsonb) "
+                                     "WHERE id = $1", waiting["actionId"], orjson.dumps([alice.id, carol.id]).decode())
+                revoking = asyncio.create_task(c.delete(f"/api/v1/api-keys/{carol.id}"))
+                await asyncio.sleep(0.5)
+                assert not revoking.done()
+            assert (await asyncio.wait_for(revoking, 10)).status_code == 200
+            review = (await c.get(f"/actions/{waiting['actionId']}")).json()["review"]
+    finally:
+        await holder.close()
+    assert review["approvers"] == [alice.id], review  # the other transaction's keys, less the revoked one
