@@ -32,7 +32,8 @@ async def reject_pending(services: Services, agent: Agent) -> int:
     """Reject every pending action of the agent in one transaction; returns how many."""
     reason = reason_for(agent)
     async with atomic() as conn:
-        query = Action.filter(organization_id=agent.organization_id, agent_id=agent.id, status="pending_approval")
+        query = Action.filter(organization_id=agent.organization_id, agent_id=agent.id,
+                              status="pending_approval").order_by("id")  # the lock order forget_revoked uses
         if not services.settings.is_sqlite:
             query = query.select_for_update()
         pending = await query.using_db(conn)

@@ -149,8 +149,10 @@ async def forget_revoked(organization_id: str, key_id: str, conn: Any) -> int:
     """Drop a key being revoked from the eligible keys of its organization's waiting actions (in the
     revocation's transaction, rows locked so an escalation cannot write over it); returns how many.
     Approvals it gave stay counted: they were given while it could."""
+    # Rows fetched, not values_list(), which drops FOR UPDATE; in id order, as the kill switch locks an
+    # agent's pending actions, so a revocation and a kill switch at once cannot deadlock
     waiting = await (Action.filter(organization_id=organization_id, status="pending_approval", review__isnull=False)
-                     .select_for_update().only("id", "review").using_db(conn))  # values_list() drops FOR UPDATE
+                     .order_by("id").select_for_update().only("id", "review").using_db(conn))
     changed = 0
     for action in waiting:
         review = action.review or {}
