@@ -20,7 +20,11 @@ from models.api_keys import ApiKey
 from models.governance import Action
 from models.reviewers import ReviewerGroup
 from resolvers.access import decider_denial
+from resolvers.context import Services
 from resolvers.errors import Invalid
+from resolvers.events.outbox import emit
+from resolvers.governance.records import event_data
+from resolvers.governance.review import summary
 
 
 class Directory:
@@ -145,20 +149,25 @@ async def eligible_keys(organization_id: str, refs: Iterable[str]) -> list[str] 
     return sorted(Directory(groups, {}).members(refs))
 
 
-async def forget_revoked(organization_id: str, key_id: str, conn: Any) -> int:
+async def forget_revoked(services: Services, organization_id: str, key_id: str, conn: Any) -> int:
     """Drop a key being revoked from the eligible keys of its organization's waiting actions (in the
-    revocation's transaction, rows locked so an escalation cannot write over it); returns how many.
+    revocation's transaction, rows locked so an escalation cannot write over it), each emitting
+    `action.approvers_changed` so live consoles see who is still awaited; returns how many.
     Approvals it gave stay counted: they were given while it could."""
     # Rows fetched, not values_list(), which drops FOR UPDATE; in id order, as the kill switch locks an
     # agent's pending actions, so a revocation and a kill switch at once cannot deadlock
     waiting = await (Action.filter(organization_id=organization_id, status="pending_approval", review__isnull=False)
-                     .order_by("id").select_for_update().only("id", "review").using_db(conn))
+                     .order_by("id").select_for_update().using_db(conn))
     changed = 0
     for action in waiting:
         review = action.review or {}
         eligible = review.get("eligible")
         if eligible and key_id in eligible:
-            kept = {**review, "eligible": [key for key in eligible if key != key_id]}
-            await Action.filter(id=action.id).using_db(conn).update(review=kept)
+            action.review = {**review, "eligible": [key for key in eligible if key != key_id]}
+            await action.save(using_db=conn, update_fields=["review"])
+            progress = summary(action) or {}
+            await emit(services, organization_id, "action.approvers_changed", {
+                **event_data(services, action), "approvers": action.review["eligible"], "revokedKeyId": key_id,
+                "waitingFor": progress.get("waitingFor"), "quorumReachable": progress.get("quorumReachable")})
             changed += 1
     return changed

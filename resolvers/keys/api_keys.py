@@ -126,7 +126,7 @@ async def revoke(ctx: Context, key_id: str) -> ApiKey:
         before = _audited(key)
         key.revoked_at = utcnow()
         await key.save(update_fields=["revoked_at"], using_db=conn)
-        await forget_revoked(ctx.organization_id, key.id, conn)
+        await forget_revoked(ctx.services, ctx.organization_id, key.id, conn)
         await trail.record(ctx, "api_key.revoked", key.id, trail.diff(before, _audited(key)), conn)
     await ctx.bus.publish(REVOKED_CHANNEL, key.id.encode())
     return key

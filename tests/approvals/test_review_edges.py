@@ -195,12 +195,19 @@ async def test_a_quorum_left_short_by_a_revocation_says_so(tenant: Tenant) -> No
     await create_group(tenant, "pair", [alice.id, bob.id])
     policy = await create_policy(tenant, [{"when": {"actionType": "refund"}, "approvals": 2, "approvers": ["pair"]}])
     waiting = await propose(agent, "refund", {"amount": 1})
-    async with tenant.client() as c:
+    async with tenant.client() as c, gql_ws(tenant.base_url, tenant.key) as ws:
         assert (await c.put(f"/policy/{policy['id']}", json={"rules": [{"when": {"actionType": "other"},
                                                                         "approvers": ["pair"]}]})).status_code == 200
+        await ws.subscribe("1", FOLLOW, {"id": waiting["actionId"]})
+        await asyncio.sleep(0.2)
         assert (await c.delete(f"/api/v1/api-keys/{bob.id}")).status_code == 200
+        heard = [(await ws.next_data(10))["payload"]["data"]["actionUpdated"] for _ in range(2)]
         review = (await c.get(f"/actions/{waiting['actionId']}")).json()["review"]
     assert (review["approvers"], review["waitingFor"], review["quorumReachable"]) == ([alice.id], [alice.id], False)
+    assert [frame["event"] for frame in heard] == ["action.pending_approval", "action.approvers_changed"], heard
+    event = await Event.get(organization_id=tenant.organization_id, type="action.approvers_changed")
+    assert (event.data["actionId"], event.data["approvers"], event.data["waitingFor"], event.data["revokedKeyId"],
+            event.data["quorumReachable"]) == (waiting["actionId"], [alice.id], [alice.id], bob.id, False), event.data
     async with bob.client() as c:  # and it cannot decide: a revoked key is not a key
         assert (await c.post(f"/approvals/{waiting['approvalId']}/approve")).status_code == 401
 
