@@ -94,6 +94,9 @@ class HistoryKind(Enum):
     approval_recorded = value("approval_recorded", description="One key's approval counted; more are needed.")
     escalated = value("escalated", description="Its deadline re-opened it to the escalateTo group.")
     cancelled = value("cancelled", description="Its proposer withdrew it.")
+    approvers_changed = value(
+        "approvers_changed", description="A revoked key left the keys that may decide it (who is left in `detail`)."
+    )
 
 
 @strawberry.enum(description="Where an agent stands; `disabled` is the kill switch: its proposals are rejected.")

@@ -23,7 +23,7 @@ from resolvers.access import decider_denial
 from resolvers.context import Services
 from resolvers.errors import Invalid
 from resolvers.events.outbox import emit
-from resolvers.governance.records import event_data
+from resolvers.governance.records import event_data, history_row
 from resolvers.governance.review import summary
 
 
@@ -149,10 +149,11 @@ async def eligible_keys(organization_id: str, refs: Iterable[str]) -> list[str] 
     return sorted(Directory(groups, {}).members(refs))
 
 
-async def forget_revoked(services: Services, organization_id: str, key_id: str, conn: Any) -> int:
-    """Drop a key being revoked from the eligible keys of its organization's waiting actions (in the
-    revocation's transaction, rows locked so an escalation cannot write over it), each emitting
-    `action.approvers_changed` so live consoles see who is still awaited; returns how many.
+async def forget_revoked(services: Services, organization_id: str, key_id: str, conn: Any, by: str | None) -> int:
+    """Drop a key being revoked (by `by`) from the eligible keys of its organization's waiting actions
+    (in the revocation's transaction, rows locked so an escalation cannot write over it), each with an
+    `approvers_changed` history entry and an `action.approvers_changed` event so live consoles see
+    who is still awaited; returns how many.
     Approvals it gave stay counted: they were given while it could."""
     # Rows fetched, not values_list(), which drops FOR UPDATE; in id order, as the kill switch locks an
     # agent's pending actions, so a revocation and a kill switch at once cannot deadlock
@@ -166,8 +167,10 @@ async def forget_revoked(services: Services, organization_id: str, key_id: str, 
             action.review = {**review, "eligible": [key for key in eligible if key != key_id]}
             await action.save(using_db=conn, update_fields=["review"])
             progress = summary(action) or {}
-            await emit(services, organization_id, "action.approvers_changed", {
-                **event_data(services, action), "approvers": action.review["eligible"], "revokedKeyId": key_id,
-                "waitingFor": progress.get("waitingFor"), "quorumReachable": progress.get("quorumReachable")})
+            change = {"approvers": action.review["eligible"], "revokedKeyId": key_id,
+                      "waitingFor": progress.get("waitingFor"), "quorumReachable": progress.get("quorumReachable")}
+            await history_row(action, "approvers_changed", by, change).save(using_db=conn)
+            data = {**event_data(services, action), **change}
+            await emit(services, organization_id, "action.approvers_changed", data)
             changed += 1
     return changed

@@ -17,6 +17,7 @@ from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.governance.approvers import forget_revoked
+from resolvers.governance.records import decider
 from resolvers.governance.reviewers import check_revocable
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
@@ -126,7 +127,7 @@ async def revoke(ctx: Context, key_id: str) -> ApiKey:
         before = _audited(key)
         key.revoked_at = utcnow()
         await key.save(update_fields=["revoked_at"], using_db=conn)
-        await forget_revoked(ctx.services, ctx.organization_id, key.id, conn)
+        await forget_revoked(ctx.services, ctx.organization_id, key.id, conn, decider(ctx))
         await trail.record(ctx, "api_key.revoked", key.id, trail.diff(before, _audited(key)), conn)
     await ctx.bus.publish(REVOKED_CHANNEL, key.id.encode())
     return key

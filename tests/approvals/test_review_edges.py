@@ -9,6 +9,7 @@ from typing import Any
 import asyncpg
 import orjson
 
+from models.api_keys import ApiKey
 from models.events import Event
 from models.governance import Action, ActionHistory
 from tests.approvals.review_helpers import agent_and_reviewers, create_group, create_policy, propose, refused, snapshot
@@ -217,6 +218,12 @@ async def test_a_quorum_left_short_by_a_revocation_says_so(tenant: Tenant) -> No
     event = await Event.get(organization_id=tenant.organization_id, type="action.approvers_changed")
     assert (event.data["actionId"], event.data["approvers"], event.data["waitingFor"], event.data["revokedKeyId"],
             event.data["quorumReachable"]) == (waiting["actionId"], [alice.id], [alice.id], bob.id, False), event.data
+    history = (await tenant.graphql("query($id: ID!) { action(id: $id) { history { kind status by detail } } }",
+                                    {"id": waiting["actionId"]}))["data"]["action"]["history"]
+    admin = await ApiKey.get(organization_id=tenant.organization_id, name="admin")
+    assert history[-1] == {"kind": "approvers_changed", "status": "pending_approval", "by": admin.id,
+                           "detail": {"approvers": [alice.id], "revokedKeyId": bob.id, "waitingFor": [alice.id],
+                                      "quorumReachable": False}}, history
     async with bob.client() as c:  # and it cannot decide: a revoked key is not a key
         assert (await c.post(f"/approvals/{waiting['approvalId']}/approve")).status_code == 401
 

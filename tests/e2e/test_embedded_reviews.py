@@ -63,6 +63,12 @@ def test_quorum_edit_and_escalation_on_sqlite(tmp_path: Path) -> None:
             review = c.get(f"/actions/{stuck['actionId']}", headers=agent).json()["review"]
             assert (review["approvers"], review["waitingFor"], review["quorumReachable"]) == (
                 sorted([agent_id, a_id]), [a_id], False), review
+            history = c.post("/graphql", headers=agent, json={
+                "query": "query($id: ID!) { action(id: $id) { history { kind detail } } }",
+                "variables": {"id": stuck["actionId"]}}).json()["data"]["action"]["history"]
+            assert history[-1] == {"kind": "approvers_changed", "detail": {
+                "approvers": sorted([agent_id, a_id]), "revokedKeyId": b_id, "waitingFor": [a_id],
+                "quorumReachable": False}}, history
 
             page = c.post("/actions", json={"type": "page", "actor": {"kind": "agent"}}, headers=agent).json()
             escalated = _waiting(c, page["actionId"], agent, "escalatedAt")
