@@ -84,8 +84,9 @@ def serialise_proposal(action: Action) -> dict[str, Any]:
     }
 
 
-def serialise_action(action: Action) -> dict[str, Any]:
-    """The full action: what was proposed, the decision, and who made it when."""
+def serialise_action(action: Action, reader: str | None) -> dict[str, Any]:
+    """The full action: what was proposed, the decision, and who made it when; `decisionBarred`
+    says why the key reading it (`reader`) may not decide it, as GraphQL's Action does on every read."""
     return {
         **serialise_proposal(action),
         "id": action.id,
@@ -106,6 +107,7 @@ def serialise_action(action: Action) -> dict[str, Any]:
         "proposedBy": action.proposed_by,
         "originalParams": action.original_params,
         "review": review.summary(action),
+        "decisionBarred": review.barred(action, reader),
     }
 
 
@@ -125,7 +127,7 @@ async def get_action(call: RestCall) -> dict[str, Any]:
         action = await actions.get(call.ctx, call.path["id"])
     else:
         action = await waiting.get_when_decided(call.ctx, call.path["id"], q.wait)
-    return {**serialise_action(action), "decisionBarred": review.barred(action, call.ctx.key_id)}
+    return serialise_action(action, call.ctx.key_id)
 
 
 @endpoint("POST", "/actions/{id}/consume", summary="Use an approved action's single-use grant", tags=TAGS,
@@ -139,7 +141,7 @@ async def consume_grant(call: RestCall) -> dict[str, Any]:
 async def list_actions(call: RestCall) -> Response:
     q: ActionListQuery = call.query
     page = await actions.list_actions(call.ctx, status=q.status, type=q.type, limit=q.limit, cursor=q.cursor)
-    return list_response(call.request, page.items, page.next_cursor, serialise_action)
+    return list_response(call.request, page.items, page.next_cursor, lambda a: serialise_action(a, call.ctx.key_id))
 
 
 class NotificationOut(BaseModel):
@@ -184,4 +186,4 @@ class CancelBody(BaseModel):
           "or an admin key)", tags=TAGS, body=CancelBody, also_at_root=True, errors=(409,))
 async def cancel_action(call: RestCall) -> dict[str, Any]:
     body: CancelBody = call.body
-    return serialise_action(await cancelling.cancel(call.ctx, call.path["id"], reason=body.reason))
+    return serialise_action(await cancelling.cancel(call.ctx, call.path["id"], reason=body.reason), call.ctx.key_id)

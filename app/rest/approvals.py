@@ -37,8 +37,8 @@ class RejectBody(BaseModel):
     approver: str | None = Field(None, max_length=200)
 
 
-def serialise_approval(approval: Approval) -> dict[str, Any]:
-    """An approval with its action (loaded with it, never one query per row)."""
+def serialise_approval(approval: Approval, reader: str | None) -> dict[str, Any]:
+    """An approval with its action (loaded with it, never one query per row), as `reader` sees it."""
     return {
         "id": approval.id,
         "approvalId": approval.id,
@@ -50,7 +50,7 @@ def serialise_approval(approval: Approval) -> dict[str, Any]:
         "comment": approval.comment,
         "createdAt": isoformat_z(approval.created_at),
         "decidedAt": isoformat_z(approval.decided_at),
-        "action": serialise_action(approval.action),
+        "action": serialise_action(approval.action, reader),
     }
 
 
@@ -58,14 +58,14 @@ def serialise_approval(approval: Approval) -> dict[str, Any]:
           also_at_root=True)
 async def list_pending(call: RestCall) -> Response:
     page = await approvals.list_pending(call.ctx, limit=call.query.limit, cursor=call.query.cursor)
-    return list_response(call.request, page.items, page.next_cursor, serialise_approval)
+    return list_response(call.request, page.items, page.next_cursor, lambda a: serialise_approval(a, call.ctx.key_id))
 
 
 @endpoint("GET", "/approvals/{approvalId}", summary="Get an approval", tags=TAGS, also_at_root=True)
 async def get_approval(call: RestCall) -> dict[str, Any]:
     approval = await approvals.get(call.ctx, call.path["approvalId"])
     await approval.fetch_related("action")
-    return serialise_approval(approval)
+    return serialise_approval(approval, call.ctx.key_id)
 
 
 @endpoint("POST", "/approvals/{approvalId}/approve", summary="Approve a pending action", tags=TAGS,
@@ -75,7 +75,7 @@ async def approve(call: RestCall) -> dict[str, Any]:
     approval = await approvals.approve(call.ctx, call.path["approvalId"], comment=body.comment,
                                        approver=body.approver, params=body.params,
                                        expected_params=body.expectedParams)
-    return serialise_approval(approval)
+    return serialise_approval(approval, call.ctx.key_id)
 
 
 @endpoint("POST", "/approvals/{approvalId}/reject", summary="Reject a pending action", tags=TAGS,
@@ -83,7 +83,7 @@ async def approve(call: RestCall) -> dict[str, Any]:
 async def reject(call: RestCall) -> dict[str, Any]:
     body: RejectBody = call.body
     approval = await approvals.reject(call.ctx, call.path["approvalId"], reason=body.reason, approver=body.approver)
-    return serialise_approval(approval)
+    return serialise_approval(approval, call.ctx.key_id)
 
 
 @endpoint("POST", "/approve/{actionId}", summary="Approve an action (SDK style)", tags=TAGS, body=ApproveBody,
@@ -94,7 +94,7 @@ async def approve_by_action(call: RestCall) -> dict[str, Any]:
         call.ctx, call.path["actionId"], comment=body.comment, approver=body.approver, params=body.params,
         expected_params=body.expectedParams,
     )
-    return serialise_approval(approval)
+    return serialise_approval(approval, call.ctx.key_id)
 
 
 @endpoint("POST", "/actions/{actionId}/approve", summary="Approve an action by its id (as /approvals/{id}/approve)",
@@ -116,4 +116,4 @@ async def reject_by_action(call: RestCall) -> dict[str, Any]:
     approval = await approvals.reject_action(
         call.ctx, call.path["actionId"], reason=body.reason, approver=body.approver
     )
-    return serialise_approval(approval)
+    return serialise_approval(approval, call.ctx.key_id)

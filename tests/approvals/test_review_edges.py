@@ -151,6 +151,12 @@ async def test_a_quorum_fewer_keys_can_reach_says_so(tenant: Tenant) -> None:
         async with key.client() as c:
             barred[name] = (await c.get(f"/actions/{stuck['actionId']}")).json()["decisionBarred"]
     assert barred["alice"] is None, barred
+    for name, key in (("agent", agent), ("alice", alice), ("bob", bob)):  # every REST read of it says the same
+        async with key.client() as c:
+            listed = {a["id"]: a["decisionBarred"] for a in (await c.get("/actions")).json()}
+            pending = {p["actionId"]: p["action"]["decisionBarred"] for p in (await c.get("/approvals/pending")).json()}
+            approval = (await c.get(f"/approvals/{stuck['approvalId']}")).json()["action"]["decisionBarred"]
+        assert listed[stuck["actionId"]] == pending[stuck["actionId"]] == approval == barred[name], (name, listed)
     assert "proposed this action cannot decide it" in barred["agent"]
     assert f"key {bob.id} is not among the approvers" in barred["bob"]
     async with bob.client() as c:
