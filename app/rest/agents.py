@@ -81,5 +81,6 @@ async def delete_agent(call: RestCall) -> dict[str, Any]:
           also_at_root=True)
 async def list_agent_actions(call: RestCall) -> Response:
     q: ActionListQuery = call.query
-    page = await registry.list_actions(call.ctx, call.path["id"], status=q.status, limit=q.limit, cursor=q.cursor)
+    page = await registry.list_actions(call.ctx, call.path["id"], status=q.status, type=q.type, limit=q.limit,
+                                       cursor=q.cursor)
     return list_response(call.request, page.items, page.next_cursor, lambda a: serialise_action(a, call.ctx.key_id))

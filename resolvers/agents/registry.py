@@ -24,7 +24,7 @@ from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
 from resolvers.events.outbox import emit
-from resolvers.governance.actions import STATUSES as ACTION_STATUSES
+from resolvers.governance.actions import action_filters
 from resolvers.governance.inputs import parse
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
@@ -121,15 +121,14 @@ async def disable(ctx: Context, agent_id: str) -> Agent:
 
 
 async def list_actions(
-    ctx: Context, agent_id: str, *, status: str | None = None, limit: int | None = None, cursor: str | None = None
+    ctx: Context, agent_id: str, *, status: str | None = None, type: str | None = None,
+    limit: int | None = None, cursor: str | None = None,
 ) -> Page[Action]:
-    """The agent's actions, newest first (scopes agents:read and actions:read)."""
+    """The agent's actions, newest first, filtered as the organization's are (scopes agents:read and
+    actions:read)."""
     agent = await get(ctx, agent_id)
     require(ctx, "actions:read")
-    query = Action.filter(organization_id=ctx.organization_id, agent_id=agent.id)
-    if status is not None:
-        if status not in ACTION_STATUSES:
-            raise Invalid(f"status must be one of {', '.join(ACTION_STATUSES)}")
-        query = query.filter(status=status)
-    return await paginate(query, limit, cursor)
+    filters = action_filters(status=status, type=type)
+    return await paginate(Action.filter(organization_id=ctx.organization_id, agent_id=agent.id, **filters),
+                          limit, cursor)
 

@@ -219,6 +219,13 @@ async def list_actions(
     limit: int | None = None, cursor: str | None = None,
 ) -> Page[Action]:
     require(ctx, "actions:read")
+    filters = action_filters(status=status, type=type)
+    return await paginate(Action.filter(organization_id=ctx.organization_id, **filters), limit, cursor)
+
+
+def action_filters(*, status: str | None = None, type: str | None = None) -> dict[str, str]:
+    """The checked `status` and `type` filters of an action list, shared by every list of actions
+    (an agent's too) so that each door filters and refuses alike."""
     filters: dict[str, str] = {}
     if status is not None:
         if status not in STATUSES:
@@ -228,7 +235,7 @@ async def list_actions(
         if "\x00" in type:
             raise Invalid("type must not contain NUL characters")
         filters["type"] = type
-    return await paginate(Action.filter(organization_id=ctx.organization_id, **filters), limit, cursor)
+    return filters
 
 
 async def simulate(ctx: Context, data: Any) -> Decision:

@@ -59,9 +59,11 @@ class Agent(Node):
         self, info: Info[GraphQLContext, None],
         status: Annotated[str | None, strawberry.argument(description="Only actions in this status: an "
                                                                       "ActionStatus value.")] = None,
+        type: Annotated[str | None, strawberry.argument(description="Only actions of this type, exactly.")] = None,
         first: First = 50, after: After = None,
     ) -> Connection[Action]:
-        page = await registry.list_actions(info.context.ctx, str(self.id), status=status, limit=first, cursor=after)
+        page = await registry.list_actions(info.context.ctx, str(self.id), status=status, type=type, limit=first,
+                                           cursor=after)
         return Connection.from_page(page, Action.from_row)
 
 
