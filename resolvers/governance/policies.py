@@ -25,7 +25,7 @@ from resolvers.governance.rules import RuleError, agent_ids_named, validate_rule
 from resolvers.governance.versions import record as record_version
 from resolvers.lookup import owned
 from resolvers.notifications.targets import checked_notify
-from resolvers.pagination import Page, paginate
+from resolvers.pagination import MAX_LIMIT, Page, check_limit, paginate
 
 STATUSES: Final = ("active", "archived")
 MAX_FILTERED: Final = 1000
@@ -90,19 +90,41 @@ def _status_filter(status: str | None) -> dict[str, str]:
 
 
 async def list_policies(
-    ctx: Context, *, status: str | None = None, limit: int | None = None, cursor: str | None = None
+    ctx: Context, *, status: str | None = None, action_type: str | None = None, limit: int | None = None,
+    cursor: str | None = None,
 ) -> Page[Policy]:
+    """A page of policies; with `action_type`, a page of those that could apply to it (GraphQL's
+    `policies(actionType:)`, the question REST's ``GET /policy?actionType=`` answers in one list)."""
     require(ctx, "policies:read")
     query = Policy.filter(organization_id=ctx.organization_id, **_status_filter(status))
-    return await paginate(query, limit, cursor)
+    if action_type is None:
+        return await paginate(query, limit, cursor)
+    _check_action_type(action_type)
+    size = check_limit(limit)
+    matched: list[tuple[Policy, str]] = []
+    while len(matched) <= size:  # one more than the page: whether another page follows
+        page = await paginate(query, MAX_LIMIT, cursor)
+        matched += [(row, c) for row, c in zip(page.items, page.cursors, strict=True) if _applies_to(row, action_type)]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    kept = matched[:size]
+    return Page([row for row, _ in kept], [c for _, c in kept], kept[-1][1] if len(matched) > size else None)
 
 
 async def for_action_type(ctx: Context, action_type: str, *, status: str | None = None) -> list[Policy]:
     """Policies with a rule that could apply to `action_type` (the SDK's ``GET /policy?actionType=``)."""
     require(ctx, "policies:read")
+    _check_action_type(action_type)
     query = Policy.filter(organization_id=ctx.organization_id, **_status_filter(status))
     rows = await query.order_by("-created_at", "-id").limit(MAX_FILTERED)
     return [row for row in rows if _applies_to(row, action_type)]
+
+
+def _check_action_type(action_type: str) -> None:
+    """As an action's `type` may be: 1 to 200 characters, no NUL (REST's query refused the rest first)."""
+    if not 1 <= len(action_type) <= 200 or "\x00" in action_type:
+        raise Invalid("actionType must be 1 to 200 characters, without NUL")
 
 
 def _applies_to(policy: Policy, action_type: str) -> bool:

@@ -29,6 +29,11 @@ PolicyStatusFilter = Annotated[str | None, strawberry.argument(
     description="Only policies in this status: a PolicyStatus value (`active` or `archived`)."
 )]
 
+PolicyActionTypeFilter = Annotated[str | None, strawberry.argument(
+    description="Only policies with a rule that could apply to this action type (no actionType condition, or one "
+                "that matches it), as REST's `GET /policy?actionType=`."
+)]
+
 
 @strawberry.type
 class GovernanceQueries:
@@ -50,9 +55,11 @@ class GovernanceQueries:
 
     @strawberry.field(description="Policies, newest first (scope policies:read).")
     async def policies(
-        self, info: I, status: PolicyStatusFilter = None, first: First = 50, after: After = None
+        self, info: I, status: PolicyStatusFilter = None, action_type: PolicyActionTypeFilter = None,
+        first: First = 50, after: After = None,
     ) -> Connection[Policy]:
-        page = await policies.list_policies(info.context.ctx, status=status, limit=first, cursor=after)
+        page = await policies.list_policies(info.context.ctx, status=status, action_type=action_type, limit=first,
+                                            cursor=after)
         return Connection.from_page(page, Policy.from_row)
 
     @strawberry.field(description="One policy (scope policies:read).")

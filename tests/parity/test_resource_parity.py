@@ -28,6 +28,24 @@ class Door(BaseDoor):
         out = await self._gql(q, {"id": agent_id, **filters})
         return out if "error" in out else [e["node"]["type"] for e in out["actions"]["edges"]]
 
+    async def policy(self, rules: list[Any], status: str = "active") -> str:
+        async with self.tenant.client() as c:
+            response = await c.post("/policy", json={"mode": "enforce", "rules": rules, "status": status})
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    async def policy_ids(self, **filters: str) -> Any:
+        """The ids of the policies listed, newest first, filtered as given."""
+        if self.kind == "rest":
+            query = "&".join(f"{k}={v}" for k, v in filters.items())
+            out = await self._rest("GET", f"/policy?{query}")
+            return out if "error" in out else [p["id"] for p in out]
+        args = "".join(f", {k}: ${k}" for k in filters)
+        params = "".join(f"${k}: String, " for k in filters)
+        q = f"query({params}$f: Int!) {{ policies(first: $f{args}) {{ edges {{ node {{ id }} }} }} }}"
+        out = await self._gql(q, {"f": 50, **filters})
+        return out if "error" in out else [e["node"]["id"] for e in out["edges"]]
+
 
 @pytest.fixture(params=["rest", "graphql"])
 def door(request: pytest.FixtureRequest, tenant: Tenant) -> Door:
@@ -45,3 +63,32 @@ async def test_an_agents_actions_filter_by_type(door: Door) -> None:
     assert await door.agent_action_types(agent["id"], type="pay") == ["pay", "pay"]
     assert await door.agent_action_types(agent["id"], type="pay", status="approved") == ["pay", "pay"]
     assert await door.agent_action_types(agent["id"], type="refund") == []
+
+
+async def test_policies_filter_by_action_type(door: Door) -> None:
+    """The policies with a rule that could apply to an action type (`GET /policy?actionType=`, the SDK's
+    question) are listed by GraphQL's `policies(actionType:)` too; GraphQL had no such filter."""
+    every = await door.policy([{"when": {"target": "prod/*"}, "deny": True}])
+    pay = await door.policy([{"when": {"actionType": "refund"}}, {"when": {"actionType": "pay"}}])
+    sends = await door.policy([{"when": {"actionType": "send_*"}}])
+    old = await door.policy([{"when": {"actionType": ["pay", "refund"]}}], status="archived")
+    assert await door.policy_ids(actionType="pay") == [old, pay, every]
+    assert await door.policy_ids(actionType="send_email") == [sends, every]
+    assert await door.policy_ids(actionType="pay", status="active") == [pay, every]
+    assert await door.policy_ids(actionType="delete") == [every]
+    assert await door.policy_ids(actionType="") == {"error": "VALIDATION_ERROR"}
+    assert await door.policy_ids(actionType="x" * 201) == {"error": "VALIDATION_ERROR"}
+    assert await door.policy_ids(status="archived") == [old]
+
+
+async def test_policies_filtered_by_action_type_page_in_graphql(tenant: Tenant) -> None:
+    """GraphQL's filtered list is a connection like any other: `first` and `after` page through matches."""
+    door = Door(tenant, "graphql")
+    ids = [await door.policy([{"when": {"actionType": "pay"}}]) for _ in range(3)]
+    await door.policy([{"when": {"actionType": "refund"}}])
+    q = "query($a: String) { policies(actionType: \"pay\", first: 2, after: $a) { edges { node { id } } " \
+        "pageInfo { hasNextPage endCursor } } }"
+    first = (await tenant.graphql(q))["data"]["policies"]
+    assert [e["node"]["id"] for e in first["edges"]] == ids[:0:-1] and first["pageInfo"]["hasNextPage"]
+    rest = (await tenant.graphql(q, {"a": first["pageInfo"]["endCursor"]}))["data"]["policies"]
+    assert [e["node"]["id"] for e in rest["edges"]] == ids[:1] and not rest["pageInfo"]["hasNextPage"]
