@@ -165,7 +165,7 @@ def serialise_notification(row: Notification) -> dict[str, Any]:
         "id": row.id, "actionId": row.action_id, "event": row.event_type, "connectorId": row.connector_id,
         "connectorAction": row.connector_action, "policyId": row.policy_id, "status": row.status,
         "attempts": row.attempts,
-        "nextAttemptAt": isoformat_z(row.next_attempt_at) if row.status == "pending" else None,
+        "nextAttemptAt": isoformat_z(notifications.next_attempt_of(row)),
         "lastError": row.last_error, "lastCallId": row.last_call_id, "sentAt": isoformat_z(row.sent_at),
         "createdAt": isoformat_z(row.created_at),
     }

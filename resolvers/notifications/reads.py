@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 
 from models.governance import Action
 from models.notifications import Notification
@@ -28,3 +29,8 @@ async def by_action(ctx: Context, action_ids: Sequence[str]) -> list[list[Notifi
     for row in await query.order_by("created_at", "id"):
         grouped[row.action_id].append(row)
     return [grouped.get(i, []) for i in action_ids]
+
+
+def next_attempt_of(notice: Notification) -> datetime | None:
+    """When it is tried next: only a pending notice will be (the column keeps its last time after)."""
+    return notice.next_attempt_at if notice.status == "pending" else None

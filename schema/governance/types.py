@@ -20,6 +20,7 @@ from resolvers.governance.engine import Decision as EngineDecision
 from resolvers.governance.grants import GrantState, grant_of
 from resolvers.governance.review import barred as review_barred
 from resolvers.governance.review import summary as review_summary
+from resolvers.notifications.reads import next_attempt_of
 from schema.context import GraphQLContext
 from schema.enums import (
     ActionStatus,
@@ -237,6 +238,7 @@ class Notification(Node):
     policy_id: str = strawberry.field(description="The policy whose `notify` named the connector.")
     status: str = strawberry.field(description="`pending` (to be sent or retried), `sent` or `failed` (given up).")
     attempts: int = strawberry.field(description="Attempts made so far.")
+    next_attempt_at: datetime | None = strawberry.field(description="When it is tried next; null unless pending.")
     last_error: str | None = strawberry.field(description="Why the last attempt failed.")
     last_call_id: str | None = strawberry.field(description="The connector call of the last attempt.")
     sent_at: datetime | None = strawberry.field(description="When it was delivered.")
@@ -246,8 +248,8 @@ class Notification(Node):
     def from_row(cls, row: NotificationRow) -> Notification:
         return cls(id=strawberry.ID(row.id), event=row.event_type, connector_id=row.connector_id,
                    connector_action=row.connector_action, policy_id=row.policy_id, status=row.status,
-                   attempts=row.attempts, last_error=row.last_error, last_call_id=row.last_call_id,
-                   sent_at=row.sent_at, created_at=row.created_at)
+                   attempts=row.attempts, next_attempt_at=next_attempt_of(row), last_error=row.last_error,
+                   last_call_id=row.last_call_id, sent_at=row.sent_at, created_at=row.created_at)
 
 
 @strawberry.type(description="An approved action's single-use grant, bound to a hash of what was approved.")

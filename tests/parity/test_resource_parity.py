@@ -3,13 +3,18 @@ same answers to the same question."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from app.core.clock import isoformat_z, utcnow
+from models.notifications import Notification
 from tests.agents.helpers import as_key, bound_key, register
-from tests.conftest import Tenant
+from tests.approvals.helpers import make_policy, propose
+from tests.conftest import Tenant, free_port
 from tests.parity.doors import Door as BaseDoor
+from tests.webhooks.receiver import eventually
 
 
 class Door(BaseDoor):
@@ -92,3 +97,33 @@ async def test_policies_filtered_by_action_type_page_in_graphql(tenant: Tenant) 
     assert [e["node"]["id"] for e in first["edges"]] == ids[:0:-1] and first["pageInfo"]["hasNextPage"]
     rest = (await tenant.graphql(q, {"a": first["pageInfo"]["endCursor"]}))["data"]["policies"]
     assert [e["node"]["id"] for e in rest["edges"]] == ids[:1] and not rest["pageInfo"]["hasNextPage"]
+
+
+async def test_a_notices_next_attempt_reads_the_same_at_both_doors(tenant: Tenant) -> None:
+    """A notice waiting for its next try says when at both doors: REST's `nextAttemptAt`, GraphQL's
+    `Action.notifications { nextAttemptAt }`, which GraphQL lacked."""
+    async with tenant.client() as c:
+        credential = await c.post("/api/v1/credentials", json={
+            "name": "api", "type": "custom", "provider": "custom_api", "data": {"headers": {"X-Key": "k"}}})
+        created = await c.post("/api/v1/connectors", json={
+            "name": "api", "type": "custom_api", "credentialId": credential.json()["id"],
+            "config": {"actions": {"notify": {"url": f"http://127.0.0.1:{free_port()}/notify"}}}})  # nobody listens
+        assert created.status_code == 201, created.text
+        await make_policy(c, rules=[{"when": {"actionType": "refund"}}], notify=[created.json()["id"]])
+        action = (await propose(c, type="refund"))["actionId"]
+
+        async def tried() -> list[Notification]:
+            return [r for r in await Notification.filter(action_id=action) if r.attempts > 0]
+
+        await eventually(tried, within=20)
+        [notice] = await tried()
+        later = utcnow() + timedelta(hours=1)  # as the backoff's later waits are: nothing moves meanwhile
+        await Notification.filter(id=notice.id, attempts=notice.attempts).update(next_attempt_at=later)
+        [rest] = (await c.get(f"/api/v1/actions/{action}/notifications")).json()
+    q = "query($id: ID!) { action(id: $id) { notifications { id status attempts nextAttemptAt } } }"
+    out = await tenant.graphql(q, {"id": action})
+    assert "errors" not in out, out["errors"]
+    [graphql] = out["data"]["action"]["notifications"]
+    assert rest["status"] == "pending" and rest["nextAttemptAt"] == isoformat_z(later)
+    assert datetime.fromisoformat(graphql.pop("nextAttemptAt")) == later  # GraphQL's DateTime keeps microseconds
+    assert graphql == {k: rest[k] for k in ("id", "status", "attempts")}
