@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import MaxAliasesLimiter, QueryDepthLimiter
@@ -14,6 +16,7 @@ from schema.agents.queries import AgentQueries
 from schema.audit.queries import AuditQueries
 from schema.connectors.mutations import ConnectorMutations
 from schema.connectors.queries import ConnectorQueries
+from schema.datetime_scalar import WIRE_DATETIME
 from schema.execution import AcyclicExecutionContext
 from schema.governance.mutations import GovernanceMutations
 from schema.governance.queries import GovernanceQueries
@@ -90,5 +93,6 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         # a factory: one instance per request, its caches module-level and shared (schema/operation.py)
         extensions=[lambda: OperationPolicy(rules, settings.graphql_max_tokens)],
         execution_context_class=AcyclicExecutionContext,  # freed by refcounting (schema/execution.py)
-        scalar_overrides={JSON: FINITE_JSON},  # a literal 1e999 is refused, not stored as null
+        # a literal 1e999 is refused, not stored as null; times are written as REST writes them
+        scalar_overrides={JSON: FINITE_JSON, datetime: WIRE_DATETIME},
     )

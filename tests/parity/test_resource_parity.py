@@ -3,7 +3,7 @@ same answers to the same question."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -125,5 +125,24 @@ async def test_a_notices_next_attempt_reads_the_same_at_both_doors(tenant: Tenan
     assert "errors" not in out, out["errors"]
     [graphql] = out["data"]["action"]["notifications"]
     assert rest["status"] == "pending" and rest["nextAttemptAt"] == isoformat_z(later)
-    assert datetime.fromisoformat(graphql.pop("nextAttemptAt")) == later  # GraphQL's DateTime keeps microseconds
-    assert graphql == {k: rest[k] for k in ("id", "status", "attempts")}
+    assert graphql == {k: rest[k] for k in ("id", "status", "attempts", "nextAttemptAt")}
+
+
+async def test_times_read_the_same_at_both_doors(tenant: Tenant) -> None:
+    """DESIGN.md's timestamps are ISO-8601 UTC with `Z`: a GraphQL DateTime is the very string REST
+    gives for the same time, not Python's `isoformat()` with `+00:00` and microseconds; and a time
+    read from either door is read back as input."""
+    async with tenant.client() as c:
+        await make_policy(c)
+        proposed = await propose(c)
+        rest = (await c.get(f"/actions/{proposed['actionId']}")).json()
+        hook = await c.post("/api/v1/webhooks", json={"name": "h", "url": "https://example.com/h", "events": ["*"]})
+        assert hook.status_code == 201, hook.text
+    query = "query($id: ID!) { action(id: $id) { createdAt expiresAt decidedAt } }"
+    read = (await tenant.graphql(query, {"id": proposed["actionId"]}))["data"]["action"]
+    assert rest["createdAt"].endswith("Z") and rest["expiresAt"].endswith("Z"), rest
+    assert read == {"createdAt": rest["createdAt"], "expiresAt": rest["expiresAt"], "decidedAt": None}, (read, rest)
+    recover = "mutation($id: ID!, $t: DateTime!) { recoverWebhook(id: $id, since: $t) }"
+    for text in (read["createdAt"], read["createdAt"].replace("Z", "+00:00")):
+        out = await tenant.graphql(recover, {"id": hook.json()["id"], "t": text})
+        assert out == {"data": {"recoverWebhook": 0}}, out
