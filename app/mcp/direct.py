@@ -13,8 +13,10 @@ answer against the tool's output schema (the SDK's client checks it; tests/mcp/t
 
 It takes a call only when every check passes and nothing the SDK would add applies (no progress
 token, no `requestState`, no middleware but the request-state boundary, no tool that declares
-`Mcp-Param-*` headers, a Bearer key the SDK's own backend accepts). Anything else, including every refusal, goes to the
-SDK untouched, so errors keep the SDK's exact form. tests/mcp/test_direct.py compares both answers.
+`Mcp-Param-*` headers, a Bearer key the SDK's own backend accepts, no integer past 64 bits, which
+orjson reads as a float where the SDK's json keeps it for the resolvers to refuse). Anything else,
+including every refusal, goes to the SDK untouched, so errors keep the SDK's exact form.
+tests/mcp/test_direct.py compares both answers.
 `Settings.mcp_direct_calls` turns the lane off.
 """
 
@@ -45,6 +47,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.mcp.context import ServicesOf, mcp_context
 from resolvers.context import Context
+from resolvers.validation import loses_integers
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,8 @@ class DirectCalls:
         call = plain_call(message, self._tools)
         if call is None or len(body) > self._max_body_bytes or not self._plain_server(call.name):
             return False
+        if loses_integers(body):  # orjson read an integer past 64 bits as a float: the SDK's json keeps
+            return False          # it, and the resolvers refuse it (a silent float was stored before)
         request = Request(scope, receive)
         if not await self._authenticated(request):
             return False  # the SDK's bearer guard answers its 401 or 403

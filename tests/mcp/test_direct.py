@@ -186,3 +186,22 @@ async def test_a_call_a_client_got_wrong_gets_the_same_answer_from_both(
                            for base in (tenant.base_url, sdk)]
     same(direct, via_sdk)
     assert (NON_ASCII in direct.content and NON_ASCII not in via_sdk.content) == (mutation in LANE_TAKES)
+
+
+@pytest.mark.parametrize("wide", [2**64, 2**64 + 1, -(2**63) - 1])
+async def test_an_integer_past_64_bits_is_refused_by_the_lane_as_by_the_sdk(tenant: Tenant, wide: int) -> None:
+    """orjson, which reads the POST for the lane, reads an integer past 64 bits as a float: the lane
+    stored `{"amount": 1.8446744073709552e+19}` for 2**64 + 1 and answered success, where the SDK
+    (Python's json) kept the integer and the resolvers refused it, as REST and GraphQL do."""
+    from models.governance import Action
+
+    raw = orjson.dumps(modern_call("propose_action", {"type": "refund", "params": {"amount": 0}}))
+    raw = raw.replace(b'"amount":0', b'"amount":' + str(wide).encode())
+    async with httpx.AsyncClient(timeout=10) as c:
+        answer = await c.post(f"{tenant.base_url}/mcp", content=raw, headers=headers(
+            "propose_action", tenant.key, **{"Content-Type": "application/json"}))
+    assert answer.status_code == 200, answer.text
+    result = answer.json()["result"]
+    assert result["isError"] is True, result
+    assert "VALIDATION_ERROR" in result["content"][0]["text"] and "64 bits" in result["content"][0]["text"], result
+    assert not await Action.filter(organization_id=tenant.organization_id).exists()
