@@ -39,6 +39,7 @@ from resolvers.agents import killswitch
 from resolvers.context import Context, Services
 from resolvers.errors import DomainError
 from resolvers.events import feeds
+from resolvers.validation import WIDE_REFUSED, loses_integers
 from schema.context import GraphQLContext
 from schema.realtime.subscriptions import FEEDS
 
@@ -113,7 +114,7 @@ class Connection:
         try:
             await self._await_init()
             while self._close is None:
-                await self._on_message(await self._receive())
+                await self._on_message(*await self._receive())
         except WebSocketDisconnect:
             pass
         except TimeoutError:
@@ -121,7 +122,9 @@ class Connection:
         finally:
             self._done.set()
 
-    async def _receive(self) -> dict[str, Any]:
+    async def _receive(self) -> tuple[dict[str, Any], bool]:
+        """The next message, and whether it holds an integer past 64 bits: orjson reads one as a float,
+        which a mutation stored as such while the same variables over HTTP are refused."""
         frame = await self.ws.receive()
         if frame["type"] == "websocket.disconnect":
             raise WebSocketDisconnect(frame.get("code", 1000))
@@ -136,22 +139,22 @@ class Connection:
         if not isinstance(message, dict) or not isinstance(message.get("type"), str):
             self.close_soon(4400, "Invalid message received")
             raise WebSocketDisconnect(4400)
-        return message
+        return message, loses_integers(text)
 
     async def _await_init(self) -> None:
         async with asyncio.timeout(self.settings.ws_init_timeout_seconds):
             while not self.acked and self._close is None:
-                await self._on_message(await self._receive())
+                await self._on_message(*await self._receive())
 
     # -- messages -------------------------------------------------------------------------------
-    async def _on_message(self, message: dict[str, Any]) -> None:
+    async def _on_message(self, message: dict[str, Any], wide: bool = False) -> None:
         kind = message["type"]
         if kind == "connection_init":
             await self._init(message.get("payload"))
         elif kind == "ping":
             self.push(orjson.dumps({"type": "pong"}).decode())
         elif kind in ("subscribe", "start"):
-            await self._subscribe(message)
+            await self._subscribe(message, wide)
         elif kind in ("complete", "stop"):
             self._stop(str(message.get("id", "")))
         elif kind == "connection_terminate":
@@ -195,7 +198,7 @@ class Connection:
             self.close_soon(4403, "Forbidden: API key revoked")
         return caller
 
-    async def _subscribe(self, message: dict[str, Any]) -> None:
+    async def _subscribe(self, message: dict[str, Any], wide: bool) -> None:
         caller = await self._caller()
         op_id, payload = message.get("id"), message.get("payload")
         if caller is None:
@@ -204,6 +207,8 @@ class Connection:
             self.close_soon(4400, "Invalid subscribe message")
         elif op_id in self.operations:
             self.close_soon(4409, f"Subscriber for {op_id[:40]} already exists")
+        elif wide:  # refused as the HTTP door refuses the body, before anything runs
+            self._error(op_id, error_payload(WIDE_REFUSED, "VALIDATION_ERROR"))
         elif len(self.operations) >= self.settings.ws_max_subscriptions:
             self._error(op_id, error_payload(
                 f"at most {self.settings.ws_max_subscriptions} operations per connection", "RATE_LIMITED"))

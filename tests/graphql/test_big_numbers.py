@@ -3,6 +3,8 @@ which writes every answer, refuses them. They are refused as input, never a 500.
 
 from __future__ import annotations
 
+import json
+
 from tests.conftest import Tenant
 
 BIG = 123456789012345678901234567890
@@ -78,3 +80,23 @@ async def test_a_body_graphql_cannot_read_is_answered_as_a_graphql_error_in_json
         assert answer.headers["content-type"].startswith("application/json"), answer.headers
         error = answer.json()["errors"][0]
         assert error["extensions"]["code"] == "BAD_REQUEST" and error["message"], error
+
+
+async def test_a_mutation_over_the_websocket_with_an_integer_past_64_bits_is_refused(tenant: Tenant) -> None:
+    """A WebSocket message is read with orjson too, without the HTTP door's check: proposeAction over
+    graphql-transport-ws stored `{"exact": 1.8446744073709552e+19}` and answered `next` with it. The
+    operation now gets an `error` with the HTTP door's code and message, and the connection stays usable."""
+    from tests.graphql.ws import gql_ws
+
+    async with gql_ws(tenant.base_url, tenant.key) as ws:
+        await ws.ws.send(json.dumps({"type": "subscribe", "id": "wide",  # orjson cannot write the integer
+                                     "payload": {"query": PROPOSE, "variables": {"input": WIDE}}}))
+        refused = await ws.recv()
+        await ws.subscribe("after", "{ viewer { organization { id } } }")
+        after = await ws.recv()
+    assert refused["type"] == "error" and refused["id"] == "wide", refused
+    assert refused["payload"] == [{"message": "integers must fit in 64 bits",
+                                   "extensions": {"code": "VALIDATION_ERROR"}}]
+    assert after["type"] == "next" and after["id"] == "after", after
+    async with tenant.client() as c:
+        assert (await c.get("/api/v1/actions")).json() == []
