@@ -42,6 +42,7 @@ from resolvers.governance.records import (
     decider,
     history_row,
 )
+from resolvers.governance.rules import MAX_EXPIRES_IN_SECONDS
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 
@@ -163,7 +164,7 @@ def _action_fields(
         params=spec.params or {}, status=decision.status, policy_ids=list(decision.policy_ids),
         checks=checks_to_rows(decision.checks), observed=[o._asdict() for o in decision.observed],
         approval_mode=decision.approval, created_at=now,
-        expires_at=now + timedelta(seconds=decision.expires_in or 0) if pending else None,
+        expires_at=now + timedelta(seconds=min(decision.expires_in or 0, MAX_EXPIRES_IN_SECONDS)) if pending else None,
         decided_at=None if pending else now, decided_by=None if pending else verdict.by,
         client_ref=spec.id, client_timestamp=spec.timestamp, agent_id=spec.agentId,
         idempotency_key=key, request_hash=fingerprint, reason=verdict.reason, actor_verified=proposer.verified,

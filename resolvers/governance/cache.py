@@ -72,7 +72,8 @@ def in_policy_order(policies: list[Policy]) -> list[Policy]:
 
 def specs_of(policies: list[Policy]) -> list[PolicySpec]:
     """Stored (already validated) policies as the engine sees them, oldest first."""
-    return [PolicySpec(p.id, p.mode, validate_rules(p.rules)) for p in in_policy_order(policies)]  # type: ignore[arg-type]
+    return [PolicySpec(p.id, p.mode, validate_rules(p.rules, stored=True))  # type: ignore[arg-type]
+            for p in in_policy_order(policies)]
 
 
 def set_id_of(organization_id: str, versions: list[list[Any]]) -> str:

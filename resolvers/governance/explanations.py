@@ -83,7 +83,8 @@ async def _explained(ctx: Context, actions: list[Action]) -> list[ActionExplanat
             answers.append(Conflict(f"the policy versions of set {action.policy_set_id} are not recorded"))
         else:
             versions = versions_of[action.policy_set_id]
-            specs = [PolicySpec(v.policy_id, v.mode, validate_rules(v.rules)) for v in versions]  # type: ignore[arg-type]
+            specs = [PolicySpec(v.policy_id, v.mode, validate_rules(v.rules, stored=True))  # type: ignore[arg-type]
+                     for v in versions]
             facts = facts_of_row(tuple(getattr(action, column) for column in FACT_COLUMNS))
             mine = {v.policy_id: current[v.policy_id] for v in versions if v.policy_id in current}
             answers.append(ActionExplanation(action, versions, mine, explain(specs, facts)))

@@ -128,7 +128,7 @@ def _check_action_type(action_type: str) -> None:
 
 
 def _applies_to(policy: Policy, action_type: str) -> bool:
-    for rule in validate_rules(policy.rules):
+    for rule in validate_rules(policy.rules, stored=True):
         condition = rule.when.action_type
         if condition is None or condition.matches(action_type):
             return True

@@ -42,6 +42,9 @@ RULE_FIELDS: Final = frozenset({
 })
 DURATION_UNITS: Final = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
 MAX_GRANT_SECONDS: Final = 30 * 86_400
+# The longest a rule may hold an action for a human: 10 years (an escalation's second deadline doubles
+# it). 10**12 seconds put the deadline past the year 9999 and every matching proposal was a 500.
+MAX_EXPIRES_IN_SECONDS: Final = 10 * 365 * 86_400
 ON_EXPIRE: Final = ("expire", "reject", "approve", "escalate")
 MAX_APPROVALS: Final = 100
 MAX_APPROVERS: Final = 100
@@ -205,21 +208,24 @@ class ReviewRule:
         return out
 
 
-def validate_rules(rules: object) -> list[Rule]:
-    """Turn a policy's ``rules`` JSON into Rules, or raise RuleError naming the first bad spot."""
+def validate_rules(rules: object, *, stored: bool = False) -> list[Rule]:
+    """Turn a policy's ``rules`` JSON into Rules, or raise RuleError naming the first bad spot.
+
+    ``stored``: rules read back from a row, which may predate the bound on ``expiresIn``
+    (MAX_EXPIRES_IN_SECONDS); they still decide, and a proposal caps their deadline instead."""
     if not isinstance(rules, list | tuple):
         raise RuleError("rules", "must be a list of rule objects")
-    return [_rule(raw, f"rules[{index}]") for index, raw in enumerate(rules)]
+    return [_rule(raw, f"rules[{index}]", stored) for index, raw in enumerate(rules)]
 
 
-def _rule(raw: object, path: str) -> Rule:
+def _rule(raw: object, path: str, stored: bool = False) -> Rule:
     fields = _object(raw, path, RULE_FIELDS)
     rule = Rule(
         when=_when(fields.get("when"), f"{path}.when"),
         require=_require(fields.get("require"), f"{path}.require"),
         approval=_choice(fields.get("approval"), APPROVALS, f"{path}.approval") or "manual",
         deny=_deny(fields.get("deny"), f"{path}.deny"),
-        expires_in=_expires_in(fields.get("expiresIn"), f"{path}.expiresIn"),
+        expires_in=_expires_in(fields.get("expiresIn"), f"{path}.expiresIn", bounded=not stored),
         mode=_choice(fields.get("mode"), MODES, f"{path}.mode"),
         grant_for=_grant_for(fields.get("grantFor"), f"{path}.grantFor"),
         review=_review(fields, path),
@@ -331,11 +337,12 @@ def _deny(raw: object, path: str) -> bool:
     return bool(raw)
 
 
-def _expires_in(raw: object, path: str) -> int | None:
+def _expires_in(raw: object, path: str, bounded: bool = True) -> int | None:
     if raw is None:
         return None
-    if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0:
-        raise RuleError(path, "must be a positive whole number of seconds")
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw <= 0 or (bounded and raw > MAX_EXPIRES_IN_SECONDS):
+        raise RuleError(path, f"must be a positive whole number of seconds, at most {MAX_EXPIRES_IN_SECONDS} "
+                              "(10 years)")
     return raw
 
 

@@ -66,7 +66,7 @@ async def describe_policies(ctx: Context) -> list[dict[str, Any]]:
     require(ctx, "actions:read")
     rules: list[dict[str, Any]] = []
     for policy in await Policy.filter(organization_id=ctx.organization_id, status="active").order_by("created_at"):
-        for rule, parsed in zip(policy.rules, validate_rules(policy.rules), strict=True):
+        for rule, parsed in zip(policy.rules, validate_rules(policy.rules, stored=True), strict=True):
             if (rule.get("mode") or policy.mode) != "enforce":
                 continue
             rules.append({

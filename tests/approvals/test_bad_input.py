@@ -84,3 +84,30 @@ async def test_approving_an_expired_action_is_409_and_changes_nothing(tenant: Te
                               {"id": proposed["approvalId"]})
     assert out["errors"][0]["extensions"]["code"] == "CONFLICT"
     assert await snapshot() == before
+
+
+async def test_an_expires_in_past_ten_years_is_400_and_one_stored_before_still_decides(tenant: Tenant) -> None:
+    """`expiresIn: 10**12` (31,700 years) was stored, and every matching proposal was then a 500
+    (OverflowError: the deadline fell past the year 9999). Now it is refused where rules are written;
+    a rule stored before the bound still decides, its deadline capped at ten years."""
+    from models.governance import Policy
+
+    huge = [{"when": {"actionType": "pay"}, "expiresIn": 10**12}]
+    async with tenant.client() as c:
+        rest = await c.post("/policy", json={"rules": huge})
+        simulated = await c.post("/policy/simulate", json={"type": "pay", "actor": {"kind": "agent"},
+                                                            "policies": [{"rules": huge}]})
+        graphql = await tenant.graphql(CREATE, {"r": huge})
+        assert rest.status_code == 400 and simulated.status_code == 400, (rest.text, simulated.text)
+        assert rest.json()["error"] == "VALIDATION_ERROR" and "rules[0].expiresIn" in rest.json()["message"]
+        assert graphql["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR", graphql
+        assert (await c.get("/policy")).json() == []
+        ten_years = await c.post("/policy", json={"rules": [{"when": {"actionType": "pay"}, "expiresIn": 315_360_000}]})
+        assert ten_years.status_code == 201, ten_years.text
+        policy_id = ten_years.json()["id"]
+        await Policy.filter(id=policy_id).update(rules=huge)  # as a row written before the bound holds it
+        # (nothing has compiled the policies since the create dropped them: the proposal reads the row)
+        proposed = await c.post("/actions", json={"type": "pay", "actor": {"kind": "agent"}})
+    assert proposed.status_code == 201, proposed.text
+    assert proposed.json()["status"] == "pending_approval"
+    assert proposed.json()["expiresAt"] < f"{utcnow().year + 11}", proposed.json()["expiresAt"]
