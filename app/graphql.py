@@ -17,8 +17,14 @@ from strawberry.types import ExecutionResult
 
 from app.context import build_context
 from app.core.outages import RETRY_AFTER_SECONDS
+from app.errors import STATUS_BY_CODE
 from resolvers.validation import WIDE_REFUSED, loses_integers
 from schema.context import GraphQLContext
+
+# The code of a status Strawberry refuses a request with before any GraphQL runs (404: GraphiQL asked
+# for while it is off; 405: a method other than GET and POST), as REST names it; 400s are BAD_REQUEST.
+CODE_BY_STATUS: dict[int, str] = {status: code for code, status in reversed(STATUS_BY_CODE.items())}
+IDE_OFF = "GraphiQL is served in development only: send a query (POST, or GET with ?query=)"
 
 
 class RefusedBody(HTTPException):
@@ -42,8 +48,9 @@ class GatehouseGraphQL(GraphQL[GraphQLContext, None]):
         try:
             response = await self.run(Request(scope=scope, receive=receive))
         except HTTPException as exc:
-            code = exc.code if isinstance(exc, RefusedBody) else "BAD_REQUEST"
-            error = {"message": exc.reason, "extensions": {"code": code}}
+            code = exc.code if isinstance(exc, RefusedBody) else CODE_BY_STATUS.get(exc.status_code, "BAD_REQUEST")
+            reason = IDE_OFF if exc.status_code == 404 else exc.reason
+            error = {"message": reason, "extensions": {"code": code}}
             response = Response(orjson.dumps({"errors": [error]}), status_code=exc.status_code,
                                 media_type="application/json")
         await response(scope, receive, send)

@@ -66,6 +66,17 @@ async def test_client_mistakes_are_400_class_never_internal(tenant: Tenant) -> N
     assert [b.status_code for b in bodies] == [400, 400, 400], [b.text for b in bodies]
 
 
+async def test_a_refusal_before_any_graphql_runs_carries_the_code_of_its_status(tenant: Tenant) -> None:
+    """Strawberry refuses some requests before any GraphQL runs: the answer's `extensions.code` is
+    REST's name for its status (it was BAD_REQUEST whatever the status, so a 404 said BAD_REQUEST)."""
+    async with tenant.client() as c:
+        ide = await c.get("/graphql", headers={"Accept": "text/html"})  # GraphiQL, off outside development
+        no_query = await c.get("/graphql", headers={"Accept": "application/json"})
+    answers = [(r.status_code, r.json()["errors"][0]["extensions"]["code"]) for r in (ide, no_query)]
+    assert answers == [(404, "NOT_FOUND"), (400, "BAD_REQUEST")], answers
+    assert "send a query" in ide.json()["errors"][0]["message"], ide.text
+
+
 async def test_a_clients_mistake_is_not_logged_as_an_error(tenant: Tenant, caplog: pytest.LogCaptureFixture) -> None:
     """Strawberry logged every GraphQL error at error level with its traceback: any client could
     fill the error log with unknown ids. What is ours (an unexpected exception) is still logged."""
