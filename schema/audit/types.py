@@ -17,6 +17,7 @@ from schema.node import Node
 @strawberry.type(description="One change an organization made or suffered, in its hash chain.")
 class AuditEntry(Node):
     id: strawberry.ID = strawberry.field(description="The entry's id (`aud_...`).")
+    organization_id: str = strawberry.field(description="Its organization: the hash covers it, as REST shows it.")
     type: str = strawberry.field(description="What happened, e.g. `policy.updated`.")
     resource_id: str | None = strawberry.field(description="The changed resource's id.")
     actor: str = strawberry.field(description="The API key's id, or `system:<job>` for a worker.")
@@ -33,7 +34,8 @@ class AuditEntry(Node):
     @classmethod
     def from_row(cls, row: AuditEntryRow) -> AuditEntry:
         return cls(
-            id=strawberry.ID(row.id), type=row.type, resource_id=row.resource_id, actor=row.actor,
+            id=strawberry.ID(row.id), organization_id=row.organization_id, type=row.type,
+            resource_id=row.resource_id, actor=row.actor,
             key_id=row.key_id, agent_id=row.agent_id, changes=cast(JSON, row.changes),
             request_id=row.request_id, client_address=row.client_address, created_at=row.created_at,
             created_at_exact=exact_time(row.created_at), position=row.position, hash=row.hash,

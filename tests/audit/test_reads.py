@@ -4,6 +4,7 @@ a time range holds exactly its sealed entries, each with the hash that chains it
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -158,3 +159,23 @@ async def test_an_entry_is_a_node_of_its_organization_only(tenant: Tenant, other
                      "resourceId": mine["resourceId"], "position": 1, "hash": mine["hash"]}
     hidden = await tenant.graphql(query, {"id": theirs["id"]})
     assert hidden["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+async def test_graphql_gives_every_field_its_hash_covers(tenant: Tenant) -> None:
+    """An auditor reading the trail over GraphQL can recompute each sealed entry's hash from what it
+    read, as from REST's entries: `organizationId`, which the hash covers, was missing at that door."""
+    await _policies(tenant, 2)
+    await verified(tenant)
+    fields = ("id organizationId type resourceId actor keyId agentId changes requestId clientAddress "
+              "createdAtExact position hash")
+    out = await tenant.graphql(f"{{ auditLog(first: 10) {{ edges {{ node {{ {fields} }} }} }} }}")
+    assert "errors" not in out, out
+    chain = sorted((edge["node"] for edge in out["data"]["auditLog"]["edges"]), key=lambda e: e["position"])
+    previous = "0" * 64
+    for e in chain:
+        assert e["organizationId"] == tenant.organization_id, e
+        entry = ChainEntry(e["id"], e["organizationId"], e["type"], e["resourceId"], e["actor"], e["keyId"],
+                           e["agentId"], e["changes"], e["requestId"], e["clientAddress"],
+                           datetime.fromisoformat(e["createdAtExact"].replace("Z", "+00:00")))
+        assert link(previous, entry, e["position"]) == e["hash"], e
+        previous = e["hash"]
