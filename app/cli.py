@@ -41,7 +41,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> None:
         http="httptools",
         access_log=False,
         log_config=None,
-        ws_max_size=1_048_576,
+        ws_max_size=settings.max_body_bytes,  # a WebSocket message is held to the HTTP body's bound
         # No permessage-deflate: browsers always offer it, and each connection that takes it holds a
         # compressor and a decompressor (70 KB and up, websockets' docs), more than the rest of a
         # subscription (about 30 KB, bench figure 12); a pendingApprovals frame is a few hundred bytes.
