@@ -213,9 +213,9 @@ class Connection:
             self._error(op_id, error_payload(
                 f"at most {self.settings.ws_max_subscriptions} operations per connection", "RATE_LIMITED"))
         else:
-            self._start(op_id, payload, caller)
+            await self._start(op_id, payload, caller)
 
-    def _start(self, op_id: str, payload: dict[str, Any], caller: Caller) -> None:
+    async def _start(self, op_id: str, payload: dict[str, Any], caller: Caller) -> None:
         query, variables, name = payload.get("query"), payload.get("variables"), payload.get("operationName")
         if not isinstance(query, str) or not isinstance(variables, dict | None) or not isinstance(name, str | None):
             self._error(op_id, error_payload("payload needs query (string), variables (object), operationName"))
@@ -223,7 +223,7 @@ class Connection:
         ctx = context_for(caller, self.services, client_address=client_address_of(self.ws))
         try:
             if self.documents.is_subscription(query, name):
-                self._follow(op_id, self.documents.prepare(query, variables, name), ctx)
+                await self._follow(op_id, self.documents.prepare(query, variables, name), ctx)
             else:
                 self._once(op_id, query, variables, name, ctx, caller)
         except OperationError as exc:
@@ -231,15 +231,16 @@ class Connection:
         except DomainError as exc:
             self._error(op_id, error_payload(exc.message, exc.code))
 
-    def _follow(self, op_id: str, prepared: Prepared, ctx: Context) -> None:
+    async def _follow(self, op_id: str, prepared: Prepared, ctx: Context) -> None:
         """Join the hub's group for `prepared`; with `since`, replay from the table first.
 
-        Everything that can refuse the subscription (scope, arguments, `since`) runs before joining,
-        so a refused one leaves nothing behind.
+        Everything that can refuse the subscription (scope, arguments, the followed id, `since`)
+        runs before joining, so a refused one leaves nothing behind.
         """
         feeds.authorize(ctx, prepared.field)
         feed = FEEDS[prepared.field]
         matcher = feed.matcher(prepared.arguments)
+        await feeds.check_target(ctx, prepared.field, prepared.arguments)
         since = prepared.arguments.get("since")
         point = feeds.parse_since(since) if feed.replays and since is not None else None
         subscriber = self.hub.join(self, self._prefix(op_id), ctx.organization_id, prepared, matcher, feed.payload)

@@ -12,14 +12,18 @@ from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
 from typing import Any
 
+from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
 from app.core.clock import parse_timestamp
 from models.events import Event, RelayedEvent
+from models.governance import Action
+from models.workflows import Execution
 from resolvers.access import require
 from resolvers.context import Context
 from resolvers.errors import Invalid
 from resolvers.events.outbox import CATALOGUE, Committed, envelope
+from resolvers.lookup import owned
 
 Envelope = dict[str, Any]
 Matcher = Callable[[Envelope], bool]
@@ -46,6 +50,24 @@ SCOPES = {
 def authorize(ctx: Context, feed: str) -> None:
     """Forbidden unless the key may read `feed` (checked on every subscribe)."""
     require(ctx, SCOPES[feed])
+
+
+# Feeds that follow one row by `id`, and what that row is called in a NotFound.
+TARGETS: dict[str, tuple[type[Model], str]] = {
+    "actionUpdated": (Action, "action"),
+    "executionUpdated": (Execution, "execution"),
+}
+
+
+async def check_target(ctx: Context, feed: str, arguments: dict[str, Any]) -> None:
+    """NotFound, worded as the read of that id, unless the row `feed` follows is the caller's.
+
+    Ids are the server's (a proposal's actionId, an execution's executionId): a row is there before
+    anyone can name it, so an id that is not the organization's (a typo, another organization's:
+    the same answer) would only ever be a silent subscription."""
+    target, row_id = TARGETS.get(feed), arguments.get("id")
+    if target is not None and row_id is not None:
+        await owned(target[0], ctx, str(row_id), target[1])
 
 
 def pending_change(event: Envelope) -> str | None:

@@ -87,6 +87,8 @@ SPY_SUBSCRIPTIONS = {
 # What organization B's own pending proposal reaches: proof the spy's subscriptions were live.
 REACHED_BY_B = {"pending", "pending-since-0", "pending-since-2000", "pending-fragment", "actions", "events",
                 "events-star", "events-globs"}
+# A's ids are not B's to follow: answered NOT_FOUND, as B's read of them (tests/graphql/test_subscriptions_targets.py).
+REFUSED_FOR_B = {"action-of-a", "execution-of-a"}
 
 
 async def _drive_organization_a(gov: Governance, emitter: Emitter, organization_id: str,
@@ -133,6 +135,11 @@ async def test_another_organization_receives_nothing_with_any_subscription_and_a
             seen_by_owner.add((await owner.next_data())["payload"]["data"]["events"]["event"])
         b_action = (await gov_b.propose("send_email"))["actionId"]
         frames = await _frames_until_quiet(spy)
+    # A's action id and an unknown execution id are refused at subscribe, as the reads of them are
+    # (the error names only the id B sent); everything else B received must hold nothing of A's.
+    refused = {f["id"]: f["payload"][0]["extensions"]["code"] for f in frames if f["type"] == "error"}
+    assert refused == dict.fromkeys(REFUSED_FOR_B, "NOT_FOUND"), refused
+    frames = [f for f in frames if f["type"] != "error"]
     text = orjson.dumps(frames).decode()
     leaked = [i for i in (*a_ids, tenant.organization_id, "exec_a") if i in text]
     assert not leaked, f"organization B received {leaked}: {text[:2000]}"
