@@ -242,7 +242,7 @@ class Connection:
         matcher = feed.matcher(prepared.arguments)
         await feeds.check_target(ctx, prepared.field, prepared.arguments)
         since = prepared.arguments.get("since")
-        point = feeds.parse_since(since) if feed.replays and since is not None else None
+        point = await feeds.replay_point(since) if feed.replays and since is not None else None
         subscriber = self.hub.join(self, self._prefix(op_id), ctx.organization_id, prepared, matcher, feed.payload)
         self.operations[op_id] = subscriber
         if point is not None:

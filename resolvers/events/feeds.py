@@ -136,6 +136,21 @@ def parse_since(since: str) -> int | datetime:
         raise Invalid("since must be an event seq or an ISO-8601 timestamp") from None
 
 
+async def replay_point(since: str) -> int | datetime:
+    """`since` parsed (parse_since), refused when it is a seq no event has yet.
+
+    Every seq a client was sent is in the relay's log before it is published, so a larger one is
+    not a resume point (a Unix time taken for a seq, a seq kept across a database restore): accepted,
+    it would drop every live event below it, a subscription silent for good."""
+    point = parse_since(since)
+    if isinstance(point, int) and point > 0:
+        last = await RelayedEvent.all().order_by("-position").first()
+        if point > (last.position if last is not None else 0):
+            raise Invalid(f"since: no event has seq {point} yet; pass the last seq received, or an ISO-8601 "
+                          "timestamp")
+    return point
+
+
 async def replay_batch(ctx: Context, since: int | datetime, after_seq: int | None) -> list[Envelope]:
     """The organization's next relayed events after `since`, in seq order, one batch.
 

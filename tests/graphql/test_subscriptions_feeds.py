@@ -228,3 +228,28 @@ async def test_complete_stops_a_replay_and_a_reused_id_carries_only_its_new_oper
                 replayed.append(message["payload"]["data"]["pendingApprovals"]["action"]["id"])
     assert replayed[:1] in ([], [proposed["actionId"]])
     assert len(replayed) < total, len(replayed)  # the replay stopped at the complete (it sent all 601)
+
+
+async def test_since_past_the_last_event_is_refused_not_a_feed_that_drops_everything(
+    server: str, tenant: Tenant
+) -> None:
+    """A seq no event has yet (a Unix time in ms taken for a seq, a seq kept across a database
+    restore) was accepted and then dropped every live event below it: silent for good."""
+    async with tenant.client() as c, gql_ws(server, tenant.key) as ws:
+        gov = Governance(c)
+        await gov.enforce()
+        seen = (await gov.propose("send_email"))["actionId"]
+        await ws.subscribe("epoch-ms", PENDING, {"since": "1733450000000"})
+        error = await ws.recv()
+        assert (error["type"], error["id"]) == ("error", "epoch-ms"), error
+        assert error["payload"][0]["extensions"]["code"] == "VALIDATION_ERROR"
+        assert "since" in error["payload"][0]["message"]
+        # the last seq seen is still exact, and the connection stays up
+        await ws.subscribe("resume", PENDING, {"since": "0"})
+        replayed = (await ws.next_data())["payload"]["data"]["pendingApprovals"]
+        assert replayed["action"]["id"] == seen
+        live = await gov.propose("send_email")
+        await ws.subscribe("last", PENDING, {"since": str(replayed["seq"])})
+        got = [await ws.next_data() for _ in range(2)]
+        assert sorted((g["id"], g["payload"]["data"]["pendingApprovals"]["action"]["id"]) for g in got) == \
+            [("last", live["actionId"]), ("resume", live["actionId"])]
