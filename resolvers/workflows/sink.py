@@ -3,7 +3,8 @@ events trigger, and wake the executions waiting for an action that was just deci
 
 A trigger starts at most one execution per (workflow, event): `trigger_key` is unique, so an event
 relayed twice (a relay that died before its commit) is skipped the second time. A workflow's own
-events never trigger the same workflow, which would loop.
+events never trigger the same workflow, which would loop: neither its `workflow.*` events nor the
+events of an action its own approval step proposed (`origins_of`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from app.core.clock import utcnow
 from models.audit import AuditEntry
 from models.db import pg_fetch
+from models.governance import Action
 from models.workflows import Execution, Workflow, WorkflowVersion
 from resolvers.audit import trail
 from resolvers.context import Services
@@ -39,19 +41,38 @@ async def start_triggered(events: list[Committed]) -> int:
         return 0
     versions: dict[str, WorkflowVersion] = {}
     queued: list[Execution] = []
-    for event in events:
-        for workflow in by_org.get(event.organization_id, ()):
-            if event.data.get("workflowId") == workflow.id or not matches(workflow.trigger or {}, event.type,
-                                                                          event.data):
-                continue
-            if workflow.id not in versions:
-                versions[workflow.id] = await WorkflowVersion.get(workflow_id=workflow.id, number=workflow.version)
-            queued.append(new_execution(workflow, versions[workflow.id], {}, trigger=trigger_payload(event),
-                                        trigger_key=f"{workflow.id}:{event.id}"))
+    matched = [(event, workflow) for event in events for workflow in by_org.get(event.organization_id, ())
+               if event.data.get("workflowId") != workflow.id and matches(workflow.trigger or {}, event.type,
+                                                                          event.data)]
+    origins = await origins_of([event for event, _ in matched])
+    for event, workflow in matched:
+        if origins.get(str(event.data.get("actionId"))) == workflow.id:
+            continue
+        if workflow.id not in versions:
+            versions[workflow.id] = await WorkflowVersion.get(workflow_id=workflow.id, number=workflow.version)
+        queued.append(new_execution(workflow, versions[workflow.id], {}, trigger=trigger_payload(event),
+                                    trigger_key=f"{workflow.id}:{event.id}"))
     if queued:
         await Execution.bulk_create(queued, ignore_conflicts=True)
         await AuditEntry.bulk_create([_started_entry(e) for e in queued], ignore_conflicts=True)
     return len(queued)
+
+
+async def origins_of(events: list[Committed]) -> dict[str, str]:
+    """action id -> the workflow whose approval step proposed it, for the actions these events are
+    about. Such an action was proposed by the runner (no API key) under the step's idempotency key
+    `{executionId}:{step}`: without this, a workflow triggered by `action.approved` of the type its
+    own approval step proposes started itself again on every run, without end."""
+    action_ids = {str(e.data["actionId"]) for e in events if e.type.startswith("action.") and e.data.get("actionId")}
+    if not action_ids:
+        return {}
+    keys = await Action.filter(id__in=action_ids, proposed_by=None, idempotency_key__startswith="exec_").values_list(
+        "id", "idempotency_key")
+    proposed = [(str(action_id), str(key).split(":", 1)[0]) for action_id, key in keys]
+    if not proposed:
+        return {}
+    runs = dict(await Execution.filter(id__in={run for _, run in proposed}).values_list("id", "workflow_id"))
+    return {action_id: str(runs[run]) for action_id, run in proposed if run in runs}
 
 
 def _started_entry(execution: Execution) -> AuditEntry:
