@@ -60,9 +60,11 @@ async def _secrets(ctx: Context, connector: Connector) -> dict[str, Any]:
 
 
 async def run_action(
-    ctx: Context, connector_id: str, action_name: str, given: Any, *, idempotency_key: str | None = None
+    ctx: Context, connector_id: str, action_name: str, given: Any, *, idempotency_key: str | None = None,
+    call_timeout: float | None = None,
 ) -> ActionResult:
-    """Validate, call the provider, record the call; raises UpstreamFailed when the provider fails."""
+    """Validate, call the provider, record the call; raises UpstreamFailed when the provider fails.
+    `call_timeout` (seconds) is a workflow step's own `timeoutMs`; else the connector default applies."""
     connector = await find(ctx, connector_id, "connectors:write")
     actions = kind_of(connector.type).actions_of(connector.config)
     action = actions.get(action_name)
@@ -74,7 +76,8 @@ async def run_action(
     key = check_idempotency_key(idempotency_key)
     secrets = await _secrets(ctx, connector)
     call = ActionCall(input=given, secrets=secrets, config=connector.config, settings=ctx.settings,
-                      http=ctx.services.http, idempotency_key=key, timeout=ctx.settings.connector_timeout_seconds)
+                      http=ctx.services.http, idempotency_key=key,
+                      timeout=call_timeout or ctx.settings.connector_timeout_seconds)
     hidden = secret_strings(secrets)
     started = time.perf_counter()
     try:

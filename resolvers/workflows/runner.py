@@ -134,7 +134,7 @@ class ExecutionRun:
                 if kind == "http_request":
                     return await steps.guarded(steps.http_request(self.ctx, config, key, timeout))
                 if kind == "connector":
-                    return await steps.guarded(steps.connector(self.ctx, config, key))
+                    return await steps.guarded(steps.connector(self.ctx, config, key, timeout))
                 if kind == "approval":
                     return await steps.guarded(steps.approval(self.ctx, config, key))
                 return steps.delay(config, row.started_at or utcnow())

@@ -69,11 +69,12 @@ async def _http_secrets(ctx: Context, credential_id: str | None) -> dict[str, An
     return open_data(ctx, credential)
 
 
-async def connector(ctx: Context, config: dict[str, Any], key: str) -> Outcome:
-    """The same resolver as `POST /connectors/{id}/actions/{action}`: recorded, scrubbed, classed."""
+async def connector(ctx: Context, config: dict[str, Any], key: str, call_timeout: float) -> Outcome:
+    """The same resolver as `POST /connectors/{id}/actions/{action}`: recorded, scrubbed, classed;
+    the call is bounded by the step's timeout (as an http_request step's), not the connector default."""
     try:
         result = await run_action(ctx, config["connectorId"], config["action"], config.get("input", {}),
-                                  idempotency_key=key)
+                                  idempotency_key=key, call_timeout=call_timeout)
     except UpstreamFailed as failure:
         return Failed(failure.message, failure.retryable, failure.retry_after)
     return Done(result.output)
