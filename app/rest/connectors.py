@@ -147,8 +147,8 @@ async def update_connector(call: RestCall) -> dict[str, Any]:
     return serialise_detail(await connectors.update(call.ctx, call.path["id"], spec_of(call.body)))
 
 
-@endpoint("DELETE", "/connectors/{id}", summary="Delete a connector instance and its call log", tags=TAGS,
-          response=ConnectorOut)
+@endpoint("DELETE", "/connectors/{id}", summary="Delete a connector instance and its call log (409 while a "
+          "workflow or a policy's notify uses it)", tags=TAGS, response=ConnectorOut, errors=(409,))
 async def delete_connector(call: RestCall) -> dict[str, Any]:
     return serialise_connector(await connectors.delete(call.ctx, call.path["id"]))
 

@@ -86,7 +86,7 @@ async def update_credential(call: RestCall) -> dict[str, Any]:
     return serialise_credential(await credentials.update(call.ctx, call.path["id"], spec_of(call.body)))
 
 
-@endpoint("DELETE", "/credentials/{id}", summary="Delete a credential no connector uses (409 otherwise)",
+@endpoint("DELETE", "/credentials/{id}", summary="Delete a credential nothing uses (409 otherwise)",
           tags=TAGS, response=CredentialOut, errors=(409,))
 async def delete_credential(call: RestCall) -> dict[str, Any]:
     return serialise_credential(await credentials.delete(call.ctx, call.path["id"]))

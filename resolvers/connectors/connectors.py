@@ -19,11 +19,12 @@ from resolvers.connectors import schemas
 from resolvers.connectors.catalogue import describe_action, kind_of
 from resolvers.connectors.kinds import ConnectorKind
 from resolvers.context import Context
-from resolvers.errors import Invalid, NotFound
+from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.events.outbox import emit
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 from resolvers.validation import check_name, check_storable
+from resolvers.workflows.references import policy_notifying, workflow_calling
 
 UNSET: Any = object()
 
@@ -138,8 +139,17 @@ def _audited(connector: Connector) -> dict[str, Any]:
 
 
 async def delete(ctx: Context, connector_id: str) -> Connector:
-    """Delete the instance and its call log; its credential stays."""
+    """Delete the instance and its call log; its credential stays. 409 while a workflow's step calls
+    it or an active policy notifies it: their next runs would fail on a connector that is gone."""
     connector = await find(ctx, connector_id, "connectors:write")
+    workflow = await workflow_calling(ctx.organization_id, connector_id=connector.id)
+    if workflow is not None:
+        raise Conflict(f"connector {connector.id} is called by workflow {workflow.id} ({workflow.name}); "
+                       "change that workflow's steps or delete it first")
+    policy = await policy_notifying(ctx.organization_id, connector.id)
+    if policy is not None:
+        raise Conflict(f"connector {connector.id} is notified by policy {policy.id} ({policy.name}); "
+                       "remove it from that policy's notify or archive the policy first")
     async with atomic():
         await connector.delete()
         await emit(ctx.services, ctx.organization_id, "connector.deleted", _summary(connector))

@@ -28,6 +28,7 @@ from resolvers.events.outbox import emit
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 from resolvers.validation import check_name, check_storable
+from resolvers.workflows.references import workflow_calling
 
 UNSET: Any = object()
 MAX_DATA_BYTES = 65_536
@@ -166,7 +167,8 @@ async def update(ctx: Context, credential_id: str, spec: CredentialSpec) -> Cred
 
 
 async def delete(ctx: Context, credential_id: str) -> Credential:
-    """Delete a credential no connector and no MCP server uses; 409 naming the one that still does."""
+    """Delete a credential no connector, no MCP server and no workflow's http_request step uses; 409
+    naming the one that still does."""
     credential = await find(ctx, credential_id, "credentials:write")
     user = await Connector.filter(organization_id=ctx.organization_id, credential_id=credential.id).first()
     if user is not None:
@@ -174,6 +176,10 @@ async def delete(ctx: Context, credential_id: str) -> Credential:
     server = await McpServer.filter(organization_id=ctx.organization_id, credential_id=credential.id).first()
     if server is not None:
         raise _in_use(credential, server)
+    workflow = await workflow_calling(ctx.organization_id, credential_id=credential.id)
+    if workflow is not None:
+        raise Conflict(f"credential {credential.id} is sent by workflow {workflow.id} ({workflow.name}); "
+                       "change that workflow's http_request steps or delete it first")
     try:
         async with atomic():
             await credential.delete()
