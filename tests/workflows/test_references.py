@@ -40,8 +40,8 @@ async def test_what_a_workflow_calls_cannot_be_deleted_until_it_no_longer_does(t
         connector = await _connector(c, await _credential(c, "for the connector"))
         sent = await _credential(c, "for the step", "http")
         workflow = await create_workflow(c, [
-            {"name": "tell", "type": "connector", "config": {"connectorId": connector, "action": "notify",
-                                                               "input": {"content": {"id": "c1", "content_type": "note"}}}},
+            {"name": "tell", "type": "connector", "config": {
+                "connectorId": connector, "action": "notify", "input": {"content": {"id": "c1", "content_type": "n"}}}},
             {"name": "call", "type": "http_request", "config": {"url": "https://api.example.com/x",
                                                                  "credentialId": sent}}])
         refused = {path: await c.delete(f"/api/v1/{path}") for path in (f"connectors/{connector}",
