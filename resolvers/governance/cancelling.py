@@ -7,6 +7,8 @@ transaction, under the same row lock as approvals, so a cancel and an approval n
 
 from __future__ import annotations
 
+from tortoise.backends.base.client import BaseDBAsyncClient
+
 from app.core.after_commit import atomic
 from models.governance import Action, ActionHistory
 from resolvers.access import require
@@ -51,3 +53,23 @@ async def cancel(ctx: Context, action_id: str, *, reason: str | None = None) -> 
         await trail.record(ctx, "action.cancelled", action.id, audit_changes(before, action), conn)
         await announce(ctx.services, action)
     return action
+
+
+
+async def withdraw_waited(ctx: Context, action_id: str, execution_id: str, conn: BaseDBAsyncClient) -> bool:
+    """Withdraw the action an execution's approval step waits for, if it still awaits a decision, in
+    the transaction that cancels the execution: nothing waits for it any more, so no reviewer should
+    be asked to decide it (an approval would start the workflows it triggers for nothing)."""
+    action = await Action.filter(id=action_id, organization_id=ctx.organization_id).select_for_update().using_db(
+        conn).first()
+    if action is None or action.status != "pending_approval":
+        return False
+    reason = f"its workflow execution {execution_id} was cancelled"
+    before = audit_after(action)
+    action.status, action.reason = "cancelled", reason  # type: ignore[assignment]
+    await save_decided(action, decider(ctx), conn)
+    await close_approval(action, decider(ctx), conn, reason=reason)
+    await history_row(action, "cancelled", decider(ctx), {"reason": reason}).save(using_db=conn)
+    await trail.record(ctx, "action.cancelled", action.id, audit_changes(before, action), conn)
+    await announce(ctx.services, action)
+    return True

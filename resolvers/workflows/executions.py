@@ -27,6 +27,7 @@ from resolvers.audit import trail
 from resolvers.context import Context, Services
 from resolvers.errors import Conflict, Invalid, NotFound
 from resolvers.events.outbox import emit
+from resolvers.governance.cancelling import withdraw_waited
 from resolvers.lookup import lookup_id, owned
 from resolvers.pagination import Page, paginate
 from resolvers.validation import check_storable
@@ -173,7 +174,8 @@ async def list_executions(ctx: Context, *, workflow_id: str | None = None, statu
 
 
 async def cancel(ctx: Context, execution_id: str) -> Execution:
-    """Cancel an unfinished execution: no later step runs, and a running call is interrupted."""
+    """Cancel an unfinished execution: no later step runs, a running call is interrupted, and the
+    action its approval step waits for, if still undecided, is withdrawn."""
     require(ctx, "workflows:write")
     async with atomic() as conn:
         execution = await owned(Execution, ctx, lookup_id(execution_id, "execution"), "execution",
@@ -185,6 +187,8 @@ async def cancel(ctx: Context, execution_id: str) -> Execution:
                                                       next_run_at=None, lease=execution.lease + 1, updated_at=now)
         await ExecutionStep.filter(execution_id=execution.id, status__in=("running", "waiting", "pending")).update(
             status="cancelled", finished_at=now)
+        if execution.waiting_action_id is not None:  # its approval step's action, if still undecided
+            await withdraw_waited(ctx, execution.waiting_action_id, execution.id, conn)
         changes = {"before": {"status": execution.status}, "after": {"status": "cancelled"}}
         await trail.record(ctx, "execution.cancelled", execution.id, changes, conn)
         await emit(ctx.services, ctx.organization_id, "workflow.cancelled",
