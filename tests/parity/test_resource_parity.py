@@ -17,17 +17,24 @@ from tests.parity.doors import Door as BaseDoor
 from tests.webhooks.receiver import eventually
 
 
+def _query_string(filters: dict[str, str]) -> str:
+    return "&".join(f"{k}={v}" for k, v in filters.items())
+
+
+def _string_arguments(filters: dict[str, str]) -> tuple[str, str]:
+    """GraphQL's `, $name: String` declarations and `, name: $name` arguments for the filters."""
+    return "".join(f", ${k}: String" for k in filters), "".join(f", {k}: ${k}" for k in filters)
+
+
 class Door(BaseDoor):
     """The few reads a scenario needs, answered as plain dicts or lists."""
 
     async def agent_action_types(self, agent_id: str, **filters: str) -> Any:
         """The types of an agent's actions, newest first, filtered as given."""
         if self.kind == "rest":
-            query = "&".join(f"{k}={v}" for k, v in filters.items())
-            out = await self._rest("GET", f"/agents/{agent_id}/actions?{query}")
+            out = await self._rest("GET", f"/agents/{agent_id}/actions?{_query_string(filters)}")
             return out if "error" in out else [a["type"] for a in out]
-        args = "".join(f", {k}: ${k}" for k in filters)
-        params = "".join(f", ${k}: String" for k in filters)
+        params, args = _string_arguments(filters)
         actions = f"actions(first: 50{args}) {{ edges {{ node {{ type }} }} }}"
         q = f"query($id: ID!{params}) {{ agent(id: $id) {{ {actions} }} }}"
         out = await self._gql(q, {"id": agent_id, **filters})
@@ -42,12 +49,10 @@ class Door(BaseDoor):
     async def policy_ids(self, **filters: str) -> Any:
         """The ids of the policies listed, newest first, filtered as given."""
         if self.kind == "rest":
-            query = "&".join(f"{k}={v}" for k, v in filters.items())
-            out = await self._rest("GET", f"/policy?{query}")
+            out = await self._rest("GET", f"/policy?{_query_string(filters)}")
             return out if "error" in out else [p["id"] for p in out]
-        args = "".join(f", {k}: ${k}" for k in filters)
-        params = "".join(f"${k}: String, " for k in filters)
-        q = f"query({params}$f: Int!) {{ policies(first: $f{args}) {{ edges {{ node {{ id }} }} }} }}"
+        params, args = _string_arguments(filters)
+        q = f"query($f: Int!{params}) {{ policies(first: $f{args}) {{ edges {{ node {{ id }} }} }} }}"
         out = await self._gql(q, {"f": 50, **filters})
         return out if "error" in out else [e["node"]["id"] for e in out["edges"]]
 
