@@ -38,7 +38,8 @@ class WorkflowQueries:
         self, info: Ctx, workflow_id: WorkflowFilter = None, status: ExecutionStatusFilter = None, first: First = 50,
         after: After = None,
     ) -> Connection[Execution]:
-        page = await executions.list_executions(info.context.ctx, workflow_id=str(workflow_id) if workflow_id else None,
+        page = await executions.list_executions(info.context.ctx,  # "" names no workflow: NOT_FOUND, not every one
+                                                workflow_id=None if workflow_id is None else str(workflow_id),
                                                 status=status, limit=first, cursor=after)
         return Connection.from_page(page, Execution.from_row)
 

@@ -467,3 +467,15 @@ async def test_continue_on_error_lets_the_next_step_run(tenant: Tenant) -> None:
     assert (flaky["status"], flaky["attempts"]) == ("failed", 1) and "400" in flaky["error"]
     assert (after["status"], after["attempts"]) == ("completed", 1)
     assert api.requests[1].json == {"previous": "failed"}
+
+
+async def test_executions_of_an_empty_workflow_id_is_not_found_not_every_execution(tenant: Tenant) -> None:
+    """`executions(workflowId: "")` names no workflow: NOT_FOUND, as any id that is not the
+    organization's. It was read as no filter and listed every execution."""
+    async with tenant.client() as c:
+        workflow = await create_workflow(c, [{"name": "wait", "type": "delay", "config": {"seconds": 60}}])
+        await execute(c, workflow["id"])
+    listed = "query($w: ID) { executions(workflowId: $w) { edges { node { id } } } }"
+    assert len((await tenant.graphql(listed, {"w": workflow["id"]}))["data"]["executions"]["edges"]) == 1
+    out = await tenant.graphql(listed, {"w": ""})
+    assert out["errors"][0]["extensions"]["code"] == "NOT_FOUND", out
