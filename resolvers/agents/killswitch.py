@@ -17,8 +17,7 @@ from models.agents import Agent
 from models.governance import Action
 from resolvers.audit import trail
 from resolvers.context import Services
-from resolvers.governance.lifecycle import close_approval, save_decided
-from resolvers.governance.records import announce, audit_after, audit_changes, history_row
+from resolvers.governance.lifecycle import close_without_review
 
 DISABLED_CHANNEL: Final = "gatehouse:agents:disabled"  # message: the agent id; every replica closes its sockets
 BY: Final = "system:kill-switch"
@@ -38,14 +37,8 @@ async def reject_pending(services: Services, agent: Agent) -> int:
             query = query.select_for_update()
         pending = await query.using_db(conn)
         for action in pending:
-            before = audit_after(action)
-            action.status, action.reason = "rejected", reason
-            await save_decided(action, BY, conn)
-            await close_approval(action, BY, conn, reason=reason)
-            await history_row(action, "rejected", BY, {"reason": reason}).save(using_db=conn)
-            await trail.record(trail.Actor.system(action.organization_id, BY), "action.rejected", action.id,
-                               audit_changes(before, action), conn)
-            await announce(services, action)
+            system = trail.Actor.system(action.organization_id, BY)
+            await close_without_review(services, system, action, "rejected", BY, reason, conn)
     return len(pending)
 
 

@@ -12,11 +12,10 @@ from tortoise.backends.base.client import BaseDBAsyncClient
 from app.core.after_commit import atomic
 from models.governance import Action, ActionHistory
 from resolvers.access import require
-from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Forbidden, Invalid
-from resolvers.governance.lifecycle import close_approval, ensure_pending, locked_action, save_decided
-from resolvers.governance.records import announce, audit_after, audit_changes, decider, history_row
+from resolvers.governance.lifecycle import close_without_review, ensure_pending, locked_action
+from resolvers.governance.records import decider
 
 MAX_REASON = 10_000
 
@@ -45,13 +44,7 @@ async def cancel(ctx: Context, action_id: str, *, reason: str | None = None) -> 
         if not _may_cancel_any(ctx) and await _proposed_by(action) != ctx.key_id:
             raise Forbidden("only the key that proposed this action may cancel it")
         ensure_pending(action)
-        before = audit_after(action)
-        action.status, action.reason = "cancelled", reason  # type: ignore[assignment]
-        await save_decided(action, decider(ctx), conn)
-        await close_approval(action, decider(ctx), conn, reason=reason)
-        await history_row(action, "cancelled", decider(ctx), {"reason": reason} if reason else {}).save(using_db=conn)
-        await trail.record(ctx, "action.cancelled", action.id, audit_changes(before, action), conn)
-        await announce(ctx.services, action)
+        await close_without_review(ctx.services, ctx, action, "cancelled", decider(ctx), reason, conn)
     return action
 
 
@@ -65,11 +58,5 @@ async def withdraw_waited(ctx: Context, action_id: str, execution_id: str, conn:
     if action is None or action.status != "pending_approval":
         return False
     reason = f"its workflow execution {execution_id} was cancelled"
-    before = audit_after(action)
-    action.status, action.reason = "cancelled", reason  # type: ignore[assignment]
-    await save_decided(action, decider(ctx), conn)
-    await close_approval(action, decider(ctx), conn, reason=reason)
-    await history_row(action, "cancelled", decider(ctx), {"reason": reason}).save(using_db=conn)
-    await trail.record(ctx, "action.cancelled", action.id, audit_changes(before, action), conn)
-    await announce(ctx.services, action)
+    await close_without_review(ctx.services, ctx, action, "cancelled", decider(ctx), reason, conn)
     return True

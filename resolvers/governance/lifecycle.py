@@ -11,8 +11,10 @@ from typing import Any
 from app.core.clock import utcnow
 from models.governance import Action, Approval
 from resolvers.agents import counters
-from resolvers.context import Context
+from resolvers.audit import trail
+from resolvers.context import Context, Services
 from resolvers.errors import Conflict
+from resolvers.governance.records import announce, audit_after, audit_changes, history_row
 from resolvers.lookup import owned
 
 
@@ -46,3 +48,17 @@ async def save_decided(action: Action, by: str | None, conn: Any) -> None:
     fields = ["status", "checks", "decided_at", "decided_by", "reason"]
     await action.save(using_db=conn, update_fields=fields)
     await counters.decided(action, conn)
+
+
+async def close_without_review(services: Services, who: trail.Who, action: Action, status: str, by: str | None,
+                               reason: str | None, conn: Any) -> None:
+    """Decide a pending (locked) action that no reviewer decided: withdrawn by its proposer or with
+    its workflow execution (`cancelled`), or refused with its agent's kill switch (`rejected`). Its
+    approval is closed, and its history, audit entry and event (`action.<status>`) say why."""
+    before = audit_after(action)
+    action.status, action.reason = status, reason  # type: ignore[assignment]
+    await save_decided(action, by, conn)
+    await close_approval(action, by, conn, reason=reason)
+    await history_row(action, status, by, {"reason": reason} if reason else {}).save(using_db=conn)
+    await trail.record(who, f"action.{status}", action.id, audit_changes(before, action), conn)
+    await announce(services, action)
