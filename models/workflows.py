@@ -79,6 +79,9 @@ class Execution(Model):
     trigger: Any = fields.JSONField(null=True)
     trigger_key = fields.CharField(max_length=100, null=True, unique=True)
     retry_of = fields.CharField(max_length=32, null=True, unique=True)  # retried at most once (0024)
+    # the execution whose ids the calls out's idempotency keys carry, NULL: its own; a retry's is its
+    # chain's first run's (or a `fromStart` retry's), so a call the provider took is not made twice (0025)
+    idempotency_root = fields.CharField(max_length=32, null=True)
     current_step = fields.IntField(default=0)
     next_run_at = fields.DatetimeField(null=True)
     claimed_until = fields.DatetimeField(null=True)

@@ -3,8 +3,8 @@
 `execute` answers at once (`pending`); the runner does the work. Cancelling marks the execution
 cancelled in the database and tells the worker holding it to interrupt the running call at once.
 Retrying a failed or cancelled execution starts a new one linked to it, on the same version, that
-reuses the outputs of the steps the old one completed (or, `fromStart`, none of them); an execution
-is retried at most once (the retry may be retried in turn).
+reuses the outputs of the steps the old one completed and calls out with its idempotency keys (or,
+`fromStart`, neither); an execution is retried at most once (the retry may be retried in turn).
 """
 
 from __future__ import annotations
@@ -205,7 +205,13 @@ async def cancel(ctx: Context, execution_id: str) -> Execution:
 
 
 async def retry(ctx: Context, execution_id: str, *, from_start: bool = False) -> Execution:
-    """A new execution of the same version, reusing the completed steps before the failed one."""
+    """A new execution of the same version, reusing the completed steps before the failed one.
+
+    Its calls out carry the idempotency keys of the run it retries (of the chain's first run, or of
+    the last `fromStart` retry in it): the failed step's call may have been taken by the provider
+    with its answer lost (a charge that timed out), and the same key has it replayed, not made
+    twice. `fromStart` means "do it all again": no step is reused and the keys are its own, so every
+    call is made anew. An approval step asks again either way (runner.idempotency_key)."""
     require(ctx, "workflows:write")
     old = await get(ctx, execution_id)
     if old.status not in ("failed", "cancelled"):
@@ -216,8 +222,9 @@ async def retry(ctx: Context, execution_id: str, *, from_start: bool = False) ->
         raise Conflict(f"workflow {workflow.id} was deleted")
     kept = [] if from_start else _completed_prefix(old)
     version = await WorkflowVersion.get(id=old.version_id)
+    root = None if from_start else old.idempotency_root or old.id
     execution = new_execution(workflow, version, old.input, trigger=old.trigger, retry_of=old.id,
-                              current_step=len(kept))
+                              current_step=len(kept), idempotency_root=root)
     audited = {"retryOf": old.id, "workflowId": workflow.id, "fromStart": from_start, "stepsReused": len(kept)}
     try:
         await _start_retry(ctx, execution, kept, audited)

@@ -55,7 +55,12 @@ async def system_context(services: Services, organization_id: str, request_id: s
 
 
 def idempotency_key(execution: Execution, step: dict[str, Any]) -> str:
-    return f"{execution.id}:{step['name']}"
+    """`{executionId}:{step}`, where a retry's calls out name the run it retries (`idempotency_root`):
+    the provider replays a call it took instead of acting twice. An approval step's key stays its own
+    execution's: a retry asks for a new decision rather than reading back the one that failed the run
+    (rejected, expired, withdrawn), and sink.origins_of reads the proposing execution from it."""
+    run = execution.id if step["type"] == "approval" else execution.idempotency_root or execution.id
+    return f"{run}:{step['name']}"
 
 
 def retry_at(step: dict[str, Any], attempts: int, asked: float | None) -> Any:

@@ -2,8 +2,9 @@
 an Outcome; none keeps a worker while it waits (a delay or an approval is a `Wait`).
 
 Every call out carries the idempotency key `{executionId}:{step}`, the same on every retry and after
-a takeover: Stripe gets it as `Idempotency-Key`, http_request and custom_api calls as an
-`Idempotency-Key` header (connectors/running.py passes it on).
+a takeover (a retried execution's names the run it retries: runner.idempotency_key): Stripe gets it
+as `Idempotency-Key`, http_request and custom_api calls as an `Idempotency-Key` header
+(connectors/running.py passes it on).
 """
 
 from __future__ import annotations
