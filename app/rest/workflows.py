@@ -153,7 +153,8 @@ async def update_workflow(call: RestCall) -> dict[str, Any]:
     return serialise_workflow(await workflows.update(call.ctx, call.path["id"], spec_of(call.body)))
 
 
-@endpoint("DELETE", "/workflows/{id}", summary="Delete a workflow (its executions stay readable)", tags=TAGS,
+@endpoint("DELETE", "/workflows/{id}",
+          summary="Delete a workflow (its unfinished executions are cancelled; all stay readable)", tags=TAGS,
           response=WorkflowOut)
 async def delete_workflow(call: RestCall) -> dict[str, Any]:
     return serialise_workflow(await workflows.delete(call.ctx, call.path["id"]))

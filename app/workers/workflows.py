@@ -15,7 +15,8 @@ from app.workers import register
 from models.db import OwnConnection, pg_listen
 from resolvers.context import Services
 from resolvers.workflows import hints, sink  # noqa: F401  (registers the relay sink: triggers, approval wake-ups)
-from resolvers.workflows.executions import CANCEL_CHANNEL, NOTIFY_CHANNEL, WAKE_CHANNEL
+from resolvers.workflows.cancelling import CANCEL_CHANNEL, NOTIFY_CHANNEL
+from resolvers.workflows.executions import WAKE_CHANNEL
 from resolvers.workflows.hints import StartHint
 from resolvers.workflows.leases import Claim, claim_due, release, renew
 from resolvers.workflows.runner import run_claimed, run_hinted

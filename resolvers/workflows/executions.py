@@ -26,19 +26,14 @@ from resolvers.access import require
 from resolvers.audit import trail
 from resolvers.context import Context, Services
 from resolvers.errors import Conflict, Invalid, NotFound
-from resolvers.events.outbox import emit
-from resolvers.governance.cancelling import withdraw_waited
 from resolvers.lookup import lookup_id, owned
 from resolvers.pagination import Page, paginate
 from resolvers.validation import check_storable
 from resolvers.workflows import hints
+from resolvers.workflows.cancelling import NOTIFY_CHANNEL, cancel_locked
 from resolvers.workflows.workflows import current_version, find
 
 WAKE_CHANNEL = "gatehouse:workflows:wake"
-# PostgreSQL's: a new execution's start hint, or a cancelled one's notice (settings.workflow_wake):
-# Redis away cannot delay a cancel to the next lease renewal (10 s)
-NOTIFY_CHANNEL = "gatehouse_workflows_wake"
-CANCEL_CHANNEL = "gatehouse:workflows:cancel"
 MAX_INPUT_BYTES = 262_144
 _log = logging.getLogger("gatehouse.workflows")
 
@@ -162,10 +157,12 @@ def steps_of(execution: Execution) -> list[ExecutionStep]:
 
 async def list_executions(ctx: Context, *, workflow_id: str | None = None, status: str | None = None,
                           limit: int | None = None, cursor: str | None = None) -> Page[Execution]:
+    """Newest first; of one workflow, a deleted one's too: its executions stay readable (`get`)."""
     require(ctx, "workflows:read")
     query = Execution.filter(organization_id=ctx.organization_id)
     if workflow_id is not None:
-        query = query.filter(workflow_id=(await find(ctx, workflow_id)).id)
+        query = query.filter(workflow_id=(await owned(Workflow, ctx, lookup_id(workflow_id, "workflow"),
+                                                      "workflow")).id)
     if status is not None:
         if status not in ("pending", "running", "waiting", *FINISHED):
             raise Invalid("status must be one of pending, running, waiting, completed, failed, cancelled")
@@ -182,25 +179,7 @@ async def cancel(ctx: Context, execution_id: str) -> Execution:
                                 conn=conn, lock=True)
         if execution.status in FINISHED:
             raise Conflict(f"execution {execution.id} is already {execution.status}")
-        now = utcnow()
-        await Execution.filter(id=execution.id).update(status="cancelled", finished_at=now, claimed_until=None,
-                                                      next_run_at=None, lease=execution.lease + 1, updated_at=now)
-        await ExecutionStep.filter(execution_id=execution.id, status__in=("running", "waiting", "pending")).update(
-            status="cancelled", finished_at=now)
-        if execution.waiting_action_id is not None:  # its approval step's action, if still undecided
-            await withdraw_waited(ctx, execution.waiting_action_id, execution.id, conn)
-        changes = {"before": {"status": execution.status}, "after": {"status": "cancelled"}}
-        await trail.record(ctx, "execution.cancelled", execution.id, changes, conn)
-        await emit(ctx.services, ctx.organization_id, "workflow.cancelled",
-                   {"workflowId": execution.workflow_id, "executionId": execution.id, "status": "cancelled"})
-
-        if ctx.settings.wakes_by_notify:  # delivered at commit
-            await conn.execute_query("SELECT pg_notify($1, $2)", [NOTIFY_CHANNEL, hints.cancel_notice(execution.id)])
-
-        async def interrupt() -> None:  # the bus too: runners of `workflow_wake = bus` hear only it
-            await ctx.services.bus.publish(CANCEL_CHANNEL, execution.id.encode())
-
-        on_commit(interrupt)
+        await cancel_locked(ctx, execution, conn)
     return await get(ctx, execution.id)
 
 

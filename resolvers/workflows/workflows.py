@@ -2,7 +2,8 @@
 
 A definition is checked on save (resolvers/workflows/definition.py): step names, types, configs,
 templates and, for connector steps, the connector and its action's input schema. Deleting a
-workflow hides it and stops its triggers; its executions stay readable.
+workflow hides it, stops its triggers and cancels its unfinished executions; its executions stay
+readable.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from resolvers.errors import Invalid, NotFound
 from resolvers.lookup import lookup_id, owned
 from resolvers.pagination import Page, paginate
 from resolvers.validation import check_name
+from resolvers.workflows.cancelling import cancel_unfinished
 from resolvers.workflows.definition import check_definition
 from resolvers.workflows.triggers import check_trigger
 
@@ -171,12 +173,15 @@ async def update(ctx: Context, workflow_id: str, spec: WorkflowSpec) -> Workflow
 
 
 async def delete(ctx: Context, workflow_id: str) -> Workflow:
-    """Hide the workflow and stop its triggers; its executions stay readable."""
+    """Hide the workflow, stop its triggers and cancel its unfinished executions, as cancelling each
+    would (the running call interrupted, a waited action withdrawn, each audited, `workflow.cancelled`):
+    nothing of a deleted workflow should go on acting. Its executions stay readable."""
     workflow = await find(ctx, workflow_id, "workflows:write")
     workflow.deleted_at = utcnow()
-    async with atomic():
-        await workflow.save(update_fields=["deleted_at", "updated_at"])
-        await trail.record(ctx, "workflow.deleted", workflow.id, trail.deleted(_audited(workflow)))
+    async with atomic() as conn:
+        await workflow.save(update_fields=["deleted_at", "updated_at"], using_db=conn)
+        await trail.record(ctx, "workflow.deleted", workflow.id, trail.deleted(_audited(workflow)), conn)
+        await cancel_unfinished(ctx, workflow.id, conn, f"its workflow {workflow.id} was deleted")
     return workflow
 
 

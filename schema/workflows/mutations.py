@@ -41,7 +41,8 @@ class WorkflowMutations:
     ) -> Workflow:
         return Workflow.from_row(await workflows.update(info.context.ctx, str(id), spec_of(input)))
 
-    @strawberry.mutation(description="Delete a workflow; its executions stay readable (scope workflows:write).")
+    @strawberry.mutation(description="Delete a workflow: its unfinished executions are cancelled; all of them stay "
+                         "readable (scope workflows:write).")
     async def delete_workflow(self, info: Ctx, id: WorkflowId) -> Workflow:
         return Workflow.from_row(await workflows.delete(info.context.ctx, str(id)))
 
