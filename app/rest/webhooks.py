@@ -201,14 +201,16 @@ async def list_deliveries(call: RestCall) -> Any:
     return list_response(call.request, page.items, page.next_cursor, serialise_delivery)
 
 
-@endpoint("POST", "/webhooks/{id}/deliveries/{deliveryId}/redeliver", summary="Send a delivery again",
-          tags=TAGS, response=DeliveryOut, status=202)
+@endpoint("POST", "/webhooks/{id}/deliveries/{deliveryId}/redeliver",
+          summary="Send a delivery again (409 while it is being sent, or the webhook is disabled)",
+          tags=TAGS, response=DeliveryOut, status=202, errors=(409,))
 async def redeliver(call: RestCall) -> dict[str, Any]:
     return serialise_delivery(await deliveries.redeliver(call.ctx, call.path["id"], call.path["deliveryId"]))
 
 
-@endpoint("POST", "/webhooks/{id}/recover", summary="Send every failed delivery since a time again",
-          tags=TAGS, body=RecoverBody, response=RecoveredOut, status=202)
+@endpoint("POST", "/webhooks/{id}/recover", summary="Send every failed delivery since a time again (409 "
+          "while the webhook is disabled)", tags=TAGS, body=RecoverBody, response=RecoveredOut, status=202,
+          errors=(409,))
 async def recover(call: RestCall) -> dict[str, Any]:
     try:
         since = parse_timestamp(call.body.since)

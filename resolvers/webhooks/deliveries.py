@@ -1,5 +1,7 @@
 """A webhook's delivery log, and sending again: one delivery (redeliver) or every failure since a
-time (recover, after an outage on the receiver's side). Both keep the delivery id."""
+time (recover, after an outage on the receiver's side). Both keep the delivery id, and neither
+touches a delivery a dispatcher holds a live lease on (it is being sent right now): clearing that
+lease let a second dispatcher send it concurrently, and the two results raced (models.leases)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from datetime import datetime
 
 from app.core.after_commit import atomic
 from app.core.clock import in_utc, utcnow
+from models.leases import lease_is_free
 from models.webhooks import DELIVERY_STATUSES, WebhookDelivery
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid, NotFound
@@ -44,30 +47,36 @@ async def get_delivery(ctx: Context, webhook_id: str, delivery_id: str) -> Webho
 
 
 async def _requeue(ctx: Context, **filters: object) -> int:
+    """Make the matching deliveries due now; one a dispatcher holds (a live lease) is left alone, in
+    the same statement, so a lease taken between a read and this write is not cleared either."""
+    now = utcnow()
     async with atomic():
-        count = await WebhookDelivery.filter(organization_id=ctx.organization_id, **filters).update(
-            status="pending", next_attempt_at=utcnow(), claimed_until=None
-        )
+        free = WebhookDelivery.filter(lease_is_free(now), organization_id=ctx.organization_id, **filters)
+        count = await free.update(status="pending", next_attempt_at=now, claimed_until=None)
         if count:
             await wake_dispatchers(ctx.services)
     return count
 
 
 async def redeliver(ctx: Context, webhook_id: str, delivery_id: str) -> WebhookDelivery:
-    """Send this delivery again now (one more attempt, same delivery id), whatever its state. The
-    answer is the delivery as requeued, read before the dispatchers are woken (after the commit):
-    read after, it raced a dispatcher that had already sent it again."""
+    """Send this delivery again now (one more attempt, same delivery id), whatever its state, unless
+    a dispatcher is sending it right now (409: its attempt is recorded, then it may be redelivered).
+    The answer is the delivery as requeued, read before the dispatchers are woken (after the
+    commit): read after, it raced a dispatcher that had already sent it again."""
     webhook = await find(ctx, webhook_id, "webhooks:write")
     if not webhook.active:
         raise Conflict(f"webhook {webhook_id} is disabled; enable it first")
     delivery = await get_delivery(ctx, webhook_id, delivery_id)
     async with atomic():
-        await _requeue(ctx, id=delivery.id)
+        if not await _requeue(ctx, id=delivery.id):
+            raise Conflict(f"delivery {delivery_id} is being sent right now; redeliver it once that attempt "
+                           "is recorded")
         return await get_delivery(ctx, webhook_id, delivery_id)
 
 
 async def recover(ctx: Context, webhook_id: str, since: datetime) -> int:
-    """Queue every failed delivery created since `since` again; returns how many."""
+    """Queue every failed or dead delivery created since `since` again (none a dispatcher holds);
+    returns how many."""
     webhook = await find(ctx, webhook_id, "webhooks:write")
     if not webhook.active:
         raise Conflict(f"webhook {webhook_id} is disabled; enable it first")

@@ -73,7 +73,8 @@ class WebhookMutations:
     async def test_webhook(self, info: Ctx, id: WebhookId) -> WebhookDelivery:
         return WebhookDelivery.from_row(await webhooks.send_test(info.context.ctx, str(id)))
 
-    @strawberry.mutation(description="Send one delivery again, with the same delivery id (scope webhooks:write).")
+    @strawberry.mutation(description="Send one delivery again, with the same delivery id; CONFLICT while a worker "
+                         "is sending it (scope webhooks:write).")
     async def redeliver_webhook(
         self, info: Ctx, webhook_id: WebhookId, delivery_id: DeliveryId
     ) -> WebhookDelivery:
