@@ -111,8 +111,8 @@ def serialise_action(action: Action, reader: str | None) -> dict[str, Any]:
     }
 
 
-@endpoint("POST", "/actions", summary="Propose an action", tags=TAGS, body=ProposalIn, response=ProposalOut,
-          status=201, also_at_root=True)
+@endpoint("POST", "/actions", summary="Propose an action", tags=TAGS, body=ProposalIn,
+          scopes=("actions:write",), response=ProposalOut, status=201, also_at_root=True)
 async def propose_action(call: RestCall) -> Response:
     key = call.request.headers.get("idempotency-key")
     proposal = await actions.propose(call.ctx, call.body, idempotency_key=key)
@@ -131,7 +131,7 @@ async def get_action(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("POST", "/actions/{id}/consume", summary="Use an approved action's single-use grant", tags=TAGS,
-          body=ConsumeIn, response=ConsumeOut, also_at_root=True, errors=(409,))
+          body=ConsumeIn, scopes=("actions:write",), response=ConsumeOut, also_at_root=True, errors=(409,))
 async def consume_grant(call: RestCall) -> dict[str, Any]:
     action = await grants.consume(call.ctx, call.path["id"], call.body.model_dump())
     return {"actionId": action.id, "status": action.status, "grant": grant_of(action).to_wire()}
@@ -183,7 +183,7 @@ class CancelBody(BaseModel):
 
 
 @endpoint("POST", "/actions/{id}/cancel", summary="Withdraw a pending action (only the key that proposed it, "
-          "or an admin key)", tags=TAGS, body=CancelBody, also_at_root=True, errors=(409,))
+          "or an admin key)", tags=TAGS, body=CancelBody, scopes=("actions:write",), also_at_root=True, errors=(409,))
 async def cancel_action(call: RestCall) -> dict[str, Any]:
     body: CancelBody = call.body
     return serialise_action(await cancelling.cancel(call.ctx, call.path["id"], reason=body.reason), call.ctx.key_id)

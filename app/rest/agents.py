@@ -46,8 +46,8 @@ class AgentOut(BaseModel):
     updatedAt: str
 
 
-@endpoint("POST", "/agents", summary="Register an agent", tags=TAGS, body=AgentIn, response=AgentOut, status=201,
-          also_at_root=True, errors=(409,))
+@endpoint("POST", "/agents", summary="Register an agent", tags=TAGS, body=AgentIn,
+          scopes=("agents:write",), response=AgentOut, status=201, also_at_root=True, errors=(409,))
 async def register_agent(call: RestCall) -> dict[str, Any]:
     return wire(await registry.register(call.ctx, call.body))
 
@@ -66,7 +66,7 @@ async def get_agent(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("PATCH", "/agents/{id}", summary="Change an agent (status `disabled` is the kill switch)", tags=TAGS,
-          body=AgentPatch, response=AgentOut, also_at_root=True, errors=(409,))
+          body=AgentPatch, scopes=("agents:write",), response=AgentOut, also_at_root=True, errors=(409,))
 async def update_agent(call: RestCall) -> dict[str, Any]:
     return wire(await registry.update(call.ctx, call.path["id"], call.body))
 

@@ -53,7 +53,7 @@ def serialise_key(key: ApiKey) -> dict[str, Any]:
     }
 
 
-@endpoint("POST", "/api-keys", summary="Create an API key", tags=["api-keys"], body=CreateApiKeyBody,
+@endpoint("POST", "/api-keys", summary="Create an API key", tags=["api-keys"], body=CreateApiKeyBody, scopes=("admin",),
           response=CreatedApiKeyOut, status=201)
 async def create_api_key(call: RestCall) -> dict[str, Any]:
     body: CreateApiKeyBody = call.body

@@ -69,7 +69,7 @@ async def get_approval(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("POST", "/approvals/{approvalId}/approve", summary="Approve a pending action", tags=TAGS,
-          body=ApproveBody, also_at_root=True)
+          body=ApproveBody, scopes=("approvals:write",), also_at_root=True)
 async def approve(call: RestCall) -> dict[str, Any]:
     body: ApproveBody = call.body
     approval = await approvals.approve(call.ctx, call.path["approvalId"], comment=body.comment,
@@ -79,7 +79,7 @@ async def approve(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("POST", "/approvals/{approvalId}/reject", summary="Reject a pending action", tags=TAGS,
-          body=RejectBody, also_at_root=True)
+          body=RejectBody, scopes=("approvals:write",), also_at_root=True)
 async def reject(call: RestCall) -> dict[str, Any]:
     body: RejectBody = call.body
     approval = await approvals.reject(call.ctx, call.path["approvalId"], reason=body.reason, approver=body.approver)
@@ -87,7 +87,7 @@ async def reject(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("POST", "/approve/{actionId}", summary="Approve an action (SDK style)", tags=TAGS, body=ApproveBody,
-          also_at_root=True)
+          scopes=("approvals:write",), also_at_root=True)
 async def approve_by_action(call: RestCall) -> dict[str, Any]:
     body: ApproveBody = call.body
     approval = await approvals.approve_action(
@@ -98,19 +98,19 @@ async def approve_by_action(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("POST", "/actions/{actionId}/approve", summary="Approve an action by its id (as /approvals/{id}/approve)",
-          tags=TAGS, body=ApproveBody, also_at_root=True, errors=(409,))
+          tags=TAGS, body=ApproveBody, scopes=("approvals:write",), also_at_root=True, errors=(409,))
 async def approve_action_by_id(call: RestCall) -> dict[str, Any]:
     return await approve_by_action(call)
 
 
 @endpoint("POST", "/actions/{actionId}/reject", summary="Reject an action by its id (as /approvals/{id}/reject)",
-          tags=TAGS, body=RejectBody, also_at_root=True, errors=(409,))
+          tags=TAGS, body=RejectBody, scopes=("approvals:write",), also_at_root=True, errors=(409,))
 async def reject_action_by_id(call: RestCall) -> dict[str, Any]:
     return await reject_by_action(call)
 
 
 @endpoint("POST", "/reject/{actionId}", summary="Reject an action (SDK style)", tags=TAGS, body=RejectBody,
-          also_at_root=True)
+          scopes=("approvals:write",), also_at_root=True)
 async def reject_by_action(call: RestCall) -> dict[str, Any]:
     body: RejectBody = call.body
     approval = await approvals.reject_action(

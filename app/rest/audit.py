@@ -103,7 +103,7 @@ async def _ndjson(entries: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes
 
 
 @endpoint("POST", "/audit/verify", summary="Verify the audit hash chain", tags=TAGS, body=RangeQuery,
-          response=VerificationOut)
+          scopes=("audit:read",), response=VerificationOut)
 async def verify_audit(call: RestCall) -> dict[str, Any]:
     body: RangeQuery = call.body
     return (await verify.verify_for(call.ctx, body.since, body.before)).to_wire()

@@ -130,7 +130,7 @@ async def list_connectors(call: RestCall) -> Any:
 
 
 @endpoint("POST", "/connectors", summary="Create a connector instance", tags=TAGS, body=CreateConnectorBody,
-          response=ConnectorDetailOut, status=201)
+          scopes=("connectors:write",), response=ConnectorDetailOut, status=201)
 async def create_connector(call: RestCall) -> dict[str, Any]:
     return serialise_detail(await connectors.create(call.ctx, spec_of(call.body)))
 
@@ -142,7 +142,7 @@ async def get_connector(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("PUT", "/connectors/{id}", summary="Update a connector instance", tags=TAGS, body=UpdateConnectorBody,
-          response=ConnectorDetailOut)
+          scopes=("connectors:write",), response=ConnectorDetailOut)
 async def update_connector(call: RestCall) -> dict[str, Any]:
     return serialise_detail(await connectors.update(call.ctx, call.path["id"], spec_of(call.body)))
 
@@ -154,7 +154,8 @@ async def delete_connector(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("POST", "/connectors/{id}/actions/{action}", summary="Run one action (502 CONNECTOR_FAILED when "
-          "the provider fails)", tags=TAGS, body=RunActionBody, response=RunOut, errors=(409, 502))
+          "the provider fails)", tags=TAGS, body=RunActionBody,
+          scopes=("connectors:write",), response=RunOut, errors=(409, 502))
 async def run_action(call: RestCall) -> dict[str, Any]:
     body: RunActionBody = call.body
     key = body.idempotencyKey or call.request.headers.get("Idempotency-Key")

@@ -63,7 +63,7 @@ def serialise_credential(row: Credential) -> dict[str, Any]:
 
 
 @endpoint("POST", "/credentials", summary="Create a credential (data encrypted at rest)", tags=TAGS,
-          body=CreateCredentialBody, response=CredentialOut, status=201)
+          body=CreateCredentialBody, scopes=("credentials:write",), response=CredentialOut, status=201)
 async def create_credential(call: RestCall) -> dict[str, Any]:
     return serialise_credential(await credentials.create(call.ctx, spec_of(call.body)))
 
@@ -81,7 +81,7 @@ async def get_credential(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("PUT", "/credentials/{id}", summary="Replace a credential's name, description, metadata and/or data",
-          tags=TAGS, body=UpdateCredentialBody, response=CredentialOut)
+          tags=TAGS, body=UpdateCredentialBody, scopes=("credentials:write",), response=CredentialOut)
 async def update_credential(call: RestCall) -> dict[str, Any]:
     return serialise_credential(await credentials.update(call.ctx, call.path["id"], spec_of(call.body)))
 

@@ -40,13 +40,13 @@ def serialise_check(row: EvidenceCheck) -> dict[str, Any]:
 
 
 @endpoint("POST", "/actions/{actionId}/evidence", summary="Submit evidence", tags=TAGS, body=EvidenceIn,
-          also_at_root=True)
+          scopes=("actions:write",), also_at_root=True)
 async def submit_evidence(call: RestCall) -> dict[str, Any]:
     return serialise_result(await evidence.submit(call.ctx, call.path["actionId"], call.body))
 
 
 @endpoint("POST", "/evidence", summary="Submit evidence (SDK style)", tags=TAGS, body=SdkEvidenceIn,
-          also_at_root=True)
+          scopes=("actions:write",), also_at_root=True)
 async def submit_evidence_sdk(call: RestCall) -> dict[str, Any]:
     body: SdkEvidenceIn = call.body
     return serialise_result(await evidence.submit(call.ctx, body.actionId, body))

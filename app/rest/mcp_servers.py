@@ -86,7 +86,8 @@ async def list_mcp_servers(call: RestCall) -> Any:
 
 
 @endpoint("POST", "/mcp-servers", summary="Register an upstream MCP server (its URL through the outgoing guard)",
-          tags=TAGS, body=CreateMcpServerBody, response=McpServerOut, status=201, errors=(409,))
+          tags=TAGS, body=CreateMcpServerBody,
+          scopes=("connectors:write",), response=McpServerOut, status=201, errors=(409,))
 async def create_mcp_server(call: RestCall) -> dict[str, Any]:
     return serialise_server(await servers.create(call.ctx, spec_of(call.body)))
 
@@ -97,7 +98,7 @@ async def get_mcp_server(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("PUT", "/mcp-servers/{id}", summary="Update an upstream MCP server (a new URL forgets admitted schemas)",
-          tags=TAGS, body=UpdateMcpServerBody, response=McpServerOut, errors=(409,))
+          tags=TAGS, body=UpdateMcpServerBody, scopes=("connectors:write",), response=McpServerOut, errors=(409,))
 async def update_mcp_server(call: RestCall) -> dict[str, Any]:
     return serialise_server(await servers.update(call.ctx, call.path["id"], spec_of(call.body)))
 
@@ -114,7 +115,7 @@ async def held_tools(call: RestCall) -> list[dict[str, Any]]:
 
 
 @endpoint("POST", "/mcp-servers/{id}/admit-tools", summary="Admit the current schema of held-back tools",
-          tags=TAGS, body=AdmitToolsBody, response=McpServerOut, errors=(409, 502))
+          tags=TAGS, body=AdmitToolsBody, scopes=("connectors:write",), response=McpServerOut, errors=(409, 502))
 async def admit_tools(call: RestCall) -> dict[str, Any]:
     body: AdmitToolsBody = call.body
     return serialise_server(await catalogue.admit_tools(call.ctx, call.path["id"], body.tools,

@@ -51,7 +51,8 @@ def serialise_decision(decision: Decision) -> dict[str, Any]:
     }
 
 
-@endpoint("POST", "/policy", summary="Create a policy", tags=TAGS, body=PolicyIn, status=201, also_at_root=True)
+@endpoint("POST", "/policy", summary="Create a policy", tags=TAGS, body=PolicyIn,
+          scopes=("policies:write",), status=201, also_at_root=True)
 async def create_policy(call: RestCall) -> dict[str, Any]:
     return serialise_policy(await policies.create(call.ctx, call.body))
 
@@ -72,7 +73,7 @@ async def get_policy(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("PUT", "/policy/{id}", summary="Update a policy (the version goes up)", tags=TAGS, body=PolicyPatch,
-          also_at_root=True)
+          scopes=("policies:write",), also_at_root=True)
 async def update_policy(call: RestCall) -> dict[str, Any]:
     return serialise_policy(await policies.update(call.ctx, call.path["id"], call.body))
 
@@ -83,6 +84,6 @@ async def archive_policy(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("POST", "/policy/simulate", summary="The decision an action would get; nothing is stored",
-          tags=TAGS, also_at_root=True)
+          tags=TAGS, also_at_root=True, scopes=("policies:read",))
 async def simulate_decision(call: RestCall) -> dict[str, Any]:
     return serialise_decision(await actions.simulate(call.ctx, await read_json(call.request)))

@@ -79,6 +79,6 @@ def serialise_backtest(result: BacktestResult) -> dict[str, Any]:
 
 
 @endpoint("POST", "/policy/backtest", summary="Replay recorded actions through draft policies; nothing is stored",
-          tags=TAGS, body=BacktestIn, also_at_root=True)
+          tags=TAGS, body=BacktestIn, scopes=("policies:read", "actions:read"), also_at_root=True)
 async def run_backtest(call: RestCall) -> dict[str, Any]:
     return serialise_backtest(await backtest.backtest(call.ctx, call.body))

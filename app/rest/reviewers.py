@@ -31,7 +31,7 @@ def serialise_group(group: ReviewerGroup) -> dict[str, Any]:
 
 
 @endpoint("POST", "/reviewer-groups", summary="Create a reviewer group", tags=TAGS, body=GroupIn,
-          response=ReviewerGroupOut, status=201, errors=(409,))
+          scopes=("policies:write",), response=ReviewerGroupOut, status=201, errors=(409,))
 async def create_group(call: RestCall) -> dict[str, Any]:
     return serialise_group(await reviewers.create(call.ctx, call.body))
 
@@ -49,8 +49,8 @@ async def get_group(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("PUT", "/reviewer-groups/{id}", summary="Replace a group's name, description and/or members (409 when a "
-          "rule naming it would need more keys)", tags=TAGS, body=GroupPatch, response=ReviewerGroupOut,
-          errors=(409,))
+          "rule naming it would need more keys)", tags=TAGS, body=GroupPatch,
+          scopes=("policies:write",), response=ReviewerGroupOut, errors=(409,))
 async def update_group(call: RestCall) -> dict[str, Any]:
     body: GroupPatch = call.body
     return serialise_group(await reviewers.update(call.ctx, call.path["id"], body.model_dump(exclude_unset=True)))

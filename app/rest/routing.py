@@ -1,8 +1,13 @@
-"""REST endpoints declared once: route, scope-free parsing, schemas for OpenAPI.
+"""REST endpoints declared once: route, scope check, parsing, schemas for OpenAPI.
 
 A handler receives a `RestCall` (Context, validated body and query, path params) and returns a
 JSON-able value; domain errors become the documented error body in one place. Every endpoint is
 recorded in ENDPOINTS so that the OpenAPI document is generated from what the server really serves.
+
+An endpoint that takes a JSON body declares the scopes its resolver requires (`scopes=`), and they
+are checked before the body is read: a key lacking them gets 403 FORBIDDEN whatever it sent, as
+GraphQL answers, never a 400 that teaches it the body's rules. Malformed JSON included: the body
+is not read at all. The resolver still checks the same scopes (it is the rule; this is the order).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from starlette.routing import Route
 
 from app.context import build_context
 from app.errors import domain_error_response
+from resolvers.access import require
 from resolvers.context import Context
 from resolvers.errors import BadRequest, DomainError, Invalid
 from resolvers.validation import WIDE_REFUSED, loses_integers, unstorable, validate
@@ -51,6 +57,7 @@ class Endpoint:
     status: int = 200
     paths: list[str] = field(default_factory=list)
     errors: tuple[int, ...] = ()  # statuses beyond the common 400/401/403/404/429, for OpenAPI
+    scopes: tuple[str, ...] = ()  # checked before the body and query are parsed
 
 
 ENDPOINTS: list[Endpoint] = []
@@ -68,12 +75,17 @@ def endpoint(
     status: int = 200,
     also_at_root: bool = False,
     errors: tuple[int, ...] = (),
+    scopes: tuple[str, ...] = (),
 ) -> Callable[[Handler], Handler]:
-    """Register a handler at `/api/v1{path}` (and at `{path}` for the governance documents)."""
+    """Register a handler at `/api/v1{path}` (and at `{path}` for the governance documents). One
+    with a `body` must name the `scopes` its resolver requires: they are checked before the body."""
+    if body is not None and not scopes:
+        raise TypeError(f"{method} {path}: an endpoint with a body declares the scopes its resolver requires")
 
     def register(handler: Handler) -> Handler:
         paths = [f"/api/v1{path}"] + ([path] if also_at_root else [])
-        ENDPOINTS.append(Endpoint(method, path, handler, summary, tags, body, query, response, status, paths, errors))
+        ENDPOINTS.append(Endpoint(method, path, handler, summary, tags, body, query, response, status, paths, errors,
+                                  scopes))
         return handler
 
     return register
@@ -104,6 +116,8 @@ def _asgi_handler(ep: Endpoint) -> Callable[[Request], Awaitable[Response]]:
     async def run(request: Request) -> Response:
         try:
             ctx = build_context(request)
+            for scope in ep.scopes:
+                require(ctx, scope)
             body = validate(ep.body, await read_json(request)) if ep.body else None
             query = validate(ep.query, dict(request.query_params)) if ep.query else None
             value = await ep.handler(RestCall(ctx, body, query, dict(request.path_params), request))

@@ -143,7 +143,7 @@ def serialise_delivery(delivery: WebhookDelivery) -> dict[str, Any]:
 
 
 @endpoint("POST", "/webhooks", summary="Create a webhook", tags=TAGS, body=CreateWebhookBody,
-          response=WebhookWithSecretOut, status=201)
+          scopes=("webhooks:write",), response=WebhookWithSecretOut, status=201)
 async def create_webhook(call: RestCall) -> dict[str, Any]:
     created = await webhooks.create(call.ctx, spec_of(call.body))
     return {**serialise_webhook(created.webhook), "secret": created.secret}
@@ -161,7 +161,7 @@ async def get_webhook(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("PUT", "/webhooks/{id}", summary="Update a webhook", tags=TAGS, body=UpdateWebhookBody,
-          response=WebhookOut)
+          scopes=("webhooks:write",), response=WebhookOut)
 async def update_webhook(call: RestCall) -> dict[str, Any]:
     return serialise_webhook(await webhooks.update(call.ctx, call.path["id"], spec_of(call.body)))
 
@@ -209,8 +209,8 @@ async def redeliver(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("POST", "/webhooks/{id}/recover", summary="Send every failed delivery since a time again (409 "
-          "while the webhook is disabled)", tags=TAGS, body=RecoverBody, response=RecoveredOut, status=202,
-          errors=(409,))
+          "while the webhook is disabled)", tags=TAGS, body=RecoverBody,
+          scopes=("webhooks:write",), response=RecoveredOut, status=202, errors=(409,))
 async def recover(call: RestCall) -> dict[str, Any]:
     try:
         since = parse_timestamp(call.body.since)

@@ -137,7 +137,7 @@ async def list_workflows(call: RestCall) -> Any:
 
 
 @endpoint("POST", "/workflows", summary="Create a workflow", tags=TAGS, body=CreateWorkflowBody,
-          response=WorkflowOut, status=201)
+          scopes=("workflows:write",), response=WorkflowOut, status=201)
 async def create_workflow(call: RestCall) -> dict[str, Any]:
     return serialise_workflow(await workflows.create(call.ctx, spec_of(call.body)))
 
@@ -148,7 +148,7 @@ async def get_workflow(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("PUT", "/workflows/{id}", summary="Update a workflow (a new definition is a new version)", tags=TAGS,
-          body=UpdateWorkflowBody, response=WorkflowOut)
+          body=UpdateWorkflowBody, scopes=("workflows:write",), response=WorkflowOut)
 async def update_workflow(call: RestCall) -> dict[str, Any]:
     return serialise_workflow(await workflows.update(call.ctx, call.path["id"], spec_of(call.body)))
 
@@ -161,7 +161,7 @@ async def delete_workflow(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("POST", "/workflows/{id}/execute", summary="Execute a workflow (answers at once; workers run it)",
-          tags=TAGS, body=ExecuteBody, response=ExecutionStartedOut, status=202)
+          tags=TAGS, body=ExecuteBody, scopes=("workflows:write",), response=ExecutionStartedOut, status=202)
 async def execute_workflow(call: RestCall) -> dict[str, Any]:
     execution = await executions.execute(call.ctx, call.path["id"], call.body.input)
     return {"executionId": execution.id, "status": execution.status, "startedAt": isoformat_z(execution.created_at)}
@@ -191,7 +191,7 @@ async def get_execution(call: RestCall) -> dict[str, Any]:
 
 @endpoint("POST", "/executions/{id}", summary='Cancel ({"action": "cancel"}) or retry ({"action": "retry"}) '
           "an execution; an execution is retried at most once (409 after: retry its retry)", tags=TAGS,
-          body=ExecutionCommand, response=ExecutionOut, errors=(409,))
+          body=ExecutionCommand, scopes=("workflows:write",), response=ExecutionOut, errors=(409,))
 async def command_execution(call: RestCall) -> dict[str, Any]:
     body: ExecutionCommand = call.body
     if body.action == "cancel":

@@ -94,7 +94,9 @@ async def approve_action(
     ctx: Context, action_id: str, *, comment: str | None = None, approver: str | None = None,
     params: Any = None, expected_params: Any = None,
 ) -> Approval:
-    """`approve`, addressed by action id as the public SDK does (409 if it never awaited approval)."""
+    """`approve`, addressed by action id as the public SDK does (409 if it never awaited approval).
+    The scope first: a key that may not decide learns nothing about the action (403, not 404/409)."""
+    require(ctx, "approvals:write")
     approval = await for_action(ctx, action_id)
     return await approve(ctx, approval.id, comment=comment, approver=approver, params=params,
                          expected_params=expected_params)
@@ -103,7 +105,8 @@ async def approve_action(
 async def reject_action(
     ctx: Context, action_id: str, *, reason: str | None = None, approver: str | None = None
 ) -> Approval:
-    """`reject`, addressed by action id as the public SDK does."""
+    """`reject`, addressed by action id as the public SDK does (the scope first, as `approve_action`)."""
+    require(ctx, "approvals:write")
     return await reject(ctx, (await for_action(ctx, action_id)).id, reason=reason, approver=approver)
 
 

@@ -74,11 +74,12 @@ def new_execution(workflow: Workflow, version: WorkflowVersion, given: Any, **fi
 
 
 async def execute(ctx: Context, workflow_id: str, given: Any) -> Execution:
-    """Queue a run of the workflow's current version (scope workflows:write)."""
+    """Queue a run of the workflow's current version (scope workflows:write, checked before the
+    input: a key without it gets 403 whatever it sent)."""
+    require(ctx, "workflows:write")
     given = _checked_input(given)
     conn = connection_for_one_statement()
     if conn is not None:
-        require(ctx, "workflows:write")
         notify = ctx.settings.wakes_by_notify
         execution = await _execute_pg(conn, ctx, lookup_id(workflow_id, "workflow"), given, notify)
         if not notify:
