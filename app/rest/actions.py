@@ -120,7 +120,7 @@ async def propose_action(call: RestCall) -> Response:
 
 
 @endpoint("GET", "/actions/{id}", summary="Get an action; with `wait`, once it is decided (long-poll)", tags=TAGS,
-          query=ActionGetQuery, also_at_root=True)
+          query=ActionGetQuery, scopes=("actions:read",), also_at_root=True)
 async def get_action(call: RestCall) -> dict[str, Any]:
     q: ActionGetQuery = call.query
     if q.wait is None:
@@ -137,7 +137,8 @@ async def consume_grant(call: RestCall) -> dict[str, Any]:
     return {"actionId": action.id, "status": action.status, "grant": grant_of(action).to_wire()}
 
 
-@endpoint("GET", "/actions", summary="List actions", tags=TAGS, query=ActionListQuery, also_at_root=True)
+@endpoint("GET", "/actions", summary="List actions", tags=TAGS, query=ActionListQuery,
+          scopes=("actions:read",), also_at_root=True)
 async def list_actions(call: RestCall) -> Response:
     q: ActionListQuery = call.query
     page = await actions.list_actions(call.ctx, status=q.status, type=q.type, limit=q.limit, cursor=q.cursor)

@@ -53,7 +53,7 @@ async def register_agent(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("GET", "/agents", summary="List agents", tags=TAGS, query=AgentListQuery, response=list[AgentOut],
-          also_at_root=True)
+          scopes=("agents:read",), also_at_root=True)
 async def list_agents(call: RestCall) -> Response:
     q: AgentListQuery = call.query
     page = await registry.list_agents(call.ctx, status=q.status, limit=q.limit, cursor=q.cursor)
@@ -78,7 +78,7 @@ async def delete_agent(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("GET", "/agents/{id}/actions", summary="List an agent's actions", tags=TAGS, query=ActionListQuery,
-          also_at_root=True)
+          scopes=("agents:read", "actions:read"), also_at_root=True)
 async def list_agent_actions(call: RestCall) -> Response:
     q: ActionListQuery = call.query
     page = await registry.list_actions(call.ctx, call.path["id"], status=q.status, type=q.type, limit=q.limit,

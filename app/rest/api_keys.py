@@ -63,7 +63,7 @@ async def create_api_key(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("GET", "/api-keys", summary="List API keys", tags=["api-keys"], query=ListQuery,
-          response=list[ApiKeyOut])
+          scopes=("admin",), response=list[ApiKeyOut])
 async def list_api_keys(call: RestCall) -> Any:
     page = await api_keys.list_keys(call.ctx, limit=call.query.limit, cursor=call.query.cursor)
     return list_response(call.request, page.items, page.next_cursor, serialise_key)

@@ -55,7 +55,7 @@ def serialise_approval(approval: Approval, reader: str | None) -> dict[str, Any]
 
 
 @endpoint("GET", "/approvals/pending", summary="Actions awaiting manual approval", tags=TAGS, query=ListQuery,
-          also_at_root=True)
+          scopes=("approvals:read",), also_at_root=True)
 async def list_pending(call: RestCall) -> Response:
     page = await approvals.list_pending(call.ctx, limit=call.query.limit, cursor=call.query.cursor)
     return list_response(call.request, page.items, page.next_cursor, lambda a: serialise_approval(a, call.ctx.key_id))

@@ -72,7 +72,7 @@ class VerificationOut(BaseModel):
     mismatch: MismatchOut | None
 
 
-@endpoint("GET", "/audit", summary="List audit entries", tags=TAGS, query=AuditListQuery,
+@endpoint("GET", "/audit", summary="List audit entries", tags=TAGS, query=AuditListQuery, scopes=("audit:read",),
           response=list[AuditEntryOut])
 async def list_audit(call: RestCall) -> Response:
     q: AuditListQuery = call.query
@@ -83,7 +83,7 @@ async def list_audit(call: RestCall) -> Response:
 
 
 @endpoint("GET", "/audit/export", summary="Export audit entries as NDJSON (sealed entries, chain order)",
-          tags=TAGS, query=RangeQuery)
+          tags=TAGS, query=RangeQuery, scopes=("audit:read",))
 async def export_audit(call: RestCall) -> Response:
     q: RangeQuery = call.query
     entries = reads.export_range(call.ctx, q.since, q.before)

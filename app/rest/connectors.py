@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.clock import isoformat_z
 from app.rest.lists import ListQuery, list_response
-from app.rest.routing import RestCall, endpoint, json_response
+from app.rest.routing import PUBLIC, RestCall, endpoint, json_response
 from models.connectors import Connector, ConnectorCall
 from resolvers.connectors import calls, connectors, running
 from resolvers.connectors.catalogue import catalogue
@@ -120,8 +120,10 @@ def serialise_call(row: ConnectorCall) -> dict[str, Any]:
     }
 
 
+# PUBLIC: the catalogue (?available=true) needs no scope, as the resolver has it; listing instances
+# needs connectors:read, checked by the resolver once the query says which was asked.
 @endpoint("GET", "/connectors", summary="List connector instances, or the catalogue with ?available=true",
-          tags=TAGS, query=ConnectorListQuery, response=list[ConnectorOut] | list[CatalogueEntryOut])
+          tags=TAGS, query=ConnectorListQuery, scopes=PUBLIC, response=list[ConnectorOut] | list[CatalogueEntryOut])
 async def list_connectors(call: RestCall) -> Any:
     if call.query.available:
         return json_response(catalogue(), 200)
@@ -164,7 +166,7 @@ async def run_action(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("GET", "/connectors/{id}/calls", summary="A connector's call log, newest first", tags=TAGS,
-          query=CallQuery, response=list[CallOut])
+          query=CallQuery, scopes=("connectors:read",), response=list[CallOut])
 async def list_calls(call: RestCall) -> Any:
     query: CallQuery = call.query
     page = await calls.list_calls(call.ctx, call.path["id"], status=query.status, limit=query.limit,

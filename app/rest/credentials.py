@@ -69,7 +69,7 @@ async def create_credential(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("GET", "/credentials", summary="List credentials (sanitized)", tags=TAGS, query=ListQuery,
-          response=list[CredentialOut])
+          scopes=("credentials:read",), response=list[CredentialOut])
 async def list_credentials(call: RestCall) -> Any:
     page = await credentials.list_credentials(call.ctx, limit=call.query.limit, cursor=call.query.cursor)
     return list_response(call.request, page.items, page.next_cursor, serialise_credential)

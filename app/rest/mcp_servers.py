@@ -79,7 +79,7 @@ def serialise_server(row: McpServer) -> dict[str, Any]:
 
 
 @endpoint("GET", "/mcp-servers", summary="List upstream MCP servers", tags=TAGS, query=ListQuery,
-          response=list[McpServerOut])
+          scopes=("connectors:read",), response=list[McpServerOut])
 async def list_mcp_servers(call: RestCall) -> Any:
     page = await servers.list_servers(call.ctx, limit=call.query.limit, cursor=call.query.cursor)
     return list_response(call.request, page.items, page.next_cursor, serialise_server)

@@ -57,7 +57,8 @@ async def create_policy(call: RestCall) -> dict[str, Any]:
     return serialise_policy(await policies.create(call.ctx, call.body))
 
 
-@endpoint("GET", "/policy", summary="List policies", tags=TAGS, query=PolicyListQuery, also_at_root=True)
+@endpoint("GET", "/policy", summary="List policies", tags=TAGS, query=PolicyListQuery,
+          scopes=("policies:read",), also_at_root=True)
 async def list_policies(call: RestCall) -> Response:
     q: PolicyListQuery = call.query
     if q.actionType is not None:

@@ -38,7 +38,7 @@ def serialise_version(row: PolicyVersion) -> dict[str, Any]:
 
 
 @endpoint("GET", "/policy/{id}/versions", summary="A policy's versions, newest first (archived policies too)",
-          tags=TAGS, query=VersionListQuery, also_at_root=True)
+          tags=TAGS, query=VersionListQuery, scopes=("policies:read",), also_at_root=True)
 async def list_versions(call: RestCall) -> Response:
     q: VersionListQuery = call.query
     page = await versions.list_versions(call.ctx, call.path["id"], limit=q.limit, cursor=q.cursor)

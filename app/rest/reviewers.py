@@ -37,7 +37,7 @@ async def create_group(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("GET", "/reviewer-groups", summary="List reviewer groups", tags=TAGS, query=ListQuery,
-          response=list[ReviewerGroupOut])
+          scopes=("policies:read",), response=list[ReviewerGroupOut])
 async def list_groups(call: RestCall) -> Any:
     page = await reviewers.list_groups(call.ctx, limit=call.query.limit, cursor=call.query.cursor)
     return list_response(call.request, page.items, page.next_cursor, serialise_group)

@@ -4,10 +4,13 @@ A handler receives a `RestCall` (Context, validated body and query, path params)
 JSON-able value; domain errors become the documented error body in one place. Every endpoint is
 recorded in ENDPOINTS so that the OpenAPI document is generated from what the server really serves.
 
-An endpoint that takes a JSON body declares the scopes its resolver requires (`scopes=`), and they
-are checked before the body is read: a key lacking them gets 403 FORBIDDEN whatever it sent, as
-GraphQL answers, never a 400 that teaches it the body's rules. Malformed JSON included: the body
-is not read at all. The resolver still checks the same scopes (it is the rule; this is the order).
+An endpoint that takes a JSON body or a query string declares the scopes its resolver requires
+(`scopes=`), and they are checked before the body is read or the query parsed: a key lacking them
+gets 403 FORBIDDEN whatever it sent, as GraphQL answers, never a 400 that teaches it the body's or
+query's rules. Malformed JSON included: the body is not read at all. The resolver still checks the
+same scopes (it is the rule; this is the order). `scopes=PUBLIC` says, on purpose, that nothing is
+checked first: the resolver decides from the parsed query (GET /connectors?available=true, the
+public catalogue).
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ class Endpoint:
 
 ENDPOINTS: list[Endpoint] = []
 
+# No scope checked before the query: the resolver decides what the parsed query needs.
+PUBLIC: tuple[str, ...] = ()
+
 
 def endpoint(
     method: str,
@@ -75,17 +81,22 @@ def endpoint(
     status: int = 200,
     also_at_root: bool = False,
     errors: tuple[int, ...] = (),
-    scopes: tuple[str, ...] = (),
+    scopes: tuple[str, ...] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Register a handler at `/api/v1{path}` (and at `{path}` for the governance documents). One
-    with a `body` must name the `scopes` its resolver requires: they are checked before the body."""
+    with a `body` must name the `scopes` its resolver requires: they are checked before the body.
+    One with a `query` must declare them too, if only as PUBLIC: they are checked before the query."""
     if body is not None and not scopes:
         raise TypeError(f"{method} {path}: an endpoint with a body declares the scopes its resolver requires")
+    if query is not None and scopes is None:
+        raise TypeError(f"{method} {path}: an endpoint with a query declares the scopes its resolver requires "
+                        "(or PUBLIC)")
+    checked = scopes or ()
 
     def register(handler: Handler) -> Handler:
         paths = [f"/api/v1{path}"] + ([path] if also_at_root else [])
         ENDPOINTS.append(Endpoint(method, path, handler, summary, tags, body, query, response, status, paths, errors,
-                                  scopes))
+                                  checked))
         return handler
 
     return register

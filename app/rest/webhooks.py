@@ -149,7 +149,8 @@ async def create_webhook(call: RestCall) -> dict[str, Any]:
     return {**serialise_webhook(created.webhook), "secret": created.secret}
 
 
-@endpoint("GET", "/webhooks", summary="List webhooks", tags=TAGS, query=ListQuery, response=list[WebhookOut])
+@endpoint("GET", "/webhooks", summary="List webhooks", tags=TAGS, query=ListQuery, scopes=("webhooks:read",),
+          response=list[WebhookOut])
 async def list_webhooks(call: RestCall) -> Any:
     page = await webhooks.list_webhooks(call.ctx, limit=call.query.limit, cursor=call.query.cursor)
     return list_response(call.request, page.items, page.next_cursor, serialise_webhook)
@@ -192,7 +193,7 @@ async def test_webhook(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("GET", "/webhooks/{id}/deliveries", summary="List deliveries with their attempts", tags=TAGS,
-          query=DeliveryQuery, response=list[DeliveryOut])
+          query=DeliveryQuery, scopes=("webhooks:read",), response=list[DeliveryOut])
 async def list_deliveries(call: RestCall) -> Any:
     query: DeliveryQuery = call.query
     page = await deliveries.list_deliveries(

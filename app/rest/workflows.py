@@ -130,7 +130,8 @@ def serialise_execution(row: Execution) -> dict[str, Any]:
             "steps": [serialise_step(step) for step in steps_of(row)]}
 
 
-@endpoint("GET", "/workflows", summary="List workflows", tags=TAGS, query=ListQuery, response=list[WorkflowSummaryOut])
+@endpoint("GET", "/workflows", summary="List workflows", tags=TAGS, query=ListQuery,
+          scopes=("workflows:read",), response=list[WorkflowSummaryOut])
 async def list_workflows(call: RestCall) -> Any:
     page = await workflows.list_workflows(call.ctx, limit=call.query.limit, cursor=call.query.cursor)
     return list_response(call.request, page.items, page.next_cursor, serialise_summary)
@@ -168,7 +169,7 @@ async def execute_workflow(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("GET", "/workflows/{id}/executions", summary="A workflow's executions, newest first", tags=TAGS,
-          query=ExecutionQuery, response=list[ExecutionOut])
+          query=ExecutionQuery, scopes=("workflows:read",), response=list[ExecutionOut])
 async def list_workflow_executions(call: RestCall) -> Any:
     query: ExecutionQuery = call.query
     page = await executions.list_executions(call.ctx, workflow_id=call.path["id"], status=query.status,
@@ -177,7 +178,7 @@ async def list_workflow_executions(call: RestCall) -> Any:
 
 
 @endpoint("GET", "/executions", summary="Executions, newest first (?status=)", tags=TAGS, query=ExecutionQuery,
-          response=list[ExecutionOut])
+          scopes=("workflows:read",), response=list[ExecutionOut])
 async def list_executions(call: RestCall) -> Any:
     query: ExecutionQuery = call.query
     page = await executions.list_executions(call.ctx, status=query.status, limit=query.limit, cursor=query.cursor)
