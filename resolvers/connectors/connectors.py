@@ -142,16 +142,20 @@ async def delete(ctx: Context, connector_id: str) -> Connector:
     """Delete the instance and its call log; its credential stays. 409 while a workflow's step calls
     it or an active policy notifies it: their next runs would fail on a connector that is gone."""
     connector = await find(ctx, connector_id, "connectors:write")
-    workflow = await workflow_calling(ctx.organization_id, connector_id=connector.id)
-    if workflow is not None:
-        raise Conflict(f"connector {connector.id} is called by workflow {workflow.id} ({workflow.name}); "
-                       "change that workflow's steps or delete it first")
-    policy = await policy_notifying(ctx.organization_id, connector.id)
-    if policy is not None:
-        raise Conflict(f"connector {connector.id} is notified by policy {policy.id} ({policy.name}); "
-                       "remove it from that policy's notify or archive the policy first")
-    async with atomic():
-        await connector.delete()
+    async with atomic() as conn:
+        # Locked before the reference check (FOR UPDATE on PostgreSQL; SQLite runs one transaction at
+        # a time): a workflow save locks the connectors it names (workflows.lock_connectors), so it
+        # either committed before this check, which then sees it, or waits and finds the row gone.
+        connector = await owned(Connector, ctx, connector.id, "connector", conn=conn, lock=True)
+        workflow = await workflow_calling(ctx.organization_id, connector_id=connector.id)
+        if workflow is not None:
+            raise Conflict(f"connector {connector.id} is called by workflow {workflow.id} ({workflow.name}); "
+                           "change that workflow's steps or delete it first")
+        policy = await policy_notifying(ctx.organization_id, connector.id)
+        if policy is not None:
+            raise Conflict(f"connector {connector.id} is notified by policy {policy.id} ({policy.name}); "
+                           "remove it from that policy's notify or archive the policy first")
+        await connector.delete(using_db=conn)
         await emit(ctx.services, ctx.organization_id, "connector.deleted", _summary(connector))
         await trail.record(ctx, "connector.deleted", connector.id, trail.deleted(_audited(connector)))
     return connector

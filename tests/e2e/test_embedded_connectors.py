@@ -33,8 +33,20 @@ async def test_connectors_work_on_sqlite_with_the_embedded_key_file(tmp_path: Pa
                 ran = await c.post(f"/api/v1/connectors/{connector['id']}/actions/delete", json={"input": DOC_INPUT})
                 in_use = await c.delete(f"/api/v1/credentials/{credential['id']}")
                 calls = (await c.get(f"/api/v1/connectors/{connector['id']}/calls")).json()
+                # the connector's delete and a workflow's save lock on SQLite too (one transaction at a time)
+                steps = [{"name": "d", "type": "connector", "config": {
+                    "connectorId": connector["id"], "action": "delete", "input": DOC_INPUT}}]
+                workflow = await c.post("/api/v1/workflows", json={"name": "w", "definition": {"steps": steps}})
+                called = await c.delete(f"/api/v1/connectors/{connector['id']}")
+                await c.delete(f"/api/v1/workflows/{workflow.json()['id']}")
+                deleted = await c.delete(f"/api/v1/connectors/{connector['id']}")
+                gone = await c.post("/api/v1/workflows", json={"name": "w", "definition": {"steps": steps}})
     assert ran.status_code == 200, ran.text
     assert api.requests[0].headers["X-Customer-Key"] == CUSTOMER_KEY and CUSTOMER_KEY not in ran.text
     assert in_use.status_code == 409 and connector["id"] in in_use.json()["message"]
     assert [call["status"] for call in calls] == ["succeeded"]
     assert (tmp_path / "gatehouse.db.encryption-keys").exists()
+    assert workflow.status_code == 201, workflow.text
+    assert called.status_code == 409 and workflow.json()["id"] in called.json()["message"], called.text
+    assert deleted.status_code == 200, deleted.text
+    assert gone.status_code == 400 and "not found" in gone.json()["message"], gone.text
