@@ -4,22 +4,22 @@ transaction, and the delete checked for references, then deleted: each could pas
 the other committed. Now the delete holds the connector FOR UPDATE across its check and the save
 locks the connectors it calls (FOR KEY SHARE) in its transaction and checks them again.
 
-The interleavings are forced with hooks that hold one side between its check and its commit, so
-the tests do not depend on timing; a last one runs both requests together several times."""
+The interleavings are forced by a second PostgreSQL connection that holds the connector's row the
+way the other side does and commits its change while the request waits, so the tests do not depend
+on timing; a last one runs both requests together several times."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import asyncpg
 import httpx
-import pytest
+import orjson
 
 from models.connectors import Connector
 from models.workflows import Workflow
-from resolvers.connectors import connectors as connector_resolvers
-from resolvers.workflows import workflows as workflow_resolvers
-from tests.conftest import Tenant
+from tests.conftest import DATABASE_URL, Tenant
 from tests.workflows.test_references import _connector, _credential
 
 
@@ -39,72 +39,51 @@ async def _dangling(organization_id: str) -> list[str]:
     return found
 
 
-async def test_a_save_held_after_its_check_is_refused_once_the_connector_is_deleted(
-        tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
-    checked, go_on = asyncio.Event(), asyncio.Event()
-    real = workflow_resolvers.connector_check
-
-    def held(ctx: Any) -> Any:
-        check = real(ctx)
-
-        async def wait_after(connector_id: str, action: str) -> dict[str, Any] | None:
-            found = await check(connector_id, action)
-            checked.set()
-            await go_on.wait()
-            return found
-
-        return wait_after
-
-    monkeypatch.setattr(workflow_resolvers, "connector_check", held)
+async def test_a_save_waits_for_a_delete_under_way_and_is_refused_once_it_commits(tenant: Tenant) -> None:
+    """Another transaction holds the connector as a delete does (FOR UPDATE) and deletes it: the save,
+    past its own check, waits for it and then finds the connector gone."""
     async with tenant.client() as c:
         connector = await _connector(c, await _credential(c, "race"))
-        body = {"name": "wf", "definition": _definition(connector)}
-        save = asyncio.create_task(c.post("/api/v1/workflows", json=body))
+        holder = await asyncpg.connect(DATABASE_URL)
         try:
-            await asyncio.wait_for(checked.wait(), 5)
-            deleted = await c.delete(f"/api/v1/connectors/{connector}")  # nothing names it yet
+            async with holder.transaction():
+                await holder.execute("SELECT id FROM connectors WHERE id = $1 FOR UPDATE", connector)
+                save = asyncio.create_task(c.post("/api/v1/workflows",
+                                                  json={"name": "wf", "definition": _definition(connector)}))
+                await asyncio.sleep(0.5)
+                assert not save.done()  # it waits on the delete's lock
+                await holder.execute("DELETE FROM connectors WHERE id = $1", connector)
+            saved = await asyncio.wait_for(save, 10)
         finally:
-            go_on.set()
-        saved = await save
-        assert deleted.status_code == 200, deleted.text
+            await holder.close()
     assert saved.status_code == 400, saved.text
     assert saved.json()["error"] == "VALIDATION_ERROR" and f"connector {connector} not found" in saved.json()["message"]
     assert await _dangling(tenant.organization_id) == []
 
 
-async def test_a_delete_held_after_its_check_makes_the_save_wait_and_refuses_it(
-        tenant: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
-    checked, go_on = asyncio.Event(), asyncio.Event()
-    real = connector_resolvers.policy_notifying  # the delete's last reference check
-
-    async def held(organization_id: str, connector_id: str) -> Any:
-        found = await real(organization_id, connector_id)
-        checked.set()
-        await go_on.wait()
-        return found
-
-    monkeypatch.setattr(connector_resolvers, "policy_notifying", held)
+async def test_a_delete_waits_for_a_save_under_way_and_sees_what_it_committed(tenant: Tenant) -> None:
+    """Another transaction holds the connector as a save does (FOR KEY SHARE) and points a workflow's
+    definition at it: the delete waits for it and then answers 409 naming that workflow."""
     async with tenant.client() as c:
         connector = await _connector(c, await _credential(c, "race"))
         workflow = await c.post("/api/v1/workflows", json={"name": "wf", "definition": {"steps": [
             {"name": "wait", "type": "delay", "config": {"seconds": 1}}]}})
         assert workflow.status_code == 201, workflow.text
-        delete = asyncio.create_task(c.delete(f"/api/v1/connectors/{connector}"))
+        holder = await asyncpg.connect(DATABASE_URL)
         try:
-            await asyncio.wait_for(checked.wait(), 5)  # no workflow calls it yet: the delete goes ahead
-            save = asyncio.create_task(c.put(f"/api/v1/workflows/{workflow.json()['id']}",
-                                             json={"definition": _definition(connector)}))
-            await asyncio.sleep(0.3)  # the save waits for the delete's lock (or has not reached it yet)
-            waited = not save.done()
+            async with holder.transaction():
+                await holder.execute("SELECT id FROM connectors WHERE id = $1 FOR KEY SHARE", connector)
+                await holder.execute("UPDATE workflows SET definition = $2::jsonb WHERE id = $1",
+                                     workflow.json()["id"], orjson.dumps(_definition(connector)).decode())
+                delete = asyncio.create_task(c.delete(f"/api/v1/connectors/{connector}"))
+                await asyncio.sleep(0.5)
+                assert not delete.done()  # it waits on the save's lock
+            deleted = await asyncio.wait_for(delete, 10)
         finally:
-            go_on.set()
-        deleted, saved = await delete, await save
-        assert waited, saved.text
-    assert deleted.status_code == 200, deleted.text
-    assert saved.status_code == 400, saved.text
-    assert f"connector {connector} not found" in saved.json()["message"], saved.text
-    assert await _dangling(tenant.organization_id) == []
-    assert (await Workflow.get(id=workflow.json()["id"])).version == 1
+            await holder.close()
+    assert deleted.status_code == 409, deleted.text
+    assert workflow.json()["id"] in deleted.json()["message"], deleted.text
+    assert await Connector.exists(id=connector)
 
 
 async def test_saving_and_deleting_together_never_leave_a_dangling_step(tenant: Tenant) -> None:
