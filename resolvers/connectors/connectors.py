@@ -144,7 +144,7 @@ async def delete(ctx: Context, connector_id: str) -> Connector:
     connector = await find(ctx, connector_id, "connectors:write")
     async with atomic() as conn:
         # Locked before the reference check (FOR UPDATE on PostgreSQL; SQLite runs one transaction at
-        # a time): a workflow save locks the connectors it names (workflows.lock_connectors), so it
+        # a time): a workflow or policy save holds the connectors it names (lookup.held_for_reference), so it
         # either committed before this check, which then sees it, or waits and finds the row gone.
         connector = await owned(Connector, ctx, connector.id, "connector", conn=conn, lock=True)
         workflow = await workflow_calling(ctx.organization_id, connector_id=connector.id)

@@ -170,6 +170,24 @@ async def delete(ctx: Context, credential_id: str) -> Credential:
     """Delete a credential no connector, no MCP server and no workflow's http_request step uses; 409
     naming the one that still does."""
     credential = await find(ctx, credential_id, "credentials:write")
+    try:
+        async with atomic() as conn:
+            # Locked before the reference checks (FOR UPDATE on PostgreSQL): a workflow save holds the
+            # credentials its steps send (lookup.held_for_reference), so it either committed before
+            # the check, which then sees it, or waits and finds the row gone.
+            credential = await owned(Credential, ctx, credential.id, "credential", conn=conn, lock=True)
+            await _refuse_if_used(ctx, credential)
+            await credential.delete(using_db=conn)
+            await emit(ctx.services, ctx.organization_id, "credential.deleted", _sanitized(credential))
+            await trail.record(ctx, "credential.deleted", credential.id, trail.deleted(_audited(credential)))
+    except IntegrityError:  # a connector took it up meanwhile; the foreign key refused the delete
+        user = await Connector.filter(organization_id=ctx.organization_id, credential_id=credential.id).first()
+        raise _in_use(credential, user) from None
+    return credential
+
+
+async def _refuse_if_used(ctx: Context, credential: Credential) -> None:
+    """409 naming a connector, an MCP server or a workflow's http_request step that uses it."""
     user = await Connector.filter(organization_id=ctx.organization_id, credential_id=credential.id).first()
     if user is not None:
         raise _in_use(credential, user)
@@ -180,15 +198,6 @@ async def delete(ctx: Context, credential_id: str) -> Credential:
     if workflow is not None:
         raise Conflict(f"credential {credential.id} is sent by workflow {workflow.id} ({workflow.name}); "
                        "change that workflow's http_request steps or delete it first")
-    try:
-        async with atomic():
-            await credential.delete()
-            await emit(ctx.services, ctx.organization_id, "credential.deleted", _sanitized(credential))
-            await trail.record(ctx, "credential.deleted", credential.id, trail.deleted(_audited(credential)))
-    except IntegrityError:  # a connector took it up meanwhile; the foreign key refused the delete
-        user = await Connector.filter(organization_id=ctx.organization_id, credential_id=credential.id).first()
-        raise _in_use(credential, user) from None
-    return credential
 
 
 def _in_use(credential: Credential, user: Connector | McpServer | None) -> Conflict:

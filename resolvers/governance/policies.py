@@ -24,7 +24,7 @@ from resolvers.governance.inputs import PolicyIn, PolicyPatch, parse
 from resolvers.governance.rules import RuleError, agent_ids_named, validate_rules
 from resolvers.governance.versions import record as record_version
 from resolvers.lookup import owned
-from resolvers.notifications.targets import checked_notify
+from resolvers.notifications.targets import checked_notify, hold_notified
 from resolvers.pagination import MAX_LIMIT, Page, check_limit, paginate
 
 STATUSES: Final = ("active", "archived")
@@ -65,6 +65,8 @@ async def create(ctx: Context, data: Any) -> Policy:
     policy_id = new_id("pol")
     async with atomic() as conn:
         rules = await resolve_rules(ctx.organization_id, rules, conn)  # groups locked until commit
+        if spec.status == "active":
+            await hold_notified(ctx, notify, conn)
         policy = await Policy.create(
             id=policy_id, organization_id=ctx.organization_id, name=spec.name or f"policy-{policy_id[4:12]}",
             description=spec.description, mode=spec.mode, status=spec.status, rules=rules, notify=notify,
@@ -151,6 +153,8 @@ async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
         before = _audited(policy)
         for key, value in changes.items():
             setattr(policy, key, value)
+        if policy.status == "active" and ("notify" in changes or before["status"] != "active"):
+            await hold_notified(ctx, policy.notify or [], conn)
         policy.version += 1
         await policy.save(using_db=conn)
         await record_version(policy, ctx.key_id, conn)

@@ -17,6 +17,7 @@ from resolvers.connectors.catalogue import kind_of
 from resolvers.connectors.providers import smtp
 from resolvers.context import Context
 from resolvers.errors import Invalid
+from resolvers.lookup import held_for_reference
 from resolvers.notifications.messages import DEFAULT_ACTIONS, NOTIFY_TYPES, SAMPLE_EVENT, input_for
 
 MAX_TARGETS: Final = 10
@@ -33,6 +34,18 @@ async def checked_notify(ctx: Context, raw: Any) -> list[dict[str, Any]]:
     ids = {e["connector"] for e in entries}
     found = {c.id: c for c in await Connector.filter(organization_id=ctx.organization_id, id__in=list(ids))}
     return [_resolved(entry, found.get(entry["connector"]), f"notify[{i}]") for i, entry in enumerate(entries)]
+
+
+async def hold_notified(ctx: Context, notify: list[dict[str, Any]], conn: Any) -> None:
+    """Hold the connectors an active policy's checked `notify` names for the saving transaction
+    (lookup.held_for_reference) and refuse one deleted since `checked_notify` saw it: connectors.delete
+    refuses while an active policy notifies the connector, under a FOR UPDATE lock this waits for
+    (or makes wait), so a save racing it never leaves an active policy notifying what is gone."""
+    present = await held_for_reference(Connector, ctx, {entry["connector"] for entry in notify}, conn)
+    for i, entry in enumerate(notify):
+        if entry["connector"] not in present:
+            raise Invalid(f"notify[{i}].connector: {entry['connector']} is not a {', '.join(NOTIFY_TYPES)} "
+                          "connector of this organization")
 
 
 def _entry(item: Any, path: str) -> dict[str, Any]:

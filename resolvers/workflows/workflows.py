@@ -21,7 +21,7 @@ from resolvers.audit import trail
 from resolvers.connectors.catalogue import kind_of
 from resolvers.context import Context
 from resolvers.errors import Invalid, NotFound
-from resolvers.lookup import lookup_id, owned
+from resolvers.lookup import held_for_reference, lookup_id, owned
 from resolvers.pagination import Page, paginate
 from resolvers.validation import check_name
 from resolvers.workflows.cancelling import cancel_unfinished
@@ -77,30 +77,25 @@ async def _check_credentials(ctx: Context, definition: dict[str, Any]) -> None:
             raise Invalid(f"{where}: credential {credential_id} is for provider {credential.provider!r}, not 'http'")
 
 
-async def lock_connectors(ctx: Context, conn: Any, definition: dict[str, Any]) -> None:
-    """Lock the connectors the definition's steps call for the saving transaction and check they still
-    exist: `connector_check` ran before it, and a connector deleted since would leave the saved
-    definition calling one that is gone (connectors.delete checks its references under a FOR UPDATE
-    lock that this FOR KEY SHARE waits for, or makes it wait). SQLite runs one transaction at a time."""
-    called = {step["config"]["connectorId"]: (index, step["name"]) for index, step in
-              reversed(list(enumerate(definition["steps"]))) if step["type"] == "connector"}
-    if not called:
-        return
-    ids = sorted(called)  # one lock order
-    if conn.capabilities.dialect == "postgres":
-        rows = await conn.execute_query_dict(_LOCK_CONNECTORS_PG, [ctx.organization_id, ids])
-        present = {row["id"] for row in rows}
-    else:
-        present = set(await Connector.filter(organization_id=ctx.organization_id, id__in=ids)
-                      .using_db(conn).values_list("id", flat=True))
-    for connector_id in ids:
-        if connector_id not in present:
-            index, name = called[connector_id]
-            raise Invalid(f"steps[{index}] {name!r}: config.connectorId: connector {connector_id} not found")
+async def hold_references(ctx: Context, conn: Any, definition: dict[str, Any]) -> None:
+    """Hold the connectors and credentials the definition's steps call for the saving transaction
+    (lookup.held_for_reference) and check they still exist: `connector_check` and `_check_credentials`
+    ran before it, and one deleted since would leave the saved definition calling what is gone
+    (connectors.delete and credentials.delete check their references under a FOR UPDATE lock)."""
+    for model, step_type, field, what in _REFERENCES:
+        named = {step["config"][field]: (index, step["name"]) for index, step in
+                 reversed(list(enumerate(definition["steps"])))
+                 if step["type"] == step_type and step["config"].get(field) is not None}
+        present = await held_for_reference(model, ctx, set(named), conn)
+        for ident in sorted(set(named) - present):
+            index, name = named[ident]
+            raise Invalid(f"steps[{index}] {name!r}: config.{field}: {what} {ident} not found")
 
 
-_LOCK_CONNECTORS_PG = ("SELECT id FROM connectors WHERE organization_id = $1 AND id = ANY($2::text[]) "
-                       "ORDER BY id FOR KEY SHARE")
+_REFERENCES: tuple[tuple[type[Connector] | type[Credential], str, str, str], ...] = (
+    (Connector, "connector", "connectorId", "connector"),
+    (Credential, "http_request", "credentialId", "credential"),
+)
 
 
 def _description(value: Any) -> str | None:
@@ -162,7 +157,7 @@ async def create(ctx: Context, spec: WorkflowSpec) -> Workflow:
     workflow = Workflow(id=new_id("wf"), organization_id=ctx.organization_id, version=1)
     await _apply(ctx, workflow, spec)
     async with atomic() as conn:
-        await lock_connectors(ctx, conn, workflow.definition)
+        await hold_references(ctx, conn, workflow.definition)
         await workflow.save()
         await WorkflowVersion.create(workflow_id=workflow.id, number=1, definition=workflow.definition)
         await trail.record(ctx, "workflow.created", workflow.id, trail.created(_audited(workflow)))
@@ -190,7 +185,7 @@ async def update(ctx: Context, workflow_id: str, spec: WorkflowSpec) -> Workflow
     changed = await _apply(ctx, workflow, spec)
     async with atomic() as conn:
         if "definition" in changed:
-            await lock_connectors(ctx, conn, workflow.definition)
+            await hold_references(ctx, conn, workflow.definition)
             workflow.version += 1
             changed.append("version")
             await WorkflowVersion.create(workflow_id=workflow.id, number=workflow.version,

@@ -17,7 +17,8 @@ import asyncpg
 import httpx
 import orjson
 
-from models.connectors import Connector
+from models.connectors import Connector, Credential
+from models.governance import Policy
 from models.workflows import Workflow
 from tests.conftest import DATABASE_URL, Tenant
 from tests.workflows.test_references import _connector, _credential
@@ -100,3 +101,77 @@ async def test_saving_and_deleting_together_never_leave_a_dangling_step(tenant: 
             if saved.status_code == 201:
                 assert (await c.delete(f"/api/v1/workflows/{saved.json()['id']}")).status_code == 200
         assert await _dangling(tenant.organization_id) == []
+
+
+def _sending(credential_id: str) -> dict[str, Any]:
+    return {"steps": [{"name": "call", "type": "http_request", "config": {"url": "https://api.example.com/x",
+                                                                        "credentialId": credential_id}}]}
+
+
+async def _held_while(statements: list[tuple[str, list[Any]]], request: Any) -> httpx.Response:
+    """`request` started while another PostgreSQL transaction runs `statements` (the first takes its
+    row lock); checks it waits for that transaction, then returns its answer once it committed."""
+    holder = await asyncpg.connect(DATABASE_URL)
+    try:
+        async with holder.transaction():
+            for sql, args in statements:
+                await holder.execute(sql, *args)
+            answer = asyncio.create_task(request)
+            await asyncio.sleep(0.5)
+            assert not answer.done()  # it waits on the other side's lock
+        return await asyncio.wait_for(answer, 10)
+    finally:
+        await holder.close()
+
+
+async def test_a_credential_delete_waits_for_a_save_under_way_and_sees_its_step(tenant: Tenant) -> None:
+    async with tenant.client() as c:
+        sent = await _credential(c, "sent", "http")
+        workflow = await c.post("/api/v1/workflows", json={"name": "wf", "definition": {"steps": [
+            {"name": "wait", "type": "delay", "config": {"seconds": 1}}]}})
+        assert workflow.status_code == 201, workflow.text
+        deleted = await _held_while([
+            ("SELECT id FROM credentials WHERE id = $1 FOR KEY SHARE", [sent]),
+            ("UPDATE workflows SET definition = $2::jsonb WHERE id = $1",
+             [workflow.json()["id"], orjson.dumps(_sending(sent)).decode()])],
+            c.delete(f"/api/v1/credentials/{sent}"))
+    assert deleted.status_code == 409 and workflow.json()["id"] in deleted.json()["message"], deleted.text
+    assert await Credential.exists(id=sent)
+
+
+async def test_a_save_sending_a_credential_waits_for_its_delete_and_is_refused(tenant: Tenant) -> None:
+    async with tenant.client() as c:
+        sent = await _credential(c, "sent", "http")
+        saved = await _held_while([("SELECT id FROM credentials WHERE id = $1 FOR UPDATE", [sent]),
+                                   ("DELETE FROM credentials WHERE id = $1", [sent])],
+                                  c.post("/api/v1/workflows", json={"name": "wf", "definition": _sending(sent)}))
+    assert saved.status_code == 400, saved.text
+    assert f"config.credentialId: credential {sent} not found" in saved.json()["message"], saved.text
+    assert not await Workflow.filter(organization_id=tenant.organization_id).exists()
+
+
+async def test_an_active_policy_saved_while_its_connector_is_deleted_is_refused(tenant: Tenant) -> None:
+    async with tenant.client() as c:
+        connector = await _connector(c, await _credential(c, "notify"))
+        body = {"name": "tell", "rules": [{"when": {"actionType": "pay"}}], "notify": [connector]}
+        saved = await _held_while([("SELECT id FROM connectors WHERE id = $1 FOR UPDATE", [connector]),
+                                   ("DELETE FROM connectors WHERE id = $1", [connector])],
+                                  c.post("/api/v1/policy", json=body))
+    assert saved.status_code == 400, saved.text
+    assert f"notify[0].connector: {connector} is not a" in saved.json()["message"], saved.text
+    assert not await Policy.filter(organization_id=tenant.organization_id, name="tell").exists()
+
+
+async def test_a_policy_reactivated_after_its_connector_went_is_refused(tenant: Tenant) -> None:
+    """An archived policy does not hold its connector (the delete goes ahead); made active again, it
+    would notify one that is gone."""
+    async with tenant.client() as c:
+        connector = await _connector(c, await _credential(c, "notify"))
+        policy = (await c.post("/api/v1/policy", json={"name": "tell", "rules": [{"when": {"actionType": "pay"}}],
+                                                       "notify": [connector], "status": "archived"})).json()
+        assert (await c.delete(f"/api/v1/connectors/{connector}")).status_code == 200
+        reactivated = await c.put(f"/api/v1/policy/{policy['id']}", json={"status": "active"})
+        assert reactivated.status_code == 400, reactivated.text
+        assert f"notify[0].connector: {connector}" in reactivated.json()["message"], reactivated.text
+        again = await c.put(f"/api/v1/policy/{policy['id']}", json={"status": "active", "notify": []})
+        assert again.status_code == 200 and again.json()["status"] == "active", again.text
