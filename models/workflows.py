@@ -82,6 +82,9 @@ class Execution(Model):
     # the execution whose ids the calls out's idempotency keys carry, NULL: its own; a retry's is its
     # chain's first run's (or a `fromStart` retry's), so a call the provider took is not made twice (0025)
     idempotency_root = fields.CharField(max_length=32, null=True)
+    # how many executions precede it in its chain of triggers: 0 when a caller started it (or an event
+    # no execution caused); the sink refuses a start past sink.MAX_TRIGGER_DEPTH, which would loop (0026)
+    trigger_depth = fields.IntField(default=0)
     current_step = fields.IntField(default=0)
     next_run_at = fields.DatetimeField(null=True)
     claimed_until = fields.DatetimeField(null=True)

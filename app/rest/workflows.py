@@ -93,6 +93,7 @@ class ExecutionOut(BaseModel):
     error: str | None
     trigger: Any
     retryOf: str | None
+    triggerDepth: int
     currentStep: int
     startedAt: str
     runStartedAt: str | None
@@ -125,7 +126,8 @@ def serialise_step(row: ExecutionStep) -> dict[str, Any]:
 def serialise_execution(row: Execution) -> dict[str, Any]:
     return {"id": row.id, "workflowId": row.workflow_id, "status": row.status, "input": row.input,
             "output": row.output, "error": row.error, "trigger": row.trigger, "retryOf": row.retry_of,
-            "currentStep": row.current_step, "startedAt": isoformat_z(row.created_at),
+            "triggerDepth": row.trigger_depth, "currentStep": row.current_step,
+            "startedAt": isoformat_z(row.created_at),
             "runStartedAt": isoformat_z(row.started_at), "finishedAt": isoformat_z(row.finished_at),
             "steps": [serialise_step(step) for step in steps_of(row)]}
 

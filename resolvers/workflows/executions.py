@@ -204,7 +204,8 @@ async def retry(ctx: Context, execution_id: str, *, from_start: bool = False) ->
     version = await WorkflowVersion.get(id=old.version_id)
     root = None if from_start else old.idempotency_root or old.id
     execution = new_execution(workflow, version, old.input, trigger=old.trigger, retry_of=old.id,
-                              current_step=len(kept), idempotency_root=root)
+                              current_step=len(kept), idempotency_root=root,
+                              trigger_depth=old.trigger_depth)  # the same link of its chain of triggers
     audited = {"retryOf": old.id, "workflowId": workflow.id, "fromStart": from_start, "stepsReused": len(kept)}
     try:
         await _start_retry(ctx, execution, kept, audited)

@@ -58,7 +58,7 @@ def idempotency_key(execution: Execution, step: dict[str, Any]) -> str:
     """`{executionId}:{step}`, where a retry's calls out name the run it retries (`idempotency_root`):
     the provider replays a call it took instead of acting twice. An approval step's key stays its own
     execution's: a retry asks for a new decision rather than reading back the one that failed the run
-    (rejected, expired, withdrawn), and sink.origins_of reads the proposing execution from it."""
+    (rejected, expired, withdrawn), and sink.causes_of reads the proposing execution from it."""
     run = execution.id if step["type"] == "approval" else execution.idempotency_root or execution.id
     return f"{run}:{step['name']}"
 

@@ -4,13 +4,21 @@ events trigger, and wake the executions waiting for an action that was just deci
 A trigger starts at most one execution per (workflow, event): `trigger_key` is unique, so an event
 relayed twice (a relay that died before its commit) is skipped the second time. A workflow's own
 events never trigger the same workflow, which would loop: neither its `workflow.*` events nor the
-events of an action its own approval step proposed (`origins_of`).
+events of an action its own approval step proposed (`causes_of`).
+
+Workflows can still loop through each other (A's `workflow.completed` starts B, B's starts A; or
+their approval steps' decisions), so every execution counts how many executions precede it in its
+chain of triggers (`trigger_depth`): one started by an event an execution at depth d caused is at
+d + 1. Past MAX_TRIGGER_DEPTH the sink starts nothing: it records the execution as failed at once,
+saying why, with an `execution.failed` audit entry and a log line, and emits no event for it (an
+event would be the chain's next link).
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.core.clock import utcnow
 from models.audit import AuditEntry
@@ -23,6 +31,17 @@ from resolvers.events.outbox import DECISION_EVENTS, Committed
 from resolvers.events.relay import add_sink
 from resolvers.workflows.executions import new_execution, wake_runners
 from resolvers.workflows.triggers import matches
+
+MAX_TRIGGER_DEPTH = 8
+_log = logging.getLogger("gatehouse.workflows")
+
+
+class Cause(NamedTuple):
+    """The execution whose run emitted an event (or proposed the action it is about)."""
+
+    execution_id: str
+    workflow_id: str
+    depth: int
 
 
 def trigger_payload(event: Committed) -> dict[str, Any]:
@@ -44,35 +63,64 @@ async def start_triggered(events: list[Committed]) -> int:
     matched = [(event, workflow) for event in events for workflow in by_org.get(event.organization_id, ())
                if event.data.get("workflowId") != workflow.id and matches(workflow.trigger or {}, event.type,
                                                                           event.data)]
-    origins = await origins_of([event for event, _ in matched])
+    causes = await causes_of([event for event, _ in matched])
+    refused: list[Execution] = []
     for event, workflow in matched:
-        if origins.get(str(event.data.get("actionId"))) == workflow.id:
+        cause = causes.get(event.id)
+        if cause is not None and cause.workflow_id == workflow.id:
             continue
         if workflow.id not in versions:
             versions[workflow.id] = await WorkflowVersion.get(workflow_id=workflow.id, number=workflow.version)
-        queued.append(new_execution(workflow, versions[workflow.id], {}, trigger=trigger_payload(event),
-                                    trigger_key=f"{workflow.id}:{event.id}"))
-    if queued:
-        await Execution.bulk_create(queued, ignore_conflicts=True)
-        await AuditEntry.bulk_create([_started_entry(e) for e in queued], ignore_conflicts=True)
+        depth = 0 if cause is None else cause.depth + 1
+        execution = new_execution(workflow, versions[workflow.id], {}, trigger=trigger_payload(event),
+                                  trigger_key=f"{workflow.id}:{event.id}", trigger_depth=depth)
+        if depth > MAX_TRIGGER_DEPTH and cause is not None:
+            refused.append(_refused(execution, event, cause))
+        else:
+            queued.append(execution)
+    if queued or refused:
+        await Execution.bulk_create([*queued, *refused], ignore_conflicts=True)
+        await AuditEntry.bulk_create([*map(_started_entry, queued), *map(_refused_entry, refused)],
+                                     ignore_conflicts=True)
     return len(queued)
 
 
-async def origins_of(events: list[Committed]) -> dict[str, str]:
-    """action id -> the workflow whose approval step proposed it, for the actions these events are
-    about. Such an action was proposed by the runner (no API key) under the step's idempotency key
-    `{executionId}:{step}`: without this, a workflow triggered by `action.approved` of the type its
-    own approval step proposes started itself again on every run, without end."""
+def _refused(execution: Execution, event: Committed, cause: Cause) -> Execution:
+    """The execution a trigger would start too deep in a chain, failed before its first step."""
+    execution.status, execution.next_run_at, execution.finished_at = "failed", None, utcnow()
+    execution.error = (f"not started: the {event.type} event {event.id} that triggered it was caused by execution "
+                       f"{cause.execution_id} (workflow {cause.workflow_id}), {cause.depth + 1} triggered runs "
+                       f"deep; a chain of triggers stops past {MAX_TRIGGER_DEPTH}, so that workflows that "
+                       "trigger each other do not loop")
+    _log.warning("workflow %s: trigger chain too deep, execution %s not started: %s", execution.workflow_id,
+                 execution.id, execution.error)
+    return execution
+
+
+async def causes_of(events: list[Committed]) -> dict[str, Cause]:
+    """event id -> the execution that caused it, for the events some execution caused: the runner's
+    `workflow.*` events name theirs (`executionId`); an action an approval step proposed was proposed
+    by the runner (no API key) under the step's idempotency key `{executionId}:{step}`, and its events
+    are that execution's doing. Without the first, a workflow triggered by `action.approved` of the
+    type its own approval step proposes started itself again on every run; without the depth, two
+    workflows triggering each other looped."""
     action_ids = {str(e.data["actionId"]) for e in events if e.type.startswith("action.") and e.data.get("actionId")}
-    if not action_ids:
+    proposers: dict[str, str] = {}
+    if action_ids:
+        keys = await Action.filter(id__in=action_ids, proposed_by=None, idempotency_key__startswith="exec_"
+                                   ).values_list("id", "idempotency_key")
+        proposers = {str(action_id): str(key).split(":", 1)[0] for action_id, key in keys}
+    by_event: dict[str, str] = {}
+    for event in events:
+        run = (str(event.data["executionId"]) if event.type.startswith("workflow.") and event.data.get("executionId")
+               else proposers.get(str(event.data.get("actionId"))))
+        if run is not None:
+            by_event[event.id] = run
+    if not by_event:
         return {}
-    keys = await Action.filter(id__in=action_ids, proposed_by=None, idempotency_key__startswith="exec_").values_list(
-        "id", "idempotency_key")
-    proposed = [(str(action_id), str(key).split(":", 1)[0]) for action_id, key in keys]
-    if not proposed:
-        return {}
-    runs = dict(await Execution.filter(id__in={run for _, run in proposed}).values_list("id", "workflow_id"))
-    return {action_id: str(runs[run]) for action_id, run in proposed if run in runs}
+    runs = {str(run_id): Cause(str(run_id), str(workflow_id), int(depth)) for run_id, workflow_id, depth in
+            await Execution.filter(id__in=set(by_event.values())).values_list("id", "workflow_id", "trigger_depth")}
+    return {event_id: runs[run] for event_id, run in by_event.items() if run in runs}
 
 
 def _started_entry(execution: Execution) -> AuditEntry:
@@ -82,6 +130,16 @@ def _started_entry(execution: Execution) -> AuditEntry:
                              "trigger": (execution.trigger or {}).get("event")})
     return AuditEntry(id=trail.derived_id(str(execution.trigger_key)), organization_id=execution.organization_id,
                       type="execution.started", resource_id=execution.id, actor=f"{trail.SYSTEM}:workflows",
+                      changes=changes, created_at=utcnow())
+
+
+def _refused_entry(execution: Execution) -> AuditEntry:
+    """The audit entry of a start refused for its chain's depth, its id fixed by the trigger key too."""
+    changes = trail.created({"workflowId": execution.workflow_id, "status": execution.status,
+                             "trigger": (execution.trigger or {}).get("event"),
+                             "triggerDepth": execution.trigger_depth, "error": execution.error})
+    return AuditEntry(id=trail.derived_id(str(execution.trigger_key)), organization_id=execution.organization_id,
+                      type="execution.failed", resource_id=execution.id, actor=f"{trail.SYSTEM}:workflows",
                       changes=changes, created_at=utcnow())
 
 

@@ -70,6 +70,9 @@ class Execution(Node):
     error: str | None = strawberry.field(description="Why it failed, if it did.")
     trigger: JSON | None = strawberry.field(description="The event that started it; null when run on request.")
     retry_of: strawberry.ID | None = strawberry.field(description="The execution it retries, if any.")
+    trigger_depth: int = strawberry.field(description=(
+        "How many executions precede it in its chain of triggers: 0 when run on request or started by an "
+        "event no execution caused; a trigger does not start one deeper than 8."))
     current_step: int = strawberry.field(description="The position of the step it is at (or will run next).")
     started_at: datetime = strawberry.field(description="When it was queued.")
     run_started_at: datetime | None = strawberry.field(description="When a worker started running it.")
@@ -82,6 +85,7 @@ class Execution(Node):
             "id": strawberry.ID(row.id), "workflow_id": strawberry.ID(row.workflow_id),
             "status": ExecutionStatus(row.status), "input": row.input, "output": row.output, "error": row.error,
             "trigger": row.trigger, "retry_of": strawberry.ID(row.retry_of) if row.retry_of else None,
+            "trigger_depth": row.trigger_depth,
             "current_step": row.current_step, "started_at": row.created_at, "run_started_at": row.started_at,
             "finished_at": row.finished_at, "steps": [ExecutionStep.from_row(step) for step in steps_of(row)],
         }
