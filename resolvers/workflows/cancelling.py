@@ -1,5 +1,7 @@
 """Cancelling executions, one (executions.cancel) or every unfinished one of a deleted workflow
 (workflows.delete): the same writes, audit entry and event either way, in the caller's transaction.
+An execution inserted by a start that read its workflow just before the delete committed escapes
+that delete; the runner cancels it, the same way, before its first step (`cancel_if_orphaned`).
 
 Cancelling marks the execution and its unfinished steps cancelled and bumps its lease (the worker
 holding it can no longer checkpoint), withdraws the action its approval step waits for, and tells
@@ -12,9 +14,9 @@ from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from app.core.after_commit import on_commit
+from app.core.after_commit import atomic, on_commit
 from app.core.clock import utcnow
-from models.workflows import Execution, ExecutionStep
+from models.workflows import Execution, ExecutionStep, Workflow
 from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.events.outbox import emit
@@ -61,3 +63,23 @@ async def cancel_unfinished(ctx: Context, workflow_id: str, conn: BaseDBAsyncCli
     for execution in held:
         await cancel_locked(ctx, execution, conn, error)
     return len(held)
+
+
+def deleted_error(workflow_id: str) -> str:
+    """Why an execution of a deleted workflow was cancelled."""
+    return f"its workflow {workflow_id} was deleted"
+
+
+async def cancel_if_orphaned(ctx: Context, execution: Execution) -> bool:
+    """Cancel `execution`, never started, if its workflow was deleted meanwhile, as deleting it does
+    (`cancel_unfinished`); whether it was. An execute or a trigger that read the workflow just before
+    a delete committed inserts an execution that delete did not see: without this it ran."""
+    if not await Workflow.filter(id=execution.workflow_id, deleted_at__isnull=False).exists():
+        return False
+    async with atomic() as conn:
+        held = await Execution.filter(id=execution.id, status__in=UNFINISHED).select_for_update().using_db(
+            conn).first()
+        if held is None:
+            return False
+        await cancel_locked(ctx, held, conn, deleted_error(held.workflow_id))
+    return True

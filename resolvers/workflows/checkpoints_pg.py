@@ -91,7 +91,8 @@ WITH x AS (
     WHERE j.id = $1::varchar AND j.lease = $2::int AND j.status = 'pending' AND j.started_at IS NULL
       AND j.retry_of IS NULL AND j.current_step = 0 AND j.next_run_at <= $3::timestamptz
       AND (j.claimed_until IS NULL OR j.claimed_until < $3::timestamptz)
-      AND NOT EXISTS (SELECT 1 FROM workflows w WHERE w.id = j.workflow_id AND w.concurrency IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM workflows w WHERE w.id = j.workflow_id
+                      AND (w.concurrency IS NOT NULL OR w.deleted_at IS NOT NULL))
     RETURNING j.*
 ), s AS (
     INSERT INTO execution_steps (execution_id, position, name, type, status, attempts, input, reused, started_at)
@@ -112,7 +113,8 @@ async def claim_and_start(conn: BaseDBAsyncClient | OwnConnection, execution_id:
                           until: datetime, name: str, step_type: str, rendered: Any,
                           started: dict[str, Any]) -> Any:
     """Claim a fresh execution that is still as hinted (`lease`, pending, never started, its
-    workflow uncapped: a cap is counted by the usual claim) and start its first step: the
+    workflow uncapped: a cap is counted by the usual claim; and not deleted: the usual claim cancels
+    it, runner.run_claimed) and start its first step: the
     execution's row as claimed, with `step_id`; None when it is not (another runner won)."""
     async with conn.acquire_connection() as raw:
         return await raw.fetchrow(_CLAIM_AND_START, execution_id, lease, now, until, name, step_type,

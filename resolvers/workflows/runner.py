@@ -24,6 +24,7 @@ from models.workflows import Execution, ExecutionStep, WorkflowVersion
 from resolvers.context import Context, Services
 from resolvers.errors import Invalid
 from resolvers.workflows import checkpoints, steps
+from resolvers.workflows.cancelling import cancel_if_orphaned
 from resolvers.workflows.checkpoints import LeaseLost, capped
 from resolvers.workflows.definition import check_config
 from resolvers.workflows.hints import StartHint
@@ -173,14 +174,17 @@ async def run_claimed(services: Services, claim: Claim) -> None:
 
     The claim already carries the execution's row on PostgreSQL, a version's definition never
     changes (kept per process), and an execution that never started (not a retry) has no step rows
-    yet: a fresh run reads nothing before its first step."""
+    yet: a fresh run reads only whether its workflow was deleted before its first step (a start that
+    raced the delete: cancelled, cancelling.cancel_if_orphaned; the hinted claim leaves it to this one)."""
     execution = claim.execution or await Execution.get_or_none(id=claim.execution_id, lease=claim.lease)
     if execution is None or execution.status not in ("pending", "running"):
         return
+    ctx = await system_context(services, execution.organization_id, execution.id)
+    if execution.started_at is None and await cancel_if_orphaned(ctx, execution):
+        return  # inserted by a start racing its workflow's delete: cancelled as the delete would have
     definition = await definition_of(execution.workflow_id, execution.version_id)
     fresh = execution.started_at is None and execution.retry_of is None
     rows = {} if fresh else {row.position: row for row in await ExecutionStep.filter(execution_id=execution.id)}
-    ctx = await system_context(services, execution.organization_id, execution.id)
     try:
         await ExecutionRun(services, claim, execution, definition, rows, ctx).run()
     except LeaseLost:

@@ -24,7 +24,7 @@ from resolvers.errors import Invalid, NotFound
 from resolvers.lookup import held_for_reference, lookup_id, owned
 from resolvers.pagination import Page, paginate
 from resolvers.validation import check_name
-from resolvers.workflows.cancelling import cancel_unfinished
+from resolvers.workflows.cancelling import cancel_unfinished, deleted_error
 from resolvers.workflows.definition import check_definition
 from resolvers.workflows.triggers import check_trigger
 
@@ -204,7 +204,7 @@ async def delete(ctx: Context, workflow_id: str) -> Workflow:
     async with atomic() as conn:
         await workflow.save(update_fields=["deleted_at", "updated_at"], using_db=conn)
         await trail.record(ctx, "workflow.deleted", workflow.id, trail.deleted(_audited(workflow)), conn)
-        await cancel_unfinished(ctx, workflow.id, conn, f"its workflow {workflow.id} was deleted")
+        await cancel_unfinished(ctx, workflow.id, conn, deleted_error(workflow.id))
     return workflow
 
 

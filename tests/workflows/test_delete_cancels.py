@@ -16,7 +16,9 @@ import httpx
 
 from models.audit import AuditEntry
 from models.events import Event
-from models.workflows import Execution
+from models.workflows import Execution, Workflow
+from resolvers.workflows.executions import new_execution
+from resolvers.workflows.workflows import current_version
 from tests.conftest import Tenant
 from tests.workflows.helpers import create_workflow, execute, settled
 from tests.workflows.test_story import manual_policy
@@ -92,3 +94,24 @@ async def test_graphql_delete_cancels_as_rest_does(tenant: Tenant) -> None:
     assert [e["id"] for e in listed.json()] == [execution_id]
     assert [n["node"]["id"] for n in graphql["data"]["executions"]["edges"]] == [execution_id], graphql
     assert await _cancelled_records(tenant, {execution_id}) == ({execution_id}, {execution_id})
+
+
+async def test_an_execution_inserted_as_its_workflow_is_deleted_is_cancelled_not_run(tenant: Tenant) -> None:
+    """What an execute (REST, GraphQL) or a trigger that read the workflow just before a delete
+    committed leaves: an execution, pending, inserted after the delete cancelled the others. The
+    runner cancels it as the delete would have, before its first step; before, it ran (completed)."""
+    async with tenant.client() as c:
+        workflow = await create_workflow(c, [{"name": "pause", "type": "delay", "config": {"seconds": 0}}])
+        row = await Workflow.get(id=workflow["id"])
+        version = await current_version(row)
+        deleted = await c.delete(f"/api/v1/workflows/{workflow['id']}")
+        assert deleted.status_code == 200, deleted.text
+        late = new_execution(row, version, {})
+        await late.save()
+        # no start hint: the runners' poll claims it (a hinted claim leaves a deleted workflow's to it)
+        execution = await settled(c, late.id)
+    reason = f"its workflow {workflow['id']} was deleted"
+    assert (execution["status"], execution["error"], execution["runStartedAt"]) == ("cancelled", reason, None), \
+        execution
+    assert execution["steps"] == [], execution
+    assert await _cancelled_records(tenant, {late.id}) == ({late.id}, {late.id})
