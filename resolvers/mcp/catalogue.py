@@ -31,7 +31,7 @@ from resolvers.context import Context
 from resolvers.errors import Conflict, DomainError, Invalid
 from resolvers.governance.cache import compiled_policies
 from resolvers.governance.engine import ActionFacts, standing
-from resolvers.mcp.identity import actor_of
+from resolvers.mcp.identity import judged_actor
 from resolvers.mcp.servers import auth_headers_of, find
 
 MAX_TOOLS = 1000
@@ -158,7 +158,7 @@ async def offers(ctx: Context, server: McpServer, tools: list[Tool], *, pin: boo
     """Each tool judged: pins first-seen fingerprints (unless `pin` is false: the caller writes them),
     holds changed ones, asks the policies."""
     compiled = await compiled_policies(ctx.services, ctx.organization_id)
-    actor = await actor_of(ctx)
+    actor = await judged_actor(ctx)
     pins, judged = dict(server.tool_fingerprints), {}
     for tool in tools:
         print_ = fingerprint(tool)

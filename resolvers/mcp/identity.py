@@ -1,11 +1,14 @@
 """Who an MCP caller is: the actor comes from the API key, never from tool arguments.
 
-A key bound to an agent (issue 15) is that agent: `{kind: agent, name: <the agent's name>}`, which
-the proposal resolver checks and stamps as verified. Any other key is an agent named after the key,
-self-declared like any unbound key's actor. A key's or an agent's name is read once per
-NAME_TTL_SECONDS per process (every MCP proposal needs it, and a query per call was a seventh of
-propose_action's server time); a key is never renamed, and a revoked key is refused by
-authentication before this runs.
+A key bound to an agent (issue 15) is that agent. Its proposals name only the kind (`agent`): the
+proposal resolver checks the binding and stamps the agent's current name and id as verified
+(resolvers/agents/identity.as_proposed), so a rename takes effect on the next call, on every replica.
+Naming the agent here from a per-process cache made every proposal of a renamed agent's key a 403
+("cannot propose as agent <old name>") until the cache expired, and changed the request's fingerprint,
+so a retry with the same idempotency key was a 409. Any other key is an agent named after the key,
+self-declared like any unbound key's actor; a key's name is read once per NAME_TTL_SECONDS per
+process (every MCP proposal needs it, and a query per call was a seventh of propose_action's server
+time): a key is never renamed, and a revoked key is refused by authentication before this runs.
 """
 
 from __future__ import annotations
@@ -22,22 +25,17 @@ NAMES_KEPT = 10_000
 _names: dict[str, tuple[str, float]] = {}
 
 
-async def _name(ctx: Context) -> str:
-    """The bound agent's name, else the key's (kept NAME_TTL_SECONDS; an agent renamed meanwhile is
-    caught by the proposal resolver, which refuses a bound key naming anyone but its agent)."""
-    owner = ctx.agent_id or ctx.key_id
+async def _key_name(ctx: Context) -> str:
+    """The (never renamed) key's name, kept NAME_TTL_SECONDS."""
+    owner = ctx.key_id
     if owner is None:
         return "unknown"
     now = time.monotonic()
     known = _names.get(owner)
     if known is not None and known[1] > now:
         return known[0]
-    if ctx.agent_id is not None:
-        agent = await Agent.get_or_none(id=ctx.agent_id, organization_id=ctx.organization_id).only("id", "name")
-        name = agent.name if agent is not None else "unknown"
-    else:
-        key = await ApiKey.get_or_none(id=owner, organization_id=ctx.organization_id).only("id", "name")
-        name = key.name if key is not None else "unknown"
+    key = await ApiKey.get_or_none(id=owner, organization_id=ctx.organization_id).only("id", "name")
+    name = key.name if key is not None else "unknown"
     if len(_names) >= NAMES_KEPT:
         _names.clear()
     _names[owner] = (name, now + NAME_TTL_SECONDS)
@@ -45,7 +43,17 @@ async def _name(ctx: Context) -> str:
 
 
 async def actor_of(ctx: Context) -> dict[str, Any]:
-    """The proposing actor of an MCP call: the key's agent, or an agent named after the key."""
+    """The actor an MCP call proposes as: `{kind: agent}` for a key bound to an agent (the proposal
+    resolver names it), else an agent named after the key."""
     if ctx.agent_id is not None:
-        return {"kind": "agent", "name": await _name(ctx)}
-    return {"kind": "agent", "name": await _name(ctx), "provider": "mcp"}
+        return {"kind": "agent"}
+    return {"kind": "agent", "name": await _key_name(ctx), "provider": "mcp"}
+
+
+async def judged_actor(ctx: Context) -> dict[str, Any]:
+    """The actor as the policies will see this caller's proposal (what `actor_of` becomes once the
+    proposal resolver has named a bound key's agent): the gateway judges which tools to offer by it."""
+    if ctx.agent_id is None:
+        return await actor_of(ctx)
+    agent = await Agent.get_or_none(id=ctx.agent_id, organization_id=ctx.organization_id).only("id", "name")
+    return {"kind": "agent", "name": agent.name if agent is not None else None}
