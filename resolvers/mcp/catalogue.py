@@ -164,7 +164,7 @@ async def offers(ctx: Context, server: McpServer, tools: list[Tool], *, pin: boo
         print_ = fingerprint(tool)
         pins.setdefault(tool.name, print_)
         facts = ActionFacts(action_type(server, tool.name), actor["kind"], actor["name"], actor.get("provider"),
-                            server.name, {})
+                            server.name, {}, actor["agentId"], actor["verified"])
         admitted, denied = standing(compiled, facts)
         judged[tool.name] = Offer(tool, print_, pins[tool.name] != print_, admitted, denied)
     if pin and pins != server.tool_fingerprints:

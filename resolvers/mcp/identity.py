@@ -51,9 +51,12 @@ async def actor_of(ctx: Context) -> dict[str, Any]:
 
 
 async def judged_actor(ctx: Context) -> dict[str, Any]:
-    """The actor as the policies will see this caller's proposal (what `actor_of` becomes once the
-    proposal resolver has named a bound key's agent): the gateway judges which tools to offer by it."""
+    """The actor as the policies will see this caller's proposal (what the proposal resolver makes of
+    `actor_of`: a bound key's agent by its current name and id, verified): the gateway judges which
+    tools to offer by it, so a rule on `agentId` or `actor.verified` offers what it would approve."""
     if ctx.agent_id is None:
-        return await actor_of(ctx)
+        return {**await actor_of(ctx), "agentId": None, "verified": False}
     agent = await Agent.get_or_none(id=ctx.agent_id, organization_id=ctx.organization_id).only("id", "name")
-    return {"kind": "agent", "name": agent.name if agent is not None else None}
+    if agent is None:  # the proposal resolver refuses such a key
+        return {"kind": "agent", "name": None, "agentId": None, "verified": False}
+    return {"kind": "agent", "name": agent.name, "agentId": agent.id, "verified": True}
