@@ -32,6 +32,10 @@ from resolvers.mcp import agent
 T = TypeVar("T")
 MAX_WAIT = 40
 PROGRESS_EVERY_SECONDS = 5.0
+# request_permission's idempotency key is the prefix and Claude Code's tool_use_id, and a proposal's
+# key is at most 255 characters: the schema bounds the id so that every id it accepts makes a key.
+PERMISSION_KEY_PREFIX = "permission:"
+MAX_TOOL_USE_ID = 255 - len(PERMISSION_KEY_PREFIX)
 INSTRUCTIONS = (
     "Gatehouse decides whether an action may happen. Propose it with propose_action; when the answer is "
     "pending_approval, a human decides: wait with wait_for_decision (or propose with wait_seconds) and act "
@@ -268,11 +272,11 @@ def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: 
         tool_name: Annotated[str, Field(min_length=1, max_length=200)],
         input: Annotated[dict[str, Any], Field(description="The tool's input")],
         ctx: McpContext,
-        tool_use_id: Annotated[str | None, Field(max_length=255)] = None,
+        tool_use_id: Annotated[str | None, Field(max_length=MAX_TOOL_USE_ID)] = None,
     ) -> Annotated[CallToolResult, PermissionAnswer]:
         """Claude Code's permission-prompt tool: allow (with the approved input) or deny (with why)."""
         gh = _gatehouse(ctx)
-        key = f"permission:{tool_use_id}" if tool_use_id else None
+        key = f"{PERMISSION_KEY_PREFIX}{tool_use_id}" if tool_use_id else None
         action = await _run(agent.propose_as_agent(gh, tool_name, None, input, None, key))
         if action.status == "pending_approval":
             action = await _run(_waited(gh, ctx, action.id, MAX_WAIT))

@@ -197,6 +197,24 @@ async def test_request_permission_answers_an_edited_approval_with_the_edited_inp
     assert answer == {"behavior": "allow", "updatedInput": {"command": "ls /tmp/build"}}
 
 
+async def test_request_permission_takes_every_tool_use_id_its_schema_allows(connect: Connect) -> None:
+    """The id becomes the proposal's idempotency key behind a prefix: the schema's bound leaves room
+    for it, so the longest id it accepts is allowed (and answers the same on a retry), and a longer
+    one is refused naming tool_use_id, not an idempotency key the client never sent."""
+    async with connect() as session:
+        tool = next(t for t in (await session.list_tools()).tools if t.name == "request_permission")
+        declared = tool.input_schema["properties"]["tool_use_id"]
+        longest = next(s["maxLength"] for s in declared.get("anyOf", [declared]) if "maxLength" in s)
+        first = await call(session, "request_permission", tool_name="Read", input={"p": 1}, tool_use_id="t" * longest)
+        again = await call(session, "request_permission", tool_name="Read", input={"p": 1}, tool_use_id="t" * longest)
+        refused = await session.call_tool("request_permission", {"tool_name": "Read", "input": {},
+                                                                 "tool_use_id": "t" * (longest + 1)})
+    assert first == again == {"behavior": "allow", "updatedInput": {"p": 1}}
+    assert await Action.filter(type="Read").count() == 1
+    text = refused.content[0].text  # type: ignore[union-attr]
+    assert refused.is_error and "tool_use_id" in text and "idempotency" not in text, text
+
+
 @pytest.mark.parametrize("arguments, fragment", [
     ({"type": "refund", "wait_seconds": 41}, "wait_seconds"),
     ({"type": "refund", "wait_seconds": -1}, "wait_seconds"),
