@@ -17,9 +17,8 @@ from mcp.shared.inbound import validate_mcp_param_headers
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from starlette.requests import Request
 
-from app.errors import STATUS_BY_CODE
 from app.mcp.context import ServicesOf, mcp_context
-from app.mcp.errors import readable
+from app.mcp.errors import by_caller, readable
 from resolvers.context import Context
 from resolvers.errors import DomainError
 from resolvers.mcp import gateway
@@ -60,10 +59,8 @@ async def list_tools(handlers: GatewayHandlers, ctx: ServerRequestContext[Any]) 
     gh, name = handlers.gatehouse(ctx)
     try:
         return mcp_types.ListToolsResult(tools=await gateway.list_tools(gh, name))
-    except DomainError as err:  # `CODE: message`; the caller's own doing (no such server, a key without
-        # the scope) is invalid params, as the SDK names a request it refuses; an upstream that failed is ours
-        caused_by_caller = STATUS_BY_CODE.get(err.code, 500) < 500
-        raise MCPError(mcp_types.INVALID_PARAMS if caused_by_caller else mcp_types.INTERNAL_ERROR,
+    except DomainError as err:  # no such server, a key without the scope: the caller's; an upstream that failed: ours
+        raise MCPError(mcp_types.INVALID_PARAMS if by_caller(err) else mcp_types.INTERNAL_ERROR,
                        f"{err.code}: {err.message}") from None
     except Exception as exc:
         text = readable(exc)

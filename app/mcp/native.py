@@ -15,16 +15,17 @@ from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context as McpContext
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ResourceNotFoundError, ToolError
+from mcp.shared.exceptions import MCPError
 from mcp.shared.inbound import x_mcp_header_map
-from mcp.types import CallToolResult, ToolAnnotations
+from mcp.types import INVALID_PARAMS, CallToolResult, ToolAnnotations
 from pydantic import BaseModel, Field
 
 from app.mcp.context import ServicesOf, mcp_context
 from app.mcp.direct import DirectTool, structured
-from app.mcp.errors import readable
+from app.mcp.errors import by_caller, readable
 from app.mcp.security import KeyVerifier
 from resolvers.context import Context
-from resolvers.errors import NotFound
+from resolvers.errors import DomainError, NotFound
 from resolvers.governance import actions, cancelling
 from resolvers.governance.waiting import wait_decided
 from resolvers.mcp import agent
@@ -109,12 +110,17 @@ async def _run(call: Awaitable[T]) -> T:
         raise ToolError(text) from None
 
 
-async def _read(call: Awaitable[T]) -> T:
-    """A resource's resolver call: the same, as resource errors (an unknown action: not found)."""
+async def _read(call: Awaitable[T], uri: str) -> T:
+    """A resource's resolver call: the same, as JSON-RPC errors: the caller's own mistake (an unknown
+    action, a key without actions:read) is invalid params, as the SDK answers an unknown resource."""
     try:
         return await call
     except NotFound as err:
         raise ResourceNotFoundError(readable(err)) from None
+    except DomainError as err:
+        if not by_caller(err):
+            raise ResourceError(f"{err.code}: {err.message}") from None
+        raise MCPError(INVALID_PARAMS, f"{err.code}: {err.message}", data={"uri": uri}) from None
     except Exception as exc:
         text = readable(exc)
         if text is None:
@@ -286,8 +292,9 @@ def build_native_server(verifier: KeyVerifier, auth: AuthSettings, services_of: 
                      description="An action as get_action answers it")
     async def action_resource(action_id: str, ctx: McpContext) -> str:
         gh = _gatehouse(ctx)
-        action = await _read(actions.get(gh, action_id))
-        return orjson.dumps(await _read(agent.answer_with_result(gh, action))).decode()
+        uri = f"gatehouse://actions/{action_id}"
+        action = await _read(actions.get(gh, action_id), uri)
+        return orjson.dumps(await _read(agent.answer_with_result(gh, action), uri)).decode()
 
     server.direct_tools.update(DIRECT_TOOLS)
     return server
