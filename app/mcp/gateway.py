@@ -48,11 +48,12 @@ def _text(value: Any) -> list[mcp_types.ContentBlock]:
     return [mcp_types.TextContent(type="text", text=value if isinstance(value, str) else orjson.dumps(value).decode())]
 
 
-def _idempotency_key(ctx: ServerRequestContext[Any], params: mcp_types.CallToolRequestParams) -> str | None:
+def _stated_key(params: mcp_types.CallToolRequestParams) -> Any:
+    """`_meta["gatehouse/idempotency_key"]` as sent (None when absent): the resolvers check it as
+    REST checks a body's idempotencyKey, and against the Idempotency-Key header."""
     raw: Any = params.meta
     meta = raw if isinstance(raw, dict) else raw.model_dump(by_alias=True) if raw is not None else {}
-    key = meta.get(META_KEY) or _request(ctx).headers.get("idempotency-key")
-    return str(key) if key else None
+    return meta.get(META_KEY)
 
 
 async def list_tools(handlers: GatewayHandlers, ctx: ServerRequestContext[Any]) -> mcp_types.ListToolsResult:
@@ -96,8 +97,9 @@ async def call_tool(handlers: GatewayHandlers, ctx: ServerRequestContext[Any],
                     params: mcp_types.CallToolRequestParams) -> mcp_types.CallToolResult:
     gh, name = handlers.gatehouse(ctx)
     try:
-        got = await gateway.call_tool(gh, name, params.name, params.arguments, _idempotency_key(ctx, params),
-                                      check=_header_check(ctx, params.arguments))
+        got = await gateway.call_tool(gh, name, params.name, params.arguments,
+                                      _request(ctx).headers.get("idempotency-key"),
+                                      check=_header_check(ctx, params.arguments), stated_key=_stated_key(params))
     except Exception as exc:
         text = readable(exc)
         if text is None:

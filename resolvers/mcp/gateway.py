@@ -81,11 +81,13 @@ SchemaCheck = Callable[[dict[str, Any]], None]
 
 async def call_tool(
     ctx: Context, server_name: str, tool: str, arguments: dict[str, Any] | None, idempotency_key: str | None = None,
-    check: SchemaCheck | None = None,
+    check: SchemaCheck | None = None, stated_key: Any = None,
 ) -> GatewayAnswer:
     """Decide a tool call, then forward it, hold it for a human, or refuse it. `check`, the
     transport's own test of the request against the tool's input schema (its headers), runs with
-    the schema the arguments are checked against, before anything is proposed."""
+    the schema the arguments are checked against, before anything is proposed. `idempotency_key` is
+    the request's header and `stated_key` the key the call itself states (its `_meta`), checked as a
+    proposal's body `idempotencyKey` is: a string of 1-255 characters, equal to the header if both."""
     require(ctx, "actions:write")
     server = await by_name(ctx, server_name)
     arguments = dict(arguments or {})
@@ -94,7 +96,7 @@ async def call_tool(
         check(offer.tool.input_schema)
     _check_arguments(offer, arguments)
     proposal = {"type": action_type(server, tool), "actor": await actor_of(ctx), "target": server.name,
-                "params": arguments}
+                "params": arguments, **({"idempotencyKey": stated_key} if stated_key is not None else {})}
     proposed = await propose(ctx, proposal, idempotency_key=idempotency_key)
     return await answer_for(ctx, server, tool, proposed.action, fresh=not proposed.replayed)
 
