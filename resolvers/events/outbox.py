@@ -33,6 +33,7 @@ _wakes_in_flight: set[asyncio.Task[None]] = set()  # the loop keeps only weak re
 CATALOGUE = (
     "action.pending_approval",
     "action.approval_recorded",
+    "action.evidence_added",
     "action.approvers_changed",
     "action.approved",
     "action.rejected",

@@ -2,7 +2,8 @@
 
 Each submitted check is kept as its own row with its free-form ``meta``; the action's live checks
 are updated, a failed required check rejects it and, with ``auto`` approval, all required checks
-passing approves it.
+passing approves it. Evidence that leaves the action waiting emits `action.evidence_added` (the
+checks submitted, `readyForApproval`), so a console showing it sees its checks move.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from models.governance import Action, EvidenceCheck
 from resolvers.access import require
 from resolvers.audit import trail
 from resolvers.context import Context
+from resolvers.events.outbox import emit
 from resolvers.governance import actions
 from resolvers.governance.engine import Evidence, apply_evidence
 from resolvers.governance.inputs import EvidenceIn, parse
@@ -26,6 +28,7 @@ from resolvers.governance.records import (
     checks_of,
     checks_to_rows,
     decider,
+    event_data,
     history_row,
 )
 
@@ -61,6 +64,10 @@ async def submit(ctx: Context, action_id: str, data: Any) -> EvidenceResult:
         if action.status != "pending_approval":
             await close_approval(action, decider(ctx), conn)
             await announce(ctx.services, action)
+        else:  # still waiting, its checks moved: open consoles (actionUpdated) enable Approve when ready
+            await emit(ctx.services, action.organization_id, "action.evidence_added",
+                       {**event_data(ctx.services, action), "checks": names,
+                        "readyForApproval": outcome.ready_for_human})
     return EvidenceResult(action, outcome.ready_for_human)
 
 

@@ -66,6 +66,7 @@ async def test_document_examples_work_as_written(tenant: Tenant, client) -> None
     assert [e.type for e in events] == [
         "action.approved",
         "action.pending_approval",
+        "action.evidence_added",  # the check passed, the action still waits for a human
         "action.approved",
         "action.pending_approval",
         "action.rejected",

@@ -66,6 +66,17 @@ export function mount(root, session) {
     draw();
   };
   const stop = session.live.follow(SUBSCRIPTIONS.pending, variables, onChange, fail);
+  // A card shows checks and params, which move while the action waits (evidence, an edit with an
+  // approval): refetch a listed action's card on its other events; the pending feed says when it leaves.
+  const onUpdate = ({ actionUpdated: { action: { id } } }) => {
+    if (!items.has(id)) return;
+    session.api.card(id).then((fresh) => {
+      if (!items.has(id) || fresh.status !== "pending_approval") return;
+      items.set(id, fresh);
+      cards.get(id)?.replaceWith(cards.set(id, card(fresh)).get(id));
+    }, fail);
+  };
+  const stopUpdates = session.live.follow(SUBSCRIPTIONS.action, { id: null }, onUpdate, fail);
   session.api.pending().then((approvals) => {
     for (const approval of approvals) keep(approval.action);
     draw();
@@ -75,6 +86,7 @@ export function mount(root, session) {
   return () => {
     clearInterval(clock);
     stop();
+    stopUpdates();
   };
 }
 
