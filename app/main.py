@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 import app.rest  # noqa: F401  (registers the REST endpoints)
 from app.auth import Authenticator
 from app.console import console_routes
+from app.console.routes import SECURITY_HEADERS as CONSOLE_SECURITY_HEADERS
 from app.core.settings import Settings, load_settings
 from app.errors import error_response
 from app.graphql import GatehouseGraphQL
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                 limiter=lambda: application.state.limiter,
                 default_rate_limit=settings.default_rate_limit,
                 max_body_bytes=settings.max_body_bytes,
+                console_headers=CONSOLE_SECURITY_HEADERS,
             )
         ],
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.datastructures import Headers
@@ -28,9 +28,14 @@ PUBLIC_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/v1/openapi"})
 CONSOLE_PREFIX = "/console"  # static files: the console authenticates its own GraphQL calls
 
 
+def is_console(path: str) -> bool:
+    """`/console` and everything under it."""
+    return path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
+
+
 def is_public(path: str) -> bool:
     """Paths served without an API key: the system routes and the console's files."""
-    return path in PUBLIC_PATHS or path == CONSOLE_PREFIX or path.startswith(CONSOLE_PREFIX + "/")
+    return path in PUBLIC_PATHS or is_console(path)
 
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{8,64}$")
@@ -64,8 +69,10 @@ class GatehouseMiddleware:
         default_rate_limit: int,
         max_body_bytes: int,
         allow_anonymous: Callable[[str], bool] = is_public,
+        console_headers: Mapping[str, str] | None = None,
     ) -> None:
         self.app, self.authenticator, self.limiter = app, authenticator, limiter
+        self.console_headers = dict(console_headers or {})  # on every answer under /console, errors too
         self.default_rate_limit, self.max_body_bytes = default_rate_limit, max_body_bytes
         self.allow_anonymous = allow_anonymous
 
@@ -79,6 +86,8 @@ class GatehouseMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         state: dict[str, Any] = {"status": 500, "started": False, "extra": {"X-Request-Id": request_id}}
+        if is_console(scope["path"]):  # every console answer, the router's 405 and a 413 or 500 too
+            state["extra"].update(self.console_headers)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -75,3 +75,16 @@ def test_no_inline_script_or_style_and_no_html_parsing_of_text() -> None:
             assert sink not in source, f"{module.name} uses {sink}"
     assert {path.name for path in (STATIC_ROOT / "js").glob("*.js")} >= {
         "app.js", "graphql.js", "render.js", "pending.js", "action.js", "activity.js", "deliveries.js", "executions.js"}
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH", "OPTIONS"])
+@pytest.mark.parametrize("path", ["/console", "/console/", "/console/approve/act_0000000000000000000000",
+                                  "/console/js/app.js"])
+async def test_other_methods_are_refused_with_the_security_headers(
+    client: httpx.AsyncClient, method: str, path: str
+) -> None:
+    """A 405 on a console path is a console response too: same headers, the error contract's JSON."""
+    response = await client.request(method, path)
+    assert response.status_code == 405
+    assert_secure(response)
+    assert response.json() == {"error": "METHOD_NOT_ALLOWED", "message": "Method Not Allowed"}
