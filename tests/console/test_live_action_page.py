@@ -3,10 +3,11 @@ without a reload: evidence arriving, and whatever changed while its live socket 
 
 from __future__ import annotations
 
-from tests.conftest import Tenant
+from tests.conftest import Tenant, free_port
 from tests.console.browser import SECONDS
 from tests.console.conftest import OpenReviewer
-from tests.console.scenario import enforce, evidence, propose
+from tests.console.scenario import decide, enforce, evidence, propose
+from tests.console.test_reconnect import serving
 
 
 async def test_evidence_arriving_while_the_page_is_open_enables_approve(
@@ -38,3 +39,34 @@ async def test_evidence_arriving_while_the_page_is_open_enables_approve(
     assert "cfo_signoff passed" in await carol.text(".panel-evidence")
     await watcher.page.wait_for_selector(
         f"li.card[data-action-id='{proposed['actionId']}'] >> text=Ready to decide", timeout=10 * SECONDS)
+
+
+async def test_the_action_page_catches_up_on_a_decision_made_while_its_socket_was_down(
+    server: str, tenant: Tenant, reviewer: OpenReviewer
+) -> None:
+    """actionUpdated has no `since`: an event published while the page's socket was down is never
+    delivered. Once live again the page reloads the action: a rejection made meanwhile (on another
+    replica) shows, with no reload of the document and no Approve button left to press."""
+    await enforce(tenant)
+    proposed = await propose(tenant, params={"subject": "before the restart"})
+    port = free_port()
+    async with serving(port) as url:
+        dave = await reviewer(url)
+        await dave.open(f"/console/approve/{proposed['actionId']}")
+        await dave.sign_in(tenant.key)
+        await dave.page.wait_for_selector("button.approve:not([disabled])")
+        await dave.live_state("live")
+        await dave.page.evaluate("window.sameDocument = true")
+        await dave.page.wait_for_timeout(300)  # the subscription is joined before the socket goes
+
+    await dave.live_state("reconnecting")
+    await decide(tenant, proposed, "reject", reason="Rejected while the console was away")
+
+    async with serving(port):
+        await dave.live_state("live", within=30)
+        await dave.page.wait_for_selector(".decided.s-rejected", timeout=15 * SECONDS)
+        text = await dave.text()
+        assert "While you were looking, this action was rejected" in text
+        assert "Rejected while the console was away" in text
+        assert await dave.page.query_selector("button.approve") is None
+    assert await dave.page.evaluate("window.sameDocument") is True

@@ -82,6 +82,7 @@ export function mount(root, session, { params: [actionId] }) {
     return () => {};
   }
   const stop = session.live.follow(SUBSCRIPTIONS.action, { id: actionId }, onEvent, fail);
+  const stopCatchingUp = session.live.onReconnect(() => load()); // events sent while the socket was down are lost
   const refresh = () => document.visibilityState === "visible" && shown === "pending_approval" && load();
   document.addEventListener("visibilitychange", refresh);
   const clock = setInterval(() => retime(root), 15_000);
@@ -89,6 +90,7 @@ export function mount(root, session, { params: [actionId] }) {
   load();
   return () => {
     stop();
+    stopCatchingUp();
     clearInterval(clock);
     document.removeEventListener("visibilitychange", refresh);
   };

@@ -185,6 +185,7 @@ function backoff(n) {
  */
 export function openLive(key, onStatus) {
   let closed = false;
+  const reconnected = new Set(); // called once live again after a drop: what was missed meanwhile is gone
   const client = createClient({
     url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/graphql`,
     connectionParams: { apiKey: key },
@@ -196,7 +197,10 @@ export function openLive(key, onStatus) {
     onNonLazyError: (event) => onStatus(refused(event) ? "refused" : "reconnecting"),
     on: {
       connecting: (retrying) => onStatus(retrying ? "reconnecting" : "connecting"),
-      connected: () => onStatus("live"),
+      connected: (_socket, _payload, wasRetry) => {
+        onStatus("live");
+        if (wasRetry) for (const listener of reconnected) listener();
+      },
       closed: (event) => closed || onStatus(refused(event) ? "refused" : "reconnecting"),
     },
   });
@@ -212,8 +216,18 @@ export function openLive(key, onStatus) {
         complete: () => {},
       });
     },
+    /**
+     * Call `listener` each time the connection is live again after a drop. A subscription without
+     * `since` (actionUpdated) never gets the events published while it was down: reload then.
+     * Returns the function that stops calling it.
+     */
+    onReconnect(listener) {
+      reconnected.add(listener);
+      return () => reconnected.delete(listener);
+    },
     close() {
       closed = true;
+      reconnected.clear();
       client.dispose();
     },
   };

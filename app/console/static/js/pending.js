@@ -68,15 +68,15 @@ export function mount(root, session) {
   const stop = session.live.follow(SUBSCRIPTIONS.pending, variables, onChange, fail);
   // A card shows checks and params, which move while the action waits (evidence, an edit with an
   // approval): refetch a listed action's card on its other events; the pending feed says when it leaves.
-  const onUpdate = ({ actionUpdated: { action: { id } } }) => {
-    if (!items.has(id)) return;
-    session.api.card(id).then((fresh) => {
-      if (!items.has(id) || fresh.status !== "pending_approval") return;
-      items.set(id, fresh);
-      cards.get(id)?.replaceWith(cards.set(id, card(fresh)).get(id));
-    }, fail);
-  };
+  const refetch = (id) => session.api.card(id).then((fresh) => {
+    if (!items.has(id) || fresh.status !== "pending_approval") return;
+    items.set(id, fresh);
+    cards.get(id)?.replaceWith(cards.set(id, card(fresh)).get(id));
+  }, fail);
+  const onUpdate = ({ actionUpdated: { action: { id } } }) => items.has(id) && refetch(id);
   const stopUpdates = session.live.follow(SUBSCRIPTIONS.action, { id: null }, onUpdate, fail);
+  // that feed has no `since`: after a drop, refetch every card (the pending feed replays the rest)
+  const stopCatchingUp = session.live.onReconnect(() => [...items.keys()].forEach(refetch));
   session.api.pending().then((approvals) => {
     for (const approval of approvals) keep(approval.action);
     draw();
@@ -87,6 +87,7 @@ export function mount(root, session) {
     clearInterval(clock);
     stop();
     stopUpdates();
+    stopCatchingUp();
   };
 }
 
