@@ -3,6 +3,9 @@ without a reload: evidence arriving, and whatever changed while its live socket 
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 from tests.conftest import Tenant, free_port
 from tests.console.browser import SECONDS
 from tests.console.conftest import OpenReviewer
@@ -70,3 +73,36 @@ async def test_the_action_page_catches_up_on_a_decision_made_while_its_socket_wa
         assert "Rejected while the console was away" in text
         assert await dave.page.query_selector("button.approve") is None
     assert await dave.page.evaluate("window.sameDocument") is True
+
+
+async def test_an_action_loading_when_the_reviewer_moves_on_does_not_draw_over_the_next_view(
+    server: str, tenant: Tenant, reviewer: OpenReviewer
+) -> None:
+    """The reviewer opens an action and, before it has loaded (a slow network: its query is held
+    for a second on the way back), goes to Activity. The action's answer must not replace the
+    Activity view: the page would show one view's content under another's address and nav."""
+    await enforce(tenant)
+    proposed = await propose(tenant, params={"subject": "Slow to load"})
+    erin = await reviewer()
+    await erin.open("/console/")
+    await erin.sign_in(tenant.key)
+    await erin.card(proposed["actionId"])
+
+    async def slow_action_query(route: Any) -> None:
+        if "query Action(" in (route.request.post_data or ""):
+            answer = await route.fetch()
+            await asyncio.sleep(1.5)
+            await route.fulfill(response=answer)
+        else:
+            await route.continue_()
+
+    await erin.page.route("**/graphql", slow_action_query)
+    await erin.page.click(f"li.card[data-action-id='{proposed['actionId']}'] a.card-title")
+    await erin.page.wait_for_url(f"**/console/approve/{proposed['actionId']}")
+    await erin.page.click("a[data-nav='activity']")
+    await erin.page.wait_for_selector("#filter-status")
+    await erin.page.wait_for_timeout(2500)  # the held answer has arrived
+    assert erin.page.url.endswith("/console/activity")
+    assert await erin.page.query_selector("#filter-status") is not None
+    assert await erin.page.query_selector(".panel-decision") is None
+    assert "Slow to load" not in await erin.text()

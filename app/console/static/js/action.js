@@ -13,17 +13,20 @@ export function mount(root, session, { params: [actionId] }) {
   let shown = null; // the status on screen
   let ownDecision = null; // set while this tab's own approve/reject is in flight
   let note = null;
+  let mounted = true; // the view is shared: an answer arriving after the reviewer moved on draws nothing
 
   const load = async () => {
     let action;
     try {
       action = await session.api.action(actionId, reads);
     } catch (error) {
+      if (!mounted) return;
       const text = error.code === "NOT_FOUND" ? `No action ${actionId} in ${session.viewer.organization.name}.` : error.message;
       replace(root, h("div", { class: "view-head" }, h("h1", {}, "Action not available")), notice("error", text),
         h("p", {}, h("a", { href: "/console/" }, "← Back to pending approvals")));
       return;
     }
+    if (!mounted) return;
     if (shown === "pending_approval" && action.status !== "pending_approval" && !ownDecision) {
       note = notice("warning", `While you were looking, this action was ${action.status}`
         + `${action.decidedBy ? ` by ${who(action.decidedBy, session)}` : ""}.`);
@@ -44,7 +47,7 @@ export function mount(root, session, { params: [actionId] }) {
     }
     await load();
     ownDecision = null;
-    root.querySelector(".decision h2")?.focus();
+    if (mounted) root.querySelector(".decision h2")?.focus();
   };
 
   let currentApproval = null;
@@ -74,7 +77,7 @@ export function mount(root, session, { params: [actionId] }) {
   };
 
   const onEvent = (data) => data.actionUpdated.action.id === actionId && load();
-  const fail = (error) => root.prepend(notice("error", `Live updates stopped: ${error.message}`));
+  const fail = (error) => mounted && root.prepend(notice("error", `Live updates stopped: ${error.message}`));
   if (!session.can("actions:read")) {
     replace(root, h("div", { class: "view-head" }, h("h1", {}, "Action not available")),
       notice("warning", "This key lacks the actions:read scope: it cannot show actions. "
@@ -89,6 +92,7 @@ export function mount(root, session, { params: [actionId] }) {
   replace(root, h("p", { class: "muted" }, "Loading…"));
   load();
   return () => {
+    mounted = false;
     stop();
     stopCatchingUp();
     clearInterval(clock);
