@@ -6,10 +6,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
+
 from tests.conftest import Tenant, free_port
 from tests.console.browser import SECONDS
 from tests.console.conftest import OpenReviewer
-from tests.console.scenario import decide, enforce, evidence, propose
+from tests.console.scenario import decide, enforce, evidence, make_key, propose
 from tests.console.test_reconnect import serving
 
 
@@ -106,3 +108,35 @@ async def test_an_action_loading_when_the_reviewer_moves_on_does_not_draw_over_t
     assert await erin.page.query_selector("#filter-status") is not None
     assert await erin.page.query_selector(".panel-decision") is None
     assert "Slow to load" not in await erin.text()
+
+
+async def test_params_edited_by_another_reviewer_while_the_page_is_open_are_called_out(
+    server: str, tenant: Tenant, reviewer: OpenReviewer
+) -> None:
+    """Under a quorum with allowEdit, Alice approves with edited params while Bob has the action
+    open. Bob's page follows (the params on screen, and so the ones his approval would send, are the
+    new ones), and it says so: an amount changing from 120 to 12000 under a reviewer's eyes without
+    a word would let him approve what he did not read."""
+    alice = await make_key(tenant, "alice", ["approvals:write", "actions:read"])
+    bob = await make_key(tenant, "bob", ["approvals:write", "actions:read"])
+    async with tenant.client() as c:
+        group = {"name": "pair", "members": [alice["id"], bob["id"]]}
+        assert (await c.post("/api/v1/reviewer-groups", json=group)).status_code == 201
+    await enforce(tenant, [{"when": {"actionType": "send_email"}, "approvals": 2, "approvers": ["pair"],
+                            "allowEdit": True}])
+    proposed = await propose(tenant, params={"subject": "Refund issued", "amount": 120})
+    page = await reviewer()
+    await page.open(f"/console/approve/{proposed['actionId']}")
+    await page.sign_in(bob["key"])
+    await page.page.wait_for_selector("button.approve:not([disabled])")
+    await page.live_state("live")
+    await page.page.wait_for_timeout(300)  # the subscription is joined
+
+    async with httpx.AsyncClient(base_url=server, headers={"x-api-key": alice["key"]}) as c:
+        edited = await c.post(f"/approvals/{proposed['approvalId']}/approve",
+                              json={"params": {"subject": "Refund issued", "amount": 12000}})
+    assert edited.status_code == 200, edited.text
+
+    await page.page.wait_for_selector(".panel-params >> text=12000", timeout=10 * SECONDS)
+    text = await page.text()
+    assert f"While you were looking, the params were edited by {alice['id']}" in text, text

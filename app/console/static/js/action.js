@@ -30,6 +30,12 @@ export function mount(root, session, { params: [actionId] }) {
     if (shown === "pending_approval" && action.status !== "pending_approval" && !ownDecision) {
       note = notice("warning", `While you were looking, this action was ${action.status}`
         + `${action.decidedBy ? ` by ${who(action.decidedBy, session)}` : ""}.`);
+    } else if (shown === "pending_approval" && action.status === "pending_approval" && !ownDecision
+      && JSON.stringify(action.params) !== JSON.stringify(currentParams)) {
+      // the params on screen (and so the ones an approval sends) change: never silently
+      const by = [...action.history].reverse().find((entry) => entry.detail && "edited" in entry.detail)?.by;
+      note = notice("warning", `While you were looking, the params were edited${by ? ` by ${who(by, session)}` : ""}: `
+        + "the ones shown now are new. Read them again before you approve.");
     }
     shown = action.status;
     draw(action);
