@@ -7,20 +7,10 @@ Retries made before it keep NULL: their keys stay the ones they were made with. 
 added and dropped in place on both databases: SQLite's AddField reverse rebuilds the table from the
 model state, which would turn 0024's partial index into a plain UNIQUE and break 0024's reverse."""
 
-from typing import Any
-
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
-
-class DeclareField(ops.AddField):  # type: ignore[misc]
-    """The model's field, for the migration state only; the SQL below changes the database."""
-
-    async def database_forward(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    async def database_backward(self, *args: Any, **kwargs: Any) -> None:
-        return None
+from models.migration_ops import DeclareField
 
 
 class Migration(migrations.Migration):

@@ -6,20 +6,10 @@ without end, each round a new execution.
 Added and dropped in place on both databases, as 0025 does (SQLite's AddField reverse would rebuild
 the table from the model state)."""
 
-from typing import Any
-
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
 
-
-class DeclareField(ops.AddField):  # type: ignore[misc]
-    """The model's field, for the migration state only; the SQL below changes the database."""
-
-    async def database_forward(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-    async def database_backward(self, *args: Any, **kwargs: Any) -> None:
-        return None
+from models.migration_ops import DeclareField
 
 
 class Migration(migrations.Migration):
