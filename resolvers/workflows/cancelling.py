@@ -70,11 +70,16 @@ def deleted_error(workflow_id: str) -> str:
     return f"its workflow {workflow_id} was deleted"
 
 
-async def cancel_if_orphaned(ctx: Context, execution: Execution) -> bool:
+async def cancel_if_orphaned(ctx: Context, execution: Execution, workflow_deleted: bool | None) -> bool:
     """Cancel `execution`, never started, if its workflow was deleted meanwhile, as deleting it does
     (`cancel_unfinished`); whether it was. An execute or a trigger that read the workflow just before
-    a delete committed inserts an execution that delete did not see: without this it ran."""
-    if not await Workflow.filter(id=execution.workflow_id, deleted_at__isnull=False).exists():
+    a delete committed inserts an execution that delete did not see: without this it ran.
+    `workflow_deleted` is what the claim read (PostgreSQL's claim joins the workflow); None reads it
+    here. Read here on every claim, it cost figure 7's runner 1,153-1,223 us of CPU per execution
+    against 860-920 us without it (three rounds each), and 575 executions/s against 705."""
+    if workflow_deleted is None:
+        workflow_deleted = await Workflow.filter(id=execution.workflow_id, deleted_at__isnull=False).exists()
+    if not workflow_deleted:
         return False
     async with atomic() as conn:
         held = await Execution.filter(id=execution.id, status__in=UNFINISHED).select_for_update().using_db(

@@ -32,13 +32,15 @@ class Claim:
     execution_id: str
     lease: int
     execution: Execution | None = field(default=None, compare=False, repr=False)  # as claimed (PostgreSQL)
+    # whether its workflow was deleted, as the claim read it (PostgreSQL); None: not read
+    workflow_deleted: bool | None = field(default=None, compare=False, repr=False)
 
 
 # models.leases' rule for executions, run by a function (migration 0021) whose plan walks the due
 # index in order and stops after $2 rows: planned in the statement, stale statistics made it read the
 # backlog, and each candidate's cap count every execution its workflow ever ran.
 _CLAIM_PG = """
-SELECT l.*, w.concurrency,
+SELECT l.*, w.concurrency, w.deleted_at IS NOT NULL AS workflow_deleted,
     CASE WHEN w.concurrency IS NULL THEN 0 ELSE  -- counted only for capped workflows (their held runs)
         (SELECT count(*) FROM executions r WHERE r.workflow_id = l.workflow_id AND r.claimed_until >= $1) END AS held
 FROM lease_executions($1, $2, $3, $4) l JOIN workflows w ON w.id = l.workflow_id"""
@@ -59,7 +61,7 @@ async def claim_due(services: Services, limit: int, skip: Sequence[str] = ()) ->
     over: list[Claim] = []
     taken: dict[str, int] = {}
     for row in rows:
-        claim = Claim(row["id"], row["lease"], Execution._init_from_db(**row))
+        claim = Claim(row["id"], row["lease"], Execution._init_from_db(**row), row["workflow_deleted"])
         limit_of = row["concurrency"]
         taken[row["workflow_id"]] = taken.get(row["workflow_id"], 0) + 1
         fits = limit_of is None or row["held"] + taken[row["workflow_id"]] <= limit_of

@@ -180,7 +180,7 @@ async def run_claimed(services: Services, claim: Claim) -> None:
     if execution is None or execution.status not in ("pending", "running"):
         return
     ctx = await system_context(services, execution.organization_id, execution.id)
-    if execution.started_at is None and await cancel_if_orphaned(ctx, execution):
+    if execution.started_at is None and await cancel_if_orphaned(ctx, execution, claim.workflow_deleted):
         return  # inserted by a start racing its workflow's delete: cancelled as the delete would have
     definition = await definition_of(execution.workflow_id, execution.version_id)
     fresh = execution.started_at is None and execution.retry_of is None
