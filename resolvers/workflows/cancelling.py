@@ -22,12 +22,12 @@ from resolvers.context import Context
 from resolvers.events.outbox import emit
 from resolvers.governance.cancelling import withdraw_waited
 from resolvers.workflows import hints
+from resolvers.workflows.leases import UNFINISHED
 
 # PostgreSQL's: a new execution's start hint, or a cancelled one's notice (settings.workflow_wake):
 # Redis away cannot delay a cancel to the next lease renewal (10 s)
 NOTIFY_CHANNEL = "gatehouse_workflows_wake"
 CANCEL_CHANNEL = "gatehouse:workflows:cancel"
-UNFINISHED = ("pending", "running", "waiting")
 
 
 async def cancel_locked(ctx: Context, execution: Execution, conn: BaseDBAsyncClient, error: str | None = None) -> None:
@@ -38,7 +38,7 @@ async def cancel_locked(ctx: Context, execution: Execution, conn: BaseDBAsyncCli
     await Execution.filter(id=execution.id).using_db(conn).update(
         status="cancelled", finished_at=now, claimed_until=None, next_run_at=None, lease=execution.lease + 1,
         updated_at=now, **changed)
-    await ExecutionStep.filter(execution_id=execution.id, status__in=("running", "waiting", "pending")).using_db(
+    await ExecutionStep.filter(execution_id=execution.id, status__in=UNFINISHED).using_db(
         conn).update(status="cancelled", finished_at=now)
     if execution.waiting_action_id is not None:  # its approval step's action, if still undecided
         await withdraw_waited(ctx, execution.waiting_action_id, execution.id, conn)

@@ -126,20 +126,20 @@ async def causes_of(events: list[Committed]) -> dict[str, Cause]:
 def _started_entry(execution: Execution) -> AuditEntry:
     """The audit entry of a triggered start, its id fixed by the trigger key: a replayed event
     adds neither a second execution nor a second entry."""
-    changes = trail.created({"workflowId": execution.workflow_id, "status": execution.status,
-                             "trigger": (execution.trigger or {}).get("event")})
-    return AuditEntry(id=trail.derived_id(str(execution.trigger_key)), organization_id=execution.organization_id,
-                      type="execution.started", resource_id=execution.id, actor=f"{trail.SYSTEM}:workflows",
-                      changes=changes, created_at=utcnow())
+    return _trigger_entry(execution, "execution.started", {})
 
 
 def _refused_entry(execution: Execution) -> AuditEntry:
     """The audit entry of a start refused for its chain's depth, its id fixed by the trigger key too."""
+    return _trigger_entry(execution, "execution.failed",
+                          {"triggerDepth": execution.trigger_depth, "error": execution.error})
+
+
+def _trigger_entry(execution: Execution, kind: str, extra: dict[str, Any]) -> AuditEntry:
     changes = trail.created({"workflowId": execution.workflow_id, "status": execution.status,
-                             "trigger": (execution.trigger or {}).get("event"),
-                             "triggerDepth": execution.trigger_depth, "error": execution.error})
+                             "trigger": (execution.trigger or {}).get("event"), **extra})
     return AuditEntry(id=trail.derived_id(str(execution.trigger_key)), organization_id=execution.organization_id,
-                      type="execution.failed", resource_id=execution.id, actor=f"{trail.SYSTEM}:workflows",
+                      type=kind, resource_id=execution.id, actor=f"{trail.SYSTEM}:workflows",
                       changes=changes, created_at=utcnow())
 
 
