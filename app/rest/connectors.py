@@ -143,8 +143,9 @@ async def get_connector(call: RestCall) -> dict[str, Any]:
     return serialise_detail(await connectors.find(call.ctx, call.path["id"]))
 
 
-@endpoint("PUT", "/connectors/{id}", summary="Update a connector instance", tags=TAGS, body=UpdateConnectorBody,
-          scopes=("connectors:write",), response=ConnectorDetailOut)
+@endpoint("PUT", "/connectors/{id}", summary="Update a connector instance (409 when its config would drop an "
+          "action a workflow's step or a policy's notify uses)", tags=TAGS, body=UpdateConnectorBody,
+          scopes=("connectors:write",), response=ConnectorDetailOut, errors=(409,))
 async def update_connector(call: RestCall) -> dict[str, Any]:
     return serialise_detail(await connectors.update(call.ctx, call.path["id"], spec_of(call.body)))
 

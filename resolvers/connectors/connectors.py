@@ -24,7 +24,7 @@ from resolvers.events.outbox import emit
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 from resolvers.validation import check_name, check_storable
-from resolvers.workflows.references import policy_notifying, workflow_calling
+from resolvers.workflows.references import policy_notifying, step_calling_action, workflow_calling
 
 UNSET: Any = object()
 
@@ -121,7 +121,9 @@ async def update(ctx: Context, connector_id: str, spec: ConnectorSpec) -> Connec
     if spec.credential_id is not UNSET:
         connector.credential_id = await _checked_credential(ctx, kind, spec.credential_id)
         changed.append("credential_id")
-    async with atomic():
+    async with atomic() as conn:
+        if "config" in changed:
+            await _check_actions_kept(ctx, conn, kind, connector)
         await connector.save(update_fields=[*changed, "updated_at"])
         await emit(ctx.services, ctx.organization_id, "connector.updated",
                    {**_summary(connector), "changed": [_WIRE.get(c, c) for c in changed]})
@@ -130,6 +132,28 @@ async def update(ctx: Context, connector_id: str, spec: ConnectorSpec) -> Connec
 
 
 _WIRE = {"credential_id": "credentialId"}
+
+
+async def _check_actions_kept(ctx: Context, conn: Any, kind: ConnectorKind, connector: Connector) -> None:
+    """409 when the new config drops an action a workflow's step calls or an active policy notifies
+    with (a custom_api endpoint removed): their next runs would fail on it, as on a deleted connector.
+    The row is locked first (FOR UPDATE, as `delete` does), so a workflow or policy save holding it
+    (lookup.held_for_reference, then checking its actions again) either committed before this check,
+    which sees it, or waits and finds the action gone."""
+    current = await owned(Connector, ctx, connector.id, "connector", conn=conn, lock=True)
+    dropped = set(kind.actions_of(current.config)) - set(kind.actions_of(connector.config))
+    if not dropped:
+        return
+    calling = await step_calling_action(ctx.organization_id, connector.id, dropped)
+    if calling is not None:
+        workflow, index, step, action = calling
+        raise Conflict(f"config: connector {connector.id} would no longer offer action {action!r}, which "
+                       f"workflow {workflow.id} ({workflow.name}) calls at steps[{index}] {step!r}; "
+                       "change that workflow's steps first")
+    policy = await policy_notifying(ctx.organization_id, connector.id, dropped)
+    if policy is not None:
+        raise Conflict(f"config: connector {connector.id} would no longer offer an action policy {policy.id} "
+                       f"({policy.name}) notifies with; change that policy's notify or archive it first")
 
 
 def _audited(connector: Connector) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from resolvers.connectors.catalogue import kind_of
 from resolvers.connectors.providers import smtp
 from resolvers.context import Context
 from resolvers.errors import Invalid
-from resolvers.lookup import held_for_reference
+from resolvers.lookup import held_for_reference, owned
 from resolvers.notifications.messages import DEFAULT_ACTIONS, NOTIFY_TYPES, SAMPLE_EVENT, input_for
 
 MAX_TARGETS: Final = 10
@@ -38,14 +38,19 @@ async def checked_notify(ctx: Context, raw: Any) -> list[dict[str, Any]]:
 
 async def hold_notified(ctx: Context, notify: list[dict[str, Any]], conn: Any) -> None:
     """Hold the connectors an active policy's checked `notify` names for the saving transaction
-    (lookup.held_for_reference) and refuse one deleted since `checked_notify` saw it: connectors.delete
-    refuses while an active policy notifies the connector, under a FOR UPDATE lock this waits for
-    (or makes wait), so a save racing it never leaves an active policy notifying what is gone."""
+    (lookup.held_for_reference) and refuse one deleted, or updated to drop the entry's action, since
+    `checked_notify` saw it: connectors.delete and connectors.update refuse while an active policy
+    notifies the connector (with that action), under a FOR UPDATE lock this waits for (or makes wait),
+    so a save racing either never leaves an active policy notifying what is gone."""
     present = await held_for_reference(Connector, ctx, {entry["connector"] for entry in notify}, conn)
     for i, entry in enumerate(notify):
         if entry["connector"] not in present:
             raise Invalid(f"notify[{i}].connector: {entry['connector']} is not a {', '.join(NOTIFY_TYPES)} "
                           "connector of this organization")
+        held = await owned(Connector, ctx, entry["connector"], "connector", conn=conn)  # as connectors.update left it
+        actions = kind_of(held.type).actions_of(held.config)
+        if entry["action"] not in actions:
+            raise Invalid(f"notify[{i}].action: must be one of {', '.join(actions)}")
 
 
 def _entry(item: Any, path: str) -> dict[str, Any]:

@@ -32,9 +32,23 @@ async def workflow_calling(organization_id: str, *, connector_id: str | None = N
     return None
 
 
-async def policy_notifying(organization_id: str, connector_id: str) -> Policy | None:
-    """An active policy whose `notify` names the connector."""
+async def step_calling_action(organization_id: str, connector_id: str,
+                              actions: set[str]) -> tuple[Workflow, int, str, str] | None:
+    """A workflow (not deleted) with a step calling one of the connector's `actions`: the workflow,
+    the step's index and name, and the action."""
+    workflows = Workflow.filter(organization_id=organization_id, deleted_at__isnull=True).order_by("created_at")
+    for workflow in await workflows:
+        for index, step in enumerate((workflow.definition or {}).get("steps") or []):
+            if _calls(step, connector_id, None) and step["config"].get("action") in actions:
+                return workflow, index, str(step.get("name")), str(step["config"]["action"])
+    return None
+
+
+async def policy_notifying(organization_id: str, connector_id: str,
+                           actions: set[str] | None = None) -> Policy | None:
+    """An active policy whose `notify` names the connector (with one of `actions`, when given)."""
     for policy in await Policy.filter(organization_id=organization_id, status="active").order_by("created_at"):
-        if any(isinstance(entry, dict) and entry.get("connector") == connector_id for entry in policy.notify or []):
+        if any(isinstance(entry, dict) and entry.get("connector") == connector_id
+               and (actions is None or entry.get("action") in actions) for entry in policy.notify or []):
             return policy
     return None

@@ -45,12 +45,12 @@ class WorkflowSpec:
     concurrency: Any = UNSET
 
 
-def connector_check(ctx: Context) -> Any:
+def connector_check(ctx: Context, conn: Any = None) -> Any:
     """The check definition.py calls for each connector step: the caller's connector and action."""
 
     async def check(connector_id: str, action: str) -> dict[str, Any] | None:
         try:
-            connector = await owned(Connector, ctx, connector_id, "connector")
+            connector = await owned(Connector, ctx, connector_id, "connector", conn=conn)
         except NotFound:
             raise Invalid(f"config.connectorId: connector {connector_id} not found") from None
         actions = kind_of(connector.type).actions_of(connector.config)
@@ -79,9 +79,11 @@ async def _check_credentials(ctx: Context, definition: dict[str, Any]) -> None:
 
 async def hold_references(ctx: Context, conn: Any, definition: dict[str, Any]) -> None:
     """Hold the connectors and credentials the definition's steps call for the saving transaction
-    (lookup.held_for_reference) and check they still exist: `connector_check` and `_check_credentials`
-    ran before it, and one deleted since would leave the saved definition calling what is gone
-    (connectors.delete and credentials.delete check their references under a FOR UPDATE lock)."""
+    (lookup.held_for_reference) and check they still exist, and still offer the actions called:
+    `connector_check` and `_check_credentials` ran before it, and one deleted since, or a connector
+    updated since to drop an action, would leave the saved definition calling what is gone
+    (connectors.delete, connectors.update and credentials.delete check their references under a
+    FOR UPDATE lock)."""
     for model, step_type, field, what in _REFERENCES:
         named = {step["config"][field]: (index, step["name"]) for index, step in
                  reversed(list(enumerate(definition["steps"])))
@@ -90,6 +92,13 @@ async def hold_references(ctx: Context, conn: Any, definition: dict[str, Any]) -
         for ident in sorted(set(named) - present):
             index, name = named[ident]
             raise Invalid(f"steps[{index}] {name!r}: config.{field}: {what} {ident} not found")
+    check = connector_check(ctx, conn)  # held now: a connector update dropping an action waits, or is seen
+    for index, step in enumerate(definition["steps"]):
+        if step["type"] == "connector":
+            try:
+                await check(step["config"]["connectorId"], step["config"]["action"])
+            except Invalid as exc:
+                raise Invalid(f"steps[{index}] {step['name']!r}: {exc.message}", details=exc.details) from None
 
 
 _REFERENCES: tuple[tuple[type[Connector] | type[Credential], str, str, str], ...] = (

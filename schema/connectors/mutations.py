@@ -67,7 +67,8 @@ class ConnectorMutations:
         spec = ConnectorSpec(**_given(input, _CONNECTOR))
         return Connector.from_row(await connectors.create(info.context.ctx, spec))
 
-    @strawberry.mutation(description="Change the name, credential and/or config given (scope connectors:write).")
+    @strawberry.mutation(description="Change the name, credential and/or config given (scope connectors:write); "
+                         "CONFLICT when the config would drop an action a workflow's step or a policy's notify uses.")
     async def update_connector(
         self, info: Ctx, id: ConnectorId,
         input: Annotated[UpdateConnectorInput, strawberry.argument(description="The fields to change.")],
