@@ -4,6 +4,7 @@ without a reload: evidence arriving, and whatever changed while its live socket 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -11,7 +12,7 @@ import httpx
 from tests.conftest import Tenant, free_port
 from tests.console.browser import SECONDS
 from tests.console.conftest import OpenReviewer
-from tests.console.scenario import decide, enforce, evidence, make_key, propose
+from tests.console.scenario import action, decide, enforce, evidence, make_key, propose
 from tests.console.test_reconnect import serving
 
 
@@ -140,3 +141,99 @@ async def test_params_edited_by_another_reviewer_while_the_page_is_open_are_call
     await page.page.wait_for_selector(".panel-params >> text=12000", timeout=10 * SECONDS)
     text = await page.text()
     assert f"While you were looking, the params were edited by {alice['id']}" in text, text
+
+
+class HeldReloads:
+    """The browser's network holding the action page's `query Action(` answers (no Gatehouse code
+    is touched): the first is fetched at once and delivered on `deliver_first`, every later one is
+    sent only on `deliver_rest`. While held, the page cannot learn from the server that the expiry
+    worker closed the action: whatever it shows then is its own doing."""
+
+    def __init__(self, hold_first: bool) -> None:
+        self.first, self.rest = asyncio.Event(), asyncio.Event()
+        self.seen = 0
+        if not hold_first:
+            self.first.set()
+            self.seen = 1
+
+    async def __call__(self, route: Any) -> None:
+        if "query Action(" not in (route.request.post_data or ""):
+            await route.continue_()
+            return
+        self.seen += 1
+        if self.seen == 1:
+            answer = await route.fetch()
+            await self.first.wait()
+            await route.fulfill(response=answer)
+        else:
+            await self.rest.wait()
+            await route.continue_()
+
+
+async def _expiring(tenant: Tenant, seconds: int) -> tuple[dict[str, Any], float]:
+    """A send_email under a rule expiring it after `seconds`, and its expiresAt as a Unix time."""
+    await enforce(tenant, [{"when": {"actionType": "send_email"}, "expiresIn": seconds}])
+    proposed = await propose(tenant, params={"subject": "Answer soon"})
+    stored = await action(tenant, proposed["actionId"])
+    return proposed, datetime.fromisoformat(stored["expiresAt"].replace("Z", "+00:00")).timestamp()
+
+
+async def _shows_expired_while_pending(page: Any) -> None:
+    """Both verbs disabled with the expiry message, while the page still shows the action pending
+    (it has not heard from the server that the worker closed it)."""
+    await page.wait_for_selector("button.approve[disabled]", timeout=10 * SECONDS)
+    assert await page.is_disabled("button.reject")
+    decision = await page.inner_text(".decision")
+    assert "This action expired at" in decision and "can no longer be approved or rejected" in decision, decision
+    assert await page.query_selector(".view-head .s-pending_approval") is not None
+    assert await page.query_selector(".decided") is None
+
+
+async def test_approve_and_reject_turn_off_when_expires_at_arrives_on_an_open_page(
+    server: str, tenant: Tenant, reviewer: OpenReviewer
+) -> None:
+    """The reviewer opens an action six seconds before its deadline: Approve is enabled. The
+    deadline passes with the page open; the server refuses both verbs from then (409), before and
+    after its expiry worker closes the action. The page's own timer must disable both and say it
+    expired. The test app runs the expiry worker (every 0.5 s), whose event would reload the page:
+    the page's reloads are held by the browser's network, so only the page's clock can do it."""
+    proposed, expires_at = await _expiring(tenant, 6)
+    frank = await reviewer()
+    await frank.open(f"/console/approve/{proposed['actionId']}")
+    await frank.sign_in(tenant.key)
+    await frank.page.wait_for_selector("button.approve:not([disabled])")
+    assert not await frank.page.is_disabled("button.reject")
+    assert "expired" not in await frank.text(".decision")
+    assert datetime.now().timestamp() < expires_at - 1, "opened too late to see the deadline pass"
+    held = HeldReloads(hold_first=False)
+    await frank.page.route("**/graphql", held)
+
+    await asyncio.sleep(max(0.0, expires_at - datetime.now().timestamp()) + 0.5)
+    await _shows_expired_while_pending(frank.page)
+
+    held.rest.set()  # the page hears from the server again: the worker closed it meanwhile
+    await frank.page.wait_for_selector(".decided.s-expired", timeout=10 * SECONDS)
+    assert (await action(tenant, proposed["actionId"]))["status"] == "expired"
+
+
+async def test_an_action_answered_after_its_deadline_is_drawn_expired(
+    server: str, tenant: Tenant, reviewer: OpenReviewer
+) -> None:
+    """The page's first answer (pending: read before the deadline) arrives after it, on a slow
+    network: drawing it, the page checks expiresAt against the clock and offers no decision."""
+    proposed, expires_at = await _expiring(tenant, 3)
+    held = HeldReloads(hold_first=True)
+    grace = await reviewer()
+    await grace.page.route("**/graphql", held)
+    await grace.open(f"/console/approve/{proposed['actionId']}")
+    await grace.sign_in(tenant.key)
+    for _ in range(100):
+        if held.seen:
+            break
+        await asyncio.sleep(0.05)
+    assert held.seen == 1 and datetime.now().timestamp() < expires_at - 0.5, "asked too late to read it pending"
+    await asyncio.sleep(max(0.0, expires_at - datetime.now().timestamp()) + 0.5)
+    held.first.set()
+    await _shows_expired_while_pending(grace.page)
+    held.rest.set()
+    await grace.page.wait_for_selector(".decided.s-expired", timeout=10 * SECONDS)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from typing import Any
+
 from models.webhooks import WebhookDelivery
 from tests.conftest import Tenant
 from tests.console.conftest import PHONE, OpenReviewer
@@ -39,6 +43,47 @@ async def test_activity_filters_by_status_and_type_and_pages(
     await person.page.click("button:has-text('Apply')")
     await person.count("li.row", 1)
     await person.screenshot("console-activity-desktop")
+
+
+async def test_an_older_filter_answering_late_does_not_replace_the_newer_filters_rows(
+    server: str, tenant: Tenant, reviewer: OpenReviewer
+) -> None:
+    """The reviewer filters Activity by one type, then at once by another. The first filter's page
+    is slow (held for 1.5 s on the way back by the browser's network), so it answers after the
+    second: the list must keep showing the second filter's rows, the filter still on screen."""
+    await enforce(tenant)
+    for n in range(2):
+        await propose(tenant, params={"n": n})
+    deploy = await propose(tenant, "deploy")
+    person = await reviewer()
+    await person.open("/console/activity")
+    await person.sign_in(tenant.key)
+    await person.count("li.row", 3)
+
+    held: list[str] = []
+
+    async def slow_first_filter(route: Any) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        if "query Activity(" in body.get("query", "") and body["variables"].get("type") == "send_email":
+            held.append("send_email")
+            answer = await route.fetch()
+            await asyncio.sleep(1.5)
+            await route.fulfill(response=answer)
+        else:
+            await route.continue_()
+
+    await person.page.route("**/graphql", slow_first_filter)
+    await person.page.fill("#filter-type", "send_email")
+    await person.page.press("#filter-type", "Enter")
+    await person.page.fill("#filter-type", "deploy")
+    await person.page.press("#filter-type", "Enter")
+    await person.count("li.row", 1)
+    await person.page.wait_for_timeout(2500)  # the held answer has arrived
+    assert held == ["send_email"]
+    await person.count("li.row", 1)
+    rows = await person.text(".results")
+    assert deploy["actionId"] in rows and "send_email" not in rows, rows
+    assert await person.page.input_value("#filter-type") == "deploy"
 
 
 async def test_webhook_deliveries_and_executions_are_listed_with_their_details(

@@ -158,3 +158,46 @@ async def test_a_quorum_shows_its_progress_and_who_may_not_decide(
     await bob.page.wait_for_selector("text=cannot be approved and waits for its deadline")
     assert await bob.page.is_disabled("button.approve")
     assert "the key that proposed this action cannot decide it" in await bob.text(".decision")
+
+
+async def test_the_pending_list_marks_the_actions_this_key_may_not_decide(
+    server: str, tenant: Tenant, reviewer: OpenReviewer
+) -> None:
+    """Emails need an approver of the group "pair" (Alice alone); deploys any reviewer. An outsider
+    with approvals:write sees both waiting, but the email's card says why it may not decide it (the
+    server would answer 403 to either verb) and offers to view it, not to review it; the deploy's
+    card, and the email's card in Alice's list, carry no such mark."""
+    from playwright.async_api import expect
+
+    alice_key = await make_key(tenant, "alice", ["approvals:write", "actions:read"])
+    outsider_key = await make_key(tenant, "outsider", ["approvals:write", "actions:read"])
+    async with tenant.client() as c:
+        group = {"name": "pair", "members": [alice_key["id"]]}
+        assert (await c.post("/api/v1/reviewer-groups", json=group)).status_code == 201
+    await enforce(tenant, [{"when": {"actionType": "send_email"}, "approvers": ["pair"]},
+                           {"when": {"actionType": "deploy"}}])
+    email = await propose(tenant, params={"subject": "Only for the pair"})
+    deploy = await propose(tenant, "deploy", params={"version": "1.2.3"})
+
+    outsider = await reviewer()
+    await outsider.open("/console/")
+    await outsider.sign_in(outsider_key["key"])
+    barred_card = await outsider.card(email["actionId"])
+    reason = f"You may not decide this: key {outsider_key['id']} is not among the approvers of this action."
+    card_text = await barred_card.inner_text()
+    assert reason in card_text and "Not yours to decide" in card_text and "Ready to decide" not in card_text, card_text
+    card = outsider.page.locator(f"li.card[data-action-id='{email['actionId']}']")
+    await expect(card.get_by_text(reason)).to_be_visible()
+    await expect(card.get_by_role("link", name=f"View send_email {email['actionId']}")).to_be_visible()
+    free_card = await outsider.card(deploy["actionId"])
+    assert "may not decide" not in await free_card.inner_text()
+    async with httpx.AsyncClient(base_url=server, headers={"x-api-key": outsider_key["key"]}) as c:
+        refused = await c.post(f"/approvals/{email['approvalId']}/approve")
+    assert refused.status_code == 403, refused.text  # what the mark spares the reviewer
+
+    alice = await reviewer()
+    await alice.open("/console/")
+    await alice.sign_in(alice_key["key"])
+    own_card = await alice.card(email["actionId"])
+    own_text = await own_card.inner_text()
+    assert "may not decide" not in own_text and "Ready to decide" in own_text, own_text

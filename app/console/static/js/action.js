@@ -7,6 +7,9 @@ import {
   actorLine, ago, append, badge, check, compact, empty, h, json, localTime, notice, replace, retime, section, until,
 } from "./render.js";
 
+// setTimeout's longest delay (about 24.8 days): a later deadline re-arms the timer when it fires
+const LONGEST_TIMEOUT_MS = 2 ** 31 - 1;
+
 export function mount(root, session, { params: [actionId] }) {
   const reads = { withApproval: session.can("approvals:read"), withPolicies: session.can("policies:read") };
   const drafts = { comment: "", reason: "" };
@@ -14,6 +17,7 @@ export function mount(root, session, { params: [actionId] }) {
   let ownDecision = null; // set while this tab's own approve/reject is in flight
   let note = null;
   let mounted = true; // the view is shared: an answer arriving after the reviewer moved on draws nothing
+  let deadline = null; // redraws when a pending action's expiresAt arrives while the page is open
 
   const load = async () => {
     let action;
@@ -59,6 +63,9 @@ export function mount(root, session, { params: [actionId] }) {
   let currentApproval = null;
   let currentParams = null; // the params on screen: approving them fails if another reviewer edited them since
   const draw = (action) => {
+    clearTimeout(deadline);
+    const left = action.status === "pending_approval" && action.expiresAt ? Date.parse(action.expiresAt) - Date.now() : 0;
+    if (left > 0) deadline = setTimeout(() => mounted && draw(action), Math.min(left + 1, LONGEST_TIMEOUT_MS));
     currentApproval = action.approvalId;
     currentParams = action.params;
     replace(root,
@@ -99,6 +106,7 @@ export function mount(root, session, { params: [actionId] }) {
   load();
   return () => {
     mounted = false;
+    clearTimeout(deadline);
     stop();
     stopCatchingUp();
     clearInterval(clock);
@@ -131,16 +139,22 @@ function decision(action, session, drafts, decide) {
   if (missing.length) {
     blockers.push(`Approve is disabled until every required check has passed: ${missing.map((c) => `${c.name} (${c.status === "pending" ? "missing" : c.status})`).join(", ")}.`);
   }
-  const approveWhy = h("p", { id: "approve-why", class: "why" }, blockers.join(" "));
-  const rejectWhy = h("p", { id: "reject-why", class: "why" }, writable ? barred ?? "" : blockers[0]);
+  // past its deadline the server refuses both verbs (409) even before the expiry worker closes it
+  const expired = action.expiresAt && Date.parse(action.expiresAt) <= Date.now()
+    ? `This action expired at ${localTime(action.expiresAt)}: `
+      + "its deadline passed, so it can no longer be approved or rejected."
+    : null;
+  const approveWhy = h("p", { id: "approve-why", class: "why" }, expired ?? blockers.join(" "));
+  const rejectWhy = h("p", { id: "reject-why", class: "why" }, expired ?? (writable ? barred ?? "" : blockers[0]));
   const approve = form({
     name: "comment", label: "Comment (optional)", value: drafts.comment, button: "Approve", kind: "approve",
-    disabled: blockers.length > 0, readOnly: !writable, why: approveWhy, onInput: (v) => (drafts.comment = v),
-    onSubmit: (text) => decide("approve", text),
+    disabled: Boolean(expired) || blockers.length > 0, readOnly: !writable, why: approveWhy,
+    onInput: (v) => (drafts.comment = v), onSubmit: (text) => decide("approve", text),
   });
   const reject = form({
     name: "reason", label: "Reason (required)", value: drafts.reason, button: "Reject", kind: "reject", required: true,
-    disabled: !writable || Boolean(barred), readOnly: !writable, why: rejectWhy, onInput: (v) => (drafts.reason = v),
+    disabled: Boolean(expired) || !writable || Boolean(barred), readOnly: !writable, why: rejectWhy,
+    onInput: (v) => (drafts.reason = v),
     onSubmit: (text) => decide("reject", text),
   });
   return h("section", { class: "panel decision" }, h("h2", { tabindex: "-1" }, "Decision"),

@@ -20,15 +20,20 @@ export function mount(root, session) {
     replace(results, notice("warning", "This key lacks the actions:read scope: it cannot list actions."));
     return () => {};
   }
-  const show = () => paged(results, "Activity pages",
-    (after) => session.api.activity({ status: status.value, type: type.value.trim(), after }),
-    (actions) => rows(actions, session));
+  // each filter mounts a fresh list and unmounts the one before: only the latest filter's answer draws
+  let unmount = () => {};
+  const show = () => {
+    unmount();
+    unmount = paged(results, "Activity pages",
+      (after) => session.api.activity({ status: status.value, type: type.value.trim(), after }),
+      (actions) => rows(actions, session));
+  };
   filters.addEventListener("submit", (event) => {
     event.preventDefault();
     show();
   });
   show();
-  return () => {};
+  return () => unmount();
 }
 
 function rows(actions, session) {

@@ -50,12 +50,12 @@ export function can(scopes, needed) {
 
 const ACTION_FIELDS = `
   id type target params status createdAt expiresAt decidedAt decidedBy reason approvalId approvalMode
-  agentId clientId policyIds
+  agentId clientId policyIds decisionBarred
   actor { kind name provider }
   checks { name status note required }`;
 
 const ACTION_DETAIL = `${ACTION_FIELDS}
-  originalParams decisionBarred
+  originalParams
   review { approvalsRequired approvalsReceived approvalsRemaining quorumReachable approvedBy { keyId at } approvers
     waitingFor
     proposerMayApprove allowEdit }

@@ -36,7 +36,7 @@ export function mount(root, session) {
       }
     }
     ordered.forEach((item, index) => {
-      const node = cards.get(item.id) ?? cards.set(item.id, card(item)).get(item.id);
+      const node = cards.get(item.id) ?? cards.set(item.id, card(item, session)).get(item.id);
       if (list.children[index] !== node) list.insertBefore(node, list.children[index] ?? null);
     });
     replace(count, items.size === 1 ? "1 action waiting" : `${items.size} actions waiting`);
@@ -71,7 +71,7 @@ export function mount(root, session) {
   const refetch = (id) => session.api.card(id).then((fresh) => {
     if (!items.has(id) || fresh.status !== "pending_approval") return;
     items.set(id, fresh);
-    cards.get(id)?.replaceWith(cards.set(id, card(fresh)).get(id));
+    cards.get(id)?.replaceWith(cards.set(id, card(fresh, session)).get(id));
   }, fail);
   const onUpdate = ({ actionUpdated: { action: { id } } }) => items.has(id) && refetch(id);
   const stopUpdates = session.live.follow(SUBSCRIPTIONS.action, { id: null }, onUpdate, fail);
@@ -91,14 +91,20 @@ export function mount(root, session) {
   };
 }
 
-/** One pending action: what, who, on what, key params, checks, age and time left. */
-function card(action) {
+/**
+ * One pending action: what, who, on what, key params, checks, age and time left, and why this key
+ * may not decide it where the server says so (`decisionBarred`, as the action page shows it).
+ */
+function card(action, session) {
   const href = `/console/approve/${action.id}`;
   const required = action.checks.filter((c) => c.required);
-  return h("li", { class: "card", "data-action-id": action.id },
+  const barred = session.can("approvals:write") ? action.decisionBarred : null;
+  return h("li", { class: barred ? "card barred" : "card", "data-action-id": action.id },
     h("div", { class: "card-head" },
       h("a", { class: "card-title", href }, h("span", { class: "type" }, action.type)),
-      readiness(required)),
+      barred ? h("span", { class: "badge s-barred" }, h("span", { "aria-hidden": "true" }, "⊘"), " Not yours to decide")
+        : readiness(required)),
+    barred ? h("p", { class: "barred-why" }, `You may not decide this: ${barred}.`) : null,
     h("p", { class: "meta" },
       h("span", {}, actorLine(action.actor)),
       action.target ? [" → ", h("span", { class: "target" }, action.target)] : null),
@@ -110,7 +116,9 @@ function card(action) {
       h("p", { class: "times" },
         h("span", { class: "nowrap" }, "Proposed ", ago(action.createdAt)),
         action.expiresAt ? h("span", { class: "nowrap left" }, until(action.expiresAt)) : null),
-      h("a", { class: "button small", href, "aria-label": `Review ${action.type} ${action.id}` }, "Review →")));
+      barred
+        ? h("a", { class: "button small quiet", href, "aria-label": `View ${action.type} ${action.id}` }, "View →")
+        : h("a", { class: "button small", href, "aria-label": `Review ${action.type} ${action.id}` }, "Review →")));
 }
 
 /** Whether a human may approve now, or which required checks are still missing. */

@@ -166,13 +166,19 @@ export function pager({ label, hasPrevious, hasNext, onPrevious, onNext }) {
   return h("nav", { class: "pager", "aria-label": label }, previous, next);
 }
 
-/** Show pages of a connection in `into`, newest first, with a pager below. */
+/**
+ * Show pages of a connection in `into`, newest first, with a pager below. Returns the function that
+ * unmounts it, as a view's mount does: a page answering after that (a newer filter asked since,
+ * or the reviewer moved on) draws nothing.
+ */
 export function paged(into, label, fetchPage, draw) {
   const cursors = [null];
+  let mounted = true;
   const show = async () => {
     replace(into, h("p", { class: "muted" }, "Loading…"));
     try {
       const page = await fetchPage(cursors.at(-1));
+      if (!mounted) return;
       replace(into, draw(page.edges.map((edge) => edge.node)));
       if (cursors.length > 1 || page.pageInfo.hasNextPage) {
         into.append(pager({
@@ -182,10 +188,13 @@ export function paged(into, label, fetchPage, draw) {
         }));
       }
     } catch (error) {
-      replace(into, notice("error", error.message));
+      if (mounted) replace(into, notice("error", error.message));
     }
   };
   show();
+  return () => {
+    mounted = false;
+  };
 }
 
 /** The empty state of a list. */
