@@ -13,9 +13,10 @@ answer against the tool's output schema (the SDK's client checks it; tests/mcp/t
 
 It takes a call only when every check passes and nothing the SDK would add applies (no progress
 token, no `requestState`, no middleware but the request-state boundary, no tool that declares
-`Mcp-Param-*` headers, a Bearer key the SDK's own backend accepts, no integer past 64 bits, which
-orjson reads as a float where the SDK's json keeps it for the resolvers to refuse). Anything else,
-including every refusal, goes to the SDK untouched, so errors keep the SDK's exact form.
+`Mcp-Param-*` headers, a key the SDK's own backend accepts (`KeyBackend`: from any of its three
+headers), no integer past 64 bits, which orjson reads as a float where the SDK's json keeps it for
+the resolvers to refuse). Anything else, including every refusal, goes to the SDK untouched, so
+errors keep the SDK's exact form.
 tests/mcp/test_direct.py compares both answers.
 `Settings.mcp_direct_calls` turns the lane off.
 """
@@ -29,7 +30,6 @@ from typing import Any
 
 import orjson
 from mcp.server._streamable_http_modern import _write
-from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend
 from mcp.server.connection import Connection
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -46,6 +46,7 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from app.mcp.context import ServicesOf, mcp_context
+from app.mcp.security import KeyBackend
 from resolvers.context import Context
 from resolvers.validation import loses_integers
 
@@ -107,7 +108,7 @@ class DirectCalls:
     """Answers a plain native tool call itself, or declines so the SDK answers it."""
 
     def __init__(self, server: MCPServer, manager: StreamableHTTPSessionManager, tools: Mapping[str, DirectTool],
-                 services_of: ServicesOf, max_body_bytes: int, bearer: BearerAuthBackend,
+                 services_of: ServicesOf, max_body_bytes: int, bearer: KeyBackend,
                  required_scopes: list[str]) -> None:
         self._server, self._manager, self._tools, self._services_of = server, manager, tools, services_of
         self._bearer, self._required_scopes = bearer, required_scopes
@@ -151,8 +152,8 @@ class DirectCalls:
         return True
 
     async def _authenticated(self, request: Request) -> bool:
-        """What the SDK's bearer backend and guard accept (a key sent as `x-api-key`, which the app's
-        middleware takes, is the SDK's 401 here), with the caller the app's middleware found."""
+        """What the SDK's bearer backend and guard accept (the key from the header the app's middleware
+        took it from), with the caller the app's middleware found."""
         if request.scope.get("state", {}).get("caller") is None:
             return False
         credentials = await self._bearer.authenticate(request)

@@ -2,7 +2,8 @@
 
 Stateless Streamable HTTP: every request stands alone, so any replica can answer any request and a
 long wait holds no server-side session. The app's middleware has authenticated and rate-limited
-each request before it arrives here; the SDK's bearer check (KeyVerifier) runs again inside.
+each request before it arrives here; the SDK's bearer check (KeyVerifier) runs again inside, on the
+key from whichever of its three headers the middleware took it (KeyBackend).
 
 Each path is the SDK's own parts composed as its `streamable_http_app()` composes them (bearer
 authentication, the auth context, the 401 guard, the session manager's ASGI app) without the
@@ -17,7 +18,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from mcp.server.auth.middleware.auth_context import AuthContextMiddleware
-from mcp.server.auth.middleware.bearer_auth import BearerAuthBackend, RequireAuthMiddleware
+from mcp.server.auth.middleware.bearer_auth import RequireAuthMiddleware
 from mcp.server.auth.routes import build_resource_metadata_url
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
@@ -31,7 +32,7 @@ from app.mcp.context import ServicesOf
 from app.mcp.direct import DirectCalls
 from app.mcp.gateway import build_gateway_server
 from app.mcp.native import build_native_server
-from app.mcp.security import KeyVerifier, auth_settings, transport_security
+from app.mcp.security import KeyBackend, KeyVerifier, auth_settings, transport_security
 from app.mcp.streaming import AnswerForm
 from app.mcp.tracing import drop_idle_tracing
 
@@ -42,11 +43,12 @@ QUIET_LOGGERS = ("mcp.server.streamable_http", "mcp.server.streamable_http_manag
 
 
 def sdk_endpoint(manager: StreamableHTTPSessionManager, verifier: KeyVerifier, auth: AuthSettings) -> ASGIApp:
-    """One MCP path: the SDK's bearer check, auth context and 401 guard around its transport."""
+    """One MCP path: the SDK's bearer check (of the key in any of its headers), auth context and 401
+    guard around its transport."""
     assert auth.resource_server_url is not None
     guarded = RequireAuthMiddleware(StreamableHTTPASGIApp(manager), auth.required_scopes or [],
                                     build_resource_metadata_url(auth.resource_server_url))
-    return AuthenticationMiddleware(AuthContextMiddleware(guarded), backend=BearerAuthBackend(verifier))
+    return AuthenticationMiddleware(AuthContextMiddleware(guarded), backend=KeyBackend(verifier))
 
 
 class McpDoor:
@@ -66,7 +68,7 @@ class McpDoor:
             self._native_managers.append(self.native.session_manager)
             native_apps.append(sdk_endpoint(self.native.session_manager, verifier, auth))
         direct = DirectCalls(self.native, self._native_managers[1], self.native.direct_tools, services_of,
-                             settings.max_body_bytes, BearerAuthBackend(verifier), auth.required_scopes or []
+                             settings.max_body_bytes, KeyBackend(verifier), auth.required_scopes or []
                              ) if settings.mcp_direct_calls else None
         self._native_app = AnswerForm(streaming=native_apps[0], plain=native_apps[1], direct=direct)
         self.gateway = build_gateway_server(services_of)

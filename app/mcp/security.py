@@ -1,20 +1,25 @@
-"""Who may open an MCP session: the Gatehouse API key as a Bearer token, and which Host/Origin.
+"""Who may open an MCP session: the Gatehouse API key in any of its three headers, and which Host/Origin.
 
 The app's middleware has already authenticated the request (401 before any MCP code runs) and
 counted it against the key's rate limit; `KeyVerifier` gives the SDK's auth layer the same answer
-from the same cached lookup, so the SDK's own checks stay on rather than being bypassed.
+from the same cached lookup, so the SDK's own checks stay on rather than being bypassed. `KeyBackend`
+hands the SDK the key the middleware took, from whichever header it took it, as the Bearer token
+the SDK reads.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser, BearerAuthBackend
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import AnyHttpUrl
+from starlette.authentication import AuthCredentials
+from starlette.requests import HTTPConnection
 
-from app.auth import Authenticator, Caller
+from app.auth import Authenticator, Caller, presented_key
 from app.core.settings import Settings
 
 LOOPBACK_HOSTS = ["127.0.0.1:*", "localhost:*", "[::1]:*", "127.0.0.1", "localhost"]
@@ -46,6 +51,19 @@ class KeyVerifier:
             token=token, client_id=caller.key_id, scopes=sorted(caller.scopes), subject=caller.key_id,
             claims={"organization_id": caller.organization_id})
         return made
+
+
+class KeyBackend(BearerAuthBackend):
+    """The SDK's bearer backend over the key the app's middleware took (`presented_key`: Bearer, else
+    `x-apaaikey`, else `x-api-key`), so a key sent in either other header is the same caller with the
+    same scopes, and the SDK's own checks of the token still run on it."""
+
+    async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials, AuthenticatedUser] | None:
+        key = presented_key(conn.headers)
+        if key is None:
+            return None
+        bearer = [(b"authorization", b"Bearer " + key.encode("latin-1"))]  # as Starlette decoded it
+        return await super().authenticate(HTTPConnection({"type": "http", "headers": bearer}))
 
 
 def auth_settings(settings: Settings) -> AuthSettings:
