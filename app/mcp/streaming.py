@@ -11,6 +11,11 @@ and lone surrogates as text: JSON has neither, and a policy would judge `amount:
 action's row stored null. Such a body is a JSON-RPC parse error here, as REST and GraphQL refuse it.
 Both servers are stateless, so a GET (the stream of server-initiated messages) has nothing to carry:
 405, as the transport allows, rather than an SSE stream held open with nothing in it.
+
+The SDK's 2025 transport answers JSON that is not one request or notification (`{}`, a batch, an
+envelope of the wrong types) with pydantic's validation text as invalid params, and takes a posted
+response (202) that a stateless server, which never asks the client anything, has no use for. Such
+a body is a JSON-RPC Invalid Request here, 400, as the SDK's 2026-07-28 transport answers it.
 """
 
 from __future__ import annotations
@@ -19,6 +24,12 @@ import json
 from typing import Any
 
 import orjson
+import pydantic_core
+from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
+from mcp.types import JSONRPCNotification, JSONRPCRequest, jsonrpc_message_adapter
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from pydantic import ValidationError
+from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +37,9 @@ from app.mcp.direct import DirectCalls
 
 NOT_JSON = {"jsonrpc": "2.0", "id": None, "error": {
     "code": -32700, "message": "Parse error: not JSON (NaN, Infinity or a lone surrogate are not allowed)"}}
+
+NOT_A_REQUEST = {"jsonrpc": "2.0", "id": None, "error": {
+    "code": -32600, "message": "Invalid Request: the body must be a single JSON-RPC request or notification object"}}
 
 WAITING_TOOLS = frozenset({"wait_for_decision", "request_permission"})
 
@@ -65,6 +79,27 @@ def _waits(message: Any) -> bool:
     return name == "propose_action" and isinstance(arguments, dict) and bool(arguments.get("wait_seconds"))
 
 
+def handshake_era(scope: Scope) -> bool:
+    """Whether the SDK's session manager gives this request to its 2025 transport (no protocol
+    version header, or a revision of the initialize handshake), as it routes it."""
+    version = Headers(scope=scope).get(MCP_PROTOCOL_VERSION_HEADER)
+    return version is None or version in HANDSHAKE_PROTOCOL_VERSIONS
+
+
+def not_a_request(body: bytes) -> bool:
+    """Whether the 2025 transport, reading `body` as it does, finds no request or notification in it
+    (its validation refuses it, or it is a response); unparseable: False, the SDK's parse error."""
+    try:
+        decoded = pydantic_core.from_json(body)
+    except ValueError:
+        return False
+    try:
+        message = jsonrpc_message_adapter.validate_python(decoded, by_name=False)
+    except ValidationError:
+        return True
+    return not isinstance(message, JSONRPCRequest | JSONRPCNotification)
+
+
 class AnswerForm:
     """Routes a POST to the streaming or the JSON app after reading its (bounded) body; given one
     app only (the gateway, which never waits), that app serves every POST."""
@@ -95,6 +130,9 @@ class AnswerForm:
                 return
             rpc, waits = None, True  # not JSON: the SDK answers its parse error
         else:
+            if handshake_era(scope) and not_a_request(body):
+                await JSONResponse(NOT_A_REQUEST, status_code=400)(scope, receive, send)
+                return
             waits = _calls_a_waiting_tool(rpc)
         if not waits and self.direct is not None and await self.direct.answer(scope, receive, send, body, rpc):
             return
