@@ -47,6 +47,8 @@ class McpCall(Model):
     action_id = fields.CharField(max_length=32, unique=True)
     tool = fields.CharField(max_length=200)
     url = fields.CharField(max_length=2048, null=True)  # the server's URL when the call was proposed
+    # the tool's input schema when a call that waits for a human was proposed: an approver's edit is checked against it
+    input_schema: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
     status = fields.CharField(max_length=16, default="waiting")  # waiting | calling | completed | failed | dropped
     result: dict[str, Any] | None = fields.JSONField(null=True)  # type: ignore[assignment]
     error = fields.TextField(null=True)

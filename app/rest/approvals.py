@@ -23,7 +23,8 @@ class ApproveBody(BaseModel):
     approver: str | None = Field(None, max_length=200)
     comment: str | None = Field(None, max_length=MAX_TEXT)
     params: dict[str, Any] | None = Field(
-        None, description="Edited params to approve instead of the proposed ones (rules with allowEdit: true)"
+        None, description="Edited params to approve instead of the proposed ones (rules with allowEdit: true); an MCP "
+                          "gateway call's must satisfy its tool's input schema (400 VALIDATION_ERROR, nothing changed)"
     )
     expectedParams: dict[str, Any] | None = Field(
         None, description="The params the reviewer was shown: 409 CONFLICT, nothing counted, when the action's "

@@ -29,6 +29,7 @@ from resolvers.governance.records import (
     history_row,
 )
 from resolvers.lookup import lookup_id, owned
+from resolvers.mcp.arguments import check_edited
 from resolvers.pagination import Page, paginate
 
 MAX_TEXT = 10_000
@@ -127,7 +128,9 @@ async def _decide(ctx: Context, approval_id: str, verdict: str, params: Any, exp
                 raise Conflict("the action's params changed since they were shown (another reviewer edited "
                                "them): read the action again and review its current params")
             if params is not None and not review.same_params(action, params):
-                detail |= review.apply_edit(action, review.check_edit(action, params))
+                edited = review.check_edit(action, params)
+                await check_edited(action, edited, conn)  # a gateway call's edit, against its tool's schema
+                detail |= review.apply_edit(action, edited)
             if not review.record_vote(action, ctx.key_id, fields.get("comment"), fields.get("approver")):
                 return await Approval.get(id=approval_id).select_related("action")  # counted once already
             if review.remaining(action) > 0:

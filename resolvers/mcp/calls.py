@@ -2,7 +2,8 @@
 
 A call row is claimed with a conditional update (``waiting`` -> ``calling``) before the upstream is
 called, so whoever forwards it (the agent's retry or the worker that watches approvals) does it
-once. The params sent are the action's effective params (an approver's edit, if any). A call whose
+once. The params sent are the action's effective params (an approver's edit, if any, checked against
+the tool's input schema when it was made: resolvers/mcp/arguments.py). A call whose
 upstream cannot be reached ends ``failed``, not retried: a tool call is not known to be idempotent,
 and a second attempt could act twice. The result stays on the row; agents read it with
 ``get_action`` or by calling the tool again with the same idempotency key.

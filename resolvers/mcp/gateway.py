@@ -6,7 +6,7 @@ returned. Pending: a pending answer; once a human approves, the call is forwarde
 by the agent's retry with the same idempotency key, whichever claims it first (resolvers/mcp/calls.py).
 Rejected, expired or cancelled: refused with the reason. A tool the policies do not admit, a held-back
 tool, arguments that break the tool's schema or an unreachable upstream are refused before anything is
-proposed or called.
+proposed or called; so is an approver's edit that breaks it (resolvers/mcp/arguments.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import jsonschema
 from tortoise.exceptions import IntegrityError
 
 from app.core.clock import utcnow
@@ -25,9 +24,10 @@ from models.governance import Action
 from models.mcp import McpCall, McpServer
 from resolvers.access import require
 from resolvers.context import Context
-from resolvers.errors import Forbidden, Invalid, NotFound
+from resolvers.errors import Forbidden, NotFound
 from resolvers.governance.actions import propose
 from resolvers.governance.outcome import reason_of
+from resolvers.mcp.arguments import check_arguments
 from resolvers.mcp.calls import call_upstream, forward
 from resolvers.mcp.catalogue import Offer, action_type, listed_tools, offers
 from resolvers.mcp.identity import actor_of
@@ -52,16 +52,6 @@ async def list_tools(ctx: Context, server_name: str) -> list[Tool]:
     # Offered without their output schema: the gateway may answer a call with a pending notice or a
     # refusal, which a client would otherwise reject for not matching it.
     return [offer.tool.model_copy(update={"output_schema": None}) for offer in judged.values() if offer.offered]
-
-
-def _check_arguments(offer: Offer, arguments: dict[str, Any]) -> None:
-    try:
-        jsonschema.validate(arguments, offer.tool.input_schema)
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "arguments"
-        raise Invalid(f"{where}: {exc.message}"[:500]) from None
-    except jsonschema.SchemaError:
-        raise Invalid(f"tool {offer.tool.name!r} has an invalid input schema upstream") from None
 
 
 async def _offer(ctx: Context, server: McpServer, tool: str) -> Offer:
@@ -94,19 +84,23 @@ async def call_tool(
     offer = await _offer(ctx, server, tool)
     if check is not None:
         check(offer.tool.input_schema)
-    _check_arguments(offer, arguments)
+    check_arguments(tool, offer.tool.input_schema, arguments)
     proposal = {"type": action_type(server, tool), "actor": await actor_of(ctx), "target": server.name,
                 "params": arguments, **({"idempotencyKey": stated_key} if stated_key is not None else {})}
     proposed = await propose(ctx, proposal, idempotency_key=idempotency_key)
-    return await answer_for(ctx, server, tool, proposed.action, fresh=not proposed.replayed)
+    return await answer_for(ctx, server, tool, proposed.action, fresh=not proposed.replayed,
+                            input_schema=offer.tool.input_schema)
 
 
 async def answer_for(
-    ctx: Context, server: McpServer, tool: str, action: Action, *, fresh: bool = False
+    ctx: Context, server: McpServer, tool: str, action: Action, *, fresh: bool = False,
+    input_schema: dict[str, Any] | None = None,
 ) -> GatewayAnswer:
     """The answer an action's current state gives (a retry of the same call reads the same row).
     A `fresh` action (just proposed, not a replay) has no call row yet: one is written, already
-    claimed when the action was approved at once, so forwarding it takes no claim of its own."""
+    claimed when the action was approved at once, so forwarding it takes no claim of its own. One
+    that waits for a human keeps the `input_schema` it was checked against: an approver's edit is
+    checked against it (resolvers/mcp/arguments.py)."""
     if action.status in ("rejected", "expired", "cancelled"):
         return GatewayAnswer("refused", action, message=f"Gatehouse {action.status} this call: "
                                                         f"{reason_of(action) or 'refused by policy'}")
@@ -118,7 +112,8 @@ async def answer_for(
     if call is None:
         call = McpCall(id=new_id("mcall"), organization_id=ctx.organization_id, server_id=server.id,
                        action_id=action.id, tool=tool, url=server.url, status="calling" if approved_now else "waiting",
-                       claimed_at=utcnow() if approved_now else None)
+                       claimed_at=utcnow() if approved_now else None,
+                       input_schema=input_schema if action.status == "pending_approval" else None)
         try:
             await call.save()
         except IntegrityError:  # a concurrent retry of the same call created it

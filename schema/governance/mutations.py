@@ -76,7 +76,8 @@ class GovernanceMutations:
         self, info: I, approval_id: ApprovalId,
         comment: Annotated[str | None, strawberry.argument(description="A comment kept with the approval.")] = None,
         params: Annotated[JSON | None, strawberry.argument(
-            description="Edited params to approve instead (only where the rule says allowEdit: true)."
+            description="Edited params to approve instead (only where the rule says allowEdit: true); an MCP gateway "
+                        "call's must satisfy its tool's input schema (VALIDATION_ERROR, nothing changed)."
         )] = None,
         expected_params: Annotated[JSON | None, strawberry.argument(
             description="The params the reviewer was shown: CONFLICT, nothing counted, when the action's params "

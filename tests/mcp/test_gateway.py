@@ -16,7 +16,7 @@ from mcp_types import HEADER_MISMATCH
 from app.core.clock import utcnow
 from app.core.mcp_client import MAX_TOOL_PAGES
 from models.events import Event
-from models.governance import Action
+from models.governance import Action, Approval
 from models.mcp import McpCall, McpServer
 from tests.agents.helpers import bound_key
 from tests.agents.helpers import register as register_agent
@@ -99,6 +99,45 @@ async def test_pending_call_runs_once_after_approval(
     assert read["gateway_call"]["status"] == "completed" and read["edited"] is True
     assert read["effective_params"] == edited
     assert read["gateway_call"]["result"]["content"][0]["text"] == "sent to cfo@acme.test"
+
+
+APPROVE_EDITED = "mutation($id: ID!, $p: JSON) { approveAction(approvalId: $id, params: $p) { id status } }"
+
+
+async def test_edited_params_outside_the_tools_schema_are_refused_at_both_doors(
+    tenant: Tenant, upstream: Upstream, connect: Connect
+) -> None:
+    """An approver's edit is checked against the input schema the tool had when the call was
+    proposed: one that breaks it is 400 VALIDATION_ERROR (REST) or VALIDATION_ERROR (GraphQL),
+    naming the problem, and nothing changes: the action still waits, nothing reaches the upstream.
+    A valid edit is approved and forwarded as before."""
+    await register(tenant, upstream.url)
+    await policy(tenant, RULES)
+    async with connect(GATEWAY) as session:
+        action = await pending_send(tenant, session, "mail-edit")
+    approval = await Approval.get(action_id=action.id)
+    async with tenant.client() as c:
+        wrong_type = await c.post(f"/actions/{action.id}/approve", json={"params": {"to": 5, "body": "hi"}})
+        by_approval = await c.post(f"/api/v1/approvals/{approval.id}/approve", json={"params": {"to": "x@y.test"}})
+    graphql = await tenant.graphql(APPROVE_EDITED, {"id": approval.id, "p": {"body": "hi"}})
+    assert wrong_type.status_code == 400, wrong_type.text
+    assert wrong_type.json() == {"error": "VALIDATION_ERROR", "message": "params/to: 5 is not of type 'string'"}
+    assert by_approval.status_code == 400, by_approval.text
+    assert by_approval.json() == {"error": "VALIDATION_ERROR", "message": "params: 'body' is a required property"}
+    assert graphql["data"] is None and graphql["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR", graphql
+    assert graphql["errors"][0]["message"] == "params: 'to' is a required property"
+    unchanged = await Action.get(id=action.id)
+    assert (unchanged.status, unchanged.params, unchanged.original_params) == (
+        "pending_approval", {"to": "ceo@acme.test", "body": "hi"}, None)
+    assert (await Approval.get(id=approval.id)).status == "pending"
+    assert (await McpCall.get(action_id=action.id)).status == "waiting"
+    await asyncio.sleep(0.3)  # the forwarder would have picked up an approval by now
+    assert upstream.count("send_email") == 0
+    edited = {"to": "cfo@acme.test", "body": "hello"}
+    valid = await tenant.graphql(APPROVE_EDITED, {"id": approval.id, "p": edited})
+    assert valid["data"]["approveAction"]["status"] == "approved", valid
+    assert (await settled_call(action)).status == "completed"
+    assert upstream.calls == [("send_email", edited)]
 
 
 async def test_an_approved_call_retried_with_its_key_is_made_once(
