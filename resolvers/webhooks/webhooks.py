@@ -132,16 +132,21 @@ async def enable(ctx: Context, webhook_id: str) -> Webhook:
 
 
 async def rotate_secret(ctx: Context, webhook_id: str) -> WithSecret:
-    """A new secret; the old one still signs (as a second signature) for the grace period."""
-    webhook = await find(ctx, webhook_id, "webhooks:write")
+    """A new secret; the old one still signs (as a second signature) for the grace period.
+
+    The row is read locked (FOR UPDATE): two rotations at once both read the same current secret
+    unlocked and both kept it as the previous one, so one answer's secret never signed anything."""
+    require(ctx, "webhooks:write")
     secret = new_webhook_secret()
     grace = timedelta(hours=ctx.settings.webhook_secret_grace_hours)
-    webhook.previous_secret, webhook.previous_secret_expires_at = webhook.secret, utcnow() + grace
-    webhook.secret = secret
-    async with atomic():
-        await webhook.save(update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+    async with atomic() as conn:
+        webhook = await owned(Webhook, ctx, webhook_id, "webhook", conn=conn, lock=True)
+        webhook.previous_secret, webhook.previous_secret_expires_at = webhook.secret, utcnow() + grace
+        webhook.secret = secret
+        await webhook.save(using_db=conn,
+                           update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
         expires = {"previousSecretExpiresAt": webhook.previous_secret_expires_at}
-        await trail.record(ctx, "webhook.secret_rotated", webhook.id, trail.created(expires))  # never a secret
+        await trail.record(ctx, "webhook.secret_rotated", webhook.id, trail.created(expires), conn)  # never a secret
     return WithSecret(webhook, secret)
 
 
