@@ -186,8 +186,8 @@ async def enable_webhook(call: RestCall) -> dict[str, Any]:
     return serialise_webhook(await webhooks.enable(call.ctx, call.path["id"]))
 
 
-@endpoint("POST", "/webhooks/{id}/test", summary="Send a webhook.test event", tags=TAGS,
-          response=DeliveryOut, status=202)
+@endpoint("POST", "/webhooks/{id}/test", summary="Send a webhook.test event (409 while the webhook is disabled)",
+          tags=TAGS, response=DeliveryOut, status=202, errors=(409,))
 async def test_webhook(call: RestCall) -> dict[str, Any]:
     return serialise_delivery(await webhooks.send_test(call.ctx, call.path["id"]))
 

@@ -179,3 +179,18 @@ async def test_read_scope_cannot_write(tenant: Tenant) -> None:
         assert (await c.get("/api/v1/webhooks")).status_code == 200
         denied = await c.post("/api/v1/webhooks", json={"name": "x", "url": "https://example.com", "events": ["*"]})
         assert denied.status_code == 403
+
+
+async def test_testing_a_disabled_webhook_is_409_at_both_doors_and_documented(tenant: Tenant) -> None:
+    """POST .../test on a disabled webhook answers 409 CONFLICT (as redeliver and recover do), and
+    the OpenAPI document lists that 409 for it, so generated clients know the answer."""
+    async with tenant.client() as c:
+        hook = (await c.post("/api/v1/webhooks", json={"name": "off", "url": "https://example.com/h",
+                                                       "events": ["*"], "active": False})).json()
+        refused = await c.post(f"/api/v1/webhooks/{hook['id']}/test")
+        assert refused.status_code == 409 and refused.json()["error"] == "CONFLICT", refused.text
+        doc = (await c.get("/api/v1/openapi")).json()
+    assert "409" in doc["paths"]["/api/v1/webhooks/{id}/test"]["post"]["responses"]
+    by_graphql = await tenant.graphql("mutation($id: ID!) { testWebhook(id: $id) { id } }", {"id": hook["id"]})
+    assert by_graphql["errors"][0]["extensions"]["code"] == "CONFLICT"
+    assert not await WebhookDelivery.exists()
