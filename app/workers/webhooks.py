@@ -27,6 +27,7 @@ from resolvers.webhooks.dispatch import (
     sendable,
     settle_unsendable,
 )
+from resolvers.webhooks.freshness import CHANGED_CHANNEL, Freshness
 
 POLL_SECONDS = 0.5
 _log = get_logger("gatehouse.webhooks")
@@ -72,8 +73,10 @@ class Recorder:
                     _log.exception("recording a webhook attempt failed", delivery=result[0].delivery.id)
 
 
-async def _send(sender: WebhookSender, claimed: Claimed, recorder: Recorder) -> None:
+async def _send(sender: WebhookSender, claimed: Claimed, recorder: Recorder, freshness: Freshness) -> None:
     try:
+        if freshness.stale(claimed):  # its webhook changed since the lease: sent as it is now, if at all
+            await freshness.refresh(claimed)
         if sendable(claimed):
             recorder.add((claimed, await attempt(sender, claimed.delivery, claimed.webhook)))  # type: ignore[arg-type]
         else:
@@ -83,14 +86,14 @@ async def _send(sender: WebhookSender, claimed: Claimed, recorder: Recorder) -> 
 
 
 async def _sending(sender: WebhookSender, queue: asyncio.Queue[Claimed | None], recorder: Recorder,
-                   drained: asyncio.Event) -> None:
+                   drained: asyncio.Event, freshness: Freshness) -> None:
     """One of `webhook_concurrency` senders: takes leased deliveries from the queue until None,
     asking for the next lease as soon as its take leaves the queue half empty (not after its send:
     measured, that left the queue empty during every lease's round trip)."""
     while (claimed := await queue.get()) is not None:
         if queue.qsize() <= queue.maxsize // 2:
             drained.set()
-        await _send(sender, claimed, recorder)
+        await _send(sender, claimed, recorder, freshness)
 
 
 @register("webhook-dispatcher")
@@ -109,22 +112,27 @@ async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
     queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=4 * size)
     wake, drained = asyncio.Event(), asyncio.Event()
     sub = await services.bus.subscribe(fanout.WAKE_CHANNEL, lambda _c, _m: wake.set())
+    freshness = Freshness()
+    changes = await services.bus.subscribe(CHANGED_CHANNEL, lambda _c, m: freshness.changed(m.decode()))
     finished = asyncio.Event()  # not `stop`: after a crash the recorder must end too, or the job never returns
     recording = asyncio.create_task(recorder.run(finished))
-    senders = [asyncio.create_task(_sending(sender, queue, recorder, drained)) for _ in range(size)]
+    senders = [asyncio.create_task(_sending(sender, queue, recorder, drained, freshness)) for _ in range(size)]
     try:
         while not stop.is_set():
             wake.clear()
             drained.clear()
             free = min(queue.maxsize - queue.qsize(), 2 * size)
+            tick = freshness.tick()
             batch = await claim_due(services, free) if free else []
             for claimed in batch:
+                claimed.seen = tick
                 queue.put_nowait(claimed)
             if free and len(batch) == free and queue.maxsize - queue.qsize() >= size:
                 continue  # more are due and a batch still fits: lease again now, not after a wake-up
             await _wait_any(drained if len(batch) == free else wake, stop)
     finally:
         await sub.close()
+        await changes.close()
         for _ in senders:
             await queue.put(None)
         _, late = await asyncio.wait(senders, timeout=services.settings.webhook_timeout_seconds)

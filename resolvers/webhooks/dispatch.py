@@ -112,32 +112,36 @@ async def deliver(services: Services, sender: WebhookSender, claimed: Claimed) -
 
 
 async def record_batch(services: Services, results: list[tuple[Claimed, Outcome]]) -> None:
-    """Log a batch of attempts and move their deliveries on. On PostgreSQL a batch of successes to
-    healthy webhooks is one statement; failures (each may count towards disabling its webhook) and
-    healed webhooks add their updates in the same transaction. Only results that were recorded
-    count for their webhook's health: a stale one (fenced off, see `record_moves`) tells nothing
-    about the endpoint that the newer attempt did not."""
+    """Log a batch of attempts and move their deliveries on. On PostgreSQL a batch of successes is
+    one statement, which also ends their webhooks' runs of failures; failures (each may count
+    towards disabling its webhook) add their updates in the same transaction. Only results that
+    were recorded count for their webhook's health: a stale one (fenced off, see `record_moves`)
+    tells nothing about the endpoint that the newer attempt did not. A success resets the run
+    whatever it was when its delivery was leased (judged by that lease-time copy, successes leased
+    while the run was 0 reset nothing, and alternate failures added up to a disabled webhook), and
+    only the failures answered after a batch's last success of a webhook add to its run (a 410
+    disables it whatever came after)."""
     now = utcnow()
     moves = [_move_of(claimed, outcome) for claimed, outcome in results]
-    if not (services.settings.is_sqlite or any(_tells_health(c, o) for c, o in results)):
-        await record_moves(moves, now, flushed=False)  # all sent, no webhook's health changes
+    sqlite = services.settings.is_sqlite
+    if not (sqlite or any(_failed(c, o) for c, o in results)):
+        await record_moves(moves, now, flushed=False)  # all sent
         return
     async with atomic():
-        moved = await (_record_with_orm(moves, now) if services.settings.is_sqlite else record_moves(moves, now))
-        counted = [(c, o) for c, o in results if c.delivery.id in moved and _tells_health(c, o)]
-        healed = {c.webhook.id for c, o in counted if o.succeeded and c.webhook}  # as loaded at claim time
-        if healed:
-            await health.healed(healed)
-        for claimed, outcome in counted:
-            if not outcome.succeeded and claimed.webhook is not None:
-                await health.failed(services, claimed.webhook, outcome.status_code)
+        moved = await (_record_with_orm(moves, now) if sqlite else record_moves(moves, now))
+        recorded = [(c, o) for c, o in results if c.delivery.id in moved]
+        last_success = {c.delivery.webhook_id: i for i, (c, o) in enumerate(recorded) if o.succeeded}
+        if sqlite:  # PostgreSQL's statement did it
+            await health.healed(set(last_success))
+        for index, (claimed, outcome) in enumerate(recorded):  # in the order the answers came
+            if _failed(claimed, outcome) and (index > last_success.get(claimed.delivery.webhook_id, -1)
+                                              or outcome.status_code == health.GONE):
+                await health.failed(services, claimed.webhook, outcome.status_code)  # type: ignore[arg-type]
 
 
-def _tells_health(claimed: Claimed, outcome: Outcome) -> bool:
-    """A failure counts towards disabling the webhook; a success resets a failing one's count."""
-    if claimed.webhook is None:
-        return False
-    return not outcome.succeeded or claimed.webhook.consecutive_failures > 0
+def _failed(claimed: Claimed, outcome: Outcome) -> bool:
+    """A failure of a webhook that still exists: it counts towards disabling the webhook."""
+    return claimed.webhook is not None and not outcome.succeeded
 
 
 def _move_of(claimed: Claimed, outcome: Outcome) -> Moved:

@@ -9,6 +9,7 @@ from models.webhooks import Webhook
 from resolvers.audit import trail
 from resolvers.context import Services
 from resolvers.events.outbox import emit
+from resolvers.webhooks.freshness import announce_change
 from resolvers.webhooks.leases import Target
 
 GONE = 410
@@ -27,8 +28,10 @@ async def failed(services: Services, webhook: Target, status_code: int | None) -
 
 
 async def healed(webhook_ids: set[str]) -> None:
-    """A recorded success ends each webhook's run of failures."""
-    await Webhook.filter(id__in=webhook_ids).update(consecutive_failures=0)
+    """A recorded success ends each webhook's run of failures (SQLite; on PostgreSQL the record
+    statement does it, resolvers/webhooks/leases.py)."""
+    if webhook_ids:
+        await Webhook.filter(id__in=webhook_ids, consecutive_failures__gt=0).update(consecutive_failures=0)
 
 
 async def _disable(services: Services, webhook: Target, reason: str) -> None:
@@ -36,6 +39,7 @@ async def _disable(services: Services, webhook: Target, reason: str) -> None:
     async with atomic():
         changed = await Webhook.filter(id=webhook.id, active=True).update(active=False, disabled_reason=reason)
         if changed:
+            announce_change(services, webhook.id)  # this and other dispatchers stop sending its queued deliveries
             data = {"webhookId": webhook.id, "name": webhook.name, "url": webhook.url, "reason": reason}
             await emit(services, webhook.organization_id, "webhook.disabled", data)
             changes = {"before": {"active": True}, "after": {"active": False, "reason": reason}}

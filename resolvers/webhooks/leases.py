@@ -65,10 +65,12 @@ class Target:
 
 @dataclass(slots=True)
 class Lease:
-    """A leased delivery and its webhook (None when the webhook was deleted meanwhile)."""
+    """A leased delivery and its webhook (None when the webhook was deleted meanwhile); `seen`, the
+    dispatcher's note of webhook changes its webhook is as of (resolvers/webhooks/freshness.py)."""
 
     delivery: Due
     webhook: Target | None
+    seen: int = 0
 
 
 # A lease and a record of successes commit without waiting for the WAL flush (models.db.ASYNC_COMMIT):
@@ -108,7 +110,10 @@ WITH r AS (
         last_error = r.error, next_attempt_at = r.next_attempt_at,
         delivered_at = CASE WHEN r.status = 'succeeded' THEN $9 ELSE d.delivered_at END
     FROM r WHERE d.id = r.id AND d.attempts = r.number - 1
-    RETURNING d.id
+    RETURNING d.id, d.webhook_id, r.status
+), healed AS (
+    UPDATE webhooks w SET consecutive_failures = 0
+    WHERE w.consecutive_failures > 0 AND w.id IN (SELECT webhook_id FROM moved WHERE status = 'succeeded')
 )
 INSERT INTO webhook_delivery_attempts
     (delivery_id, number, attempted_at, status_code, duration_ms, error, response_excerpt)
@@ -171,6 +176,12 @@ async def _lease_with_orm(now: datetime, until: datetime, limit: int) -> list[Le
     return [Lease(Due(**row), targets.get(row["webhook_id"])) for row in rows]
 
 
+async def load_target(webhook_id: str) -> Target | None:
+    """The webhook as it is now (None once deleted), for a lease whose copy is stale."""
+    found = await Webhook.filter(id=webhook_id).values(*TARGET_FIELDS)
+    return Target(**found[0]) if found else None
+
+
 @dataclass(slots=True)
 class Moved:
     """One attempt's row and the state its delivery moves to."""
@@ -191,8 +202,10 @@ async def record_moves(moves: list[Moved], now: datetime, *, flushed: bool = Tru
     error. So is a stale result: each move applies only if the delivery still has the attempt count
     its lease saw, so a dispatcher whose lease expired while it sent (and another sent again)
     cannot write its older state over the newer one, nor log a second attempt under the same
-    number. `flushed=False` (successes alone, nothing else in the transaction) commits without
-    waiting for the WAL flush: see ASYNC_COMMIT above."""
+    number. A recorded success ends its webhook's run of failures (`consecutive_failures`, counted
+    by resolvers/webhooks/health.py), whatever the run was when the delivery was leased.
+    `flushed=False` (successes alone, nothing else in the transaction) commits without waiting for
+    the WAL flush: see ASYNC_COMMIT above."""
     columns: list[list[Any]] = [[], [], [], [], [], [], [], []]
     for move in moves:
         for column, value in zip(columns, _fields_of(move), strict=True):

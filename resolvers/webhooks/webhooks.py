@@ -25,6 +25,7 @@ from resolvers.pagination import Page, paginate
 from resolvers.validation import check_name
 from resolvers.webhooks import validation
 from resolvers.webhooks.fanout import delivery_for, wake_dispatchers
+from resolvers.webhooks.freshness import announce_change
 from resolvers.webhooks.purge import delete_deliveries
 
 UNSET: object = object()
@@ -110,6 +111,7 @@ async def update(ctx: Context, webhook_id: str, spec: WebhookSpec) -> Webhook:
     async with atomic():
         # only the columns given: a concurrent secret rotation or disable must not be written back
         await webhook.save(update_fields=[*values, "updated_at"])
+        announce_change(ctx.services, webhook.id)
         await trail.record(ctx, "webhook.enabled" if enabling else "webhook.updated", webhook.id,
                            trail.diff(before, _audited(webhook)))
     return webhook
@@ -122,6 +124,7 @@ async def delete(ctx: Context, webhook_id: str) -> Webhook:
     async with atomic():
         await delete_deliveries(webhook_id=webhook.id)
         await webhook.delete()
+        announce_change(ctx.services, webhook.id)
         await trail.record(ctx, "webhook.deleted", webhook.id, trail.deleted(_audited(webhook)))
     return webhook
 
@@ -145,6 +148,7 @@ async def rotate_secret(ctx: Context, webhook_id: str) -> WithSecret:
         webhook.secret = secret
         await webhook.save(using_db=conn,
                            update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"])
+        announce_change(ctx.services, webhook.id)
         expires = {"previousSecretExpiresAt": webhook.previous_secret_expires_at}
         await trail.record(ctx, "webhook.secret_rotated", webhook.id, trail.created(expires), conn)  # never a secret
     return WithSecret(webhook, secret)
