@@ -3,7 +3,10 @@
 The walk goes by chain position from the anchor (or from the first entry of the range asked), in
 batches of rows.BATCH, so its memory is bounded whatever the chain's length. A position with no
 entry is a removed (or moved) entry; a hash that differs from the recomputed one is a changed or
-reordered entry, or one after it. Entries not sealed yet are counted as pending, not checked.
+reordered entry, or one after it. A range's neighbours must hold on to it: the entry before its
+first must be there (its hash is where the walk starts) and so must the one after its last, or the
+range's last entries (or all of them) could be removed unseen. Entries not sealed yet are counted as
+pending, not checked.
 """
 
 from __future__ import annotations
@@ -82,14 +85,30 @@ async def verify(organization_id: str, since: datetime | None = None, before: da
     head = chain.position if chain else 0
     result = Verification(organization_id, True, 0, pending, None, None, anchor, head)
     walk = await _walk_of(organization_id, anchor, anchor_hash, head, since, before)
-    if walk is None:
+    if walk is None:  # no entry made in the range: the one after the last made before it must follow it
+        last = await rows.position_bounds(organization_id, anchor, head, None, since) if since is not None else None
+        result.mismatch = await _gap_after(organization_id, last[1] if last is not None else anchor, head)
+        result.ok = result.mismatch is None
         return result
     result.first_position = walk.start
     if walk.previous is None:
         result.ok, result.mismatch = False, Mismatch("missing", walk.start - 1, None, None, None)
         return result
     await _check(organization_id, walk, result)
+    if result.ok:
+        result.mismatch = await _gap_after(organization_id, walk.end, head)
+        result.ok = result.mismatch is None
     return result
+
+
+async def _gap_after(organization_id: str, position: int, head: int) -> Mismatch | None:
+    """`missing` when no entry holds the position after `position` in a chain that goes on past it."""
+    if position >= head:
+        return None
+    following = await rows.sealed(organization_id, position, until=head, limit=1)
+    if following and following[0].position == position + 1:
+        return None
+    return Mismatch("missing", position + 1, following[0].id if following else None, None, None)
 
 
 async def _walk_of(

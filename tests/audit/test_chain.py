@@ -89,3 +89,22 @@ def test_the_hashed_time_is_the_same_instant_whatever_its_zone(offset_hours: int
     else:
         value = instant.astimezone(timezone(timedelta(hours=offset_hours)))
     assert exact_time(value) == "2026-12-05T07:40:14.000005Z"
+
+
+@pytest.mark.parametrize("removed", [[4], [3, 4], [2, 3, 4]])
+async def test_entries_removed_at_the_end_of_a_range_are_found(tenant: Tenant, removed: list[int]) -> None:
+    """Verify over [from, to) checked the entries still there: with the range's last entries
+    removed (all of them, in the last case), it answered ok. The entry after the range must follow
+    on from it, as the one before it must precede it."""
+    chain = await _five_changes(tenant)
+    window = {"from": chain[1]["createdAt"], "to": chain[4]["createdAt"]}  # positions 2, 3 and 4
+    for position in removed:
+        await sql("DELETE FROM audit_entries WHERE id = $1", chain[position - 1]["id"])
+    report = await verified(tenant, **window)
+    assert report["ok"] is False, report
+    assert report["mismatch"] == {"problem": "missing", "position": removed[0], "entryId": chain[4]["id"],
+                                  "expected": None, "stored": None}
+    out = await tenant.graphql("query($f: String, $t: String) { auditVerification(from: $f, to: $t) { ok "
+                               "mismatch { problem position entryId } } }", {"f": window["from"], "t": window["to"]})
+    assert out["data"]["auditVerification"] == {"ok": False, "mismatch": {
+        "problem": "missing", "position": removed[0], "entryId": chain[4]["id"]}}
