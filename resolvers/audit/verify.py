@@ -3,10 +3,10 @@
 The walk goes by chain position from the anchor (or from the first entry of the range asked), in
 batches of rows.BATCH, so its memory is bounded whatever the chain's length. A position with no
 entry is a removed (or moved) entry; a hash that differs from the recomputed one is a changed or
-reordered entry, or one after it. A range's neighbours must hold on to it: the entry before its
-first must be there (its hash is where the walk starts) and so must the one after its last, or the
-range's last entries (or all of them) could be removed unseen. Entries not sealed yet are counted as
-pending, not checked.
+reordered entry, or one after it. Over a time range, the entry either side of it is checked too
+(there, and matching the hash before it): otherwise the range's last entries could be removed, or
+its first or last moved out of it by editing their time, unseen. Entries not sealed yet are counted
+as pending, not checked.
 """
 
 from __future__ import annotations
@@ -61,13 +61,6 @@ class Verification:
         }
 
 
-@dataclass(slots=True)
-class _Walk:
-    start: int  # the first position to check
-    end: int  # the last
-    previous: str | None  # the hash the start follows; None when its predecessor is missing
-
-
 async def verify_for(ctx: Context, since: str | datetime | None = None,
                      before: str | datetime | None = None) -> Verification:
     """The caller's chain over [since, before) (scope audit:read; a bad time range is a 400)."""
@@ -77,62 +70,66 @@ async def verify_for(ctx: Context, since: str | datetime | None = None,
 
 
 async def verify(organization_id: str, since: datetime | None = None, before: datetime | None = None) -> Verification:
-    """Check the sealed entries made in [since, before) (all when neither is given)."""
+    """Check the sealed entries made in [since, before) (all when neither is given), and the entry
+    either side of them."""
     # pending first: an entry sealed between the two reads is then counted pending, never missed
     pending = await AuditEntry.filter(organization_id=organization_id, position__isnull=True).count()
     chain = await AuditChain.get_or_none(organization_id=organization_id)
     anchor, anchor_hash = (chain.anchor_position, chain.anchor_hash or GENESIS) if chain else (0, GENESIS)
     head = chain.position if chain else 0
     result = Verification(organization_id, True, 0, pending, None, None, anchor, head)
-    walk = await _walk_of(organization_id, anchor, anchor_hash, head, since, before)
-    if walk is None:  # no entry made in the range: the one after the last made before it must follow it
-        last = await rows.position_bounds(organization_id, anchor, head, None, since) if since is not None else None
-        result.mismatch = await _gap_after(organization_id, last[1] if last is not None else anchor, head)
-        result.ok = result.mismatch is None
-        return result
-    result.first_position = walk.start
-    if walk.previous is None:
-        result.ok, result.mismatch = False, Mismatch("missing", walk.start - 1, None, None, None)
-        return result
-    await _check(organization_id, walk, result)
-    if result.ok:
-        result.mismatch = await _gap_after(organization_id, walk.end, head)
-        result.ok = result.mismatch is None
+    start, end = await _positions(organization_id, anchor, head, since, before)
+    result.first_position = start if start <= end else None
+    previous = await _neighbour(organization_id, start - 1, anchor, anchor_hash, result)
+    if previous is not None:
+        await _check(organization_id, start, end, previous, result)
+    if result.ok and end < head:
+        await _neighbour(organization_id, end + 1, anchor, anchor_hash, result)
     return result
 
 
-async def _gap_after(organization_id: str, position: int, head: int) -> Mismatch | None:
-    """`missing` when no entry holds the position after `position` in a chain that goes on past it."""
-    if position >= head:
+async def _positions(
+    organization_id: str, anchor: int, head: int, since: datetime | None, before: datetime | None
+) -> tuple[int, int]:
+    """The first and last positions of the entries made in the range; (p + 1, p) when none was, p
+    the last made before it (or the anchor)."""
+    if since is None and before is None:
+        return anchor + 1, head
+    bounds = await rows.position_bounds(organization_id, anchor, head, since, before)
+    if bounds is not None:
+        return bounds
+    earlier = await rows.position_bounds(organization_id, anchor, head, None, since) if since is not None else None
+    last = earlier[1] if earlier is not None else anchor
+    return last + 1, last
+
+
+async def _neighbour(organization_id: str, position: int, anchor: int, anchor_hash: str,
+                     result: Verification) -> str | None:
+    """The stored hash of the entry at `position`, just outside the range (the anchor's at the
+    anchor). It must be there and match the hash before it when that one is known: else an entry
+    removed from the range's end, or moved out of the range by editing its time, went unseen.
+    None, with the mismatch in `result`, when it does not hold."""
+    if position == anchor:
+        return anchor_hash
+    found = {e.position: e for e in await rows.sealed(organization_id, max(anchor, position - 2), until=position)}
+    entry = found.get(position)
+    if entry is None:
+        following = await rows.sealed(organization_id, position, until=result.head_position, limit=1)
+        result.ok, result.mismatch = False, Mismatch("missing", position, following[0].id if following else None,
+                                                     None, None)
         return None
-    following = await rows.sealed(organization_id, position, until=head, limit=1)
-    if following and following[0].position == position + 1:
+    previous = anchor_hash if position - 1 == anchor else getattr(found.get(position - 1), "hash", None)
+    mismatch = _mismatch(entry, position, previous) if previous is not None else None
+    if mismatch is not None:
+        result.ok, result.mismatch = False, mismatch
         return None
-    return Mismatch("missing", position + 1, following[0].id if following else None, None, None)
+    return entry.hash
 
 
-async def _walk_of(
-    organization_id: str, anchor: int, anchor_hash: str, head: int, since: datetime | None, before: datetime | None
-) -> _Walk | None:
-    """Where the range starts and ends in the chain, and the hash its first entry follows."""
-    start, end = anchor + 1, head
-    if since is not None or before is not None:
-        bounds = await rows.position_bounds(organization_id, anchor, head, since, before)
-        if bounds is None:
-            return None
-        start, end = bounds
-    if start > end:
-        return None
-    if start - 1 == anchor:
-        return _Walk(start, end, anchor_hash)
-    predecessor = await AuditEntry.get_or_none(organization_id=organization_id, position=start - 1)
-    return _Walk(start, end, predecessor.hash if predecessor is not None else None)
-
-
-async def _check(organization_id: str, walk: _Walk, result: Verification) -> None:
-    expected_position, previous = walk.start, walk.previous or GENESIS
-    while expected_position <= walk.end:
-        batch = await rows.sealed(organization_id, expected_position - 1, until=walk.end)
+async def _check(organization_id: str, start: int, end: int, previous: str, result: Verification) -> None:
+    expected_position = start
+    while expected_position <= end:
+        batch = await rows.sealed(organization_id, expected_position - 1, until=end)
         if not batch:
             break
         for entry in batch:
@@ -143,7 +140,7 @@ async def _check(organization_id: str, walk: _Walk, result: Verification) -> Non
             result.checked += 1
             result.last_position = expected_position
             previous, expected_position = entry.hash or "", expected_position + 1
-    if expected_position <= walk.end:  # the chain's last entries are gone
+    if expected_position <= end:  # the chain's last entries are gone
         result.ok, result.mismatch = False, Mismatch("missing", expected_position, None, None, None)
 
 

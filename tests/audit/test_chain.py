@@ -108,3 +108,27 @@ async def test_entries_removed_at_the_end_of_a_range_are_found(tenant: Tenant, r
                                "mismatch { problem position entryId } } }", {"f": window["from"], "t": window["to"]})
     assert out["data"]["auditVerification"] == {"ok": False, "mismatch": {
         "problem": "missing", "position": removed[0], "entryId": chain[4]["id"]}}
+
+
+@pytest.mark.parametrize(("moved", "to", "broken"), [
+    ([2], "2000-01-01T00:00:00Z", 2), ([4], "2099-01-01T00:00:00Z", 4), ([2, 3, 4], "2099-01-01T00:00:00Z", 2),
+])
+async def test_an_entry_moved_out_of_a_range_by_its_time_is_found(tenant: Tenant, moved: list[int], to: str,
+                                                                   broken: int) -> None:
+    """Verify over [from, to) walked the entries whose stored time lies in the range: an insider who
+    edits the time of the range's first or last entries (or of all of them) takes them out of it,
+    and the range verified ok. The entries either side of the range are checked too."""
+    chain = await _five_changes(tenant)
+    window = {"from": chain[1]["createdAt"], "to": chain[4]["createdAt"]}  # positions 2, 3 and 4
+    for position in moved:
+        await sql("UPDATE audit_entries SET created_at = $1 WHERE id = $2", datetime.fromisoformat(to),
+                  chain[position - 1]["id"])
+    report = await verified(tenant, **window)
+    assert report["ok"] is False, report
+    assert (report["mismatch"]["problem"], report["mismatch"]["position"], report["mismatch"]["entryId"]) == (
+        "hash", broken, chain[broken - 1]["id"])
+    assert report["mismatch"]["stored"] == chain[broken - 1]["hash"]
+    out = await tenant.graphql("query($f: String, $t: String) { auditVerification(from: $f, to: $t) { ok "
+                               "mismatch { problem position entryId } } }", {"f": window["from"], "t": window["to"]})
+    assert out["data"]["auditVerification"] == {"ok": False, "mismatch": {
+        "problem": "hash", "position": broken, "entryId": chain[broken - 1]["id"]}}
