@@ -106,15 +106,23 @@ async def update(ctx: Context, webhook_id: str, spec: WebhookSpec) -> Webhook:
     enabling = values.get("active") is True and not webhook.active
     if enabling:
         values.update(disabled_reason=None, consecutive_failures=0)
-    before = _audited(webhook)
+    before, old_headers = _audited(webhook), dict(webhook.headers or {})
     webhook.update_from_dict(values)
+    changes = trail.diff(before, _audited(webhook))
+    if "headers" in values and (rewritten := _rewritten_headers(old_headers, dict(webhook.headers or {}))):
+        changes["after"]["headerValuesChanged"] = rewritten
     async with atomic():
         # only the columns given: a concurrent secret rotation or disable must not be written back
         await webhook.save(update_fields=[*values, "updated_at"])
         announce_change(ctx.services, webhook.id)
-        await trail.record(ctx, "webhook.enabled" if enabling else "webhook.updated", webhook.id,
-                           trail.diff(before, _audited(webhook)))
+        await trail.record(ctx, "webhook.enabled" if enabling else "webhook.updated", webhook.id, changes)
     return webhook
+
+
+def _rewritten_headers(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """The headers kept by name whose value changed. The trail holds header names only (a value may
+    be a credential), so without these a changed `Authorization` read as no change at all."""
+    return sorted(name for name in before.keys() & after.keys() if before[name] != after[name])
 
 
 async def delete(ctx: Context, webhook_id: str) -> Webhook:

@@ -194,3 +194,19 @@ async def test_testing_a_disabled_webhook_is_409_at_both_doors_and_documented(te
     by_graphql = await tenant.graphql("mutation($id: ID!) { testWebhook(id: $id) { id } }", {"id": hook["id"]})
     assert by_graphql["errors"][0]["extensions"]["code"] == "CONFLICT"
     assert not await WebhookDelivery.exists()
+
+
+async def test_a_changed_header_value_is_in_the_audit_trail_without_the_value(tenant: Tenant) -> None:
+    """The trail holds header names only; a new value under the same name used to read as an empty
+    change. Now the entry names the header whose value changed, never the value."""
+    async with tenant.client() as c:
+        created = await c.post("/api/v1/webhooks", json={"name": "h", "url": "https://example.com/hook",
+                                                         "events": ["*"], "headers": {"Authorization": "Bearer old-1"}})
+        assert created.status_code == 201, created.text
+        hook = created.json()["id"]
+        updated = await c.put(f"/api/v1/webhooks/{hook}", json={"headers": {"Authorization": "Bearer new-2"}})
+        assert updated.status_code == 200, updated.text
+        entries = (await c.get("/api/v1/audit", params={"resource": hook, "type": "webhook.updated"})).json()
+    [entry] = entries
+    assert entry["changes"]["after"] == {"headerValuesChanged": ["Authorization"]}, entry["changes"]
+    assert "Bearer" not in str(entry)
