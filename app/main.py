@@ -129,7 +129,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     authenticator = Authenticator()
     documents = Documents(build_schema(settings), settings)
-    hub = Hub(documents, settings.ws_send_queue_frames)
+    hub = Hub(documents, settings.ws_send_queue_frames, settings.ws_auth_recheck_seconds)
     mcp = McpDoor(settings, authenticator, lambda: application.state.services)
 
     @contextlib.asynccontextmanager

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     ws_max_subscriptions: int = Field(50, gt=0)
     ws_send_queue_frames: int = Field(1000, gt=0)
     ws_keepalive_seconds: float = Field(15.0, gt=0)  # legacy graphql-ws `ka` interval
+    ws_auth_recheck_seconds: float = Field(5.0, gt=0)  # open sockets: keys, agents read again (subscriptions.hub)
     slack_api_url: str = "https://slack.com/api"
     stripe_api_url: str = "https://api.stripe.com"
     discord_api_url: str = "https://discord.com/api/v10"

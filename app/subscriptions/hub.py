@@ -14,6 +14,12 @@ subscription was down while a batch went by (Redis pub/sub keeps nothing). The h
 missing positions back from the relay's log for the organizations it serves and routes them first,
 holding what arrives meanwhile; the same check runs when the bus reconnects, for a gap no later
 batch reveals. A subscriber never sees a hole it cannot know about.
+
+A revoked key or a disabled agent closes its connections at once through the bus (REVOKED_CHANNEL,
+DISABLED_CHANNEL). That word can be lost the same way (Redis away when it was published, or this
+process's subscription down), and the key's sockets would then stay open for good, receiving every
+later event: so every `recheck_seconds` the hub also asks the database about the keys and agents of
+its open connections (one query each, only while connections are open).
 """
 
 from __future__ import annotations
@@ -28,10 +34,10 @@ import orjson
 
 from app.core.bus import Bus, Subscription
 from app.subscriptions.documents import Documents, Prepared
-from resolvers.agents.killswitch import DISABLED_CHANNEL
+from resolvers.agents.killswitch import DISABLED_CHANNEL, disabled_among
 from resolvers.events.feeds import Envelope, Matcher, relayed_between
 from resolvers.events.outbox import EVENTS_CHANNEL
-from resolvers.keys.api_keys import REVOKED_CHANNEL
+from resolvers.keys.api_keys import REVOKED_CHANNEL, revoked_among
 
 _log = logging.getLogger("gatehouse.subscriptions")
 
@@ -98,9 +104,11 @@ class Hub:
     """Routes events by organization and document; closes the connections of revoked keys and
 disabled agents."""
 
-    def __init__(self, documents: Documents, send_queue_frames: int) -> None:
+    def __init__(self, documents: Documents, send_queue_frames: int, recheck_seconds: float) -> None:
         self.documents = documents
         self._limit = send_queue_frames
+        self._recheck_seconds = recheck_seconds
+        self._rechecking: asyncio.Task[None] | None = None
         self._groups: dict[str, dict[str, Group]] = defaultdict(dict)
         self._by_key: dict[str, set[Outlet]] = defaultdict(set)
         self._by_agent: dict[str, set[Outlet]] = defaultdict(set)
@@ -118,12 +126,14 @@ disabled agents."""
             await bus.subscribe(REVOKED_CHANNEL, self._on_revoked),
             await bus.subscribe(DISABLED_CHANNEL, self._on_agent_disabled),
         ]
+        self._rechecking = asyncio.get_running_loop().create_task(self._recheck_forever())
 
     async def stop(self) -> None:
         for subscription in self._bus_subscriptions:
             await subscription.close()
-        if self._filling is not None:
-            self._filling.cancel()
+        for task in (self._filling, self._rechecking):
+            if task is not None:
+                task.cancel()
 
     def attach(self, outlet: Outlet) -> None:
         if outlet.key_id:
@@ -227,13 +237,35 @@ disabled agents."""
                     subscriber.deliver(event["seq"], payload)
 
     def _on_revoked(self, _channel: str, message: bytes) -> None:
-        for outlet in tuple(self._by_key.get(message.decode(), ())):
-            outlet.close_soon(4403, "API key revoked")
+        _close_all(self._by_key, message.decode(), "API key revoked")
 
     def _on_agent_disabled(self, _channel: str, message: bytes) -> None:
         """The kill switch: every connection of a key bound to the agent closes at once."""
-        for outlet in tuple(self._by_agent.get(message.decode(), ())):
-            outlet.close_soon(4403, "agent disabled")
+        _close_all(self._by_agent, message.decode(), "agent disabled")
+
+    async def _recheck_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._recheck_seconds)
+            try:
+                await self._recheck()
+            except Exception as exc:  # the database away: the next round tries again
+                _log.warning("open connections' keys could not be checked: %s", exc)
+
+    async def _recheck(self) -> None:
+        """Close the connections whose key is revoked or whose agent is disabled, as the database
+        says now (the bus's message about it may have been lost)."""
+        if self._by_key:
+            for key_id in await revoked_among(tuple(self._by_key)):
+                _close_all(self._by_key, key_id, "API key revoked")
+        if self._by_agent:
+            for agent_id in await disabled_among(tuple(self._by_agent)):
+                _close_all(self._by_agent, agent_id, "agent disabled")
+
+
+def _close_all(index: dict[str, set[Outlet]], name: str, reason: str) -> None:
+    """Close every connection `index` holds under `name` (a key id, an agent id) with 4403."""
+    for outlet in tuple(index.get(name, ())):
+        outlet.close_soon(4403, reason)
 
 
 def _position(event: object) -> int | None:

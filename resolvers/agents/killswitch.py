@@ -10,6 +10,7 @@ nothing: rejected actions stay rejected.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Final
 
 from app.core.after_commit import atomic
@@ -51,6 +52,13 @@ async def stop(services: Services, agent: Agent) -> None:
 async def still_enabled(agent: Agent) -> bool:
     """The agent's status as committed now (the second look of a racing proposal)."""
     return await enabled(agent.organization_id, agent.id)
+
+
+async def disabled_among(agent_ids: Collection[str]) -> list[str]:
+    """Those of `agent_ids` disabled by now: a server's check on its open connections, in case the bus
+    lost DISABLED_CHANNEL's message (Redis pub/sub keeps nothing)."""
+    found = await Agent.filter(id__in=list(agent_ids), status="disabled").values_list("id", flat=True)
+    return [str(agent_id) for agent_id in found]
 
 
 async def enabled(organization_id: str, agent_id: str) -> bool:

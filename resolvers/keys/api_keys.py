@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,6 +142,13 @@ async def find_active_key(secret: str) -> ApiKey | None:
     if key is None or key.revoked_at is not None:
         return None
     return key
+
+
+async def revoked_among(key_ids: Collection[str]) -> list[str]:
+    """Those of `key_ids` revoked by now: a server's check on its open connections, in case the bus
+    lost a revocation's message (Redis pub/sub keeps nothing)."""
+    found = await ApiKey.filter(id__in=list(key_ids), revoked_at__isnull=False).values_list("id", flat=True)
+    return [str(key_id) for key_id in found]
 
 
 async def touch(key_id: str) -> None:
