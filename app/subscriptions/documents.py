@@ -8,6 +8,7 @@ flat (graphql-core's subscription executor memoises per event for as long as it 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
@@ -48,6 +49,11 @@ def error_payload(message: str, code: str = "BAD_REQUEST") -> list[dict[str, Any
     return [{"message": message, "extensions": {"code": code}}]
 
 
+def _coded(errors: Iterable[GraphQLError], code: str) -> list[dict[str, Any]]:
+    """graphql-core's errors as a frame's payload, each with `code`: GraphQL errors carry one."""
+    return [{**e.formatted, "extensions": {"code": code}} for e in errors]
+
+
 @dataclass(frozen=True, slots=True)
 class Prepared:
     """A validated subscription: what the hub needs to group and serve it."""
@@ -86,7 +92,7 @@ class Documents:
             raise OperationError(error_payload("unknown or ambiguous operation name"))
         coerced = get_variable_values(self.schema._schema, operation.variable_definitions or (), variables or {})
         if isinstance(coerced, list):
-            raise OperationError([dict(e.formatted) for e in coerced])
+            raise OperationError(_coded(coerced, "BAD_REQUEST"))
         field, arguments = self._root_field(document, operation, coerced)
         key = orjson.dumps([query, operation_name, variables or {}], option=orjson.OPT_SORT_KEYS).decode()
         return Prepared(key, document, operation_name, variables or {}, field, arguments)
@@ -99,7 +105,7 @@ class Documents:
         )
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
-            payload["errors"] = [{**e.formatted, "extensions": {"code": "INTERNAL"}} for e in result.errors]
+            payload["errors"] = _coded(result.errors, "INTERNAL")
         return orjson.dumps(payload).decode()
 
     def _parse_and_validate(self, query: str) -> DocumentNode:
@@ -107,10 +113,10 @@ class Documents:
         try:
             document = parse(query, max_tokens=self._max_tokens)
         except GraphQLError as exc:
-            raise OperationError([{**exc.formatted, "extensions": {"code": "BAD_REQUEST"}}]) from None
+            raise OperationError(_coded([exc], "BAD_REQUEST")) from None
         errors = validate(self.schema._schema, document, self._rules)
         if errors:
-            raise OperationError([{**e.formatted, "extensions": {"code": "BAD_REQUEST"}} for e in errors])
+            raise OperationError(_coded(errors, "BAD_REQUEST"))
         return document
 
     def _root_field(self, document: DocumentNode, operation: OperationDefinitionNode,

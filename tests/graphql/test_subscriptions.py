@@ -54,6 +54,24 @@ async def test_queries_over_the_socket_and_validation_errors(server: str, tenant
         assert (await ws.recv())["payload"][0]["extensions"]["code"] == "VALIDATION_ERROR"
 
 
+@pytest.mark.parametrize(("query", "variables"), [
+    (PENDING, {"since": 5}),  # a number where the variable is a String
+    ("subscription($s: String!) { pendingApprovals(since: $s) { seq } }", {}),  # a required one missing
+    ("subscription($t: [String!]) { events(types: $t) { seq } }", {"t": [None]}),
+])
+async def test_a_subscriptions_bad_variables_are_refused_with_a_code(
+    server: str, tenant: Tenant, query: str, variables: dict[str, object]
+) -> None:
+    """The error frame for variables that do not fit their types carried no `extensions.code` (a
+    query's, over the socket or HTTP, carries BAD_REQUEST): a client keyed on the code saw none."""
+    async with gql_ws(server, tenant.key) as ws:
+        await ws.subscribe("v", query, variables)
+        error = await ws.recv()
+        assert (error["type"], error["id"]) == ("error", "v"), error
+        assert [e["extensions"]["code"] for e in error["payload"]] == ["BAD_REQUEST"], error
+        assert "Variable '$" in error["payload"][0]["message"]
+
+
 async def test_scopes_are_checked_per_subscription(server: str, tenant: Tenant) -> None:
     async with tenant.client() as c:
         key = (await c.post("/api/v1/api-keys", json={"name": "ro", "scopes": ["actions:read"]})).json()["key"]
