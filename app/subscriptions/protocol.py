@@ -4,13 +4,14 @@ Close codes (graphql-transport-ws): 4400 malformed message, 4401 subscribe befor
 or revoked key (also when a key is revoked while connected, or its agent is disabled), 4406 unknown
 subprotocol, 4408 no `connection_init` in time, 4409 duplicate operation id, 4429 second
 `connection_init`. Gatehouse adds 1013 "try again later": the client's bounded send queue is full
-(it stopped reading or reads too slowly). The connection is closed rather than silently dropping
-events: a dashboard reconnects and resubscribes to pendingApprovals with `since` = the last seq it
-saw, and the replay fills the gap. A client that stopped reading usually cannot receive that close
-frame (its socket buffers are full): after CLOSE_TIMEOUT_SECONDS the TCP connection is dropped and
-the client sees 1006. Memory per connection is bounded by the queue (settings.ws_send_queue_frames
-frames, each one rendered event) plus the transport's write buffer (its 64 KB high-water mark: sends
-wait below it).
+(it stopped reading or reads too slowly), or PostgreSQL or Redis was unreachable when the connection
+needed it (a handshake, a subscribe, a `since` replay); and 1011 for anything else that broke it.
+The connection is closed rather than silently dropping events: a dashboard reconnects and
+resubscribes to pendingApprovals with `since` = the last seq it saw, and the replay fills the gap. A
+client that stopped reading usually cannot receive that close frame (its socket buffers are full):
+after CLOSE_TIMEOUT_SECONDS the TCP connection is dropped and the client sees 1006. Memory per
+connection is bounded by the queue (settings.ws_send_queue_frames frames, each one rendered event)
+plus the transport's write buffer (its 64 KB high-water mark: sends wait below it).
 
 Keep-alive: legacy graphql-ws clients get `ka` right after `connection_ack`, then every
 settings.ws_keepalive_seconds. graphql-transport-ws clients send `ping` (any time, even before
@@ -32,6 +33,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from app.auth import Authenticator, Caller, presented_key
 from app.context import client_address_of, context_for
+from app.core.outages import UNAVAILABLE_MESSAGE, is_outage
 from app.subscriptions.documents import Documents, OperationError, Prepared, error_payload
 from app.subscriptions.hub import Hub, Subscriber
 from app.subscriptions.sending import SendQueue
@@ -119,6 +121,8 @@ class Connection:
             pass
         except TimeoutError:
             self.close_soon(4408, "Connection initialisation timeout")
+        except Exception as exc:  # ended without a close frame (1006) before: say why
+            self._failed(exc)
         finally:
             self._done.set()
 
@@ -260,8 +264,19 @@ class Connection:
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            _log.error("WebSocket task failed", exc_info=task.exception())
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            self._failed(exc)
+
+    def _failed(self, exc: BaseException) -> None:
+        """Close for what broke the reader or a task: PostgreSQL or Redis unreachable is 1013, "try
+        again later" (as REST answers 503: retrying works, alerting would not help), anything else
+        1011 and an error in the log."""
+        if is_outage(exc):
+            _log.warning("WebSocket closed with 1013, a backing service is unavailable: %s",
+                         f"{type(exc).__name__}: {exc}"[:300])
+            self.close_soon(1013, UNAVAILABLE_MESSAGE)
+        else:
+            _log.error("WebSocket task failed", exc_info=exc)
             self.close_soon(1011, "internal error")
 
     async def _replay(self, subscriber: Subscriber, ctx: Context, point: int | datetime) -> None:

@@ -9,6 +9,7 @@ nothing else: `gatehouse serve` is a real process, and the services are really s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import shutil
 import socket
@@ -25,11 +26,12 @@ import httpx
 import pytest
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
+from websockets.exceptions import ConnectionClosed
 
 from models.events import Event
 from tests.conftest import DATABASE_URL, Tenant, free_port
 from tests.connectors.fakes.base import serving
-from tests.graphql.ws import PENDING, Governance, gql_ws
+from tests.graphql.ws import PENDING, Governance, GqlClient, gql_ws
 from tests.mcp.conftest import MODERN, mcp_session, serve_upstream
 from tests.processes import gatehouse_env, run_cli, running
 from tests.workflows.helpers import create_workflow, execute
@@ -225,6 +227,56 @@ def upstream_that_stops(pg: PrivatePostgres) -> MCPServer:
         return "rotated"
 
     return server
+
+
+async def _close_code(ws: GqlClient, within: float = 10) -> int | None:
+    """Read until the server closes: the close code it sent (1006 when it sent none), None if it did not close."""
+    with contextlib.suppress(TimeoutError):
+        while True:
+            try:
+                await ws.recv(within)
+            except ConnectionClosed:
+                return ws.ws.close_code
+    return None
+
+
+async def test_postgres_down_closes_a_websocket_with_1013_not_a_dropped_connection(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """A WebSocket that needs PostgreSQL while it is away (a handshake, a subscribe that reads an id, a
+    `since` replay) is closed with 1013 "try again later" and the reason REST gives its 503: the
+    console reconnects and resumes. The handshake and the subscribe used to drop the connection without
+    a close frame (1006, nothing logged), the replay to close it with 1011 "internal error" and an
+    error in the log, as a bug would."""
+    with private_postgres() as pg:
+        env = gatehouse_env(DATABASE_URL=pg.url, GATEHOUSE_INPROCESS_WORKERS="false")
+        key = _organization(env)
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with running("serve", "--host", "127.0.0.1", "--port", str(port), env=env, port=port):
+            async with httpx.AsyncClient(base_url=base, timeout=30, headers={"Authorization": f"Bearer {key}"}) as c:
+                fresh = (await c.post("/api/v1/api-keys", json={"name": "fresh", "scopes": ["*:read"]})).json()["key"]
+            async with gql_ws(base, key) as replaying, gql_ws(base, key) as following:
+                await replaying.subscribe("live", PENDING)
+                pg.stop()
+                await replaying.subscribe("since", PENDING, {"since": "0"})
+                await following.subscribe("one", 'subscription { actionUpdated(id: "act_x") { seq } }')
+                async with gql_ws(base, init=False) as handshake:  # a key not cached yet: read from the table
+                    await handshake.send({"type": "connection_init", "payload": {"apiKey": fresh}})
+                    codes = [await _close_code(ws) for ws in (replaying, following, handshake)]
+                reasons = [ws.ws.close_reason for ws in (replaying, following, handshake)]
+                pg.start()
+            for _ in range(50):  # the pool reconnects on its own
+                async with gql_ws(base, init=False) as again:
+                    answer = await again.init({"apiKey": fresh})
+                if answer["type"] == "connection_ack":
+                    break
+                await asyncio.sleep(0.2)
+    assert codes == [1013, 1013, 1013], codes
+    assert reasons == ["a backing service is unavailable; retry shortly"] * 3, reasons
+    assert answer["type"] == "connection_ack", answer
+    logged = capfd.readouterr().err
+    assert [line[:300] for line in logged.splitlines() if '"level": "error"' in line] == []
 
 
 async def test_an_upstreams_answer_is_recorded_once_postgres_is_back(capfd: pytest.CaptureFixture[str]) -> None:
