@@ -47,6 +47,7 @@ from schema.realtime.subscriptions import FEEDS
 
 TRANSPORT_WS, LEGACY_WS = "graphql-transport-ws", "graphql-ws"
 CLOSE_TIMEOUT_SECONDS = 1.0
+_RUNNING: set[asyncio.Task[None]] = set()  # queries and mutations, finishing after their client left
 _log = logging.getLogger("gatehouse.subscriptions")
 
 
@@ -297,12 +298,17 @@ class Connection:
         self, op_id: str, query: str, variables: dict | None, name: str | None, ctx: Context, caller: Caller
     ) -> None:
         """Queries and mutations go through Strawberry (extensions, error codes), then complete. Each
-        counts against the key's rate limit, as the same operation over HTTP does."""
+        counts against the key's rate limit, as the same operation over HTTP does.
+
+        Once started, an operation runs to its end even if the client completes it or leaves, as an
+        HTTP request whose client goes away does: cancelled in the middle, a mutation was left half
+        done (disableAgent committed, the agent's pending actions not rejected). Only its answer is
+        then dropped."""
 
         async def run() -> None:
             limit = caller.rate_limit or self.settings.default_rate_limit
             if not (await self.ws.app.state.limiter.hit(caller.key_id, limit)).allowed:
-                if self.operations.pop(op_id, None) is not None:
+                if self._answering(op_id):
                     self._error(op_id, error_payload("rate limit exceeded for this API key", "RATE_LIMITED"))
                 return
             result = await self.documents.schema.execute(
@@ -311,11 +317,22 @@ class Connection:
             body: dict[str, Any] = {"data": result.data}
             if result.errors:
                 body["errors"] = [e.formatted for e in result.errors]
-            if self.operations.pop(op_id, None) is not None:
+            if self._answering(op_id):
                 self.push(self._prefix(op_id) + orjson.dumps(body).decode() + "}")
                 self._complete(op_id)
 
-        self.operations[op_id] = asyncio.create_task(run())
+        task = asyncio.create_task(run())
+        _RUNNING.add(task)  # held until done: the connection may end first
+        task.add_done_callback(_RUNNING.discard)
+        self.operations[op_id] = task
+
+    def _answering(self, op_id: str) -> bool:
+        """Whether the client still waits for the operation of the running task under `op_id` (it did
+        not complete it, nor reuse the id since); then it is forgotten, as it is answered."""
+        if self.operations.get(op_id) is not asyncio.current_task():
+            return False
+        del self.operations[op_id]
+        return True
 
     def _stop(self, op_id: str, *, ending: bool = False) -> None:
         """End an operation: no frame of it is sent after this (its replay stops, what waits is dropped),
@@ -326,8 +343,7 @@ class Connection:
             replay = self._replays.pop(operation, None)
             if replay is not None:
                 replay.cancel()
-        elif operation is not None:
-            operation.cancel()
+        # a query or mutation (a task) is not cancelled: it finishes, and _answering drops its answer
         if not ending:  # the connection itself ending sends nothing more anyway
             self.queue.drop(self._prefix(op_id))
 
