@@ -36,6 +36,9 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from app.core.settings import Settings
 from schema import limit_rules
 
+CACHED_DOCUMENTS = 512
+CACHED_DOCUMENT_CHARS = 16_384  # the cache holds at most 512 of these: 8 MB of text
+
 
 class OperationError(Exception):
     """The operation cannot run: its GraphQL errors, ready for an `error` message."""
@@ -73,7 +76,13 @@ class Documents:
         self.schema = schema
         self._rules = (*specified_rules, *limit_rules(settings))
         self._max_tokens = settings.graphql_max_tokens
-        self._checked = lru_cache(maxsize=512)(self._parse_and_validate)
+        self._cached = lru_cache(maxsize=CACHED_DOCUMENTS)(self._parse_and_validate)
+
+    def _checked(self, query: str) -> DocumentNode:
+        """Parsed and validated, from the cache for a document of dashboard size. A larger one (a
+        comment or a string literal is one token or none: up to a message's size) is parsed again
+        each time instead of being kept, up to 1 MB each, after its operation ended."""
+        return self._cached(query) if len(query) <= CACHED_DOCUMENT_CHARS else self._parse_and_validate(query)
 
     def is_subscription(self, query: str, operation_name: str | None) -> bool:
         """Whether the hub serves it. A name that picks no operation (unknown, or none given among

@@ -1,7 +1,11 @@
 """A `gatehouse serve` process holds a WebSocket message to the bound it holds an HTTP body to
-(`GATEHOUSE_MAX_BODY_BYTES`): the same mutation cannot pass one door that the other refuses."""
+(`GATEHOUSE_MAX_BODY_BYTES`): the same mutation cannot pass one door that the other refuses. What a
+message may hold is not kept after its operation ends."""
 
 from __future__ import annotations
+
+import gc
+import tracemalloc
 
 import httpx
 import pytest
@@ -9,6 +13,7 @@ from websockets.exceptions import ConnectionClosed
 
 from models.governance import Action
 from tests.conftest import DATABASE_URL, REDIS_URL, Tenant, free_port
+from tests.graphql.conftest import LocalApp
 from tests.graphql.ws import gql_ws
 from tests.processes import gatehouse_env, running
 
@@ -33,3 +38,29 @@ async def test_a_websocket_message_past_the_body_limit_is_refused_as_an_http_bod
                 await ws.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009, closed.value  # message too big
     assert not await Action.filter(organization_id=tenant.organization_id, type="big").exists()
+
+
+async def test_documents_sent_over_the_socket_are_not_kept_once_their_operations_end(
+    local_app: LocalApp, tenant: Tenant
+) -> None:
+    """Parsed documents are cached by their text (512 of them) for the dashboards that subscribe with
+    the same few. A comment or a string literal is one token or none, so a key could send documents
+    of up to a message's size, each subscribed and completed at once: every one stayed in the cache
+    (512 MB a process at the 1 MB bound), long after its operation ended. Large ones are no longer
+    kept."""
+    padding = 200_000
+    async with local_app() as (url, _app), gql_ws(url, tenant.key) as ws:
+        await ws.subscribe("warm", "subscription { actionUpdated { seq } } # warm-up")
+        await ws.send({"type": "complete", "id": "warm"})
+        tracemalloc.start()
+        gc.collect()
+        baseline = tracemalloc.get_traced_memory()[0]
+        for n in range(30):
+            await ws.subscribe(str(n), f"subscription {{ actionUpdated {{ seq }} }} # {n} {'x' * padding}")
+            await ws.send({"type": "complete", "id": str(n)})
+        await ws.send({"type": "ping"})
+        assert (await ws.recv(120))["type"] == "pong"  # all read (slower while memory is traced)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - baseline
+        tracemalloc.stop()
+    assert grown < 2_000_000, f"{grown:,} bytes kept after 30 documents of {padding:,} characters ended"
