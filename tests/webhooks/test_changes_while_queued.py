@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from models.webhooks import Webhook, WebhookDelivery
 from tests.conftest import Tenant
 from tests.webhooks.receiver import Reply, eventually, receiving
@@ -25,33 +27,25 @@ async def _first_wave(receiver: object, hook: dict, tenant: Tenant) -> None:
     await eventually(lambda: len(receiver.requests) >= 10)  # type: ignore[attr-defined]
 
 
-async def test_nothing_is_sent_once_a_delete_was_answered(tenant: Tenant) -> None:
+@pytest.mark.parametrize("change", ["delete", "disable"])
+async def test_nothing_is_sent_once_a_delete_or_a_disable_was_answered(tenant: Tenant, change: str) -> None:
     async with receiving() as receiver:
         receiver.default = SLOW
         hook = await create_hook(tenant, receiver.url)
         await _first_wave(receiver, hook, tenant)
         async with tenant.client() as c:
-            assert (await c.delete(f"/api/v1/webhooks/{hook['id']}")).status_code == 200
+            path = f"/api/v1/webhooks/{hook['id']}"
+            answer = await (c.delete(path) if change == "delete" else c.put(path, json={"active": False}))
+            assert answer.status_code == 200, answer.text
         answered = time.monotonic()
         await asyncio.sleep(2.5)  # two more rounds of answers: the queue would have gone out by now
     late = [r for r in receiver.requests if r.at > answered]
-    assert late == [], f"{len(late)} deliveries sent after the delete was answered"
-    assert not await WebhookDelivery.filter(webhook_id=hook["id"]).exists()
-
-
-async def test_nothing_is_sent_once_a_disable_was_answered(tenant: Tenant) -> None:
-    async with receiving() as receiver:
-        receiver.default = SLOW
-        hook = await create_hook(tenant, receiver.url)
-        await _first_wave(receiver, hook, tenant)
-        async with tenant.client() as c:
-            disabled = await c.put(f"/api/v1/webhooks/{hook['id']}", json={"active": False})
-            assert disabled.status_code == 200, disabled.text
-        answered = time.monotonic()
-        await asyncio.sleep(2.5)
-    late = [r for r in receiver.requests if r.at > answered]
-    assert late == [], f"{len(late)} deliveries sent after the disable was answered"
-    await eventually(lambda: WebhookDelivery.filter(webhook_id=hook["id"], last_error="webhook is disabled").exists())
+    assert late == [], f"{len(late)} deliveries sent after the {change} was answered"
+    if change == "delete":
+        assert not await WebhookDelivery.filter(webhook_id=hook["id"]).exists()
+    else:
+        await eventually(lambda: WebhookDelivery.filter(webhook_id=hook["id"],
+                                                        last_error="webhook is disabled").exists())
 
 
 async def test_an_updated_url_gets_every_delivery_sent_after_the_update_was_answered(tenant: Tenant) -> None:
