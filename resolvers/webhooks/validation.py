@@ -20,6 +20,14 @@ RESERVED_HEADERS = frozenset({
     "x-webhook-signature", "x-webhook-event", "x-webhook-delivery",
     "webhook-id", "webhook-timestamp", "webhook-signature",
 })
+# Headers that steer how the request travels, not what it says: `Expect` makes the client wait for
+# a 100 Continue, `Upgrade`/`TE`/`Trailer`/`Keep-Alive` and the proxy headers are the connection's,
+# and `Content-Encoding` would tell the receiver the signed JSON body is compressed when it is not.
+TRANSPORT_HEADERS = frozenset({
+    "expect", "upgrade", "te", "trailer", "keep-alive", "proxy-authorization", "proxy-connection",
+    "content-encoding",
+})
+MAX_PATTERN_LENGTH = 100  # the catalogue's names are under 40 characters
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}$")
 
 
@@ -44,6 +52,9 @@ def check_events(patterns: list[str]) -> list[str]:
     if not patterns or len(patterns) > MAX_PATTERNS:
         raise Invalid(f"events must list 1 to {MAX_PATTERNS} event names or patterns")
     for pattern in patterns:
+        if not isinstance(pattern, str) or not 0 < len(pattern) <= MAX_PATTERN_LENGTH:
+            raise Invalid(f"events: each entry must be an event name or pattern of 1 to {MAX_PATTERN_LENGTH} "
+                          "characters")
         if not any(fnmatch.fnmatchcase(name, pattern) for name in CATALOGUE):
             raise Invalid(f"events: {pattern!r} matches no event; known: {', '.join(CATALOGUE)}")
     return list(dict.fromkeys(patterns))
@@ -69,6 +80,8 @@ def check_headers(headers: dict[str, object]) -> dict[str, str]:
             raise Invalid(f"headers: {name!r} is not a valid or unique header name")
         if lowered in RESERVED_HEADERS:
             raise Invalid(f"headers: {name!r} is set by Gatehouse and cannot be overridden")
+        if lowered in TRANSPORT_HEADERS:
+            raise Invalid(f"headers: {name!r} steers the request's transport and cannot be set")
         if not header_value_ok(value):
             raise Invalid(f"headers: the value of {name!r} must be at most 1000 printable ASCII characters")
         seen.add(lowered)

@@ -210,3 +210,23 @@ async def test_a_changed_header_value_is_in_the_audit_trail_without_the_value(te
     [entry] = entries
     assert entry["changes"]["after"] == {"headerValuesChanged": ["Authorization"]}, entry["changes"]
     assert "Bearer" not in str(entry)
+
+
+async def test_transport_headers_and_overlong_event_patterns_are_refused_at_both_doors(tenant: Tenant) -> None:
+    """`Expect: 100-continue` made each delivery wait for an interim answer, `Content-Encoding: gzip`
+    told receivers the signed JSON was compressed, and a 5,000-character `*` pattern was stored: each
+    was accepted. Now a 400 naming the field, and nothing stored."""
+    good = {"name": "x", "url": "https://example.com/h", "events": ["*"]}
+    refused = [{**good, "headers": {name: value}} for name, value in (
+        ("Expect", "100-continue"), ("Content-Encoding", "gzip"), ("Upgrade", "h2c"), ("TE", "trailers"),
+        ("Trailer", "X-A"), ("Keep-Alive", "timeout=5"), ("Proxy-Authorization", "Basic eA=="))]
+    refused += [{**good, "events": ["*" * 5000]}, {**good, "events": [7]}, {**good, "events": [""]}]
+    async with tenant.client() as c:
+        for body in refused:
+            response = await c.post("/api/v1/webhooks", json=body)
+            assert response.status_code == 400 and response.json()["error"] == "VALIDATION_ERROR", (body, response.text)
+    mutation = "mutation($i: CreateWebhookInput!) { createWebhook(input: $i) { webhook { id } } }"
+    for body in (refused[0], refused[-3]):
+        answer = await tenant.graphql(mutation, {"i": body})
+        assert answer["errors"][0]["extensions"]["code"] == "VALIDATION_ERROR", answer
+    assert not await Webhook.filter(organization_id=tenant.organization_id).exists()
