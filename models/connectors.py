@@ -65,7 +65,7 @@ class Connector(Model):
 
 
 class ConnectorCall(Model):
-    """One run of one action: when, how long, how it ended, and the provider's error if any."""
+    """One run of one action: when, by which key, how long, how it ended, and the provider's error if any."""
 
     id = fields.CharField(max_length=32, primary_key=True)
     organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
@@ -82,6 +82,9 @@ class ConnectorCall(Model):
     retryable = fields.BooleanField(default=False)
     provider_status = fields.IntField(null=True)
     error = fields.CharField(max_length=1000, null=True)
+    # the API key that ran it directly (POST .../actions/{action}, runConnectorAction); NULL for a
+    # workflow step's or a policy notification's call, whose execution or notification says who
+    key_id = fields.CharField(max_length=32, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -10,7 +10,7 @@ from app.core.clock import isoformat_z
 from app.rest.lists import ListQuery, list_response
 from app.rest.routing import PUBLIC, RestCall, endpoint, json_response
 from models.connectors import Connector, ConnectorCall
-from resolvers.connectors import calls, connectors, running
+from resolvers.connectors import calls, connectors, direct
 from resolvers.connectors.catalogue import catalogue
 from resolvers.connectors.connectors import ConnectorSpec, instance_actions
 
@@ -89,6 +89,8 @@ class CallOut(BaseModel):
     retryable: bool
     providerStatus: int | None
     error: str | None
+    keyId: str | None = Field(description="The API key that ran it directly; null for a workflow step's or a "
+                                          "policy notification's call")
     createdAt: str
 
 
@@ -116,7 +118,7 @@ def serialise_call(row: ConnectorCall) -> dict[str, Any]:
     return {
         "id": row.id, "connectorId": row.connector_id, "action": row.action, "status": row.status,
         "durationMs": row.duration_ms, "retryable": row.retryable, "providerStatus": row.provider_status,
-        "error": row.error, "createdAt": isoformat_z(row.created_at),
+        "error": row.error, "keyId": row.key_id, "createdAt": isoformat_z(row.created_at),
     }
 
 
@@ -157,12 +159,13 @@ async def delete_connector(call: RestCall) -> dict[str, Any]:
 
 
 @endpoint("POST", "/connectors/{id}/actions/{action}", summary="Run one action (502 CONNECTOR_FAILED when "
-          "the provider fails)", tags=TAGS, body=RunActionBody,
+          "the provider fails); each call that reaches the provider appends a connector.action_run audit entry",
+          tags=TAGS, body=RunActionBody,
           scopes=("connectors:write",), response=RunOut, errors=(409, 502))
 async def run_action(call: RestCall) -> dict[str, Any]:
     body: RunActionBody = call.body
     key = body.idempotencyKey or call.request.headers.get("Idempotency-Key")
-    result = await running.run_action(call.ctx, call.path["id"], call.path["action"], body.input, idempotency_key=key)
+    result = await direct.run_direct(call.ctx, call.path["id"], call.path["action"], body.input, idempotency_key=key)
     return {"output": result.output, "durationMs": result.duration_ms, "callId": result.call_id}
 
 

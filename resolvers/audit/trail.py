@@ -31,7 +31,7 @@ TYPES: Final = frozenset({
     "webhook.created", "webhook.updated", "webhook.deleted", "webhook.enabled", "webhook.disabled",
     "webhook.secret_rotated",
     "credential.created", "credential.updated", "credential.deleted", "credential.rekeyed",
-    "connector.created", "connector.updated", "connector.deleted",
+    "connector.created", "connector.updated", "connector.deleted", "connector.action_run",
     "workflow.created", "workflow.updated", "workflow.deleted",
     "execution.started", "execution.cancelled", "execution.retried", "execution.completed", "execution.failed",
     "mcp_server.created", "mcp_server.updated", "mcp_server.deleted", "mcp_server.tools_admitted",

@@ -1,10 +1,12 @@
 """Running one connector action: the one path for `POST /connectors/{id}/actions/{action}`,
-`runConnectorAction` and workflow steps.
+`runConnectorAction` (through resolvers/connectors/direct.py, which audits them), workflow steps
+and policy notifications.
 
 Input is checked against the action's `inputSchema` before anything is sent (400 naming the
-field). Each run that reaches the provider is recorded (never its input, output or secrets); a
-failure also emits `connector.call_failed` and answers `CONNECTOR_FAILED` (502) saying whether a
-retry may help. Outputs and error messages are scrubbed of every string of the credential's data.
+field). Each run that reaches the provider is recorded with the key that ran it, if any (never its
+input, output or secrets); a failure also emits `connector.call_failed` and answers
+`CONNECTOR_FAILED` (502) saying whether a retry may help. Outputs and error messages are scrubbed
+of every string of the credential's data.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from resolvers.connectors import schemas
 from resolvers.connectors.catalogue import kind_of
 from resolvers.connectors.connectors import find
 from resolvers.connectors.failures import MESSAGE_LIMIT, ProviderFailure
+from resolvers.connectors.kinds import Action as ConnectorAction
 from resolvers.connectors.kinds import ActionCall
 from resolvers.connectors.redaction import scrub, scrub_text, scrub_then_cut, secret_strings
 from resolvers.context import Context
@@ -59,12 +62,33 @@ async def _secrets(ctx: Context, connector: Connector) -> dict[str, Any]:
     return open_data(ctx, credential)
 
 
+@dataclass(slots=True)
+class Prepared:
+    """A call checked and ready to send: what `perform` sends, and what a caller that records it
+    (resolvers/connectors/direct.py) may say of it without a secret (`hidden` scrubs those)."""
+
+    connector: Connector
+    action: ConnectorAction
+    call: ActionCall
+    hidden: list[str]
+
+
 async def run_action(
     ctx: Context, connector_id: str, action_name: str, given: Any, *, idempotency_key: str | None = None,
     call_timeout: float | None = None,
 ) -> ActionResult:
     """Validate, call the provider, record the call; raises UpstreamFailed when the provider fails.
     `call_timeout` (seconds) is a workflow step's own `timeoutMs`; else the connector default applies."""
+    prepared = await prepare(ctx, connector_id, action_name, given, idempotency_key=idempotency_key,
+                             call_timeout=call_timeout)
+    return await perform(ctx, prepared)
+
+
+async def prepare(
+    ctx: Context, connector_id: str, action_name: str, given: Any, *, idempotency_key: str | None = None,
+    call_timeout: float | None = None,
+) -> Prepared:
+    """The connector, its action and the call, once the input fits the action's schema; nothing is sent."""
     connector = await find(ctx, connector_id, "connectors:write")
     actions = kind_of(connector.type).actions_of(connector.config)
     action = actions.get(action_name)
@@ -78,10 +102,16 @@ async def run_action(
     call = ActionCall(input=given, secrets=secrets, config=connector.config, settings=ctx.settings,
                       http=ctx.services.http, idempotency_key=key,
                       timeout=call_timeout or ctx.settings.connector_timeout_seconds)
-    hidden = secret_strings(secrets)
+    return Prepared(connector, action, call, secret_strings(secrets))
+
+
+async def perform(ctx: Context, prepared: Prepared) -> ActionResult:
+    """Send the prepared call and record it in the connector's call log; UpstreamFailed when the
+    provider fails, Invalid when the provider refused the input before sending anything."""
+    connector, action_name, hidden = prepared.connector, prepared.action.name, prepared.hidden
     started = time.perf_counter()
     try:
-        output = await action.run(call)
+        output = await prepared.action.run(prepared.call)
     except ProviderFailure as failure:
         failure.message = scrub_then_cut(failure.message, hidden, MESSAGE_LIMIT)
         raise await _record_failure(ctx, connector, action_name, failure, _ms(started)) from None
@@ -101,7 +131,7 @@ async def _record(ctx: Context, connector: Connector, action: str, duration_ms: 
     call_id = new_id("call")
     try:
         await ConnectorCall.create(id=call_id, organization_id=ctx.organization_id, connector_id=connector.id,
-                                   action=action, status="succeeded", duration_ms=duration_ms)
+                                   action=action, status="succeeded", duration_ms=duration_ms, key_id=ctx.key_id)
     except IntegrityError as exc:
         _unless_connector_gone(exc, connector)
     return call_id
@@ -121,7 +151,7 @@ async def _record_failure(
             await ConnectorCall.create(
                 id=call_id, organization_id=ctx.organization_id, connector_id=connector.id, action=action,
                 status="failed", duration_ms=duration_ms, retryable=failure.retryable,
-                provider_status=failure.status, error=failure.message,
+                provider_status=failure.status, error=failure.message, key_id=ctx.key_id,
             )
             await emit(ctx.services, ctx.organization_id, "connector.call_failed", data)
     except IntegrityError as exc:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from resolvers.connectors import connectors, running
+from resolvers.connectors import connectors, direct
 from resolvers.connectors.connectors import ConnectorSpec
 from resolvers.credentials import credentials
 from resolvers.credentials.credentials import CredentialSpec
@@ -81,7 +81,8 @@ class ConnectorMutations:
         return Connector.from_row(await connectors.delete(info.context.ctx, str(id)))
 
     @strawberry.mutation(description="Run one action (scope connectors:write); CONNECTOR_FAILED (with "
-                         "retryable) when the provider fails.")
+                         "retryable) when the provider fails. Each call that reaches the provider, succeeded "
+                         "or failed, appends a `connector.action_run` audit entry.")
     async def run_connector_action(
         self, info: Ctx, connector_id: ConnectorId,
         action: Annotated[str, strawberry.argument(description="The action's name (see the connector's `actions`).")],
@@ -92,7 +93,7 @@ class ConnectorMutations:
             description="A key that makes retries safe where the provider supports it."
         )] = None,
     ) -> ConnectorRun:
-        result = await running.run_action(info.context.ctx, str(connector_id), action, input,
-                                          idempotency_key=idempotency_key)
+        result = await direct.run_direct(info.context.ctx, str(connector_id), action, input,
+                                         idempotency_key=idempotency_key)
         return ConnectorRun(output=result.output, duration_ms=result.duration_ms,  # type: ignore[arg-type]
                             call_id=strawberry.ID(result.call_id))

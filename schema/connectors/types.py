@@ -111,6 +111,9 @@ class ConnectorCall(Node):
     retryable: bool = strawberry.field(description="When it failed: whether the same call may succeed later.")
     provider_status: int | None = strawberry.field(description="The provider's HTTP status, if it answered.")
     error: str | None = strawberry.field(description="The provider's error, if it failed.")
+    key_id: strawberry.ID | None = strawberry.field(description="The API key that ran it directly (REST or "
+                                                    "runConnectorAction); null for a workflow step's or a policy "
+                                                    "notification's call.")
     created_at: datetime = strawberry.field(description="When it ran.")
 
     @classmethod
@@ -118,7 +121,8 @@ class ConnectorCall(Node):
         return cls(
             id=strawberry.ID(row.id), connector_id=strawberry.ID(row.connector_id), action=row.action,
             status=ConnectorCallStatus(row.status), duration_ms=row.duration_ms, retryable=row.retryable,
-            provider_status=row.provider_status, error=row.error, created_at=row.created_at,
+            provider_status=row.provider_status, error=row.error,
+            key_id=strawberry.ID(row.key_id) if row.key_id else None, created_at=row.created_at,
         )
 
 
