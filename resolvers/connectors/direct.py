@@ -5,7 +5,9 @@ Such a call acts in the outside world with the organization's stored credentials
 a Stripe charge, an email), so the tamper-evident trail says who ran which action of which
 connector, when, and what came of it: the call log says so too, but it goes with its connector.
 The entry is written whether the call succeeded or failed (a failed call may still have acted),
-not when nothing was sent (bad input, an unknown action, a refused scope). Workflow steps and
+not when nothing was sent (bad input, an unknown action, a refused scope). It does not keep the
+input, as the call log does not: an input may carry personal data or a secret the caller typed (an
+`http` connector's headers), and the trail is kept, unchangeable, for the retention period. Workflow steps and
 policy notifications run the same path (resolvers/connectors/running.py) without an entry each:
 their executions and notifications are recorded where they are started and finished.
 
@@ -19,16 +21,13 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-import orjson
-
 from resolvers.audit import trail
-from resolvers.connectors.redaction import scrub, scrub_text
+from resolvers.connectors.redaction import scrub_text
 from resolvers.connectors.running import ActionResult, Prepared, perform, prepare
 from resolvers.context import Context
 from resolvers.errors import DomainError, Invalid, UpstreamFailed
 
 KIND: Final = "connector.action_run"
-INPUT_LIMIT: Final = 16_384  # bytes of an input's JSON an entry keeps whole; past it, a marker saying so
 ERROR_LIMIT: Final = 500  # characters of a provider's error an entry keeps, as an execution's does
 
 
@@ -62,16 +61,7 @@ async def _audit(ctx: Context, prepared: Prepared, outcome: dict[str, Any]) -> N
     """The call's entry, one insert of its own after the call log's: that row may be gone with its
     connector (deleted while the call ran), the entry is kept."""
     hidden = prepared.hidden
-    after = {"action": prepared.action.name, **outcome, "input": _input(prepared.call.input, hidden),
+    after = {"action": prepared.action.name, **outcome,
              "idempotencyKey": scrub_text(prepared.call.idempotency_key, hidden)}
     await trail.record(ctx, KIND, prepared.connector.id, trail.created(after))
 
-
-def _input(given: Any, hidden: list[str]) -> Any:
-    """The input scrubbed of the credential's strings (as outputs and errors are), whole up to
-    INPUT_LIMIT bytes of JSON; past it a marker, as `carried` marks what cannot be kept."""
-    scrubbed = scrub(given, hidden)
-    size = len(orjson.dumps(scrubbed))
-    if size > INPUT_LIMIT:
-        return {"truncated": True, "marker": f"[cut: input of {size} bytes; an entry keeps {INPUT_LIMIT}]"}
-    return scrubbed
