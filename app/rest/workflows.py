@@ -34,8 +34,11 @@ class CreateWorkflowBody(UpdateWorkflowBody):
 
 
 class ExecuteBody(BaseModel):
+    """`input` left out or null runs with `{}`, as GraphQL's `executeWorkflow(input: null)` does: document
+    002's snippets send `{"input": null}` when called without input."""
+
     model_config = ConfigDict(extra="forbid")
-    input: dict[str, Any] = Field(default_factory=dict)
+    input: dict[str, Any] | None = None
 
 
 class ExecutionCommand(BaseModel):
