@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from app.core.after_commit import atomic
-from app.core.clock import utcnow
+from app.core.clock import isoformat_z, utcnow
 from models.governance import Action, Approval
 from models.reviewers import ReviewerGroup
 from resolvers.agents import counters
@@ -87,7 +87,7 @@ async def _escalate(services: Services, action: Action, now: datetime, conn: Any
     action.review, action.votes, action.escalated_at = review, [], now
     action.expires_at = now + window
     await action.save(using_db=conn, update_fields=["review", "votes", "escalated_at", "expires_at"])
-    detail = {"escalateTo": group, "expiresAt": action.expires_at.isoformat(), "approvalsDropped": dropped}
+    detail = {"escalateTo": group, "expiresAt": isoformat_z(action.expires_at), "approvalsDropped": dropped}
     await history_row(action, "escalated", SYSTEM, detail).save(using_db=conn)
     await trail.record(trail.Actor.system(action.organization_id, SYSTEM), "action.escalated", action.id,
                        {"detail": trail.plain(detail)}, conn)

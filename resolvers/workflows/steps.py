@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from app.core.clock import parse_timestamp, utcnow
+from app.core.clock import isoformat_z, parse_timestamp, utcnow
 from models.connectors import Credential
 from resolvers.connectors.failures import MESSAGE_LIMIT, ProviderFailure
 from resolvers.connectors.kinds import ActionCall
@@ -108,7 +108,7 @@ def delay(config: dict[str, Any], first_run: Any) -> Outcome:
     else:
         until = first_run + timedelta(seconds=float(config["seconds"]))
     if utcnow() >= until:
-        return Done({"waitedUntil": until.isoformat()})
+        return Done({"waitedUntil": isoformat_z(until)})
     return Wait(until)
 
 
