@@ -137,8 +137,9 @@ def _applies_to(policy: Policy, action_type: str) -> bool:
     return False
 
 
-async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
-    """Replace the given fields and bump the version; other fields keep their values."""
+async def update(ctx: Context, policy_id: str, data: Any, *, unless_unchanged: bool = False) -> Policy:
+    """Replace the given fields and bump the version; other fields keep their values.
+    `unless_unchanged`: when the fields already had those values, change nothing."""
     require(ctx, "policies:write")
     patch = parse(PolicyPatch, data)
     changes = {k: v for k, v in patch.model_dump(exclude_unset=True).items() if v is not None or k == "description"}
@@ -153,6 +154,8 @@ async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
         before = _audited(policy)
         for key, value in changes.items():
             setattr(policy, key, value)
+        if unless_unchanged and _audited(policy) == before:
+            return policy
         if policy.status == "active" and ("notify" in changes or before["status"] != "active"):
             await hold_notified(ctx, policy.notify or [], conn)
         policy.version += 1
@@ -166,8 +169,10 @@ async def update(ctx: Context, policy_id: str, data: Any) -> Policy:
 
 
 async def archive(ctx: Context, policy_id: str) -> Policy:
-    """Archive (soft delete): still readable, never evaluated again unless reactivated."""
-    return await update(ctx, policy_id, {"status": "archived"})
+    """Archive (soft delete): still readable, never evaluated again unless reactivated. Archiving an
+    archived policy changes nothing: a DELETE retried must not add a version and an audit entry each
+    time."""
+    return await update(ctx, policy_id, {"status": "archived"}, unless_unchanged=True)
 
 
 def _audited(policy: Policy) -> dict[str, Any]:

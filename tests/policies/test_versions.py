@@ -61,3 +61,20 @@ async def test_pages_and_bad_references(tenant: Tenant, other_tenant: Tenant) ->
             hidden = await c.get(f"/api/v1/policy/{policy['id']}/{path}")
             assert hidden.status_code == 404, path
     assert await PolicyVersion.filter(policy_id=policy["id"]).count() == 4
+
+
+async def test_archiving_an_archived_policy_changes_nothing_at_either_door(tenant: Tenant) -> None:
+    """A DELETE retried (or archivePolicy sent twice) added a version and a `policy.updated` audit
+    entry each time, though nothing changed."""
+    async with tenant.client() as c:
+        policy = await make_policy(c, [over(100)])
+        for _ in range(2):
+            again = await c.delete(f"/api/v1/policy/{policy['id']}")
+            assert again.status_code == 200 and again.json()["version"] == 2, again.text
+        by_graphql = await tenant.graphql("mutation($id: ID!) { archivePolicy(id: $id) { version status } }",
+                                          {"id": policy["id"]})
+        assert by_graphql["data"]["archivePolicy"] == {"version": 2, "status": "archived"}, by_graphql
+        listed = (await c.get(f"/api/v1/policy/{policy['id']}/versions")).json()
+        entries = (await c.get("/api/v1/audit", params={"resource": policy["id"]})).json()
+    assert [v["version"] for v in listed] == [2, 1]
+    assert sorted(e["type"] for e in entries) == ["policy.archived", "policy.created"], entries
