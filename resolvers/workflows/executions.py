@@ -151,7 +151,7 @@ async def get(ctx: Context, execution_id: str) -> Execution:
 
 
 def steps_of(execution: Execution) -> list[ExecutionStep]:
-    """The loaded steps in order; none when they were not loaded (a list answer)."""
+    """The loaded steps in order (lists and reads both load them); none when they were not loaded."""
     loaded: Any = execution.steps
     return sorted(loaded, key=lambda s: s.position) if getattr(loaded, "_fetched", False) else []
 
@@ -168,7 +168,7 @@ async def list_executions(ctx: Context, *, workflow_id: str | None = None, statu
         if status not in ("pending", "running", "waiting", *FINISHED):
             raise Invalid("status must be one of pending, running, waiting, completed, failed, cancelled")
         query = query.filter(status=status)
-    return await paginate(query, limit, cursor)
+    return await paginate(query.prefetch_related("steps"), limit, cursor)  # each with its steps, as `get`
 
 
 async def cancel(ctx: Context, execution_id: str) -> Execution:
