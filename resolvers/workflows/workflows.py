@@ -188,19 +188,29 @@ async def find(ctx: Context, workflow_id: str, scope: str = "workflows:read") ->
 
 
 async def update(ctx: Context, workflow_id: str, spec: WorkflowSpec) -> Workflow:
-    """Change the fields given; a new definition becomes a new version."""
-    workflow = await find(ctx, workflow_id, "workflows:write")
-    before = _audited(workflow)
-    changed = await _apply(ctx, workflow, spec)
+    """Change the fields given; a new definition becomes a new version.
+
+    The fields are checked first, then applied to the workflow row locked for the saving
+    transaction: two definitions saved at once become two versions, one after the other (each
+    read the same number and the second insert broke the unique version number: a 500), and
+    neither answer shows a field as it was before the other's save."""
+    checked = await find(ctx, workflow_id, "workflows:write")
+    changed = await _apply(ctx, checked, spec)
     async with atomic() as conn:
+        workflow = await owned(Workflow, ctx, checked.id, "workflow", conn=conn, lock=True)
+        if workflow.deleted_at is not None:
+            raise NotFound(f"workflow {workflow_id} not found")
+        before = _audited(workflow)
+        for column in changed:
+            setattr(workflow, column, getattr(checked, column))
         if "definition" in changed:
             await hold_references(ctx, conn, workflow.definition)
             workflow.version += 1
             changed.append("version")
             await WorkflowVersion.create(workflow_id=workflow.id, number=workflow.version,
-                                         definition=workflow.definition)
-        await workflow.save(update_fields=[*changed, "updated_at"])
-        await trail.record(ctx, "workflow.updated", workflow.id, trail.diff(before, _audited(workflow)))
+                                         definition=workflow.definition, using_db=conn)
+        await workflow.save(update_fields=[*changed, "updated_at"], using_db=conn)
+        await trail.record(ctx, "workflow.updated", workflow.id, trail.diff(before, _audited(workflow)), conn)
     return workflow
 
 
