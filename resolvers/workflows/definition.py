@@ -22,6 +22,7 @@ from jsonschema.exceptions import ValidationError, best_match
 
 from app.core.clock import parse_timestamp
 from resolvers.connectors.kinds import schema
+from resolvers.connectors.providers.http import check_headers
 from resolvers.errors import Invalid, NotFound
 from resolvers.validation import check_storable
 from resolvers.workflows.templates import TemplateError, has_template, located_references
@@ -206,6 +207,7 @@ async def _checked_step(step: JSON, earlier: list[Any], names: list[Any], check_
     _validate(STEP_SCHEMA, step, "", templates=False)
     config = check_config(step["type"], step["config"])
     _check_literal(step["type"], config)
+    _check_headers(step["type"], config)
     _check_references(config, step["name"], earlier, names)
     if step["type"] == "connector":
         await _check_connector(config, check_connector)
@@ -222,6 +224,15 @@ def _check_literal(step_type: str, config: JSON) -> None:
     for field in LITERAL_FIELDS.get(step_type, ()):
         if has_template(config.get(field)):
             raise Invalid(f"config.{field}: must be written as is, not as a template")
+
+
+def _check_headers(step_type: str, config: JSON) -> None:
+    """An http_request step's header names, and the values written as they are, must be sendable:
+    the call refuses any other (providers.http.check_headers), so the step failed on every run."""
+    if step_type == "http_request":
+        headers = config.get("headers") or {}
+        check_headers({name: "" if has_template(value) else value for name, value in headers.items()},
+                      "config.headers")
 
 
 def _check_references(config: JSON, name: str, earlier: list[Any], names: list[Any]) -> None:
