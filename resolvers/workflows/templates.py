@@ -100,9 +100,8 @@ def render(value: Any, scope: Scope) -> Any:
 # ------------------------------------------------------------------------------------------ parsing
 
 
-@lru_cache(maxsize=4096)
-def _parse(text: str) -> _Parsed:
-    """Split a string into literal text and references; cached, since configs repeat on every run."""
+def _split(text: str) -> _Parsed:
+    """Split a string into literal text and references."""
     parts: list[str | Reference] = []
     position = 0
     for match in _TEMPLATE.finditer(text):
@@ -115,6 +114,11 @@ def _parse(text: str) -> _Parsed:
     if position < len(text):
         parts.append(text[position:])
     return _Parsed(tuple(parts), _exact(parts))
+
+
+# The runner's: its configs repeat on every run. A definition checked on save is parsed uncached
+# (`_parsed`): each refused or saved definition's strings, up to a body's size, stayed in this cache.
+_parse = lru_cache(maxsize=4096)(_split)
 
 
 def _exact(parts: list[str | Reference]) -> Reference | None:
@@ -161,7 +165,7 @@ def _collect(value: Any, where: str, found: list[tuple[str, Reference]]) -> None
 
 def _parsed(text: str, where: str) -> _Parsed:
     try:
-        return _parse(text)
+        return _split(text)
     except TemplateError as exc:
         raise TemplateError(f"{where}: {exc}" if where else str(exc)) from None
 
