@@ -15,13 +15,15 @@ from resolvers.workflows.executions import steps_of
 from resolvers.workflows.workflows import WorkflowSpec
 
 TAGS = ["workflows"]
+STEPS_SCOPE = ('{"steps": [{name, type, config}]}; a connector step, or an http_request step with a credentialId, '
+               "needs the scope connectors:write too (403)")
 
 
 class UpdateWorkflowBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=10_000)
-    definition: dict[str, Any] | None = None
+    definition: dict[str, Any] | None = Field(None, description=STEPS_SCOPE)
     isPublic: bool | None = None
     trigger: dict[str, Any] | None = Field(
         None, description='e.g. {"event": "action.approved", "actionType": "delete_*"}')
@@ -30,7 +32,7 @@ class UpdateWorkflowBody(BaseModel):
 
 class CreateWorkflowBody(UpdateWorkflowBody):
     name: str = Field(min_length=1, max_length=200)  # type: ignore[assignment]
-    definition: dict[str, Any]  # type: ignore[assignment]
+    definition: dict[str, Any] = Field(description=STEPS_SCOPE)  # type: ignore[assignment]
 
 
 class ExecuteBody(BaseModel):

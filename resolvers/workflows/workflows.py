@@ -20,7 +20,7 @@ from resolvers.access import require
 from resolvers.audit import trail
 from resolvers.connectors.catalogue import kind_of
 from resolvers.context import Context
-from resolvers.errors import Invalid, NotFound
+from resolvers.errors import Forbidden, Invalid, NotFound
 from resolvers.lookup import held_for_reference, lookup_id, owned
 from resolvers.pagination import Page, paginate
 from resolvers.validation import check_name
@@ -75,6 +75,21 @@ async def _check_credentials(ctx: Context, definition: dict[str, Any]) -> None:
             raise Invalid(f"{where}: credential {credential_id} not found") from None
         if credential.provider != "http":
             raise Invalid(f"{where}: credential {credential_id} is for provider {credential.provider!r}, not 'http'")
+
+
+def _check_step_scopes(ctx: Context, definition: dict[str, Any]) -> None:
+    """A `connector` step runs a connector's action, and an `http_request` step with a credential
+    sends that credential's secret to its URL: what `connectors:write` allows (running an action is
+    a write). Saving such a step needs that scope too: with `workflows:write` alone a key ran any
+    connector action, and sent an http credential's token to a URL of its choosing."""
+    for index, step in enumerate(definition["steps"]):
+        if step["type"] == "connector" or (step["type"] == "http_request"
+                                           and step["config"].get("credentialId") is not None):
+            try:
+                require(ctx, "connectors:write")
+            except Forbidden as exc:
+                calls = "calls a connector" if step["type"] == "connector" else "sends a credential"
+                raise Forbidden(f"steps[{index}] {step['name']!r} {calls}: {exc.message}") from None
 
 
 async def hold_references(ctx: Context, conn: Any, definition: dict[str, Any]) -> None:
@@ -147,6 +162,7 @@ async def _apply(ctx: Context, workflow: Workflow, spec: WorkflowSpec) -> list[s
         if spec.definition is None:
             _missing("definition")
         workflow.definition = await check_definition(spec.definition, connector_check(ctx))
+        _check_step_scopes(ctx, workflow.definition)
         await _check_credentials(ctx, workflow.definition)
         changed.append("definition")
     return changed

@@ -27,14 +27,16 @@ def spec_of(data: CreateWorkflowInput | UpdateWorkflowInput) -> WorkflowSpec:
 
 @strawberry.type
 class WorkflowMutations:
-    @strawberry.mutation(description="Create a workflow (version 1; scope workflows:write).")
+    @strawberry.mutation(description="Create a workflow (version 1; scope workflows:write, and connectors:write "
+                         "for a connector step or an http_request step with a credentialId).")
     async def create_workflow(
         self, info: Ctx, input: Annotated[CreateWorkflowInput, strawberry.argument(description="The new workflow.")]
     ) -> Workflow:
         return Workflow.from_row(await workflows.create(info.context.ctx, spec_of(input)))
 
     @strawberry.mutation(description="Change the fields given; a new definition is a new version "
-                         "(scope workflows:write).")
+                         "(scope workflows:write, and connectors:write for a definition with a connector step "
+                         "or an http_request step with a credentialId).")
     async def update_workflow(
         self, info: Ctx, id: WorkflowId,
         input: Annotated[UpdateWorkflowInput, strawberry.argument(description="The fields to change.")],
