@@ -15,6 +15,8 @@ from typing import Any, Final
 
 import orjson
 
+from resolvers.errors import Invalid
+
 ROOTS: Final = ("input", "steps", "trigger")
 STEP_FIELDS: Final = ("output", "status")
 SHOWN: Final = 100  # characters of a bad template quoted in an error
@@ -87,13 +89,37 @@ def located_references(value: Any, where: str = "") -> list[tuple[str, Reference
 
 
 def render(value: Any, scope: Scope) -> Any:
-    """`value` with its templates replaced from `scope`; MissingValue names a path that leads nowhere."""
+    """`value` with its templates replaced from `scope`; MissingValue names a path that leads nowhere,
+    Invalid a config whose templates fill in more than MAX_RENDERED_CHARS (counted as they are filled
+    in, so the expansion stops there: 300 copies of a 200 KB input made a 60 MB step input before)."""
+    return _render(value, scope, _Budget(MAX_RENDERED_CHARS))
+
+
+class _Budget:
+    """What a config's templates may still fill in, in characters (JSON for what is not text)."""
+
+    __slots__ = ("left",)
+
+    def __init__(self, left: int) -> None:
+        self.left = left
+
+    def spend(self, value: Any) -> Any:
+        if isinstance(value, str):
+            self.left -= len(value)
+        else:  # an exact reference to a number, a flag or a whole object: what it will be sent as
+            self.left -= len(_as_text(value)) if isinstance(value, dict | list) else 8
+        if self.left < 0:
+            raise Invalid(f"config: its templates fill in more than {MAX_RENDERED_CHARS:,} characters")
+        return value
+
+
+def _render(value: Any, scope: Scope, budget: _Budget) -> Any:
     if isinstance(value, str):
-        return _render_string(value, scope) if "{{" in value else value
+        return _render_string(value, scope, budget) if "{{" in value else value
     if isinstance(value, dict):
-        return {key: render(item, scope) for key, item in value.items()}
+        return {key: _render(item, scope, budget) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [render(item, scope) for item in value]
+        return [_render(item, scope, budget) for item in value]
     return value
 
 
@@ -118,7 +144,11 @@ def _split(text: str) -> _Parsed:
 
 # The runner's: its configs repeat on every run. A definition checked on save is parsed uncached
 # (`_parsed`): each refused or saved definition's strings, up to a body's size, stayed in this cache.
+# Only strings up to CACHED_CHARS: the cache is bounded by count, and a config string may be as long as
+# a definition (1 MB), so 4,096 long ones held gigabytes. Configs' templated strings are short.
 _parse = lru_cache(maxsize=4096)(_split)
+CACHED_CHARS: Final = 4096
+MAX_RENDERED_CHARS: Final = 1_048_576
 
 
 def _exact(parts: list[str | Reference]) -> Reference | None:
@@ -173,11 +203,12 @@ def _parsed(text: str, where: str) -> _Parsed:
 # ---------------------------------------------------------------------------------------- rendering
 
 
-def _render_string(text: str, scope: Scope) -> Any:
-    parsed = _parse(text)
+def _render_string(text: str, scope: Scope, budget: _Budget) -> Any:
+    parsed = _parse(text) if len(text) <= CACHED_CHARS else _split(text)
     if parsed.exact is not None:
-        return _lookup(parsed.exact, scope)
-    return "".join(part if isinstance(part, str) else _as_text(_lookup(part, scope)) for part in parsed.parts)
+        return budget.spend(_lookup(parsed.exact, scope))
+    return "".join(part if isinstance(part, str) else budget.spend(_as_text(_lookup(part, scope)))
+                   for part in parsed.parts)
 
 
 def _as_text(value: Any) -> str:
