@@ -229,8 +229,8 @@ def _check_literal(step_type: str, config: JSON) -> None:
 def _check_headers(step_type: str, config: JSON) -> None:
     """An http_request step's header names, and the values written as they are, must be sendable:
     the call refuses any other (providers.http.check_headers), so the step failed on every run."""
-    if step_type == "http_request":
-        headers = config.get("headers") or {}
+    headers = config.get("headers") if step_type == "http_request" else None
+    if isinstance(headers, dict):  # else absent, or one template for them all (checked at the call)
         check_headers({name: "" if has_template(value) else value for name, value in headers.items()},
                       "config.headers")
 

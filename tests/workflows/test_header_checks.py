@@ -47,3 +47,12 @@ async def test_a_templated_header_is_saved_and_its_rendered_value_checked_at_the
         execution = await settled(c, await execute(c, workflow["id"], {"note": "a\nb"}))
     assert execution["status"] == "failed", execution
     assert "X-Note: a header value is at most" in execution["error"], execution
+
+
+async def test_headers_given_as_one_template_are_saved(tenant: Tenant) -> None:
+    """`headers: "{{ input.headers }}"` is checked at the call; the save's header check answered 500."""
+    step = {"name": "call", "type": "http_request",
+            "config": {"url": "https://api.example.com/x", "headers": "{{ input.headers }}"}}
+    async with tenant.client() as c:
+        saved = await c.post("/api/v1/workflows", json={"name": "wf", "definition": {"steps": [step]}})
+    assert saved.status_code == 201, saved.text
