@@ -50,21 +50,22 @@ _OWNED_PG = 'SELECT * FROM "{table}" WHERE id = $1 AND organization_id = $2 LIMI
 _OWNED_SQLITE = 'SELECT * FROM "{table}" WHERE id = ? AND organization_id = ? LIMIT 1{lock}'
 
 
-async def held_for_reference(model: type[Model], ctx: Context, ids: set[str], conn: Any) -> set[str]:
-    """Those of `ids` that are still the caller's `model` rows, each held (FOR KEY SHARE, in id order)
-    until `conn`'s transaction ends, so that a saved reference to them cannot outlive a delete racing
-    the save: a delete that locks its row FOR UPDATE before checking who refers to it either waits
-    for this transaction and sees its reference, or makes it wait and leaves the row gone. KEY SHARE
-    conflicts with nothing but a delete (or a key change), so saves never wait on each other. SQLite
-    (embedded, one process) runs one transaction at a time and takes no row lock."""
+async def held_for_reference(model: type[M], ctx: Context, ids: set[str], conn: Any) -> dict[str, M]:
+    """Those of `ids` that are still the caller's `model` rows, by id, each held (FOR KEY SHARE, in id
+    order) until `conn`'s transaction ends, so that a saved reference to them cannot outlive a delete
+    or an update racing the save: one that locks its row FOR UPDATE before checking who refers to it
+    either waits for this transaction and sees its reference, or makes it wait, and the rows read
+    here are then as it left them (or gone). KEY SHARE conflicts with nothing but FOR UPDATE, a
+    delete or a key change, so saves never wait on each other. SQLite (embedded, one process) runs
+    one transaction at a time and takes no row lock."""
     if not ids:
-        return set()
+        return {}
     table, ordered = model._meta.db_table, sorted(ids)
     if conn.capabilities.dialect == "postgres":
-        sql = f'SELECT id FROM "{table}" WHERE organization_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR KEY SHARE'
+        sql = f'SELECT * FROM "{table}" WHERE organization_id = $1 AND id = ANY($2::text[]) ORDER BY id FOR KEY SHARE'
         rows = await conn.execute_query_dict(sql, [ctx.organization_id, ordered])
     else:
         marks = ", ".join("?" for _ in ordered)
-        sql = f'SELECT id FROM "{table}" WHERE organization_id = ? AND id IN ({marks})'
+        sql = f'SELECT * FROM "{table}" WHERE organization_id = ? AND id IN ({marks})'
         rows = await conn.execute_query_dict(sql, [ctx.organization_id, *ordered])
-    return {row["id"] for row in rows}
+    return {row["id"]: model._init_from_db(**row) for row in rows}

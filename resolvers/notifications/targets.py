@@ -17,7 +17,7 @@ from resolvers.connectors.catalogue import kind_of
 from resolvers.connectors.providers import smtp
 from resolvers.context import Context
 from resolvers.errors import Invalid
-from resolvers.lookup import held_for_reference, owned
+from resolvers.lookup import held_for_reference
 from resolvers.notifications.messages import DEFAULT_ACTIONS, NOTIFY_TYPES, SAMPLE_EVENT, input_for
 
 MAX_TARGETS: Final = 10
@@ -44,10 +44,10 @@ async def hold_notified(ctx: Context, notify: list[dict[str, Any]], conn: Any) -
     so a save racing either never leaves an active policy notifying what is gone."""
     present = await held_for_reference(Connector, ctx, {entry["connector"] for entry in notify}, conn)
     for i, entry in enumerate(notify):
-        if entry["connector"] not in present:
+        held = present.get(entry["connector"])  # as a connector update left it
+        if held is None:
             raise Invalid(f"notify[{i}].connector: {entry['connector']} is not a {', '.join(NOTIFY_TYPES)} "
                           "connector of this organization")
-        held = await owned(Connector, ctx, entry["connector"], "connector", conn=conn)  # as connectors.update left it
         actions = kind_of(held.type).actions_of(held.config)
         if entry["action"] not in actions:
             raise Invalid(f"notify[{i}].action: must be one of {', '.join(actions)}")

@@ -45,21 +45,26 @@ class WorkflowSpec:
     concurrency: Any = UNSET
 
 
-def connector_check(ctx: Context, conn: Any = None) -> Any:
+def connector_check(ctx: Context) -> Any:
     """The check definition.py calls for each connector step: the caller's connector and action."""
 
     async def check(connector_id: str, action: str) -> dict[str, Any] | None:
         try:
-            connector = await owned(Connector, ctx, connector_id, "connector", conn=conn)
+            connector = await owned(Connector, ctx, connector_id, "connector")
         except NotFound:
             raise Invalid(f"config.connectorId: connector {connector_id} not found") from None
-        actions = kind_of(connector.type).actions_of(connector.config)
-        if action not in actions:
-            raise Invalid(f"config.action: connector {connector_id} has no action {action!r}; "
-                          f"it has: {', '.join(actions)}")
-        return actions[action].input_schema
+        return _offered(connector, action)
 
     return check
+
+
+def _offered(connector: Connector, action: str) -> dict[str, Any] | None:
+    """The input schema of the connector's `action`, or Invalid naming the actions it has."""
+    actions = kind_of(connector.type).actions_of(connector.config)
+    if action not in actions:
+        raise Invalid(f"config.action: connector {connector.id} has no action {action!r}; "
+                      f"it has: {', '.join(actions)}")
+    return actions[action].input_schema
 
 
 async def _check_credentials(ctx: Context, definition: dict[str, Any]) -> None:
@@ -99,19 +104,20 @@ async def hold_references(ctx: Context, conn: Any, definition: dict[str, Any]) -
     updated since to drop an action, would leave the saved definition calling what is gone
     (connectors.delete, connectors.update and credentials.delete check their references under a
     FOR UPDATE lock)."""
+    held: dict[str, Any] = {}
     for model, step_type, field, what in _REFERENCES:
         named = {step["config"][field]: (index, step["name"]) for index, step in
                  reversed(list(enumerate(definition["steps"])))
                  if step["type"] == step_type and step["config"].get(field) is not None}
         present = await held_for_reference(model, ctx, set(named), conn)
-        for ident in sorted(set(named) - present):
+        for ident in sorted(set(named) - present.keys()):
             index, name = named[ident]
             raise Invalid(f"steps[{index}] {name!r}: config.{field}: {what} {ident} not found")
-    check = connector_check(ctx, conn)  # held now: a connector update dropping an action waits, or is seen
-    for index, step in enumerate(definition["steps"]):
+        held |= present
+    for index, step in enumerate(definition["steps"]):  # as held: an update dropping an action waited, or waits
         if step["type"] == "connector":
             try:
-                await check(step["config"]["connectorId"], step["config"]["action"])
+                _offered(held[step["config"]["connectorId"]], step["config"]["action"])
             except Invalid as exc:
                 raise Invalid(f"steps[{index}] {step['name']!r}: {exc.message}", details=exc.details) from None
 
