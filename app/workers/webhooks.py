@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 from app.core.senders import WebhookSender
+from app.core.settings import Settings
 from app.logs import get_logger
 from app.workers import register
 from resolvers.context import Services
@@ -30,6 +32,7 @@ from resolvers.webhooks.dispatch import (
 from resolvers.webhooks.freshness import CHANGED_CHANNEL, Freshness
 
 POLL_SECONDS = 0.5
+QUEUED_BATCHES, LEASE_BATCHES = 8, 4  # of `webhook_concurrency` deliveries: see webhook_dispatcher
 _log = get_logger("gatehouse.webhooks")
 Result = tuple[Claimed, Outcome]
 
@@ -41,6 +44,14 @@ def build_sender(services: Services) -> WebhookSender:
         timeout=settings.webhook_timeout_seconds,
         max_connections=settings.webhook_concurrency,
     )
+
+
+def sending_time(settings: Settings) -> float:
+    """How long after its lease was asked for a queued delivery may still be sent: its lease
+    (`webhook_claim_seconds`) less the longest send (`webhook_timeout_seconds`, at most half the
+    lease). A full queue towards a slow endpoint (512 deliveries, 64 at a time, 10 s each) outlasts
+    a lease: sent later, a delivery could go out twice, leased again by this or another dispatcher."""
+    return settings.webhook_claim_seconds - min(settings.webhook_timeout_seconds, settings.webhook_claim_seconds / 2)
 
 
 class Recorder:
@@ -74,6 +85,8 @@ class Recorder:
 
 
 async def _send(sender: WebhookSender, claimed: Claimed, recorder: Recorder, freshness: Freshness) -> None:
+    if time.monotonic() > claimed.send_by:  # waited too long in the queue: sent once its lease ends
+        return
     try:
         if freshness.stale(claimed):  # its webhook changed since the lease: sent as it is now, if at all
             await freshness.refresh(claimed)
@@ -98,18 +111,19 @@ async def _sending(sender: WebhookSender, queue: asyncio.Queue[Claimed | None], 
 
 @register("webhook-dispatcher")
 async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
-    """Leases are taken ahead (up to four batches of `webhook_concurrency` waiting in a queue, a
-    lease of up to two whenever it is half empty), so senders never idle while a lease is in flight.
-    Measured in figure 6's burst: with two batches queued and leases of one, the queue was empty
-    whenever a lease came back (its 3-16 ms, the loop busy with sends, outlasted a batch's sends),
-    and senders waited on it about half the time; with four, a third.
+    """Leases are taken ahead (up to QUEUED_BATCHES batches of `webhook_concurrency` waiting in a
+    queue, a lease of up to LEASE_BATCHES whenever it is half empty), so senders never idle while a
+    lease is in flight. A lease's time is mostly its wait for a loop busy with sends, not its rows:
+    traced in figure 6's burst, leases of 128 took 15-45 ms (9 ms with the senders idle) and the
+    queue was empty when nearly every one came back, so the dispatcher could not lease more than
+    about 5,000 deliveries/s; leases of 256 took about as long, and the queue seldom ran dry.
 
     A full lease is followed by the next one at once while a batch still fits: traced in figure 6's
     burst, waiting for the senders' signal first cost 8-15 ms a lease (the wake-up's hops through a
     loop busy with sends), and the queue was empty when 23 of 25 leases came back."""
     sender, recorder = build_sender(services), Recorder(services)
     size = services.settings.webhook_concurrency
-    queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=4 * size)
+    queue: asyncio.Queue[Claimed | None] = asyncio.Queue(maxsize=QUEUED_BATCHES * size)
     wake, drained = asyncio.Event(), asyncio.Event()
     sub = await services.bus.subscribe(fanout.WAKE_CHANNEL, lambda _c, _m: wake.set())
     freshness = Freshness()
@@ -121,11 +135,11 @@ async def webhook_dispatcher(services: Services, stop: asyncio.Event) -> None:
         while not stop.is_set():
             wake.clear()
             drained.clear()
-            free = min(queue.maxsize - queue.qsize(), 2 * size)
-            tick = freshness.tick()
+            free = min(queue.maxsize - queue.qsize(), LEASE_BATCHES * size)
+            tick, send_by = freshness.tick(), time.monotonic() + sending_time(services.settings)
             batch = await claim_due(services, free) if free else []
             for claimed in batch:
-                claimed.seen = tick
+                claimed.seen, claimed.send_by = tick, send_by
                 queue.put_nowait(claimed)
             if free and len(batch) == free and queue.maxsize - queue.qsize() >= size:
                 continue  # more are due and a batch still fits: lease again now, not after a wake-up

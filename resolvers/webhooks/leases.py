@@ -12,6 +12,7 @@ contention worth the second dialect.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -66,11 +67,14 @@ class Target:
 @dataclass(slots=True)
 class Lease:
     """A leased delivery and its webhook (None when the webhook was deleted meanwhile); `seen`, the
-    dispatcher's note of webhook changes its webhook is as of (resolvers/webhooks/freshness.py)."""
+    dispatcher's note of webhook changes its webhook is as of (resolvers/webhooks/freshness.py);
+    `send_by`, the dispatcher's monotonic time after which it no longer starts the send (the lease
+    could end mid-send, and another lease send it again meanwhile)."""
 
     delivery: Due
     webhook: Target | None
     seen: int = 0
+    send_by: float = math.inf
 
 
 # A lease and a record of successes commit without waiting for the WAL flush (models.db.ASYNC_COMMIT):

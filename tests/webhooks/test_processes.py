@@ -172,3 +172,22 @@ async def test_redis_outage_during_a_burst_delivers_everything(procs_db: str, re
     assert sum(1 for r in receiver.requests if r.json["event"] == "webhook.disabled") == 20
 
 
+
+
+async def test_a_queue_that_outlasts_its_lease_sends_each_delivery_once(procs_db: str, receiver: Receiver) -> None:
+    """One sender, leases of 2 s, a receiver taking half a second: the dispatcher leases ahead more
+    than it can send before those leases end. A delivery still queued when its lease may end is not
+    sent by that lease (before: leased again while queued, it went out twice)."""
+    env = {**stack_env(procs_db, REDIS_URL), "GATEHOUSE_WEBHOOK_CONCURRENCY": "1"}
+    assert run_cli("migrate", env=env).returncode == 0
+    receiver.default = Reply(200, delay=0.5)
+    port = free_port()
+    with running("serve", "--port", str(port), env=env, port=port):
+        async with await admin_client(env, port) as c:
+            hook = (await c.post("/api/v1/webhooks", json={"name": "q", "url": receiver.url, "events": ["*"]})).json()
+            for _ in range(10):
+                assert (await c.post(f"/api/v1/webhooks/{hook['id']}/test")).status_code == 202
+            with stopped_at_end(start_worker(env)):
+                await eventually(lambda: all_delivered(c, hook["id"], 10), within=60, interval=0.3)
+    assert_no_loss_and_stable_ids(receiver, 10)
+    assert len(receiver.requests) == 10, "a delivery was sent twice"
