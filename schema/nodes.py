@@ -82,7 +82,7 @@ async def _organization(ctx: Context, id: str) -> Node:
 
 
 async def _webhook(ctx: Context, id: str) -> Node:
-    return Webhook.from_row(await webhooks.find(ctx, id))
+    return Webhook.from_row(await webhooks.get(ctx, id))
 
 
 async def _delivery(ctx: Context, id: str) -> Node:

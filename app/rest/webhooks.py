@@ -53,7 +53,8 @@ class WebhookOut(BaseModel):
     name: str
     url: str
     events: list[str]
-    headers: dict[str, str]
+    headers: dict[str, str] = Field(description="Custom headers sent with every delivery; a key without "
+                                    "webhooks:write reads each value as ********")
     retryPolicy: RetryPolicy | None
     active: bool
     disabledReason: str | None
@@ -158,7 +159,7 @@ async def list_webhooks(call: RestCall) -> Any:
 
 @endpoint("GET", "/webhooks/{id}", summary="Get a webhook", tags=TAGS, response=WebhookOut)
 async def get_webhook(call: RestCall) -> dict[str, Any]:
-    return serialise_webhook(await webhooks.find(call.ctx, call.path["id"]))
+    return serialise_webhook(await webhooks.get(call.ctx, call.path["id"]))
 
 
 @endpoint("PUT", "/webhooks/{id}", summary="Update a webhook", tags=TAGS, body=UpdateWebhookBody,

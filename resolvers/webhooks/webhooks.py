@@ -6,6 +6,7 @@ It is stored as is, because signing needs it in clear.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,7 +16,7 @@ from app.core.clock import isoformat_z, utcnow
 from app.core.crypto import new_webhook_secret
 from app.core.ids import new_id
 from models.webhooks import Webhook, WebhookDelivery
-from resolvers.access import require
+from resolvers.access import key_denial, require
 from resolvers.audit import trail
 from resolvers.context import Context
 from resolvers.errors import Conflict, Invalid
@@ -88,9 +89,31 @@ async def create(ctx: Context, spec: WebhookSpec) -> WithSecret:
     return WithSecret(webhook, secret)
 
 
+HIDDEN_HEADER_VALUE = "********"
+
+
+def as_seen_by(ctx: Context, webhook: Webhook) -> Webhook:
+    """The webhook as the caller may read it: custom header values often carry the receiver's own
+    credentials (an `Authorization` header), so only keys that may change the webhook
+    (`webhooks:write`) read them; a read-only key sees each header's name with its value hidden.
+    A copy: the row itself is left as stored."""
+    if not webhook.headers or key_denial(ctx.scopes, "webhooks:write", bound=ctx.agent_id is not None) is None:
+        return webhook
+    shown = copy.copy(webhook)
+    shown.headers = dict.fromkeys(webhook.headers, HIDDEN_HEADER_VALUE)
+    return shown
+
+
 async def list_webhooks(ctx: Context, *, limit: int | None = None, cursor: str | None = None) -> Page[Webhook]:
     require(ctx, "webhooks:read")
-    return await paginate(Webhook.filter(organization_id=ctx.organization_id), limit, cursor)
+    page = await paginate(Webhook.filter(organization_id=ctx.organization_id), limit, cursor)
+    page.items = [as_seen_by(ctx, webhook) for webhook in page.items]
+    return page
+
+
+async def get(ctx: Context, webhook_id: str) -> Webhook:
+    """One webhook, as the caller may read it (`as_seen_by`)."""
+    return as_seen_by(ctx, await find(ctx, webhook_id))
 
 
 async def find(ctx: Context, webhook_id: str, scope: str = "webhooks:read") -> Webhook:

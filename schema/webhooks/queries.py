@@ -29,7 +29,7 @@ class WebhookQueries:
 
     @strawberry.field(description="One webhook (scope webhooks:read).")
     async def webhook(self, info: Info[GraphQLContext, None], id: WebhookId) -> Webhook:
-        return Webhook.from_row(await webhooks.find(info.context.ctx, str(id)))
+        return Webhook.from_row(await webhooks.get(info.context.ctx, str(id)))
 
     @strawberry.field(description="A webhook's deliveries, newest first, with their attempts (scope webhooks:read).")
     async def webhook_deliveries(

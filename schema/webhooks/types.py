@@ -27,7 +27,8 @@ class Webhook(Node):
     name: str = strawberry.field(description="Its name.")
     url: str = strawberry.field(description="Where events are sent.")
     events: list[str] = strawberry.field(description="The event names or globs it receives (`action.*`, `*`).")
-    headers: JSON = strawberry.field(description="Custom headers sent with every delivery.")
+    headers: JSON = strawberry.field(description="Custom headers sent with every delivery; a key without "
+                                                 "webhooks:write reads each value as `********`.")
     retry_policy: RetryPolicy | None = strawberry.field(description="Its retry policy; null for the default "
                                                                     "schedule.")
     active: bool = strawberry.field(description="False when disabled (by hand or after repeated failures).")

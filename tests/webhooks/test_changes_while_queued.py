@@ -1,4 +1,4 @@
-"""A webhook changed while its deliveries wait in a dispatcher's queue (leased ahead, up to four
+"""A webhook changed while its deliveries wait in a dispatcher's queue (leased ahead, up to eight
 batches of `webhook_concurrency`) is sent them as it is now: nothing after a delete or a disable was
 answered, and only to the new URL after an update. Before, queued deliveries kept the webhook as it
 was at lease time: against a receiver taking a second an answer, a whole queue went out after the
