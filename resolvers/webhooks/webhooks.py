@@ -123,12 +123,15 @@ async def find(ctx: Context, webhook_id: str, scope: str = "webhooks:read") -> W
 
 
 async def update(ctx: Context, webhook_id: str, spec: WebhookSpec) -> Webhook:
-    """Change the fields given; turning `active` on also clears the failure run."""
+    """Change the fields given; turning `active` on also clears the failure run and the reason it
+    was disabled, turning it off says who did (`disabledReason`, as a disable after failures does)."""
     webhook = await find(ctx, webhook_id, "webhooks:write")
     values = await _checked(ctx, spec)
     enabling = values.get("active") is True and not webhook.active
     if enabling:
         values.update(disabled_reason=None, consecutive_failures=0)
+    elif values.get("active") is False and webhook.active:
+        values["disabled_reason"] = f"disabled by API key {ctx.key_id}" if ctx.key_id else "disabled by hand"
     before, old_headers = _audited(webhook), dict(webhook.headers or {})
     webhook.update_from_dict(values)
     changes = trail.diff(before, _audited(webhook))
