@@ -99,15 +99,18 @@ def _refused(execution: Execution, event: Committed, cause: Cause) -> Execution:
 
 async def causes_of(events: list[Committed]) -> dict[str, Cause]:
     """event id -> the execution that caused it, for the events some execution caused: the runner's
-    `workflow.*` events name theirs (`executionId`); an action an approval step proposed was proposed
-    by the runner (no API key) under the step's idempotency key `{executionId}:{step}`, and its events
-    are that execution's doing. Without the first, a workflow triggered by `action.approved` of the
-    type its own approval step proposes started itself again on every run; without the depth, two
-    workflows triggering each other looped."""
+    `workflow.*` events name theirs (`executionId`); an action proposed under a step's idempotency
+    key `{executionId}:{step}` is that execution's doing, whether its approval step proposed it (no
+    API key) or its http_request step called Gatehouse's own API (the step sends that key as
+    `Idempotency-Key`). Without the first, a workflow triggered by `action.approved` of the type its
+    own approval step proposes started itself again on every run; without the second, a workflow
+    triggered by `action.created` whose step proposed the same type through POST /actions started
+    itself without end; without the depth, two workflows triggering each other looped. Only an
+    execution of the event's own organization is a cause (a key is the client's to choose)."""
     action_ids = {str(e.data["actionId"]) for e in events if e.type.startswith("action.") and e.data.get("actionId")}
     proposers: dict[str, str] = {}
     if action_ids:
-        keys = await Action.filter(id__in=action_ids, proposed_by=None, idempotency_key__startswith="exec_"
+        keys = await Action.filter(id__in=action_ids, idempotency_key__startswith="exec_"
                                    ).values_list("id", "idempotency_key")
         proposers = {str(action_id): str(key).split(":", 1)[0] for action_id, key in keys}
     by_event: dict[str, str] = {}
@@ -118,9 +121,13 @@ async def causes_of(events: list[Committed]) -> dict[str, Cause]:
             by_event[event.id] = run
     if not by_event:
         return {}
-    runs = {str(run_id): Cause(str(run_id), str(workflow_id), int(depth)) for run_id, workflow_id, depth in
-            await Execution.filter(id__in=set(by_event.values())).values_list("id", "workflow_id", "trigger_depth")}
-    return {event_id: runs[run] for event_id, run in by_event.items() if run in runs}
+    rows = await Execution.filter(id__in=set(by_event.values())).values_list(
+        "id", "organization_id", "workflow_id", "trigger_depth")
+    runs = {str(run_id): (str(org), Cause(str(run_id), str(workflow_id), int(depth)))
+            for run_id, org, workflow_id, depth in rows}
+    organization_of = {event.id: event.organization_id for event in events}
+    return {event_id: runs[run][1] for event_id, run in by_event.items()
+            if run in runs and runs[run][0] == organization_of[event_id]}
 
 
 def _started_entry(execution: Execution) -> AuditEntry:
