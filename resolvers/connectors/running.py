@@ -17,8 +17,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from tortoise.exceptions import IntegrityError
-
 from app.core.after_commit import atomic
 from app.core.ids import new_id
 from models.connectors import Connector, ConnectorCall, Credential
@@ -33,6 +31,7 @@ from resolvers.context import Context
 from resolvers.credentials.credentials import open_data
 from resolvers.errors import Invalid, NotFound, UpstreamFailed
 from resolvers.events.outbox import emit
+from resolvers.lookup import held_for_reference
 from resolvers.validation import carried, check_storable
 
 MAX_IDEMPOTENCY_KEY = 255
@@ -105,69 +104,78 @@ async def prepare(
     return Prepared(connector, action, call, secret_strings(secrets))
 
 
+@dataclass(slots=True)
+class Sent:
+    """What the provider answered a call (its output, or its failure), both scrubbed, and its call id."""
+
+    call_id: str
+    duration_ms: int
+    output: Any = None
+    failure: ProviderFailure | None = None
+
+
 async def perform(ctx: Context, prepared: Prepared) -> ActionResult:
     """Send the prepared call and record it in the connector's call log; UpstreamFailed when the
     provider fails, Invalid when the provider refused the input before sending anything."""
-    connector, action_name, hidden = prepared.connector, prepared.action.name, prepared.hidden
+    sent = await send(prepared)
+    await record(ctx, prepared, sent)
+    return answer(prepared, sent)
+
+
+async def send(prepared: Prepared) -> Sent:
+    """The provider call alone, no database work (no transaction is held across it); Invalid when
+    the provider refused the input before sending anything."""
     started = time.perf_counter()
     try:
         output = await prepared.action.run(prepared.call)
     except ProviderFailure as failure:
-        failure.message = scrub_then_cut(failure.message, hidden, MESSAGE_LIMIT)
-        raise await _record_failure(ctx, connector, action_name, failure, _ms(started)) from None
+        failure.message = scrub_then_cut(failure.message, prepared.hidden, MESSAGE_LIMIT)
+        return Sent(new_id("call"), _ms(started), failure=failure)
     except Invalid as refused:  # the provider refused the input before sending: nothing to record
-        raise Invalid(scrub_text(refused.message, hidden)) from None
-    duration_ms = _ms(started)
-    call_id = await _record(ctx, connector, action_name, duration_ms)
-    return ActionResult(scrub(carried(output), hidden), duration_ms, call_id)
+        raise Invalid(scrub_text(refused.message, prepared.hidden)) from None
+    return Sent(new_id("call"), _ms(started), output=scrub(carried(output), prepared.hidden))
+
+
+def answer(prepared: Prepared, sent: Sent) -> ActionResult:
+    """The call's result, or its UpstreamFailed raised."""
+    if sent.failure is not None:
+        raise failed(prepared, sent)
+    return ActionResult(sent.output, sent.duration_ms, sent.call_id)
+
+
+def failed(prepared: Prepared, sent: Sent) -> UpstreamFailed:
+    failure = sent.failure
+    assert failure is not None
+    return UpstreamFailed(
+        f"{prepared.connector.type} {prepared.action.name} failed: {failure.message}", retryable=failure.retryable,
+        call_id=sent.call_id, provider_status=failure.status, retry_after=failure.retry_after,
+    )
 
 
 def _ms(started: float) -> int:
     return int((time.perf_counter() - started) * 1000)
 
 
-async def _record(ctx: Context, connector: Connector, action: str, duration_ms: int) -> str:
-    """The call's entry in its connector's log, and its id."""
-    call_id = new_id("call")
-    try:
-        await ConnectorCall.create(id=call_id, organization_id=ctx.organization_id, connector_id=connector.id,
-                                   action=action, status="succeeded", duration_ms=duration_ms, key_id=ctx.key_id)
-    except IntegrityError as exc:
-        _unless_connector_gone(exc, connector)
-    return call_id
-
-
-async def _record_failure(
-    ctx: Context, connector: Connector, action: str, failure: ProviderFailure, duration_ms: int
-) -> UpstreamFailed:
-    """Record the failed call and emit `connector.call_failed` in one transaction (the event alone
-    when the connector, and its log, were deleted while the call ran)."""
-    call_id = new_id("call")
-    data = {"callId": call_id, "connectorId": connector.id, "connectorType": connector.type, "action": action,
-            "error": failure.message, "retryable": failure.retryable, "providerStatus": failure.status,
-            "durationMs": duration_ms}
-    try:
-        async with atomic():
-            await ConnectorCall.create(
-                id=call_id, organization_id=ctx.organization_id, connector_id=connector.id, action=action,
-                status="failed", duration_ms=duration_ms, retryable=failure.retryable,
-                provider_status=failure.status, error=failure.message, key_id=ctx.key_id,
-            )
-            await emit(ctx.services, ctx.organization_id, "connector.call_failed", data)
-    except IntegrityError as exc:
-        _unless_connector_gone(exc, connector)
-        async with atomic():
-            await emit(ctx.services, ctx.organization_id, "connector.call_failed", data)
-    return UpstreamFailed(
-        f"{connector.type} {action} failed: {failure.message}", retryable=failure.retryable, call_id=call_id,
-        provider_status=failure.status, retry_after=failure.retry_after,
-    )
-
-
-def _unless_connector_gone(exc: IntegrityError, connector: Connector) -> None:
-    """Pass over a call log entry whose connector was deleted while the call ran (the log goes with
-    its connector, as DELETE documents): the caller gets what the provider answered, which a 500
-    hid, and a retry would have acted twice. Any other refusal is raised."""
-    if "foreign key" not in str(exc).lower():
-        raise exc
-    _log.info("connector %s deleted while its call ran; the call is not logged", connector.id)
+async def record(ctx: Context, prepared: Prepared, sent: Sent) -> None:
+    """The call's row in its connector's log and, for a failure, `connector.call_failed`, in one
+    transaction: the caller's when it has one open (direct.py writes its audit entry in it), so
+    all commit or none does. The connector is held (FOR KEY SHARE) so a delete racing the call
+    waits for the row; one deleted while the call ran took its log with it, as DELETE documents:
+    the row is left out and the caller still gets what the provider answered (a 500 would invite
+    a retry that acts twice)."""
+    connector, action = prepared.connector, prepared.action.name
+    failure = sent.failure
+    async with atomic() as conn:
+        if connector.id in await held_for_reference(Connector, ctx, {connector.id}, conn):
+            how = ({"status": "succeeded"} if failure is None else {"status": "failed", "retryable": failure.retryable,
+                   "provider_status": failure.status, "error": failure.message})
+            await ConnectorCall.create(id=sent.call_id, organization_id=ctx.organization_id, connector_id=connector.id,
+                                       action=action, duration_ms=sent.duration_ms, key_id=ctx.key_id, **how,
+                                       using_db=conn)
+        else:
+            _log.info("connector %s deleted while its call ran; the call is not logged", connector.id)
+        if failure is not None:
+            await emit(ctx.services, ctx.organization_id, "connector.call_failed", {
+                "callId": sent.call_id, "connectorId": connector.id, "connectorType": connector.type,
+                "action": action, "error": failure.message, "retryable": failure.retryable,
+                "providerStatus": failure.status, "durationMs": sent.duration_ms})
