@@ -104,7 +104,7 @@ async def causes_of(events: list[Committed]) -> dict[str, Cause]:
     API key) or its http_request step called Gatehouse's own API (the step sends that key as
     `Idempotency-Key`). Without the first, a workflow triggered by `action.approved` of the type its
     own approval step proposes started itself again on every run; without the second, a workflow
-    triggered by `action.created` whose step proposed the same type through POST /actions started
+    triggered by `action.approved` whose step proposed the same type through POST /actions started
     itself without end; without the depth, two workflows triggering each other looped. Only an
     execution of the event's own organization is a cause (a key is the client's to choose)."""
     action_ids = {str(e.data["actionId"]) for e in events if e.type.startswith("action.") and e.data.get("actionId")}
