@@ -1,5 +1,5 @@
 """Leased deliveries wait in a dispatcher's queue with their webhook as it was when the lease was
-taken (up to four batches of `webhook_concurrency`; against a slow receiver, for seconds). A webhook
+taken (up to eight batches of `webhook_concurrency`; against a slow receiver, for seconds). A webhook
 updated, disabled, rotated or deleted meanwhile must not be sent those deliveries as it was: to its
 old URL, with its old headers or secret, or at all once deleted or disabled.
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import asyncpg
 import httpx
@@ -72,6 +73,14 @@ async def all_delivered(c: httpx.AsyncClient, hook_id: str, expected: int) -> bo
     return response.status_code == 200 and len(response.json()) == expected
 
 
+async def hook_with_tests(c: httpx.AsyncClient, receiver: Receiver, count: int) -> dict[str, Any]:
+    """A webhook to `receiver` with `count` test deliveries queued (sent once a worker runs)."""
+    hook = (await c.post("/api/v1/webhooks", json={"name": "q", "url": receiver.url, "events": ["*"]})).json()
+    for _ in range(count):
+        assert (await c.post(f"/api/v1/webhooks/{hook['id']}/test")).status_code == 202
+    return dict(hook)
+
+
 def assert_no_loss_and_stable_ids(receiver: Receiver, expected: int) -> None:
     """Every event arrived; a duplicate (at least once) carries the same delivery id as the first."""
     by_event: dict[str, set[str]] = {}
@@ -94,9 +103,7 @@ async def test_killed_worker_loses_nothing(procs_db: str, receiver: Receiver) ->
     port = free_port()
     with running("serve", "--port", str(port), env=env, port=port):
         async with await admin_client(env, port) as c:
-            hook = (await c.post("/api/v1/webhooks", json={"name": "k", "url": receiver.url, "events": ["*"]})).json()
-            for _ in range(24):
-                assert (await c.post(f"/api/v1/webhooks/{hook['id']}/test")).status_code == 202
+            hook = await hook_with_tests(c, receiver, 24)
             with stopped_at_end(start_worker(env)) as first:
                 await eventually(lambda: len(receiver.requests) >= 6, within=30)
                 first.kill()  # SIGKILL: no clean shutdown, claims are left to expire
@@ -184,9 +191,7 @@ async def test_a_queue_that_outlasts_its_lease_sends_each_delivery_once(procs_db
     port = free_port()
     with running("serve", "--port", str(port), env=env, port=port):
         async with await admin_client(env, port) as c:
-            hook = (await c.post("/api/v1/webhooks", json={"name": "q", "url": receiver.url, "events": ["*"]})).json()
-            for _ in range(10):
-                assert (await c.post(f"/api/v1/webhooks/{hook['id']}/test")).status_code == 202
+            hook = await hook_with_tests(c, receiver, 10)
             with stopped_at_end(start_worker(env)):
                 await eventually(lambda: all_delivered(c, hook["id"], 10), within=60, interval=0.3)
     assert_no_loss_and_stable_ids(receiver, 10)
