@@ -124,13 +124,15 @@ async def find(ctx: Context, webhook_id: str, scope: str = "webhooks:read") -> W
 
 async def update(ctx: Context, webhook_id: str, spec: WebhookSpec) -> Webhook:
     """Change the fields given; turning `active` on also clears the failure run and the reason it
-    was disabled, turning it off says who did (`disabledReason`, as a disable after failures does)."""
+    was disabled. Turning it off says who did (`disabledReason`) and, like a disable after failures,
+    emits `webhook.disabled` and is audited as such: once, whichever disable lands first."""
     webhook = await find(ctx, webhook_id, "webhooks:write")
     values = await _checked(ctx, spec)
     enabling = values.get("active") is True and not webhook.active
+    disabling = values.get("active") is False and webhook.active
     if enabling:
         values.update(disabled_reason=None, consecutive_failures=0)
-    elif values.get("active") is False and webhook.active:
+    elif disabling:
         values["disabled_reason"] = f"disabled by API key {ctx.key_id}" if ctx.key_id else "disabled by hand"
     before, old_headers = _audited(webhook), dict(webhook.headers or {})
     webhook.update_from_dict(values)
@@ -138,11 +140,32 @@ async def update(ctx: Context, webhook_id: str, spec: WebhookSpec) -> Webhook:
     if "headers" in values and (rewritten := _rewritten_headers(old_headers, dict(webhook.headers or {}))):
         changes["after"]["headerValuesChanged"] = rewritten
     async with atomic():
+        if disabling and not await _switch_off(webhook):  # disabled meanwhile: that disable's reason stands
+            values = {k: v for k, v in values.items() if k not in ("active", "disabled_reason")}
+            disabling = False
+            changes = trail.diff({**before, "active": False}, _audited(webhook))
         # only the columns given: a concurrent secret rotation or disable must not be written back
         await webhook.save(update_fields=[*values, "updated_at"])
         announce_change(ctx.services, webhook.id)
-        await trail.record(ctx, "webhook.enabled" if enabling else "webhook.updated", webhook.id, changes)
+        if disabling:
+            data = {"webhookId": webhook.id, "name": webhook.name, "url": webhook.url,
+                    "reason": webhook.disabled_reason}
+            await emit(ctx.services, webhook.organization_id, "webhook.disabled", data)
+        kind = "webhook.enabled" if enabling else "webhook.disabled" if disabling else "webhook.updated"
+        await trail.record(ctx, kind, webhook.id, changes)
     return webhook
+
+
+async def _switch_off(webhook: Webhook) -> bool:
+    """Mark the webhook inactive unless it already is (a disable after failures may have landed
+    since it was read); whether this call did."""
+    changed = await Webhook.filter(id=webhook.id, active=True).update(
+        active=False, disabled_reason=webhook.disabled_reason)
+    if not changed:
+        webhook.active = False
+        row = await Webhook.filter(id=webhook.id).first().values("disabled_reason")
+        webhook.disabled_reason = row["disabled_reason"] if row else None
+    return bool(changed)
 
 
 def _rewritten_headers(before: dict[str, str], after: dict[str, str]) -> list[str]:

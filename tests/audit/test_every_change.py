@@ -58,7 +58,7 @@ async def _resources(door: AuditDoor, expected: Expected) -> None:
         first, last = ("registered", "disabled") if noun == "agent" else ("created", "deleted")
         expected += [(f"{kind}.{first}", made), (f"{kind}.updated", made), (f"{kind}.{last}", made)]
     hook = await door.webhook_extras()
-    expected += [("webhook.created", hook), ("webhook.updated", hook), ("webhook.enabled", hook),
+    expected += [("webhook.created", hook), ("webhook.disabled", hook), ("webhook.enabled", hook),
                  ("webhook.secret_rotated", hook)]
     workflow, execution, retry = await door.workflow_run()
     expected += [("workflow.created", workflow), ("execution.started", execution),
