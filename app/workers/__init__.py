@@ -52,9 +52,17 @@ async def supervise(name: str, job: Job, services: Services, stop: asyncio.Event
             await asyncio.wait_for(stop.wait(), RESTART_DELAY_SECONDS)
 
 
+def load_jobs() -> dict[str, Job]:
+    """Import every job's module (importing registers it): `gatehouse worker` and `serve` do this
+    before settling the garbage collector (app.cli), so the code the jobs bring in is frozen with the
+    rest rather than left for the first young collection to scan."""
+    from app.workers import jobs  # noqa: F401
+
+    return JOBS
+
+
 async def run_workers(services: Services, stop: asyncio.Event) -> None:
     """Every registered job, side by side, until `stop` is set."""
-    from app.workers import jobs  # noqa: F401  (importing registers the jobs)
-
+    load_jobs()
     _log.info("workers starting", jobs=sorted(JOBS))
     await asyncio.gather(*(supervise(name, job, services, stop) for name, job in JOBS.items()))
