@@ -40,11 +40,17 @@ async def _disable(services: Services, webhook: Target, reason: str) -> None:
         changed = await Webhook.filter(id=webhook.id, active=True).update(active=False, disabled_reason=reason)
         if changed:
             announce_change(services, webhook.id)  # this and other dispatchers stop sending its queued deliveries
-            data = {"webhookId": webhook.id, "name": webhook.name, "url": webhook.url, "reason": reason}
-            await emit(services, webhook.organization_id, "webhook.disabled", data)
+            await emit_disabled(services, webhook, reason)
             changes = {"before": {"active": True}, "after": {"active": False, "reason": reason}}
             await trail.record(trail.Actor.system(webhook.organization_id, "webhooks"), "webhook.disabled",
                                webhook.id, changes)
+
+
+async def emit_disabled(services: Services, webhook: Target | Webhook, reason: str | None) -> None:
+    """`webhook.disabled`, the same for a disable after failures and one by hand
+    (resolvers/webhooks/webhooks.py), inside the caller's transaction."""
+    data = {"webhookId": webhook.id, "name": webhook.name, "url": webhook.url, "reason": reason}
+    await emit(services, webhook.organization_id, "webhook.disabled", data)
 
 
 _COUNT_FAILURE = "UPDATE webhooks SET consecutive_failures = consecutive_failures + 1 WHERE id = {p} " \

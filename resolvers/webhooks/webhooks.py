@@ -24,7 +24,7 @@ from resolvers.events.outbox import emit
 from resolvers.lookup import owned
 from resolvers.pagination import Page, paginate
 from resolvers.validation import check_name
-from resolvers.webhooks import validation
+from resolvers.webhooks import health, validation
 from resolvers.webhooks.fanout import delivery_for, wake_dispatchers
 from resolvers.webhooks.freshness import announce_change
 from resolvers.webhooks.purge import delete_deliveries
@@ -148,9 +148,7 @@ async def update(ctx: Context, webhook_id: str, spec: WebhookSpec) -> Webhook:
         await webhook.save(update_fields=[*values, "updated_at"])
         announce_change(ctx.services, webhook.id)
         if disabling:
-            data = {"webhookId": webhook.id, "name": webhook.name, "url": webhook.url,
-                    "reason": webhook.disabled_reason}
-            await emit(ctx.services, webhook.organization_id, "webhook.disabled", data)
+            await health.emit_disabled(ctx.services, webhook, webhook.disabled_reason)
         kind = "webhook.enabled" if enabling else "webhook.disabled" if disabling else "webhook.updated"
         await trail.record(ctx, kind, webhook.id, changes)
     return webhook
