@@ -6,6 +6,7 @@ taken over, or the execution was cancelled): it raises LeaseLost and the worker 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from resolvers.validation import carried
 from resolvers.workflows import checkpoints_pg
 from resolvers.workflows.hints import StartHint
 from resolvers.workflows.leases import Claim
+from resolvers.workflows.outcomes import Outcome, Wait
 
 RUNNER = "workflows"  # the audit trail's actor for the runner: `system:workflows`
 
@@ -181,6 +183,20 @@ async def step_waits(claim: Claim, row: ExecutionStep, until: datetime, action_i
     async with atomic():
         await _fenced(claim, status="waiting", next_run_at=until, claimed_until=None, waiting_action_id=action_id)
         await ExecutionStep.filter(id=row.id).update(status="waiting")
+
+
+async def proposed_under_lease(claim: Claim, propose: Callable[[], Awaitable[Outcome]]) -> Outcome:
+    """An approval step's proposal and the action the execution then waits for, in one transaction
+    holding the execution's row under its lease. A cancel (cancelling.cancel_locked) either comes
+    first, and then nothing is proposed (LeaseLost), or finds the action recorded and withdraws it.
+    Proposed on its own, a cancel landing between the proposal and `step_waits` left the action
+    pending for a reviewer, with no execution waiting for it."""
+    async with atomic():
+        await _fenced(claim)  # the row's lock, held to the commit
+        outcome = await propose()
+        if isinstance(outcome, Wait) and outcome.action_id is not None:
+            await _fenced(claim, waiting_action_id=outcome.action_id)
+    return outcome
 
 
 async def step_retries(claim: Claim, row: ExecutionStep, error: str, at: datetime) -> None:

@@ -142,7 +142,8 @@ class ExecutionRun:
                 if kind == "connector":
                     return await steps.guarded(steps.connector(self.ctx, config, key, timeout))
                 if kind == "approval":
-                    return await steps.guarded(steps.approval(self.ctx, config, key))
+                    return await checkpoints.proposed_under_lease(
+                        self.claim, lambda: steps.guarded(steps.approval(self.ctx, config, key)))
                 return steps.delay(config, row.started_at or utcnow())
         except TimeoutError:
             return Failed(f"step {step['name']!r} timed out after {timeout:g} s", retryable=True)
