@@ -49,6 +49,15 @@ def history_row(action: Action, kind: str, by: str | None, detail: dict[str, Any
     )
 
 
+async def note_proposers_reason(action_id: str, field: str, reason: str) -> None:
+    """The proposer's own why (an agent's over MCP: `agentReason`; a workflow approval step's:
+    `workflowReason`) on the action's `proposed` history entry, where reviewers read it."""
+    row = await ActionHistory.filter(action_id=action_id, kind="proposed").first()
+    if row is not None:
+        row.detail = {**row.detail, field: reason}
+        await row.save(update_fields=["detail"])
+
+
 def approval_url(services: Services, action_id: str) -> str:
     """Where a reviewer sees and decides the action: the console's approval page."""
     return f"{services.settings.public_url.rstrip('/')}/console/approve/{action_id}"

@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from app.core.clock import isoformat_z
-from models.governance import Action, ActionHistory, Policy
+from models.governance import Action, Policy
 from resolvers.access import require
 from resolvers.context import Context
 from resolvers.errors import Invalid
 from resolvers.governance.actions import propose
 from resolvers.governance.engine import alone
 from resolvers.governance.outcome import effective_params, reason_of, was_edited
-from resolvers.governance.records import approval_url, public_checks
+from resolvers.governance.records import approval_url, note_proposers_reason, public_checks
 from resolvers.governance.rules import validate_rules
 from resolvers.mcp.calls import result_of
 from resolvers.mcp.identity import actor_of
@@ -53,10 +53,7 @@ async def propose_as_agent(
     spec = {"type": type, "actor": await actor_of(ctx), "target": target, "params": params or {}}
     proposal = await propose(ctx, spec, idempotency_key=idempotency_key)
     if reason and not proposal.replayed:
-        row = await ActionHistory.filter(action_id=proposal.action.id, kind="proposed").first()
-        if row is not None:
-            row.detail = {**row.detail, "agentReason": reason}
-            await row.save(update_fields=["detail"])
+        await note_proposers_reason(proposal.action.id, "agentReason", reason)
     return proposal.action
 
 

@@ -23,6 +23,7 @@ from resolvers.context import Context
 from resolvers.credentials.credentials import open_data
 from resolvers.errors import Conflict, DomainError, Invalid, NotFound, QuotaExceeded, UpstreamFailed
 from resolvers.governance import actions
+from resolvers.governance.records import note_proposers_reason
 from resolvers.workflows.outcomes import Done, Failed, Outcome, Wait
 
 APPROVAL_RECHECK_SECONDS = 30.0  # a decision's wake-up can race the wait being stored: look again this often
@@ -86,7 +87,10 @@ async def approval(ctx: Context, config: dict[str, Any], key: str) -> Outcome:
     again with the same key answers the same action, so a re-run reads its current decision."""
     proposal = {"type": config["type"], "actor": config.get("actor") or {"kind": "workflow"},
                 "target": config.get("target"), "params": config.get("params") or {}}
-    action = (await actions.propose(ctx, proposal, idempotency_key=key)).action
+    proposed = await actions.propose(ctx, proposal, idempotency_key=key)
+    action = proposed.action
+    if config.get("reason") and not proposed.replayed:  # shown to reviewers beside the params
+        await note_proposers_reason(action.id, "workflowReason", config["reason"])
     if action.status == "pending_approval":
         return Wait(utcnow() + timedelta(seconds=APPROVAL_RECHECK_SECONDS), action_id=action.id)
     decision = {"actionId": action.id, "status": action.status, "decidedBy": action.decided_by,

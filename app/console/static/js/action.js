@@ -78,6 +78,7 @@ export function mount(root, session, { params: [actionId] }) {
       note,
       h("div", { class: "columns" },
         h("div", { class: "main-col" },
+          proposedBecause(action),
           named("params", section("Params", json(action.params))),
           action.originalParams ? named("original-params",
             section("Proposed params (a reviewer edited them)", json(action.originalParams))) : null,
@@ -220,6 +221,16 @@ function decided(action, session) {
 }
 
 const badgeWord = (status) => ({ approved: "Approved", rejected: "Rejected", cancelled: "Withdrawn" })[status] ?? status;
+
+/** The proposer's own why, from its `proposed` history entry: an agent's (MCP's `reason`) or a
+ * workflow approval step's (its config's `reason`). */
+function proposedBecause(action) {
+  const detail = action.history.find((entry) => entry.kind === "proposed")?.detail ?? {};
+  const why = detail.workflowReason ?? detail.agentReason;
+  if (typeof why !== "string" || !why) return null;
+  const title = detail.workflowReason ? "Why the workflow asks" : "Why the agent asks";
+  return named("why", section(title, h("p", { class: "why" }, why)));
+}
 
 /** The checks and every evidence submission from the history. */
 function evidence(action) {
