@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     webhook_secret_grace_hours: float = Field(24.0, ge=0)
     ws_init_timeout_seconds: float = Field(10.0, gt=0)
     ws_max_subscriptions: int = Field(50, gt=0)
+    ws_max_connections_per_key: int = Field(10_000, gt=0)  # open sockets of one key, per server process
     ws_send_queue_frames: int = Field(1000, gt=0)
     ws_keepalive_seconds: float = Field(15.0, gt=0)  # legacy graphql-ws `ka` interval
     ws_auth_recheck_seconds: float = Field(5.0, gt=0)  # open sockets: keys, agents read again (subscriptions.hub)

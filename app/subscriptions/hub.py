@@ -141,6 +141,10 @@ disabled agents."""
         if outlet.agent_id:
             self._by_agent[outlet.agent_id].add(outlet)
 
+    def connections_of(self, key_id: str) -> int:
+        """How many acknowledged connections `key_id` holds on this server."""
+        return len(self._by_key.get(key_id, ()))
+
     def detach(self, outlet: Outlet) -> None:
         for index, name in ((self._by_key, outlet.key_id), (self._by_agent, outlet.agent_id)):
             if name and name in index:

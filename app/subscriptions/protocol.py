@@ -3,7 +3,9 @@
 Close codes (graphql-transport-ws): 4400 malformed message, 4401 subscribe before the ack, 4403 bad
 or revoked key (also when a key is revoked while connected, or its agent is disabled), 4406 unknown
 subprotocol, 4408 no `connection_init` in time, 4409 duplicate operation id, 4429 second
-`connection_init`. Gatehouse adds 1013 "try again later": the client's bounded send queue is full
+`connection_init`; and 1008 when the key already holds settings.ws_max_connections_per_key acknowledged
+connections on this server (policy: clients such as graphql-ws do not retry it on their own).
+Gatehouse adds 1013 "try again later": the client's bounded send queue is full
 (it stopped reading or reads too slowly), or PostgreSQL or Redis was unreachable when the connection
 needed it (a handshake, a subscribe, a `since` replay); and 1011 for anything else that broke it.
 The connection is closed rather than silently dropping events: a dashboard reconnects and
@@ -178,6 +180,10 @@ class Connection:
             return
         if caller.agent_id is not None and not await killswitch.enabled(caller.organization_id, caller.agent_id):
             self.close_soon(4403, "Forbidden: the agent of this API key is disabled")
+            return
+        most = self.settings.ws_max_connections_per_key
+        if self.hub.connections_of(caller.key_id) >= most:  # checked and attached with no await between
+            self.close_soon(1008, f"Too many open connections for this API key: at most {most} on this server")
             return
         self.key_id, self.agent_id, self.acked = caller.key_id, caller.agent_id, True
         self.hub.attach(self)

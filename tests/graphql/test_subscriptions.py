@@ -212,3 +212,24 @@ async def test_the_root_field_may_sit_in_a_fragment(server: str, tenant: Tenant)
         error = await ws.recv()
         assert error["type"] == "error" and "only one top level field" in error["payload"][0]["message"]
         assert error["payload"][0]["extensions"]["code"] == "BAD_REQUEST"
+
+
+async def test_open_connections_per_key_are_capped(local_app: LocalApp, tenant: Tenant, other_tenant: Tenant) -> None:
+    """A key past GATEHOUSE_WS_MAX_CONNECTIONS_PER_KEY open connections on a server is closed with
+    1008 at its handshake; other keys are not counted against it, and a closed connection frees its
+    place. Before, one key could hold any number of sockets (each with its send queue)."""
+    async with local_app(ws_max_connections_per_key=2) as (url, _app), \
+            gql_ws(url, tenant.key) as first, gql_ws(url, tenant.key):
+        async with gql_ws(url, tenant.key, init=False) as third:
+            await third.send({"type": "connection_init", "payload": {"apiKey": tenant.key}})
+            assert await third.closed_with() == 1008
+            assert "at most 2" in (third.ws.close_reason or "")
+        async with gql_ws(url, other_tenant.key) as other:
+            await other.send({"type": "ping"})
+            assert (await other.recv())["type"] == "pong"
+        await first.ws.close()
+        await asyncio.sleep(0.2)  # the server has seen it go
+        async with gql_ws(url, tenant.key) as again:
+            await again.subscribe("1", PENDING)
+            await again.send({"type": "ping"})
+            assert (await again.recv())["type"] == "pong"
