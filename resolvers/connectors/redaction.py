@@ -43,6 +43,39 @@ def secret_strings(data: Any) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+# Header names whose values are credentials wherever they are typed (an http call's input or its
+# connector's config, an http_request step's config), not only in a credential's data: these words,
+# or a name ending in "key" (`X-Api-Key`, `X-Customer-Key`) other than `Idempotency-Key`.
+SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "password", "session")
+NOT_SECRET_HEADERS = frozenset({"idempotency-key"})
+
+
+def secret_header(name: str) -> bool:
+    lowered = name.lower()
+    if lowered in NOT_SECRET_HEADERS:
+        return False
+    return lowered.endswith("key") or any(word in lowered for word in SECRET_HEADER_WORDS)
+
+
+def header_secrets(headers: Any) -> set[str]:
+    """The values of `headers` whose names say they carry a credential, and each one's part after
+    its scheme (`Bearer abc` also as `abc`: an endpoint may quote the token alone)."""
+    found: set[str] = set()
+    if not isinstance(headers, dict):
+        return found
+    for name, value in headers.items():
+        if isinstance(value, str) and secret_header(str(name)):
+            found.update(part for part in (value, value.partition(" ")[2].strip()) if len(part) >= MIN_SECRET_LENGTH)
+    return found
+
+
+def call_secrets(data: Any, *typed_headers: Any) -> list[str]:
+    """What a call's outputs and errors are scrubbed of: its credential's strings (`secret_strings`)
+    and the credential-like headers typed beside it, longest first."""
+    found = set(secret_strings(data)).union(*map(header_secrets, typed_headers))
+    return sorted(found, key=len, reverse=True)
+
+
 def basic_token(username: str, password: str) -> str:
     """What `Authorization: Basic ...` carries for this pair (the http provider sends it)."""
     return base64.b64encode(f"{username}:{password}".encode()).decode("ascii")

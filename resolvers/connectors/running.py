@@ -26,7 +26,7 @@ from resolvers.connectors.connectors import find
 from resolvers.connectors.failures import MESSAGE_LIMIT, ProviderFailure
 from resolvers.connectors.kinds import Action as ConnectorAction
 from resolvers.connectors.kinds import ActionCall
-from resolvers.connectors.redaction import scrub, scrub_text, scrub_then_cut, secret_strings
+from resolvers.connectors.redaction import call_secrets, scrub, scrub_text, scrub_then_cut
 from resolvers.context import Context
 from resolvers.credentials.credentials import open_data
 from resolvers.errors import Invalid, NotFound, UpstreamFailed
@@ -101,7 +101,9 @@ async def prepare(
     call = ActionCall(input=given, secrets=secrets, config=connector.config, settings=ctx.settings,
                       http=ctx.services.http, idempotency_key=key,
                       timeout=call_timeout or ctx.settings.connector_timeout_seconds)
-    return Prepared(connector, action, call, secret_strings(secrets))
+    config_headers = connector.config.get("headers") if isinstance(connector.config, dict) else None
+    typed_headers = given.get("headers") if isinstance(given, dict) else None
+    return Prepared(connector, action, call, call_secrets(secrets, config_headers, typed_headers))
 
 
 @dataclass(slots=True)
