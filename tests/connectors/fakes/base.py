@@ -25,6 +25,11 @@ class Seen:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    every_header: list[tuple[str, str]] = field(default_factory=list)  # repeated names kept
+
+    def values_of(self, name: str) -> list[str]:
+        """Every value sent under `name`, in any case (`headers` keeps one of them)."""
+        return [value for key, value in self.every_header if key.lower() == name.lower()]
 
     @property
     def json(self) -> Any:
@@ -58,7 +63,8 @@ class FakeProvider:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         body = await request.read()
-        self.requests.append(Seen(request.method, request.path, dict(request.query), dict(request.headers), body))
+        self.requests.append(Seen(request.method, request.path, dict(request.query), dict(request.headers), body,
+                                  list(request.headers.items())))
         if self.canned:
             canned = self.canned.popleft()
             text = canned.body if isinstance(canned.body, str) else orjson.dumps(canned.body).decode()
