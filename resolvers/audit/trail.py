@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 import orjson
 from tortoise.backends.base.client import BaseDBAsyncClient
 
-from app.core.clock import utcnow
+from app.core.clock import isoformat_z, utcnow
 from app.core.ids import new_id
 from models.audit import AuditEntry
 from resolvers.context import Context
@@ -66,8 +67,14 @@ Who = Context | Actor
 
 
 def plain(value: Any) -> Any:
-    """JSON-plain values (datetimes as ISO text), as they will read back from the database."""
-    return orjson.loads(orjson.dumps(value, default=str))
+    """JSON-plain values, as they will read back from the database; a datetime as the wire's
+    timestamps are (`isoformat_z`: milliseconds, `Z`), not orjson's `+00:00` with microseconds, so an
+    entry's `changes` give a time as the resource's own representation does."""
+    return orjson.loads(orjson.dumps(value, default=_plain_scalar, option=orjson.OPT_PASSTHROUGH_DATETIME))
+
+
+def _plain_scalar(value: Any) -> Any:
+    return isoformat_z(value) if isinstance(value, datetime) else str(value)
 
 
 def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, Any]:
