@@ -62,11 +62,14 @@ export function ago(iso, now = Date.now()) {
   return node;
 }
 
-/** `<time>` saying how long until `iso` ("in 23 h"), or that it has passed. */
+// Past its deadline the server refuses a decision (409) until the expiry worker closes the action:
+// "expiring now" read as though there was still time to decide.
+const untilText = (left) => (left > 0 ? `${duration(left)} left` : "past its deadline");
+
+/** `<time>` saying how long until `iso` ("23 h left"), or that it has passed. */
 export function until(iso, now = Date.now()) {
   const node = h("time", { datetime: iso, title: localTime(iso), "data-until": iso });
-  const left = Date.parse(iso) - now;
-  node.textContent = left > 0 ? `${duration(left)} left` : "expiring now";
+  node.textContent = untilText(Date.parse(iso) - now);
   return node;
 }
 
@@ -74,8 +77,7 @@ export function until(iso, now = Date.now()) {
 export function retime(root, now = Date.now()) {
   for (const node of root.querySelectorAll("[data-ago]")) node.textContent = agoText(now - Date.parse(node.dataset.ago));
   for (const node of root.querySelectorAll("[data-until]")) {
-    const left = Date.parse(node.dataset.until) - now;
-    node.textContent = left > 0 ? `${duration(left)} left` : "expiring now";
+    node.textContent = untilText(Date.parse(node.dataset.until) - now);
   }
 }
 
