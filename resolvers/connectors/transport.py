@@ -16,7 +16,7 @@ from app.core.senders import CallFailed
 from app.core.storable import storable_json, storable_text
 from resolvers.connectors.failures import ProviderFailure, is_retryable_status, retry_after_seconds
 from resolvers.connectors.kinds import ActionCall
-from resolvers.connectors.redaction import scrub_then_cut, secret_strings
+from resolvers.connectors.redaction import call_secrets, scrub_then_cut
 from resolvers.errors import Invalid
 
 
@@ -28,6 +28,7 @@ class Answer:
     headers: Mapping[str, str]
     body: bytes
     secrets: Any = field(default_factory=dict)  # the credential's data, scrubbed from an excerpt before its cut
+    typed_headers: tuple[Any, ...] = ()  # the call's config and input headers: typed credentials, scrubbed too
 
     def json(self) -> Any:
         """The body as JSON, or None when it is not JSON."""
@@ -39,7 +40,7 @@ class Answer:
 
     def text(self, limit: int = 500) -> str:
         """An excerpt of the body (read on failures only: the secrets' strings are found here, not per call)."""
-        hidden = secret_strings(self.secrets)
+        hidden = call_secrets(self.secrets, *self.typed_headers)
         if not hidden:
             return storable_text(self.body[:limit].decode("utf-8", "replace"))
         return storable_text(scrub_then_cut(self.body.decode("utf-8", "replace"), hidden, limit))
@@ -74,7 +75,14 @@ async def send(call: ActionCall, method: str, url: str, *, headers: Mapping[str,
         raise Invalid(f"url cannot be used: {exc}") from None
     except CallFailed as failure:
         raise ProviderFailure(failure.message, retryable=True) from None
-    return Answer(answer.status, answer.headers, answer.body, call.secrets)
+    return Answer(answer.status, answer.headers, answer.body, call.secrets, typed_headers_of(call))
+
+
+def typed_headers_of(call: ActionCall) -> tuple[Any, ...]:
+    """The headers a caller typed beside the credential (see redaction.call_secrets)."""
+    config, given = call.config, call.input
+    return (config.get("headers") if isinstance(config, dict) else None,
+            given.get("headers") if isinstance(given, dict) else None)
 
 
 def fail_unless_ok(answer: Answer, message: str) -> None:

@@ -57,3 +57,16 @@ async def test_an_http_request_steps_typed_token_is_scrubbed(tenant: Tenant) -> 
     assert failed["status"] == "failed" and "bad token [redacted]" in str(failed["error"]), failed
     [step] = await ExecutionStep.filter(execution_id=failed["id"])
     assert TYPED not in str(step.error) and TYPED not in str(failed["error"])
+
+
+async def test_a_typed_token_across_the_excerpts_cut_is_scrubbed_whole(tenant: Tenant) -> None:
+    """The error excerpt is cut at 500 characters after the typed token is scrubbed, not before: cut
+    first, the token's first part (here 10 characters of it) was kept."""
+    api = CustomerApi()
+    async with serving(api), tenant.client() as c:
+        connector = (await c.post("/api/v1/connectors", json={"name": "web", "type": "http"})).json()
+        api.fail_next(400, "x" * 490 + TYPED, {"Content-Type": "text/plain"})
+        failed = await c.post(f"/api/v1/connectors/{connector['id']}/actions/request", json={"input": {
+            "url": f"{api.base_url}/echo", "headers": {"Authorization": f"Bearer {TYPED}"}}})
+    assert failed.status_code == 502, failed.text
+    assert "x" * 400 in failed.json()["message"] and TYPED[:6] not in failed.text, failed.text
