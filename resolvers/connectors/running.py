@@ -26,8 +26,8 @@ from resolvers.connectors.connectors import find
 from resolvers.connectors.failures import MESSAGE_LIMIT, ProviderFailure
 from resolvers.connectors.kinds import Action as ConnectorAction
 from resolvers.connectors.kinds import ActionCall
-from resolvers.connectors.redaction import call_secrets, scrub, scrub_text, scrub_then_cut
-from resolvers.connectors.transport import typed_headers_of
+from resolvers.connectors.redaction import scrub, scrub_text, scrub_then_cut
+from resolvers.connectors.transport import hidden_of
 from resolvers.context import Context
 from resolvers.credentials.credentials import open_data
 from resolvers.errors import Invalid, NotFound, UpstreamFailed
@@ -102,7 +102,7 @@ async def prepare(
     call = ActionCall(input=given, secrets=secrets, config=connector.config, settings=ctx.settings,
                       http=ctx.services.http, idempotency_key=key,
                       timeout=call_timeout or ctx.settings.connector_timeout_seconds)
-    return Prepared(connector, action, call, call_secrets(secrets, *typed_headers_of(call)))
+    return Prepared(connector, action, call, hidden_of(call))
 
 
 @dataclass(slots=True)

@@ -5,7 +5,7 @@ which is the caller's input and nothing was sent)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,8 +27,7 @@ class Answer:
     status: int
     headers: Mapping[str, str]
     body: bytes
-    secrets: Any = field(default_factory=dict)  # the credential's data, scrubbed from an excerpt before its cut
-    typed_headers: tuple[Any, ...] = ()  # the call's config and input headers: typed credentials, scrubbed too
+    call: ActionCall | None = None  # whose secrets (`hidden_of`) are scrubbed from an excerpt before its cut
 
     def json(self) -> Any:
         """The body as JSON, or None when it is not JSON."""
@@ -40,7 +39,7 @@ class Answer:
 
     def text(self, limit: int = 500) -> str:
         """An excerpt of the body (read on failures only: the secrets' strings are found here, not per call)."""
-        hidden = call_secrets(self.secrets, *self.typed_headers)
+        hidden = hidden_of(self.call) if self.call is not None else []
         if not hidden:
             return storable_text(self.body[:limit].decode("utf-8", "replace"))
         return storable_text(scrub_then_cut(self.body.decode("utf-8", "replace"), hidden, limit))
@@ -75,14 +74,15 @@ async def send(call: ActionCall, method: str, url: str, *, headers: Mapping[str,
         raise Invalid(f"url cannot be used: {exc}") from None
     except CallFailed as failure:
         raise ProviderFailure(failure.message, retryable=True) from None
-    return Answer(answer.status, answer.headers, answer.body, call.secrets, typed_headers_of(call))
+    return Answer(answer.status, answer.headers, answer.body, call)
 
 
-def typed_headers_of(call: ActionCall) -> tuple[Any, ...]:
-    """The headers a caller typed beside the credential (see redaction.call_secrets)."""
+def hidden_of(call: ActionCall) -> list[str]:
+    """What a call's outputs and errors are scrubbed of: its credential's data and the credential-like
+    headers typed beside it, in its connector's config or its input (redaction.call_secrets)."""
     config, given = call.config, call.input
-    return (config.get("headers") if isinstance(config, dict) else None,
-            given.get("headers") if isinstance(given, dict) else None)
+    return call_secrets(call.secrets, config.get("headers") if isinstance(config, dict) else None,
+                        given.get("headers") if isinstance(given, dict) else None)
 
 
 def fail_unless_ok(answer: Answer, message: str) -> None:

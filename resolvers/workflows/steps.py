@@ -17,9 +17,9 @@ from models.connectors import Credential
 from resolvers.connectors.failures import MESSAGE_LIMIT, ProviderFailure
 from resolvers.connectors.kinds import ActionCall
 from resolvers.connectors.providers import http as http_provider
-from resolvers.connectors.redaction import call_secrets, scrub, scrub_then_cut
+from resolvers.connectors.redaction import scrub, scrub_then_cut
 from resolvers.connectors.running import run_action
-from resolvers.connectors.transport import typed_headers_of
+from resolvers.connectors.transport import hidden_of
 from resolvers.context import Context
 from resolvers.credentials.credentials import open_data
 from resolvers.errors import Conflict, DomainError, Invalid, NotFound, QuotaExceeded, UpstreamFailed
@@ -54,7 +54,7 @@ async def http_request(ctx: Context, config: dict[str, Any], key: str, call_time
         given["text" if isinstance(body, str) else "json"] = body
     call = ActionCall(input=given, secrets=secrets, config={}, settings=ctx.settings, http=ctx.services.http,
                       idempotency_key=key, timeout=call_timeout)
-    hidden = call_secrets(secrets, *typed_headers_of(call))
+    hidden = hidden_of(call)
     try:
         return Done(scrub(await http_provider.request(call), hidden))
     except ProviderFailure as failure:
