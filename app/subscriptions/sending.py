@@ -4,14 +4,21 @@ A writer task per connection parked on `asyncio.Queue.get()` left a fresh future
 alive between two events on every connection. Measured with 10,000 open dashboards, the collector
 promoted those survivors to its oldest generation, so full collections of about 1.4 million objects
 (700 ms each, the whole server paused) came every few seconds of fan-out. Here an idle connection
-holds no task and no future, and a delivery is a deque append plus, once per burst, a task.
+holds no task and no future.
+
+A frame for a connection with nothing waiting is sent in the call that queues it: the send is
+stepped once by hand, and a socket that takes the frame (its transport is not paused) finishes it
+there, so the usual delivery (one frame per connection per event) makes no task at all. Only a
+send that has to wait, because the peer reads slowly, goes on in a writer task, ahead of the frames
+queued behind it.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Generator
+from typing import Any
 
 from starlette.websockets import WebSocketDisconnect
 
@@ -28,13 +35,32 @@ class SendQueue:
         self._room: asyncio.Event | None = None  # only while `put` waits for space
 
     def put_nowait(self, frame: str) -> bool:
-        """Queue `frame`; False, and nothing queued, when `limit` frames already wait."""
+        """Queue `frame` (or send it now, when nothing waits); False, and nothing queued, when
+        `limit` frames already wait."""
         if len(self._frames) >= self._limit:
             return False
+        if self._writer is None and not self._frames:
+            self._send_now(frame)
+            return True
         self._frames.append(frame)
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(self._write())
         return True
+
+    def _send_now(self, frame: str) -> None:
+        """Step the frame's send once: done when the socket took it; else the writer task finishes it."""
+        sending = self._send(frame)
+        if not isinstance(sending, Coroutine):  # an awaitable that is not a coroutine: the usual path
+            self._writer = asyncio.get_running_loop().create_task(self._write(sending))
+            return
+        try:
+            waited_on = sending.send(None)
+        except StopIteration:
+            return
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            self._on_failure()
+            return
+        self._writer = asyncio.get_running_loop().create_task(self._write(_Rest(sending, waited_on)))
 
     async def put(self, frame: str) -> None:
         """Queue `frame` once there is room (a replay goes at the client's pace)."""
@@ -52,8 +78,10 @@ class SendQueue:
         if self._writer is not None:
             self._writer.cancel()
 
-    async def _write(self) -> None:
+    async def _write(self, started: Awaitable[None] | None = None) -> None:
         try:
+            if started is not None:
+                await started
             while self._frames:
                 await self._send(self._frames.popleft())
                 if self._room is not None:
@@ -63,3 +91,30 @@ class SendQueue:
             self._on_failure()
         finally:
             self._writer = None
+
+
+class _Rest:
+    """The rest of a send coroutine stepped once by hand (SendQueue._send_now), which then waited on
+    `waited_on`: awaited in a task, it hands the task that future first and goes on as the coroutine
+    would have (a cancellation is thrown into it, as into any awaited coroutine)."""
+
+    __slots__ = ("_sending", "_waited_on")
+
+    def __init__(self, sending: Coroutine[Any, Any, None], waited_on: Any) -> None:
+        self._sending, self._waited_on = sending, waited_on
+
+    def __await__(self) -> Generator[Any, Any, None]:
+        sending, waiting = self._sending, self._waited_on
+        while True:
+            try:
+                answer = yield waiting
+            except BaseException as thrown:  # passed into the send, which decides
+                try:
+                    waiting = sending.throw(thrown)
+                except StopIteration:
+                    return
+            else:
+                try:
+                    waiting = sending.send(answer)
+                except StopIteration:
+                    return

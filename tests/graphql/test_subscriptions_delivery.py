@@ -67,6 +67,25 @@ async def test_a_stalled_client_does_not_delay_another_and_is_closed(local_app: 
     await redis.aclose()
 
 
+async def test_a_client_that_reads_late_gets_every_frame_in_order(local_app: LocalApp, tenant: Tenant) -> None:
+    """A frame is sent in the call that routes it while the socket takes it (sending.py); once the
+    client stops reading, the socket buffers fill, a send has to wait for the peer and the writer task
+    finishes it, and the later frames queue behind it. Read late, every event arrives, in order, on a
+    connection that stays open."""
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    padding, total = base64.b64encode(os.urandom(37_500)).decode(), 400  # 20 MB: more than the socket buffers
+    async with local_app() as (url, _app), gql_ws(url, tenant.key, max_queue=1) as late:
+        await late.subscribe("s", "subscription { actionUpdated { seq action { params } } }")
+        await asyncio.sleep(0.2)
+        await publish_envelopes(redis, tenant.organization_id, range(1, total + 1), {"params": padding})
+        await asyncio.sleep(1.0)  # nothing read meanwhile: the server's sends back up
+        for seq in range(1, total + 1):
+            assert (await late.next_data(within=10))["payload"]["data"]["actionUpdated"]["seq"] == seq
+        await late.send({"type": "ping"})
+        assert (await late.recv())["type"] == "pong"  # still open
+    await redis.aclose()
+
+
 async def test_one_render_per_event_for_subscribers_sharing_a_document(local_app: LocalApp, tenant: Tenant) -> None:
     async with local_app() as (url, app), tenant.client() as c:
         gov = Governance(c)
