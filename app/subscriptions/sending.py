@@ -16,11 +16,14 @@ queued behind it.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator
 from typing import Any
 
 from starlette.websockets import WebSocketDisconnect
+
+_log = logging.getLogger("gatehouse.subscriptions")
 
 
 class SendQueue:
@@ -58,6 +61,10 @@ class SendQueue:
         except StopIteration:
             return
         except (WebSocketDisconnect, RuntimeError, OSError):
+            self._on_failure()
+            return
+        except Exception:  # this connection's, not the fan-out's: the hub routes on to the others
+            _log.exception("sending a frame failed unexpectedly; the connection is closed")
             self._on_failure()
             return
         self._writer = asyncio.get_running_loop().create_task(self._write(_Rest(sending, waited_on)))
