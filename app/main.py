@@ -151,6 +151,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                         await asyncio.wait_for(workers, 10)
                 await hub.stop()
+                app.state.limiter.close()
 
     application: Starlette
     application = Starlette(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
-from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.routing import BaseRoute, Match, Mount, Route, Router
 
 from app.main import create_app
 from app.router import IndexedRouter, build_static_index
@@ -30,13 +32,19 @@ def _overlapping() -> list[BaseRoute]:
         Route("/files/x", _answer("shadowed")),
         Route("/only-post", _answer("post"), methods=["POST"]),
         Route("/plain", _answer("plain")),
+        Route("/things/{id}", _answer("get-thing"), methods=["GET"]),
+        Route("/things/{id}/parts", _answer("parts"), methods=["GET"]),
+        Route("/things/{id}", _answer("post-thing"), methods=["POST"]),
+        Mount("/things/{id}/files", app=inner),
     ]
 
 
 REQUESTS = [
     ("GET", "/items/new"), ("POST", "/items/new"), ("GET", "/items/other"), ("GET", "/files/x"),
     ("GET", "/only-post"), ("POST", "/only-post"), ("DELETE", "/plain"), ("GET", "/plain"), ("HEAD", "/plain"),
-    ("GET", "/plain/"), ("GET", "/missing"),
+    ("GET", "/plain/"), ("GET", "/missing"), ("GET", "/things/1"), ("POST", "/things/1"), ("PUT", "/things/1"),
+    ("GET", "/things/1/parts"), ("POST", "/things/1/parts"), ("GET", "/things/1/files/x"), ("GET", "/things/1/"),
+    ("GET", "/items/other/"),
 ]
 
 
@@ -58,6 +66,8 @@ async def test_same_answers_as_starlettes_search() -> None:
     assert await _answers(indexed) == expected
     assert expected[0] == (200, "by-name {'name': 'new'} /items/{name}")  # the parameter route wins, as it should
     assert expected[3][1].startswith("mounted")
+    assert expected[12][1].startswith("post-thing")  # past a route that takes the path but not the method
+    assert expected[13][0] == 405 and expected[15][0] == 405
 
 
 def _winner(routes: list[BaseRoute], path: str, method: str) -> BaseRoute | None:
@@ -90,3 +100,21 @@ def test_gatehouse_routes_index_to_starlettes_choice(method: str) -> None:
         probe = {"type": "http", "path": path, "method": method, "root_path": ""}
         searched = next(r for r in router.routes if r.matches(probe)[0].name == "FULL")
         assert chosen is searched, (method, path)
+
+
+def _searched(routes: list[BaseRoute], scope: dict[str, str]) -> BaseRoute | None:
+    """Starlette's own search: the first route that matches fully."""
+    return next((r for r in routes if r.matches(scope)[0] is Match.FULL), None)
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"])
+def test_gatehouse_paths_with_parameters_go_to_starlettes_choice(method: str) -> None:
+    router = create_app().router
+    assert isinstance(router, IndexedRouter)
+    paths = {re.sub(r"\{[^}]*\}", "x1", path) for r in router.routes if "{" in (path := getattr(r, "path", ""))}
+    paths |= {p + "/more" for p in paths} | {"/api/v1/unknown/x1", "/nowhere"}
+    assert len(paths) > 80
+    for path in sorted(paths):
+        scope = {"type": "http", "path": path, "method": method, "root_path": ""}
+        chosen = router.chosen(scope)
+        assert (chosen[0] if chosen else None) is _searched(router.routes, scope), (method, path)
