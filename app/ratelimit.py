@@ -139,7 +139,6 @@ class RedisRateLimiter:
                 _fail(self._waiting, aioredis.RedisError("rate limiter stopped"))
                 self._waiting = []
 
-
     async def _incr(self, keys: list[str]) -> list[int]:
         """Count one hit on each key (the script's answer: each key's count)."""
         expiry = WINDOW_SECONDS + 5
