@@ -31,7 +31,8 @@ class SendQueue:
 
     __slots__ = ("_frames", "_limit", "_on_failure", "_room", "_send", "_writer")
 
-    def __init__(self, send: Callable[[str], Awaitable[None]], limit: int, on_failure: Callable[[], None]) -> None:
+    def __init__(self, send: Callable[[str], Coroutine[Any, Any, None]], limit: int,
+                 on_failure: Callable[[], None]) -> None:
         self._send, self._limit, self._on_failure = send, limit, on_failure
         self._frames: deque[str] = deque()
         self._writer: asyncio.Task[None] | None = None
@@ -53,9 +54,6 @@ class SendQueue:
     def _send_now(self, frame: str) -> None:
         """Step the frame's send once: done when the socket took it; else the writer task finishes it."""
         sending = self._send(frame)
-        if not isinstance(sending, Coroutine):  # an awaitable that is not a coroutine: the usual path
-            self._writer = asyncio.get_running_loop().create_task(self._write(sending))
-            return
         try:
             waited_on = sending.send(None)
         except StopIteration:
