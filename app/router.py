@@ -50,7 +50,7 @@ class IndexedRouter(Router):
     def chosen(self, scope: Scope) -> tuple[BaseRoute, Scope] | None:
         """The route of an HTTP request (no root path) and what its match adds to the scope, when
         a route matches it fully: the one Starlette's search would hand it to. None otherwise."""
-        winner = self._static_index().get((scope["path"], scope["method"]))
+        winner = self._indexed().get((scope["path"], scope["method"]))
         if winner is not None:
             route, endpoint = winner
             return route, {"endpoint": endpoint, "path_params": {}}
@@ -62,7 +62,8 @@ class IndexedRouter(Router):
                     return route, child
         return None
 
-    def _static_index(self) -> dict[tuple[str, str], _Winner]:
+    def _indexed(self) -> dict[tuple[str, str], _Winner]:
+        """The static index, with `_literals` built beside it from the same routes."""
         if self._indexed_routes != len(self.routes):  # built on first use; again if routes were added
             self._index = build_static_index(self.routes)
             self._literals = [(literal_prefix(route), route) for route in self.routes]
@@ -74,10 +75,9 @@ def literal_prefix(route: BaseRoute) -> str:
     """The text before a route's first parameter: its expression matches no path that does not
     start with it (Starlette's `compile_path` escapes the literal parts and anchors at the start).
     Empty, so always tried, for a route of another kind (a Host)."""
-    path_format = getattr(route, "path_format", None)
-    if not isinstance(route, (Route, Mount, WebSocketRoute)) or not isinstance(path_format, str):
-        return ""
-    return path_format.split("{", 1)[0]
+    if isinstance(route, (Route, Mount, WebSocketRoute)):
+        return route.path_format.split("{", 1)[0]
+    return ""
 
 
 def build_static_index(routes: list[BaseRoute]) -> dict[tuple[str, str], _Winner]:
