@@ -85,8 +85,9 @@ class RedisRateLimiter:
 
     def __init__(self, redis: aioredis.Redis) -> None:
         self._redis = redis
-        self._script = redis.register_script(_INCR_WITH_EXPIRY)
         self._wire = lean_connection(redis)  # one round trip at a time: _send_batches
+        # a URL the own connection does not open (TLS, a Unix socket) counts through the client's script
+        self._script = redis.register_script(_INCR_WITH_EXPIRY) if self._wire is None else None
         self._fallback = MemoryRateLimiter()
         self._waiting: list[tuple[str, asyncio.Future[int]]] = []
         self._sending: asyncio.Task[None] | None = None
@@ -142,8 +143,9 @@ class RedisRateLimiter:
     async def _incr(self, keys: list[str]) -> list[int]:
         """Count one hit on each key (the script's answer: each key's count)."""
         expiry = WINDOW_SECONDS + 5
-        if self._wire is None:
+        if self._script is not None:
             return await self._script(keys=keys, args=[expiry])  # type: ignore[no-any-return]
+        assert self._wire is not None
         answer: list[int] = await self._wire.call("EVAL", _INCR_WITH_EXPIRY, len(keys), *keys, expiry)
         return answer
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -11,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import redis.asyncio as aioredis
 
 from app.core.crypto import generate_key
 
@@ -64,3 +67,33 @@ def running(*args: str, env: dict[str, str], port: int | None = None) -> Iterato
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@contextmanager
+def own_redis(*options: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A `redis-server` of the test's own (`options` say how it listens and what it asks for),
+    stopped when the block ends; the caller waits until it answers."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise RuntimeError("redis-server is not installed (make services installs it)")
+    server = subprocess.Popen([binary, "--save", "", "--appendonly", "no", *options], stdout=subprocess.DEVNULL)
+    try:
+        yield server
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+async def until_redis_answers(url: str) -> None:
+    """Wait up to 5 s for a just-started Redis at `url` to answer PING."""
+    client = aioredis.Redis.from_url(url)
+    try:
+        for _ in range(100):
+            try:
+                await client.ping()
+                return
+            except (aioredis.ConnectionError, OSError):
+                await asyncio.sleep(0.05)
+        raise AssertionError(f"Redis at {url} did not start")
+    finally:
+        await client.aclose()

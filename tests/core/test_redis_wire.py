@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +11,7 @@ from redis.exceptions import ResponseError
 
 from app.core.redis_wire import WireConnection, lean_connection, packed
 from tests.conftest import REDIS_URL, free_port
+from tests.processes import own_redis, until_redis_answers
 
 
 def test_commands_are_written_as_resp_arrays() -> None:
@@ -56,7 +55,7 @@ async def test_a_silent_server_times_out_as_an_oserror() -> None:
     mute = await asyncio.start_server(silent, "127.0.0.1", 0)
     wire = WireConnection("127.0.0.1", mute.sockets[0].getsockname()[1], timeout=0.3)
     try:
-        with pytest.raises(OSError):  # TimeoutError: the limiter falls back to memory on OSErrors
+        with pytest.raises(TimeoutError):  # an OSError: the limiter falls back to memory on those
             await wire.call("PING")
     finally:
         wire.close()
@@ -72,36 +71,14 @@ def test_urls_it_cannot_open_itself_keep_the_client() -> None:
 @pytest.fixture
 def guarded_redis() -> Iterator[int]:
     """A Redis server of its own that asks for a password (`secret`)."""
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed (make services installs it)")
     port = free_port()
-    server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--requirepass", "secret",
-                               "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL)
-    try:
+    with own_redis("--port", str(port), "--bind", "127.0.0.1", "--requirepass", "secret"):
         yield port
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
-async def _until_up(url: str) -> None:
-    client = aioredis.Redis.from_url(url)
-    try:
-        for _ in range(100):
-            try:
-                await client.ping()
-                return
-            except (aioredis.ConnectionError, OSError):
-                await asyncio.sleep(0.05)
-        raise AssertionError("the guarded Redis did not start")
-    finally:
-        await client.aclose()
 
 
 async def test_a_password_from_the_url_is_sent_and_a_wrong_one_refused(guarded_redis: int) -> None:
     url = f"redis://:secret@127.0.0.1:{guarded_redis}/2"
-    await _until_up(url)
+    await until_redis_answers(url)
     client = aioredis.Redis.from_url(url)
     wire = lean_connection(client)
     wrong = lean_connection(aioredis.Redis.from_url(f"redis://default:nope@127.0.0.1:{guarded_redis}/0"))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import httpx
+import redis.asyncio as aioredis
 
 from tests.conftest import DATABASE_URL, REDIS_URL, Tenant, away_from_a_minute_boundary, free_port
-from tests.processes import gatehouse_env, running
+from tests.processes import gatehouse_env, own_redis, running, until_redis_answers
 
 
 async def test_headers_and_429_after_the_budget(tenant: Tenant) -> None:
@@ -112,3 +114,28 @@ async def test_a_silent_redis_never_hangs_a_request(tenant: Tenant) -> None:
     assert first.status_code == 200 and first_took < 5
     assert [a.status_code for a in rest] == [200, 200, 429]
     assert rest_took < 1.5  # no second wait for Redis within the retry interval
+
+
+async def test_a_unix_socket_redis_counts_through_the_clients_script(tenant: Tenant, tmp_path: Path) -> None:
+    """A URL the limiter's own connection does not open (a Unix socket) keeps redis-py's script
+    call: the budget is exact, and the counts are in that Redis, not in the process's memory."""
+    socket_path = tmp_path / "redis.sock"
+    url = f"unix://{socket_path}?db=0"
+    async with tenant.client() as c:
+        small = (await c.post("/api/v1/api-keys", json={"name": "s", "scopes": ["admin"], "rateLimit": 4})).json()
+    env = gatehouse_env(DATABASE_URL=DATABASE_URL, REDIS_URL=url, GATEHOUSE_INPROCESS_WORKERS="false")
+    port = free_port()
+    with own_redis("--port", "0", "--unixsocket", str(socket_path)):
+        await until_redis_answers(url)
+        with running("serve", "--port", str(port), env=env, port=port):
+            await away_from_a_minute_boundary()
+            async with httpx.AsyncClient(headers={"x-api-key": small["key"]}, timeout=10) as c:
+                answers = await asyncio.gather(*(c.get(f"http://127.0.0.1:{port}/api/v1/api-keys") for _ in range(6)))
+        redis = aioredis.Redis.from_url(url)
+        try:
+            counted = [int(await redis.get(key)) for key in await redis.keys(f"gatehouse:rl:{small['id']}:*")]
+        finally:
+            await redis.aclose()
+    assert sorted(a.status_code for a in answers) == [200] * 4 + [429] * 2
+    assert sorted(int(a.headers["X-RateLimit-Remaining"]) for a in answers) == [0, 0, 0, 1, 2, 3]
+    assert counted == [6]
