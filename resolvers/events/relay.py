@@ -74,17 +74,26 @@ def add_sink(sink: Sink) -> Sink:
     return sink
 
 
-async def relay_once(services: Services, limit: int = BATCH_SIZE) -> int:
-    """Relay one batch; returns how many queue entries it took (an entry whose event was deleted
-    with its organization is dropped, and still counts: the loop goes on while the queue is full)."""
-    sqlite = services.settings.is_sqlite
-    async with _local_turn(services.bus) if sqlite else pg_advisory_session_lock(RELAY_LOCK):
-        async with atomic() as conn:
-            events, taken = await (_claim_orm(conn, limit) if sqlite else claim_pg(conn, limit))
-            for sink in SINKS if events else ():
-                await sink(services, events)
-        if events:  # committed: published before the turn passes on, so positions stay in order
-            await services.bus.publish(EVENTS_CHANNEL, orjson.dumps([envelope(e) for e in events]))
+async def relay_while_full(services: Services) -> None:
+    """Relay batches in one turn, held across them while each comes back full (a backlog: giving
+    the turn back and taking it again between them was two round trips a batch, each waiting in a
+    loop busy with sends); an entry whose event was deleted with its organization is dropped, and
+    still counts towards a full batch."""
+    limit = BATCH_SIZE
+    async with _local_turn(services.bus) if services.settings.is_sqlite else pg_advisory_session_lock(RELAY_LOCK):
+        while await relay_batch(services, limit) >= limit:
+            limit = next_batch_size(True, limit)
+
+
+async def relay_batch(services: Services, limit: int) -> int:
+    """One batch, by the holder of the relay turn: claimed, handed to the sinks, committed, and
+    published before the turn passes on, so positions stay in order."""
+    async with atomic() as conn:
+        events, taken = await (_claim_orm(conn, limit) if services.settings.is_sqlite else claim_pg(conn, limit))
+        for sink in SINKS if events else ():
+            await sink(services, events)
+    if events:
+        await services.bus.publish(EVENTS_CHANNEL, orjson.dumps([envelope(e) for e in events]))
     return taken
 
 
@@ -139,14 +148,10 @@ async def run_relay(services: Services, stop: asyncio.Event) -> None:
     """Relay until stopped: woken through the bus, and polling in case a wake was lost."""
     wake = asyncio.Event()
     sub = await services.bus.subscribe(OUTBOX_WAKE_CHANNEL, lambda _c, _m: wake.set())
-    limit = BATCH_SIZE
     try:
         while not stop.is_set():
             wake.clear()
-            full = await relay_once(services, limit) >= limit
-            limit = next_batch_size(full, limit)
-            if full:  # more are queued
-                continue
+            await relay_while_full(services)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(first_of(wake, stop), POLL_SECONDS)
     finally:

@@ -6,6 +6,8 @@ exist; the dispatchers are woken through the bus after commit (and poll in case 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import defaultdict
 
 from app.core.after_commit import on_commit
@@ -21,6 +23,7 @@ from resolvers.webhooks.payloads import body_of_event, encode
 from resolvers.webhooks.policy import wants
 
 WAKE_CHANNEL = "gatehouse:webhooks:wake"
+_log = logging.getLogger("gatehouse.webhooks")
 DIRECT_EVENTS = frozenset({"webhook.test"})  # addressed to one webhook, created by its resolver
 
 
@@ -65,12 +68,26 @@ async def insert_deliveries(services: Services, pairs: list[tuple[Webhook, Commi
 
 
 async def wake_dispatchers(services: Services) -> None:
-    """Registered after commit: dispatchers claim at once instead of at their next poll."""
+    """Registered after commit: dispatchers claim at once instead of at their next poll. The
+    publish is not awaited by the committer (the relay holds its turn until its own publish, and a
+    wake awaited there was one more round trip a batch in a loop busy with sends)."""
 
     async def publish() -> None:
-        await services.bus.publish(WAKE_CHANNEL, b"1")
+        task = asyncio.create_task(_publish_wake(services))
+        _wakes_in_flight.add(task)
+        task.add_done_callback(_wakes_in_flight.discard)
 
     on_commit(publish)
+
+
+_wakes_in_flight: set[asyncio.Task[None]] = set()
+
+
+async def _publish_wake(services: Services) -> None:
+    try:
+        await services.bus.publish(WAKE_CHANNEL, b"1")
+    except Exception:  # dispatchers also poll: a lost wake delays deliveries, it never loses them
+        _log.exception("webhook dispatchers' wake failed")
 
 
 @add_sink
