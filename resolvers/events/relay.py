@@ -1,10 +1,11 @@
 """The relay: committed outbox events -> sinks (webhook deliveries) -> the bus (subscribers).
 
 Any number of workers may run it, one at a time: a relay turn (a PostgreSQL advisory lock held
-across processes, an asyncio lock in the embedded mode) covers taking a batch off the relay queue
-(events_unrelayed), handing it to every registered sink inside one transaction, numbering its
-events in the relay's log (events_relayed), committing, and publishing the batch's envelopes as one
-JSON array on EVENTS_CHANNEL, where every server process routes them to its subscribers. Holding
+across processes, an asyncio lock in the embedded mode) covers, for each batch it relays (one, or
+more while a backlog lasts), taking the batch off the relay queue (events_unrelayed), handing it
+to every registered sink inside one transaction, numbering its events in the relay's log
+(events_relayed), committing, and publishing the batch's envelopes as one JSON array on
+EVENTS_CHANNEL, where every server process routes them to its subscribers. Holding
 the turn until the publish is answered is what makes positions reach every subscriber in order,
 whatever the number of workers and replicas: Redis delivers messages in the order it took them,
 and an event's position is given when it is relayed, not when its transaction took a seq (a
@@ -132,7 +133,7 @@ async def _claim_orm(conn: BaseDBAsyncClient, limit: int) -> tuple[list[Committe
 
 
 def next_batch_size(full: bool, limit: int) -> int:
-    """The next turn's batch: twice as large (up to MAX_BATCH_SIZE) after a full turn, which means
+    """The next batch: twice as large (up to MAX_BATCH_SIZE) after a full one, which means
     a backlog, else BATCH_SIZE again. A turn's cost is mostly fixed (the turn's lock, its
     transaction, every sink's lookups, the publish: a dozen round trips, each waiting its place in
     a loop that is busy sending). Measured in figure 6's burst (3,000 deliveries, five runs of 3
