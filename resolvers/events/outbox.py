@@ -111,16 +111,22 @@ def schedule_wake(services: Services, within: float = WAKE_DELAY_SECONDS) -> Non
 
 def _send_wake(bus: Any) -> None:
     _unsent_wakes.pop(bus, None)
-    task = asyncio.get_running_loop().create_task(_publish_wake(bus))
+    publish_wake(bus, OUTBOX_WAKE_CHANNEL)
+
+
+def publish_wake(bus: Any, channel: str) -> None:
+    """Publish a wake on `channel` without waiting for it. Whoever it wakes also polls, so a lost
+    wake delays work and never loses it: a failure is logged, not raised."""
+    task = asyncio.get_running_loop().create_task(_publish_wake(bus, channel))
     _wakes_in_flight.add(task)
     task.add_done_callback(_wakes_in_flight.discard)
 
 
-async def _publish_wake(bus: Any) -> None:
+async def _publish_wake(bus: Any, channel: str) -> None:
     try:
-        await bus.publish(OUTBOX_WAKE_CHANNEL, b"1")
-    except Exception:  # the relay also polls: a lost wake delays events, it never loses them
-        _log.exception("outbox wake failed")
+        await bus.publish(channel, b"1")
+    except Exception:
+        _log.exception("wake on %s failed", channel)
 
 
 @dataclass(slots=True)

@@ -6,8 +6,6 @@ exist; the dispatchers are woken through the bus after commit (and poll in case 
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections import defaultdict
 
 from app.core.after_commit import on_commit
@@ -17,13 +15,12 @@ from models.db import pg_execute
 from models.events import Event
 from models.webhooks import Webhook, WebhookDelivery
 from resolvers.context import Services
-from resolvers.events.outbox import Committed
+from resolvers.events.outbox import Committed, publish_wake
 from resolvers.events.relay import add_sink
 from resolvers.webhooks.payloads import body_of_event, encode
 from resolvers.webhooks.policy import wants
 
 WAKE_CHANNEL = "gatehouse:webhooks:wake"
-_log = logging.getLogger("gatehouse.webhooks")
 DIRECT_EVENTS = frozenset({"webhook.test"})  # addressed to one webhook, created by its resolver
 
 
@@ -73,21 +70,9 @@ async def wake_dispatchers(services: Services) -> None:
     wake awaited there was one more round trip a batch in a loop busy with sends)."""
 
     async def publish() -> None:
-        task = asyncio.create_task(_publish_wake(services))
-        _wakes_in_flight.add(task)
-        task.add_done_callback(_wakes_in_flight.discard)
+        publish_wake(services.bus, WAKE_CHANNEL)
 
     on_commit(publish)
-
-
-_wakes_in_flight: set[asyncio.Task[None]] = set()
-
-
-async def _publish_wake(services: Services) -> None:
-    try:
-        await services.bus.publish(WAKE_CHANNEL, b"1")
-    except Exception:  # dispatchers also poll: a lost wake delays deliveries, it never loses them
-        _log.exception("webhook dispatchers' wake failed")
 
 
 @add_sink
