@@ -26,7 +26,7 @@ from app.core.ids import new_id, random_base62
 from app.core.mcp_client import CallToolResult, UpstreamSession, call_upstream_tool
 from app.core.outages import outlasting
 from app.core.storable import storable_json, storable_text
-from models.db import connection_for_one_statement, pg_execute
+from models.db import connection_for_one_statement, is_postgres, pg_execute, pg_fetch
 from models.governance import Action
 from models.mcp import McpCall, McpServer
 from resolvers.context import Context, Services
@@ -139,12 +139,30 @@ def _described(exc: BaseException) -> str:
     return storable_text(f"{type(leaf).__name__}: {leaf}")
 
 
+# PostgreSQL: the decided actions with a waiting call, as one prepared statement. The pass runs after
+# every relayed batch that decides actions, and nearly always finds none: built by Tortoise (a
+# subquery and an exclusion) the look was 2.2% of figure 6's worker, where no call ever waits.
+_DECIDED_PG: Final = """
+SELECT a.id FROM actions a
+WHERE a.id IN (SELECT c.action_id FROM mcp_calls c WHERE c.status = 'waiting') AND a.status <> $1
+LIMIT $2
+"""
+
+
+async def _decided_action_ids() -> list[str]:
+    """The ids of up to BATCH decided actions whose gateway call still waits."""
+    if is_postgres():
+        return [row[0] for row in await pg_fetch(_DECIDED_PG, UNDECIDED, BATCH)]
+    waiting = Subquery(McpCall.filter(status="waiting").values("action_id"))
+    return [action.id for action in await Action.filter(id__in=waiting).exclude(status=UNDECIDED).limit(BATCH)]
+
+
 async def forward_decided(services: Services) -> int:
     """One pass of the worker: forward waiting calls whose action was approved, drop the refused."""
-    waiting = Subquery(McpCall.filter(status="waiting").values("action_id"))
-    decided = await Action.filter(id__in=waiting).exclude(status=UNDECIDED).limit(BATCH)
-    if not decided:
+    ids = await _decided_action_ids()
+    if not ids:
         return 0
+    decided = await Action.filter(id__in=ids)
     calls = {c.action_id: c for c in await McpCall.filter(action_id__in=[a.id for a in decided], status="waiting")}
     for action in decided:
         call = calls.get(action.id)
