@@ -173,7 +173,7 @@ async def forward_decided(services: Services) -> int:
             continue
         ctx = await system_context(services, call.organization_id, random_base62(20))
         await forward(ctx, call, action)
-    return len(decided)
+    return len(ids)  # a full batch of ids: look again at once, even if one of them was deleted meanwhile
 
 
 async def settle_stranded(services: Services) -> int:
