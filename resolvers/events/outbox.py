@@ -122,6 +122,17 @@ def publish_wake(bus: Any, channel: str) -> None:
     task.add_done_callback(_wakes_in_flight.discard)
 
 
+def wake_after_commit(bus: Any, channel: str) -> None:
+    """Registered inside a transaction: publish a wake on `channel` once it commits, without the
+    committer waiting for it (a relay sink's wake awaited there was one more round trip a batch,
+    in a loop busy with sends, while the relay held its turn)."""
+
+    async def publish() -> None:
+        publish_wake(bus, channel)
+
+    on_commit(publish)
+
+
 async def _publish_wake(bus: Any, channel: str) -> None:
     try:
         await bus.publish(channel, b"1")

@@ -19,7 +19,7 @@ from typing import Any, Final
 from tortoise.expressions import Q, Subquery
 from tortoise.fields.data import JSON_DUMPS
 
-from app.core.after_commit import atomic, on_commit
+from app.core.after_commit import atomic
 from app.core.causes import first_leaf
 from app.core.clock import utcnow
 from app.core.ids import new_id, random_base62
@@ -31,7 +31,7 @@ from models.governance import Action
 from models.mcp import McpCall, McpServer
 from resolvers.context import Context, Services
 from resolvers.errors import Forbidden
-from resolvers.events.outbox import DECISION_EVENTS, Committed, emit, schedule_wake
+from resolvers.events.outbox import DECISION_EVENTS, Committed, emit, schedule_wake, wake_after_commit
 from resolvers.events.relay import add_sink
 from resolvers.governance.outcome import effective_params
 from resolvers.mcp.catalogue import held, listed_tool, on_upstream
@@ -208,11 +208,7 @@ async def wake_forwarders(services: Services, events: list[Committed]) -> None:
     every relayed batch (EVENTS_CHANNEL) and look for approvals in it, which during a burst was 2-4%
     of a worker's CPU spent receiving and scanning events meant for subscribers."""
     if any(event.type in DECISION_EVENTS for event in events):
-
-        async def publish() -> None:
-            await services.bus.publish(FORWARD_WAKE_CHANNEL, b"1")
-
-        on_commit(publish)
+        wake_after_commit(services.bus, FORWARD_WAKE_CHANNEL)
 
 
 async def run_forwarder(services: Services, stop: asyncio.Event, wake: asyncio.Event) -> None:

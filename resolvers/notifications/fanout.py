@@ -13,13 +13,12 @@ from typing import Any, Final
 import orjson
 from tortoise import connections
 
-from app.core.after_commit import on_commit
 from app.core.clock import utcnow
 from app.core.ids import new_id
 from models.connectors import Connector
 from models.notifications import Notification
 from resolvers.context import Services
-from resolvers.events.outbox import Committed
+from resolvers.events.outbox import Committed, wake_after_commit
 from resolvers.events.relay import add_sink
 from resolvers.notifications.messages import NOTIFIED_EVENTS, input_for
 
@@ -43,7 +42,7 @@ async def notify_policies(services: Services, events: list[Committed]) -> None:
     rows = [row for e in wanted for row in _safe_rows(e, policy_ids.get(e.data["actionId"], []), targets, types)]
     if rows:
         await Notification.bulk_create(rows)
-        _wake(services)
+        wake_after_commit(services.bus, WAKE_CHANNEL)
 
 
 async def _policy_ids(events: list[Committed]) -> dict[str, list[str]]:
@@ -105,9 +104,3 @@ def _rows(event: Committed, policy_ids: list[str], targets: dict[str, list[tuple
         for connector_id, (policy_id, entry) in chosen.items()
     ]
 
-
-def _wake(services: Services) -> None:
-    async def publish() -> None:
-        await services.bus.publish(WAKE_CHANNEL, b"1")
-
-    on_commit(publish)

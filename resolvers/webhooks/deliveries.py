@@ -54,7 +54,7 @@ async def _requeue(ctx: Context, **filters: object) -> int:
         free = WebhookDelivery.filter(lease_is_free(now), organization_id=ctx.organization_id, **filters)
         count = await free.update(status="pending", next_attempt_at=now, claimed_until=None)
         if count:
-            await wake_dispatchers(ctx.services)
+            wake_dispatchers(ctx.services)
     return count
 
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from app.core.after_commit import on_commit
 from app.core.clock import utcnow
 from app.core.ids import new_id
 from models.db import pg_execute
 from models.events import Event
 from models.webhooks import Webhook, WebhookDelivery
 from resolvers.context import Services
-from resolvers.events.outbox import Committed, publish_wake
+from resolvers.events.outbox import Committed, wake_after_commit
 from resolvers.events.relay import add_sink
 from resolvers.webhooks.payloads import body_of_event, encode
 from resolvers.webhooks.policy import wants
@@ -64,15 +63,10 @@ async def insert_deliveries(services: Services, pairs: list[tuple[Webhook, Commi
     await pg_execute(_INSERT_PG, *columns, utcnow())
 
 
-async def wake_dispatchers(services: Services) -> None:
-    """Registered after commit: dispatchers claim at once instead of at their next poll. The
-    publish is not awaited by the committer (the relay holds its turn until its own publish, and a
-    wake awaited there was one more round trip a batch in a loop busy with sends)."""
-
-    async def publish() -> None:
-        publish_wake(services.bus, WAKE_CHANNEL)
-
-    on_commit(publish)
+def wake_dispatchers(services: Services) -> None:
+    """Registered inside a transaction that made deliveries: dispatchers claim them once it commits,
+    instead of at their next poll."""
+    wake_after_commit(services.bus, WAKE_CHANNEL)
 
 
 @add_sink
@@ -95,4 +89,4 @@ async def fan_out(services: Services, events: list[Committed]) -> None:
     pairs = [(h, e) for e in wanted for h in hooks[e.organization_id] if matching(h, e.type)]
     if pairs:
         await insert_deliveries(services, pairs)
-        await wake_dispatchers(services)
+        wake_dispatchers(services)

@@ -226,5 +226,5 @@ async def send_test(ctx: Context, webhook_id: str) -> WebhookDelivery:
         event = await emit(ctx.services, ctx.organization_id, "webhook.test", data)
         delivery = delivery_for(webhook, event)
         await delivery.save()
-        await wake_dispatchers(ctx.services)
+        wake_dispatchers(ctx.services)
     return delivery
