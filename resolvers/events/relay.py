@@ -36,7 +36,7 @@ from resolvers.events.outbox import EVENTS_CHANNEL, OUTBOX_WAKE_CHANNEL, Committ
 Sink = Callable[[Services, list[Committed]], Awaitable[None]]
 SINKS: list[Sink] = []
 BATCH_SIZE = 500  # a turn after an idle moment: its events wait for all of its batch to commit
-MAX_BATCH_SIZE = 1000  # turns while a backlog lasts (see `next_batch_size`)
+MAX_BATCH_SIZE = 1000  # batches while a backlog lasts (see `next_batch_size`)
 POLL_SECONDS = 1.0
 
 RELAY_LOCK = 0x6761_7465_7265_6C79  # the PostgreSQL advisory lock key of the relay turn
@@ -83,7 +83,7 @@ async def relay_while_full(services: Services) -> None:
     limit = BATCH_SIZE
     async with _local_turn(services.bus) if services.settings.is_sqlite else pg_advisory_session_lock(RELAY_LOCK):
         while await relay_batch(services, limit) >= limit:
-            limit = next_batch_size(True, limit)
+            limit = next_batch_size(limit)
 
 
 async def relay_batch(services: Services, limit: int) -> int:
@@ -132,17 +132,17 @@ async def _claim_orm(conn: BaseDBAsyncClient, limit: int) -> tuple[list[Committe
     return events, len(seqs)
 
 
-def next_batch_size(full: bool, limit: int) -> int:
-    """The next batch: twice as large (up to MAX_BATCH_SIZE) after a full one, which means
-    a backlog, else BATCH_SIZE again. A turn's cost is mostly fixed (the turn's lock, its
-    transaction, every sink's lookups, the publish: a dozen round trips, each waiting its place in
-    a loop that is busy sending). Measured in figure 6's burst (3,000 deliveries, five runs of 3
-    rounds each, interleaved), the runs' medians: turns growing to 1,000, 6,606-8,350 deliveries/s
-    (and one run at 4,322, its worker using 170-210 us a delivery, as slow a host as any); turns of
-    500, 5,201-6,745/s; growing to 2,000, 6,781 and 6,790/s, no better (a longer turn's deliveries
-    wait longer for its commit). The first turn stays at 500, so as much of a burst is relayed
-    inside the figure's window as before."""
-    return min(2 * limit, MAX_BATCH_SIZE) if full else BATCH_SIZE
+def next_batch_size(limit: int) -> int:
+    """The batch after a full one (a backlog): twice as large, up to MAX_BATCH_SIZE; each turn
+    starts again at BATCH_SIZE (`relay_while_full`). A batch's cost is mostly fixed (its
+    transaction, every sink's lookups, the publish: round trips, each waiting its place in a loop
+    that is busy sending). Measured in figure 6's burst (3,000 deliveries, five runs of 3 rounds
+    each, interleaved), the runs' medians: batches growing to 1,000, 6,606-8,350 deliveries/s (and
+    one run at 4,322, its worker using 170-210 us a delivery, as slow a host as any); batches of
+    500, 5,201-6,745/s; growing to 2,000, 6,781 and 6,790/s, no better (a longer batch's deliveries
+    wait longer for its commit). A turn's first batch stays at 500, so as much of a burst is
+    relayed inside the figure's window as before."""
+    return min(2 * limit, MAX_BATCH_SIZE)
 
 
 async def run_relay(services: Services, stop: asyncio.Event) -> None:
